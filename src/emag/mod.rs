@@ -1,0 +1,1 @@
+//! The eMAG Marketplace HTTP client (to be written).

@@ -1,0 +1,18 @@
+//! magsync mirrors eMAG Marketplace offers into a local store and shows them in a terminal
+//! dashboard. Data flows one way:
+//!
+//! `emag` (HTTP client) → `sync` (engine) → `store` (SQLite / Postgres) → `tui` / `cli`.
+//!
+//! `sim` is a faithful eMAG simulator used by tests, the demo and benchmarks. The engine and
+//! below never import the terminal layers.
+
+pub mod cli;
+pub mod config;
+pub mod emag;
+pub mod error;
+pub mod logging;
+pub mod model;
+pub mod sim;
+pub mod store;
+pub mod sync;
+pub mod tui;

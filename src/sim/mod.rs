@@ -1,0 +1,1 @@
+//! The eMAG simulator (to be written).
