@@ -1,7 +1,9 @@
 //! Product search shared by the TUI, `magsync products` and `magsync export`.
 //!
-//! Text matches any substring of the folded name, part number, part number key or EAN (see
-//! [`super::offers::fold_search`]). Paging is keyset-based on (sort value, account, id), so the
+//! Text is folded (see [`super::offers::fold_search`]) and matched against the name, part
+//! number, part number key and EANs: on SQLite every word of the query must start a word there
+//! (FTS5 prefix index); on Postgres the query must be a substring (pg_trgm index). Both find
+//! "Lampă" for "lampa" and "LMP-450-BK" for "450". Paging is keyset-based on (sort value, account, id), so the
 //! thousandth page costs what the first one does.
 
 use super::money::Money;
@@ -207,6 +209,17 @@ fn like_pattern(folded: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// An FTS5 query matching every word of the input as a word prefix (`"hek"* AND "17"*`), or
+/// None when the input has no word characters (then a LIKE scan answers it).
+fn fts_prefix_query(folded: &str) -> Option<String> {
+    let words: Vec<String> = folded
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
 }
 
 macro_rules! push_filters {
