@@ -261,16 +261,17 @@ macro_rules! push_filters {
             .filter(|t| !t.is_empty())
         {
             let folded = fold_search(text);
-            let use_fts = matches!($store.pool, Pool::Sqlite(_)) && folded.chars().count() >= 3;
-            if use_fts {
-                // The trigram index answers a quoted phrase as a substring match.
-                q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
-                    .push_bind(format!("\"{}\"", folded.replace('"', "\"\"")))
-                    .push(")");
-            } else {
-                q.push(" AND search_text LIKE ")
-                    .push_bind(like_pattern(&folded))
-                    .push(" ESCAPE '\\'");
+            match (&$store.pool, fts_prefix_query(&folded)) {
+                (Pool::Sqlite(_), Some(m)) => {
+                    q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
+                        .push_bind(m)
+                        .push(")");
+                }
+                _ => {
+                    q.push(" AND search_text LIKE ")
+                        .push_bind(like_pattern(&folded))
+                        .push(" ESCAPE '\\'");
+                }
             }
         }
     }};
