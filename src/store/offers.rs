@@ -467,9 +467,10 @@ fn change(
     }
 }
 
-/// Selects every offer column plus when it was last seen, for [`stored_offer_from_row`].
-pub(crate) const SELECT_STORED: &str = "SELECT o.*, COALESCE(s.last_seen_at, o.last_changed_at) AS last_seen_at \
-    FROM offers o LEFT JOIN offer_seen s ON s.account = o.account AND s.id = o.id";
+/// Selects every offer column plus when it was last seen, for [`stored_offer_from_row`]. A
+/// subquery rather than a join, so filters can name offer columns without a table prefix.
+pub(crate) const SELECT_STORED: &str = "SELECT o.*, COALESCE((SELECT s.last_seen_at FROM offer_seen s \
+    WHERE s.account = o.account AND s.id = o.id), o.last_changed_at) AS last_seen_at FROM offers o";
 
 /// An offer as mirrored, with magsync's own bookkeeping.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
