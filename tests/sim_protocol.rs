@@ -136,6 +136,8 @@ async fn filters_work_top_level_and_under_data_and_top_level_wins() {
     h.shutdown().await;
 }
 
+type Pred<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
 /// Each filter against the dumped catalogue filtered by hand.
 #[tokio::test]
 async fn every_filter_returns_exactly_the_matching_offers() {
@@ -143,7 +145,7 @@ async fn every_filter_returns_exactly_the_matching_offers() {
     let c = client();
     let all = dump(&c, &h, "main").await;
     let some = &all[137];
-    let cases: Vec<(Value, Box<dyn Fn(&Value) -> bool>)> = vec![
+    let cases: Vec<(Value, Pred)> = vec![
         (json!({"status": 1}), Box::new(|o: &Value| o["status"] == 1)),
         (
             json!({"status": "2"}),
