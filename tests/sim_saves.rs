@@ -300,3 +300,58 @@ async fn patch_offer_stock() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn campaign_locked_offers_refuse_stock_and_price_changes() {
+    let mut cfg = config(&[("main", 300), ("fbe", 50)]);
+    cfg.campaign_rate = 0.05;
+    let h = start(cfg).await;
+    let c = client();
+    let s = stats(&c, &h).await;
+    let locked = s["main"]["campaign_locked"].as_array().unwrap().clone();
+    assert!(
+        !locked.is_empty() && locked.len() < 40,
+        "{} locked",
+        locked.len()
+    );
+    assert_eq!(s["fbe"]["campaign_locked"], json!([]));
+    let id = locked[0].clone();
+    let r = post(
+        &c,
+        &h,
+        "main",
+        "offer/save",
+        &json!([{"id": id, "stock": 3, "sale_price": "1.0000"}]).to_string(),
+    )
+    .await
+    .json();
+    assert_eq!(
+        r["results"][id.to_string()]["messages"],
+        json!([
+            "The offer is included in the active campaign BF, thus the stock has NOT been changed.",
+            "The offer is included in the active campaign BF, thus the price has NOT been changed."
+        ])
+    );
+    let patch = call(
+        &c,
+        Method::PATCH,
+        &format!("{}/offer_stock/{id}", h.base_url()),
+        Some(("main", "demo")),
+        r#"{"stock":2}"#,
+    )
+    .await;
+    assert_eq!(patch.status, StatusCode::BAD_REQUEST);
+    assert_eq!(patch.json()["errors"][0]["field"], "stock");
+    // Status changes are still allowed.
+    let r = post(
+        &c,
+        &h,
+        "main",
+        "offer/save",
+        &json!([{"id": id, "status": 0}]).to_string(),
+    )
+    .await
+    .json();
+    assert_eq!(r["results"][id.to_string()]["isError"], false);
+    h.shutdown().await;
+}

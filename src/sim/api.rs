@@ -3,7 +3,7 @@
 //! else counts against the account before anything can fail (§8).
 
 use super::faults::{self, RuntimeFaults};
-use super::filter::{Filters, Page, params, parse_body};
+use super::filter::{Filters, Page, params_with, parse_body};
 use super::json::envelope;
 use super::render::{self, Context};
 use super::server::{Account, Sim, lock};
@@ -117,8 +117,13 @@ async fn read(
         lock(&account.state).churn(&mut rng, sim.config.seed, &account.cfg);
     }
     let parsed = parse_body(body)
-        .and_then(params)
-        .and_then(|p| Ok((Page::from_params(&p)?, Filters::from_params(&p)?)));
+        .and_then(|b| params_with(b, rt.ignore_wrapped_filters))
+        .and_then(|p| {
+            Ok((
+                Page::checked(&p, rt.strict_page_size)?,
+                Filters::from_params(&p)?,
+            ))
+        });
     let (page, filters) = match parsed {
         Ok(v) => v,
         Err(msg) => {

@@ -3,12 +3,14 @@
 //! `content` (see `content.rs`). About 56 bytes per offer.
 
 use super::rng::{Mix, key, splitmix};
-use super::{Platform, ShapeVariant, SimAccount};
+use super::{AccountKind, Platform, ShapeVariant, SimAccount};
 
 /// `rec` value meaning `recommended_price: null`.
 pub const NO_PRICE: i64 = -1;
 /// Flag: variant-A stock entries carry `warehouse_id` (real dumps show both forms).
 pub const FLAG_WAREHOUSE: u8 = 1;
+/// Flag: locked in the active campaign `BF` (not visible in the offer object, as on eMAG).
+pub const FLAG_CAMPAIGN: u8 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {
@@ -185,13 +187,19 @@ pub fn id_layout(seed: u64, account: &str) -> (u64, u64) {
 }
 
 /// The seeded catalogue of an account, sorted by id.
-pub fn generate_account(seed: u64, account: &SimAccount) -> Vec<Offer> {
+pub fn generate_account(seed: u64, account: &SimAccount, campaign_rate: f64) -> Vec<Offer> {
+    let locked = (campaign_rate.clamp(0.0, 1.0) * 10_000.0) as u64;
+    let locks = account.kind == AccountKind::Main && locked > 0;
     let (base, stride) = id_layout(seed, &account.name);
     let mut offers = Vec::with_capacity(account.offers as usize);
     for i in 0..account.offers {
         let gap = key(seed, &account.name, i) % stride;
         let id = (base + i * stride + gap).min(u64::from(u32::MAX)) as u32;
-        offers.push(generate(seed, account, i, id));
+        let mut offer = generate(seed, account, i, id);
+        if locks && key(seed, "campaign", i) % 10_000 < locked {
+            offer.flags |= FLAG_CAMPAIGN;
+        }
+        offers.push(offer);
     }
     offers
 }
