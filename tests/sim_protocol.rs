@@ -397,35 +397,3 @@ async fn variant_a_offers_have_the_observed_quirks() {
     }
     h.shutdown().await;
 }
-
-#[tokio::test]
-async fn optional_real_quirks_wrapped_filters_ignored_and_strict_page_size() {
-    let h = start(config(&[("main", 150)])).await;
-    let c = client();
-    let r = admin_post(
-        &c,
-        &h,
-        "faults",
-        r#"{"ignore_wrapped_filters":true,"strict_page_size":true}"#,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let wrapped = results(&c, &h, "main", r#"{"data":{"status":0,"itemsPerPage":5}}"#).await;
-    assert_eq!(wrapped.len(), 100, "the whole catalogue comes back");
-    assert!(wrapped.iter().any(|o| o["status"] == 1));
-    let big = post(
-        &c,
-        &h,
-        "main",
-        "product_offer/read",
-        r#"{"itemsPerPage":101}"#,
-    )
-    .await
-    .json();
-    assert_eq!(big["isError"], true);
-    assert_eq!(
-        big["messages"],
-        json!(["Reading products is limited to maximum 100 elements"])
-    );
-    h.shutdown().await;
-}
