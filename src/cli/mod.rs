@@ -1,7 +1,9 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
+pub mod admin;
 pub mod simulator;
 
+use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -14,23 +16,57 @@ use std::process::ExitCode;
     about = "Mirror eMAG Marketplace offers into SQLite or Postgres, with a terminal dashboard",
     long_about = "magsync mirrors a seller's eMAG Marketplace offers (RO, BG, HU) into a local \
 store and shows them in a terminal dashboard. Without a subcommand it opens the dashboard on the \
-configured accounts; `magsync demo` runs everything against the built-in simulator."
+configured accounts; `magsync demo` runs everything against the built-in simulator.\n\n\
+Configuration is layered: built-in defaults < config file < environment (DATABASE_URL, \
+EMAG_<NAME>_USERNAME/_PASSWORD/_BASE_URL/_MAX_PAGES/_LOG_RETENTION, EMAG_ENABLE_SCHEDULED_SYNC, \
+EMAG_SYNC_INTERVAL_MINUTES) < command-line flags. See config.example.toml."
 )]
 pub struct Cli {
-    /// Configuration file (default: $MAGSYNC_CONFIG, else config.toml in the platform config dir).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-
-    /// Log level or filter for the log file (e.g. info, debug, magsync=trace); default RUST_LOG or info.
-    #[arg(long, global = true, value_name = "LEVEL")]
-    pub log_level: Option<String>,
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: $MAGSYNC_CONFIG, else config.toml in the platform config dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL (sqlite://PATH or postgres://...); overrides DATABASE_URL and the file.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Log level or filter for the log file (e.g. info, debug, magsync=trace); default RUST_LOG or info.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+impl GlobalArgs {
+    /// Loads and validates the configuration, printing its warnings to stderr.
+    pub fn load_config(&self) -> Result<Config, Failure> {
+        let config = Config::load(&Overrides {
+            config_path: self.config.clone(),
+            database_url: self.database_url.clone(),
+        })?;
+        for w in &config.warnings {
+            eprintln!("magsync: warning: {w}");
+        }
+        Ok(config)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show where magsync reads its config and keeps its database and logs.
+    Paths(admin::PathsArgs),
+    /// Create or upgrade the database schema (safe to run repeatedly).
+    Migrate,
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(admin::ConfigCommand),
     /// Run the eMAG Marketplace API simulator (a real HTTP server on loopback).
     Simulator(simulator::Args),
 }
@@ -48,7 +84,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Background tasks (pool reapers, a hung request) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let (code, message) = describe(&err);
@@ -59,7 +98,11 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let g = cli.global;
     match cli.command {
+        Some(Command::Paths(args)) => admin::paths(&g, args).await,
+        Some(Command::Migrate) => admin::migrate(&g).await,
+        Some(Command::Config(c)) => admin::config(&g, c).await,
         Some(Command::Simulator(args)) => simulator::run(args).await,
         None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
     }

@@ -1,1 +1,153 @@
-//! The store (to be written).
+//! The local store: SQLite by default, Postgres for teams.
+//!
+//! [`Store`] is the only way the rest of magsync touches the database. Queries are runtime sqlx
+//! queries with bound parameters (a clean clone builds without a database). Most SQL is shared
+//! by both dialects (`$N` placeholders, `ON CONFLICT`, `RETURNING`); what differs — DDL, money
+//! encoding, search, locking — lives in [`dialect`], [`money`] and the per-dialect migrations.
+
+pub mod dialect;
+pub mod lock;
+pub mod money;
+pub mod offers;
+pub mod runs;
+pub mod search;
+pub mod stats;
+pub mod testing;
+
+pub use dialect::Backend;
+pub use lock::{AccountLock, LockBusy};
+pub use money::Money;
+
+use crate::error::Failure;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool the store has; the body is compiled once
+/// per backend, so every query is type-checked against both.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    masked_url: String,
+}
+
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+impl Store {
+    /// Connects (creating a SQLite file and its folder if needed) and runs the migrations.
+    pub async fn open(url: &str) -> std::result::Result<Store, Failure> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str) -> std::result::Result<Store, Failure> {
+        let masked_url = crate::config::mask_url(url);
+        let unreachable = |e: sqlx::Error| {
+            Failure::runtime(format!(
+                "cannot open the database {masked_url}: {}",
+                short_db_error(&e)
+            ))
+        };
+        let pool = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| Failure::usage(format!("invalid SQLite URL {masked_url}: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                // Several processes (TUI, daemon, cron) share the file; wait for a writer
+                // instead of failing with "database is locked".
+                .busy_timeout(Duration::from_secs(30));
+            let dir = std::path::Path::new(opts.get_filename()).parent();
+            if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Failure::runtime(format!(
+                        "cannot create the data folder {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await
+                .map_err(unreachable)?;
+            Pool::Sqlite(pool)
+        } else {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?;
+            // One direct connection first: a pool would retry until its timeout and then
+            // report only "timed out", hiding "connection refused" or "password failed".
+            let probe = PgConnection::connect_with(&opts)
+                .await
+                .map_err(unreachable)?;
+            let _ = probe.close().await;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(unreachable)?;
+            Pool::Postgres(pool)
+        };
+        Ok(Store { pool, masked_url })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with its password masked, safe to show.
+    pub fn masked_url(&self) -> &str {
+        &self.masked_url
+    }
+
+    /// Applies pending migrations; running it again is a no-op.
+    pub async fn migrate(&self) -> std::result::Result<(), Failure> {
+        let migrator = dialect::migrator(self.backend());
+        let res = match &self.pool {
+            Pool::Sqlite(p) => migrator.run(p).await,
+            Pool::Postgres(p) => migrator.run(p).await,
+        };
+        res.map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+/// A database error as one line, without driver internals.
+pub fn short_db_error(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,187 @@
+//! `magsync paths`, `magsync migrate`, `magsync config check`.
+
+use super::GlobalArgs;
+use crate::config::Config;
+use crate::store::Store;
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct PathsArgs {
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the configuration and print the effective accounts (never secrets).
+    Check {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn paths(g: &GlobalArgs, args: PathsArgs) -> anyhow::Result<u8> {
+    let config = g.load_config()?;
+    let config_file = match &config.source {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "{} (not present; using defaults and environment)",
+            config.paths.default_config_file().display()
+        ),
+    };
+    let log_file = crate::logging::current_log_file(&config.paths.log_dir);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "config_file": config.source.as_ref().map(|p| p.display().to_string()),
+                "default_config_file": config.paths.default_config_file().display().to_string(),
+                "data_dir": config.paths.data_dir.display().to_string(),
+                "database_url": config.masked_database_url(),
+                "log_dir": config.paths.log_dir.display().to_string(),
+                "log_file": log_file.display().to_string(),
+            }))?
+        );
+    } else {
+        println!("config file   {config_file}");
+        println!("data dir      {}", config.paths.data_dir.display());
+        println!("database      {}", config.masked_database_url());
+        println!("log file      {}", log_file.display());
+    }
+    Ok(0)
+}
+
+pub async fn migrate(g: &GlobalArgs) -> anyhow::Result<u8> {
+    let config = g.load_config()?;
+    let store = Store::open(&config.database_url).await?;
+    println!(
+        "database {} is up to date ({})",
+        store.masked_url(),
+        store.backend().name()
+    );
+    store.close().await;
+    Ok(0)
+}
+
+pub async fn config(g: &GlobalArgs, cmd: ConfigCommand) -> anyhow::Result<u8> {
+    let ConfigCommand::Check { json } = cmd;
+    let config = g.load_config()?;
+    let problems: Vec<String> = config
+        .accounts
+        .iter()
+        .filter_map(|a| a.credentials().err().map(|e| e.message))
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&describe(&config, &problems))?
+        );
+    } else {
+        print_human(&config, &problems);
+    }
+    Ok(if problems.is_empty() {
+        0
+    } else {
+        crate::error::EXIT_USAGE
+    })
+}
+
+fn describe(config: &Config, problems: &[String]) -> serde_json::Value {
+    let s = &config.settings;
+    json!({
+        "config_file": config.source.as_ref().map(|p| p.display().to_string()),
+        "database_url": config.masked_database_url(),
+        "accounts": config.accounts.iter().map(|a| json!({
+            "name": a.name,
+            "platform": a.platform.map(|p| p.code()),
+            "base_url": a.base_url,
+            "username": a.username,
+            "password": if a.password.is_some() { "set" } else { "missing" },
+            "max_pages": a.max_pages,
+            "items_per_page": a.items_per_page,
+            "log_retention_days": a.log_retention_days,
+        })).collect::<Vec<_>>(),
+        "sync": {
+            "items_per_page": s.items_per_page,
+            "include_inactive": s.include_inactive,
+            "conflict_strategy": s.conflict_strategy.as_str(),
+            "log_retention_days": s.log_retention_days,
+            "connect_timeout_secs": s.connect_timeout.as_secs(),
+            "request_timeout_secs": s.request_timeout.as_secs(),
+            "max_attempts": s.max_attempts,
+        },
+        "schedule": {
+            "enabled": s.schedule.enabled,
+            "interval_minutes": s.schedule.interval_minutes,
+            "daily_full_at": s.schedule.daily_full_at.map(|t| t.format("%H:%M").to_string()),
+        },
+        "warnings": config.warnings,
+        "problems": problems,
+    })
+}
+
+fn print_human(config: &Config, problems: &[String]) {
+    let s = &config.settings;
+    match &config.source {
+        Some(p) => println!("config file: {}", p.display()),
+        None => println!("config file: none (defaults and environment)"),
+    }
+    println!("database:    {}", config.masked_database_url());
+    println!(
+        "sync:        {} per page, include inactive {}, strategy {}, retention {} days, timeouts {}s/{}s, {} attempts",
+        s.items_per_page,
+        s.include_inactive,
+        s.conflict_strategy,
+        s.log_retention_days,
+        s.connect_timeout.as_secs(),
+        s.request_timeout.as_secs(),
+        s.max_attempts
+    );
+    println!(
+        "schedule:    {} every {} min{}",
+        if s.schedule.enabled {
+            "enabled,"
+        } else {
+            "disabled,"
+        },
+        s.schedule.interval_minutes,
+        s.schedule
+            .daily_full_at
+            .map(|t| format!(", daily full at {}", t.format("%H:%M")))
+            .unwrap_or_default()
+    );
+    if config.accounts.is_empty() {
+        println!(
+            "accounts:    none (add [accounts.NAME] or set EMAG_<NAME>_USERNAME/_PASSWORD/_BASE_URL)"
+        );
+    }
+    for a in &config.accounts {
+        println!(
+            "account {:<8} {}  user {}  password {}  max pages {}  {} per page  retention {} days",
+            a.name,
+            a.base_url,
+            a.username.as_deref().unwrap_or("(missing)"),
+            if a.password.is_some() {
+                "set"
+            } else {
+                "MISSING"
+            },
+            a.max_pages
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "all".into()),
+            a.items_per_page,
+            a.log_retention_days
+        );
+    }
+    for w in &config.warnings {
+        println!("warning: {w}");
+    }
+    for p in problems {
+        println!("problem: {p}");
+    }
+    if problems.is_empty() {
+        println!("configuration OK");
+    }
+}

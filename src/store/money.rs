@@ -1,0 +1,120 @@
+//! Exact money in the database: NUMERIC(19,4) on Postgres, INTEGER ten-thousandths on SQLite
+//! (which has no decimal type). No value ever passes through a float.
+
+use rust_decimal::Decimal;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
+use sqlx::{Decode, Encode, Type};
+
+pub const SCALE: u32 = 4;
+
+/// A money amount with at most four decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Money(pub Decimal);
+
+impl Money {
+    /// Ten-thousandths as an integer; fails on more than four decimals or overflow, so nothing
+    /// is silently rounded.
+    pub fn to_units(self) -> Result<i64, BoxDynError> {
+        let mut d = self.0;
+        if d.scale() > SCALE {
+            let n = d.normalize();
+            if n.scale() > SCALE {
+                return Err(format!("{} has more than {SCALE} decimal places", self.0).into());
+            }
+            d = n;
+        }
+        d.rescale(SCALE);
+        i64::try_from(d.mantissa()).map_err(|_| format!("{} is out of range", self.0).into())
+    }
+
+    pub fn from_units(units: i64) -> Money {
+        Money(Decimal::new(units, SCALE))
+    }
+}
+
+impl Type<Sqlite> for Money {
+    fn type_info() -> SqliteTypeInfo {
+        <i64 as Type<Sqlite>>::type_info()
+    }
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <i64 as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Sqlite> for Money {
+    fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<Sqlite>>::encode(self.to_units()?, buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Money {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Money::from_units(<i64 as Decode<Sqlite>>::decode(value)?))
+    }
+}
+
+impl Type<Postgres> for Money {
+    fn type_info() -> PgTypeInfo {
+        <Decimal as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Decimal as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Postgres> for Money {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        self.to_units()?; // same precision rule on both backends
+        <Decimal as Encode<Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Money {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let mut d = <Decimal as Decode<Postgres>>::decode(value)?;
+        d.rescale(SCALE);
+        Ok(Money(d))
+    }
+}
+
+pub fn opt(d: Option<Decimal>) -> Option<Money> {
+    d.map(Money)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn units_round_trip_exactly() {
+        for s in ["0.0100", "129.99", "0", "8999.9900", "-1.5"] {
+            let m = Money(Decimal::from_str(s).unwrap());
+            let back = Money::from_units(m.to_units().unwrap());
+            assert_eq!(back.0, m.0, "{s}");
+        }
+        assert_eq!(
+            Money(Decimal::from_str("1.23").unwrap())
+                .to_units()
+                .unwrap(),
+            12300
+        );
+    }
+
+    #[test]
+    fn more_than_four_places_is_refused_not_rounded() {
+        assert!(
+            Money(Decimal::from_str("1.00001").unwrap())
+                .to_units()
+                .is_err()
+        );
+        assert!(
+            Money(Decimal::from_str("1.000100").unwrap())
+                .to_units()
+                .is_ok()
+        );
+    }
+}

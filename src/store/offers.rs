@@ -1,0 +1,536 @@
+//! Writing and reading mirrored offers.
+//!
+//! A page of offers is written in one transaction: one SELECT loads what is stored for those
+//! ids, only offers whose content hash changed are upserted (one multi-row statement), unchanged
+//! ones get `last_seen_at` in one UPDATE, and field changes go to `offer_changes` in one INSERT.
+
+use super::money::{self, Money};
+use super::{Result, Store, on_pool};
+use crate::model::{Offer, OfferChange, WarehouseValue};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
+
+/// What writing a batch did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteOutcome {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Offers that were marked missing and came back (counted in `updated` too).
+    pub restored: u64,
+    pub changes: Vec<OfferChange>,
+}
+
+/// Fields whose changes are recorded, in display order.
+pub const TRACKED_FIELDS: &[&str] = &[
+    "part_number",
+    "name",
+    "status",
+    "sale_price",
+    "recommended_price",
+    "min_sale_price",
+    "max_sale_price",
+    "general_stock",
+    "estimated_stock",
+    "validation_status",
+    "offer_validation_status",
+    "translation_validation_status",
+];
+
+const TRACKED_COLUMNS: &str = "part_number, name, status, sale_price, recommended_price, \
+    min_sale_price, max_sale_price, general_stock, estimated_stock, validation_status, \
+    offer_validation_status, translation_validation_status";
+
+/// Every column of `offers` in insert order.
+const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, description, url, \
+    category_id, vendor_category_id, warranty, eans, sale_price, recommended_price, \
+    min_sale_price, max_sale_price, best_offer_sale_price, best_offer_recommended_price, \
+    currency, vat_id, status, general_stock, estimated_stock, stock, handling_time, \
+    handling_time_days, validation_status, validation_status_description, \
+    translation_validation_status, offer_validation_status, offer_validation_status_description, \
+    ownership, number_of_offers, buy_button_rank, offer_details_id, images, raw, content_hash, \
+    search_text, first_seen_at, last_seen_at, last_changed_at, missing_since, last_run_id";
+
+/// Parameters per row; SQLite allows 32 766 per statement, so 100-offer pages fit easily, and
+/// larger batches are chunked below that.
+const PARAMS_PER_ROW: usize = 44;
+const MAX_ROWS_PER_STATEMENT: usize = 500;
+
+fn money_text(d: Option<Decimal>) -> Option<String> {
+    d.map(|mut d| {
+        d.rescale(money::SCALE);
+        d.to_string()
+    })
+}
+
+/// The tracked values of an offer as text, in [`TRACKED_FIELDS`] order.
+pub fn tracked_values(o: &Offer) -> Vec<Option<String>> {
+    vec![
+        o.part_number.clone(),
+        o.name.clone(),
+        o.status.map(|v| v.to_string()),
+        money_text(o.sale_price),
+        money_text(o.recommended_price),
+        money_text(o.min_sale_price),
+        money_text(o.max_sale_price),
+        o.general_stock.map(|v| v.to_string()),
+        o.estimated_stock.map(|v| v.to_string()),
+        o.validation_status.map(|v| v.to_string()),
+        o.offer_validation_status.map(|v| v.to_string()),
+        o.translation_validation_status.map(|v| v.to_string()),
+    ]
+}
+
+/// Lower-case text with diacritics and other scripts transliterated, so "lampa" finds "Lampă"
+/// and an operator without a Romanian keyboard finds "Fierbător".
+pub fn fold_search(s: &str) -> String {
+    deunicode::deunicode(s).to_lowercase()
+}
+
+pub fn search_text(o: &Offer) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for s in [&o.name, &o.part_number, &o.part_number_key]
+        .into_iter()
+        .flatten()
+    {
+        parts.push(s);
+    }
+    parts.extend(o.eans.iter().map(String::as_str));
+    fold_search(&parts.join(" \u{1f} "))
+}
+
+struct Stored {
+    hash: String,
+    missing: bool,
+    first_seen_at: DateTime<Utc>,
+    tracked: Vec<Option<String>>,
+}
+
+impl Store {
+    /// Writes a batch of offers of one account seen by run `run_id` at `now`.
+    pub async fn write_offers(
+        &self,
+        account: &str,
+        run_id: Option<i64>,
+        offers: &[Offer],
+        now: DateTime<Utc>,
+    ) -> Result<WriteOutcome> {
+        if offers.is_empty() {
+            return Ok(WriteOutcome::default());
+        }
+        // A page can hold the same id twice when the catalogue shifts; the last copy wins.
+        let mut unique: Vec<&Offer> = Vec::with_capacity(offers.len());
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(offers.len());
+        for o in offers {
+            match index.get(&o.id) {
+                Some(&i) => unique[i] = o,
+                None => {
+                    index.insert(o.id, unique.len());
+                    unique.push(o);
+                }
+            }
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
+            for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
+                     FROM offers WHERE account = "
+                ));
+                q.push_bind(account).push(" AND id IN (");
+                let mut sep = q.separated(", ");
+                for o in chunk {
+                    sep.push_bind(o.id);
+                }
+                q.push(")");
+                for row in q.build().fetch_all(&mut *tx).await? {
+                    let id: i64 = row.try_get("id")?;
+                    let money_col = |c: &str| -> Result<Option<String>> {
+                        Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
+                    };
+                    let tracked = vec![
+                        row.try_get("part_number")?,
+                        row.try_get("name")?,
+                        int_col_small(&row, "status")?,
+                        money_col("sale_price")?,
+                        money_col("recommended_price")?,
+                        money_col("min_sale_price")?,
+                        money_col("max_sale_price")?,
+                        int_col_i32(&row, "general_stock")?,
+                        int_col_i32(&row, "estimated_stock")?,
+                        int_col_small(&row, "validation_status")?,
+                        int_col_small(&row, "offer_validation_status")?,
+                        int_col_small(&row, "translation_validation_status")?,
+                    ];
+                    stored.insert(id, Stored {
+                        hash: row.try_get("content_hash")?,
+                        missing: row.try_get::<Option<DateTime<Utc>>, _>("missing_since")?.is_some(),
+                        first_seen_at: row.try_get("first_seen_at")?,
+                        tracked,
+                    });
+                }
+            }
+
+            let mut out = WriteOutcome::default();
+            let mut to_write: Vec<(&Offer, DateTime<Utc>)> = Vec::new();
+            let mut untouched: Vec<i64> = Vec::new();
+            for o in &unique {
+                let hash = o.content_hash();
+                match stored.get(&o.id) {
+                    None => {
+                        out.created += 1;
+                        to_write.push((o, now));
+                    }
+                    Some(s) if s.hash == hash && !s.missing => {
+                        out.unchanged += 1;
+                        untouched.push(o.id);
+                    }
+                    Some(s) => {
+                        out.updated += 1;
+                        if s.missing {
+                            out.restored += 1;
+                            out.changes.push(change(account, run_id, o.id, "missing", Some("missing"), None, now));
+                        }
+                        // Same id, different part number: eMAG reused the id for another
+                        // product, so its history starts again.
+                        let reused = s.tracked[0].is_some() && s.tracked[0] != o.part_number;
+                        let first_seen = if reused { now } else { s.first_seen_at };
+                        for ((field, old), new) in TRACKED_FIELDS.iter().zip(&s.tracked).zip(tracked_values(o)) {
+                            if *old != new {
+                                out.changes.push(change(account, run_id, o.id, field, old.as_deref(), new.as_deref(), now));
+                            }
+                        }
+                        to_write.push((o, first_seen));
+                    }
+                }
+            }
+
+            for chunk in to_write.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
+                let mut q = QueryBuilder::new(format!("INSERT INTO offers ({COLUMNS}) "));
+                q.push_values(chunk, |mut b, (o, first_seen)| {
+                    let stock: Vec<WarehouseValue> = o.stock.clone();
+                    b.push_bind(account)
+                        .push_bind(o.id)
+                        .push_bind(o.part_number.clone())
+                        .push_bind(o.part_number_key.clone())
+                        .push_bind(o.name.clone())
+                        .push_bind(o.brand.clone())
+                        .push_bind(o.description.clone())
+                        .push_bind(o.url.clone())
+                        .push_bind(o.category_id)
+                        .push_bind(o.vendor_category_id)
+                        .push_bind(o.warranty)
+                        .push_bind(Json(o.eans.clone()))
+                        .push_bind(money::opt(o.sale_price))
+                        .push_bind(money::opt(o.recommended_price))
+                        .push_bind(money::opt(o.min_sale_price))
+                        .push_bind(money::opt(o.max_sale_price))
+                        .push_bind(money::opt(o.best_offer_sale_price))
+                        .push_bind(money::opt(o.best_offer_recommended_price))
+                        .push_bind(o.currency.clone())
+                        .push_bind(o.vat_id)
+                        .push_bind(o.status)
+                        .push_bind(o.general_stock)
+                        .push_bind(o.estimated_stock)
+                        .push_bind(Json(stock))
+                        .push_bind(Json(o.handling_time.clone()))
+                        .push_bind(o.handling_time.first().map(|h| h.value as i32))
+                        .push_bind(o.validation_status)
+                        .push_bind(o.validation_status_description.clone())
+                        .push_bind(o.translation_validation_status)
+                        .push_bind(o.offer_validation_status)
+                        .push_bind(o.offer_validation_status_description.clone())
+                        .push_bind(o.ownership)
+                        .push_bind(o.number_of_offers)
+                        .push_bind(o.buy_button_rank)
+                        .push_bind(o.offer_details_id)
+                        .push_bind(Json(o.image_urls.clone()))
+                        .push_bind(Json(o.raw.clone()))
+                        .push_bind(o.content_hash())
+                        .push_bind(search_text(o))
+                        .push_bind(*first_seen)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(None::<DateTime<Utc>>)
+                        .push_bind(run_id);
+                });
+                q.push(
+                    " ON CONFLICT (account, id) DO UPDATE SET \
+                     part_number = excluded.part_number, part_number_key = excluded.part_number_key, \
+                     name = excluded.name, brand = excluded.brand, description = excluded.description, \
+                     url = excluded.url, category_id = excluded.category_id, \
+                     vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
+                     eans = excluded.eans, sale_price = excluded.sale_price, \
+                     recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
+                     max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
+                     best_offer_recommended_price = excluded.best_offer_recommended_price, \
+                     currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
+                     general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
+                     stock = excluded.stock, handling_time = excluded.handling_time, \
+                     handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
+                     validation_status_description = excluded.validation_status_description, \
+                     translation_validation_status = excluded.translation_validation_status, \
+                     offer_validation_status = excluded.offer_validation_status, \
+                     offer_validation_status_description = excluded.offer_validation_status_description, \
+                     ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
+                     buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
+                     images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
+                     search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
+                     last_seen_at = excluded.last_seen_at, last_changed_at = excluded.last_changed_at, \
+                     missing_since = NULL, last_run_id = excluded.last_run_id",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+
+            if !to_write.is_empty() {
+                let mut q = QueryBuilder::new("DELETE FROM offer_eans WHERE account = ");
+                q.push_bind(account).push(" AND offer_id IN (");
+                let mut sep = q.separated(", ");
+                for (o, _) in &to_write {
+                    sep.push_bind(o.id);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
+                let eans: Vec<(i64, &str)> = to_write
+                    .iter()
+                    .flat_map(|(o, _)| {
+                        let mut e: Vec<&str> = o.eans.iter().map(String::as_str).collect();
+                        e.sort_unstable();
+                        e.dedup();
+                        e.into_iter().map(move |ean| (o.id, ean))
+                    })
+                    .collect();
+                for chunk in eans.chunks(5_000) {
+                    let mut q = QueryBuilder::new("INSERT INTO offer_eans (account, offer_id, ean) ");
+                    q.push_values(chunk, |mut b, (id, ean)| {
+                        b.push_bind(account).push_bind(*id).push_bind(*ean);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+            }
+
+            for chunk in untouched.chunks(5_000) {
+                let mut q = QueryBuilder::new("UPDATE offers SET last_seen_at = ");
+                q.push_bind(now).push(", last_run_id = ").push_bind(run_id);
+                q.push(" WHERE account = ").push_bind(account).push(" AND id IN (");
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
+            }
+
+            super::runs::insert_changes(&mut tx, &out.changes).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
+    /// and that the scan's filter (`status`, None = all) would have returned.
+    pub async fn missing_candidates(
+        &self,
+        account: &str,
+        scan_started: DateTime<Utc>,
+        status: Option<i16>,
+    ) -> Result<Vec<i64>> {
+        on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("SELECT id FROM offers WHERE account = ");
+            q.push_bind(account)
+                .push(" AND missing_since IS NULL AND last_seen_at < ")
+                .push_bind(scan_started);
+            if let Some(s) = status {
+                q.push(" AND status = ").push_bind(s);
+            }
+            q.push(" ORDER BY id");
+            let rows = q.build().fetch_all(pool).await?;
+            rows.iter().map(|r| r.try_get::<i64, _>("id")).collect()
+        })
+    }
+
+    /// Marks offers as no longer listed by eMAG (never deletes them); returns how many changed.
+    pub async fn mark_missing(
+        &self,
+        account: &str,
+        run_id: Option<i64>,
+        ids: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut total = 0;
+        for chunk in ids.chunks(5_000) {
+            total += on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let mut q = QueryBuilder::new("UPDATE offers SET missing_since = ");
+                q.push_bind(now).push(", last_changed_at = ").push_bind(now);
+                q.push(" WHERE account = ").push_bind(account);
+                q.push(" AND missing_since IS NULL AND id IN (");
+                let mut sep = q.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                q.push(") RETURNING id");
+                let marked: Vec<i64> = q
+                    .build()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<i64, _>("id"))
+                    .collect::<Result<_>>()?;
+                let changes: Vec<OfferChange> = marked
+                    .iter()
+                    .map(|id| change(account, run_id, *id, "missing", None, Some("missing"), now))
+                    .collect();
+                super::runs::insert_changes(&mut tx, &changes).await?;
+                tx.commit().await?;
+                marked.len() as u64
+            });
+        }
+        Ok(total)
+    }
+
+    /// One stored offer with its bookkeeping timestamps.
+    pub async fn get_offer(&self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT * FROM offers WHERE account = $1 AND id = $2")
+                .bind(account)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| stored_offer_from_row(&r)).transpose()
+        })
+    }
+
+    /// Every offer of an account, ordered by id (tests, comparisons; not for huge exports).
+    pub async fn offers_of(&self, account: &str) -> Result<Vec<StoredOffer>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT * FROM offers WHERE account = $1 ORDER BY id")
+                .bind(account)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(stored_offer_from_row).collect()
+        })
+    }
+}
+
+fn int_col_small<R: Row>(row: &R, c: &str) -> Result<Option<String>>
+where
+    for<'r> Option<i16>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    Ok(row.try_get::<Option<i16>, _>(c)?.map(|v| v.to_string()))
+}
+
+fn int_col_i32<R: Row>(row: &R, c: &str) -> Result<Option<String>>
+where
+    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
+}
+
+fn change(
+    account: &str,
+    run_id: Option<i64>,
+    offer_id: i64,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    at: DateTime<Utc>,
+) -> OfferChange {
+    OfferChange {
+        run_id,
+        account: account.to_string(),
+        offer_id,
+        field: field.to_string(),
+        old_value: old.map(str::to_string),
+        new_value: new.map(str::to_string),
+        at,
+    }
+}
+
+/// An offer as mirrored, with magsync's own bookkeeping.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredOffer {
+    pub account: String,
+    pub offer: Offer,
+    pub content_hash: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub last_changed_at: DateTime<Utc>,
+    pub missing_since: Option<DateTime<Utc>>,
+    pub last_run_id: Option<i64>,
+}
+
+pub(crate) fn stored_offer_from_row<R: Row>(r: &R) -> Result<StoredOffer>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Json<Vec<String>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Json<Vec<WarehouseValue>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Json<serde_json::Value>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let m =
+        |c: &str| -> Result<Option<Decimal>> { Ok(r.try_get::<Option<Money>, _>(c)?.map(|m| m.0)) };
+    let offer = Offer {
+        id: r.try_get("id")?,
+        part_number: r.try_get("part_number")?,
+        part_number_key: r.try_get("part_number_key")?,
+        name: r.try_get("name")?,
+        brand: r.try_get("brand")?,
+        description: r.try_get("description")?,
+        url: r.try_get("url")?,
+        category_id: r.try_get("category_id")?,
+        vendor_category_id: r.try_get("vendor_category_id")?,
+        warranty: r.try_get("warranty")?,
+        eans: r.try_get::<Json<Vec<String>>, _>("eans")?.0,
+        sale_price: m("sale_price")?,
+        recommended_price: m("recommended_price")?,
+        min_sale_price: m("min_sale_price")?,
+        max_sale_price: m("max_sale_price")?,
+        best_offer_sale_price: m("best_offer_sale_price")?,
+        best_offer_recommended_price: m("best_offer_recommended_price")?,
+        currency: r.try_get("currency")?,
+        vat_id: r.try_get("vat_id")?,
+        status: r.try_get("status")?,
+        general_stock: r.try_get("general_stock")?,
+        estimated_stock: r.try_get("estimated_stock")?,
+        stock: r.try_get::<Json<Vec<WarehouseValue>>, _>("stock")?.0,
+        handling_time: r
+            .try_get::<Json<Vec<WarehouseValue>>, _>("handling_time")?
+            .0,
+        validation_status: r.try_get("validation_status")?,
+        validation_status_description: r.try_get("validation_status_description")?,
+        translation_validation_status: r.try_get("translation_validation_status")?,
+        offer_validation_status: r.try_get("offer_validation_status")?,
+        offer_validation_status_description: r.try_get("offer_validation_status_description")?,
+        ownership: r.try_get("ownership")?,
+        number_of_offers: r.try_get("number_of_offers")?,
+        buy_button_rank: r.try_get("buy_button_rank")?,
+        offer_details_id: r.try_get("offer_details_id")?,
+        image_urls: r.try_get::<Json<Vec<String>>, _>("images")?.0,
+        raw: r.try_get::<Json<serde_json::Value>, _>("raw")?.0,
+    };
+    Ok(StoredOffer {
+        account: r.try_get("account")?,
+        offer,
+        content_hash: r.try_get("content_hash")?,
+        first_seen_at: r.try_get("first_seen_at")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+        last_changed_at: r.try_get("last_changed_at")?,
+        missing_since: r.try_get("missing_since")?,
+        last_run_id: r.try_get("last_run_id")?,
+    })
+}

@@ -1,0 +1,86 @@
+//! Per-account figures for the summary cards and `magsync stats`.
+
+use super::{Result, Store, on_pool};
+use crate::model::{RunStatus, SyncMode, SyncRun};
+use serde::Serialize;
+use sqlx::Row;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OfferCounts {
+    pub offers: i64,
+    pub active: i64,
+    pub inactive: i64,
+    pub end_of_life: i64,
+    pub missing: i64,
+    pub zero_stock: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountStats {
+    pub account: String,
+    pub counts: OfferCounts,
+    pub last_run: Option<SyncRun>,
+    pub last_full_success: Option<SyncRun>,
+}
+
+impl Store {
+    /// Offer counts per account (accounts without offers are absent).
+    pub async fn offer_counts(&self) -> Result<Vec<(String, OfferCounts)>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT account, COUNT(*) AS offers, \
+                 SUM(CASE WHEN missing_since IS NULL AND status = 1 THEN 1 ELSE 0 END) AS active, \
+                 SUM(CASE WHEN missing_since IS NULL AND status = 0 THEN 1 ELSE 0 END) AS inactive, \
+                 SUM(CASE WHEN missing_since IS NULL AND status = 2 THEN 1 ELSE 0 END) AS eol, \
+                 SUM(CASE WHEN missing_since IS NOT NULL THEN 1 ELSE 0 END) AS missing, \
+                 SUM(CASE WHEN missing_since IS NULL AND general_stock = 0 THEN 1 ELSE 0 END) AS zero_stock \
+                 FROM offers GROUP BY account ORDER BY account",
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("account")?,
+                        OfferCounts {
+                            offers: r.try_get("offers")?,
+                            active: r.try_get::<Option<i64>, _>("active")?.unwrap_or(0),
+                            inactive: r.try_get::<Option<i64>, _>("inactive")?.unwrap_or(0),
+                            end_of_life: r.try_get::<Option<i64>, _>("eol")?.unwrap_or(0),
+                            missing: r.try_get::<Option<i64>, _>("missing")?.unwrap_or(0),
+                            zero_stock: r.try_get::<Option<i64>, _>("zero_stock")?.unwrap_or(0),
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    /// Stats for the given accounts (configured ones, so an account never synced still shows).
+    pub async fn account_stats(&self, accounts: &[String]) -> Result<Vec<AccountStats>> {
+        let counts = self.offer_counts().await?;
+        let mut names: Vec<String> = accounts.to_vec();
+        for (a, _) in &counts {
+            if !names.contains(a) {
+                names.push(a.clone());
+            }
+        }
+        let mut out = Vec::with_capacity(names.len());
+        for account in names {
+            let c = counts
+                .iter()
+                .find(|(a, _)| *a == account)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default();
+            out.push(AccountStats {
+                last_run: self.last_run(&account, None, None).await?,
+                last_full_success: self
+                    .last_run(&account, Some(SyncMode::Full), Some(RunStatus::Completed))
+                    .await?,
+                account,
+                counts: c,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,419 @@
+//! Store behaviour on SQLite and Postgres (each test gets its own database).
+
+use chrono::{Duration, Utc};
+use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger, WarehouseValue};
+use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
+use magsync::store::testing::TestDb;
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::str::FromStr;
+
+fn dec(s: &str) -> Option<Decimal> {
+    Some(Decimal::from_str(s).unwrap())
+}
+
+fn offer(id: i64, name: &str, price: &str) -> Offer {
+    let raw = json!({"id": id, "name": name, "sale_price": price, "currency": "RON"});
+    Offer {
+        id,
+        part_number: Some(format!("PN-{id}")),
+        part_number_key: Some(format!("PNK{id:06}")),
+        name: Some(name.to_string()),
+        brand: Some("Heinner".into()),
+        eans: vec![format!("594{id:010}")],
+        sale_price: dec(price),
+        recommended_price: None,
+        min_sale_price: dec("0.0001"),
+        max_sale_price: dec("99999.9999"),
+        currency: Some("RON".into()),
+        vat_id: Some(9),
+        status: Some(1),
+        general_stock: Some(3),
+        estimated_stock: Some(2),
+        stock: vec![WarehouseValue {
+            warehouse_id: 1,
+            value: 3,
+        }],
+        validation_status: Some(9),
+        offer_validation_status: Some(1),
+        ownership: Some(1),
+        raw,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn exotic_offer_round_trips_exactly_and_accounts_are_separate() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let mut o = offer(
+            42,
+            "Fierbător „Heinner” ăâîșț, 1.7 l, \"inox\" 😀",
+            "0.0100",
+        );
+        o.currency = Some("BGN".into());
+        o.recommended_price = dec("12345.6789");
+        o.raw = json!({"id": 42, "currency": "BGN", "weird": [1, "2", null]});
+        let now = Utc::now();
+        let w = s
+            .write_offers("main", None, std::slice::from_ref(&o), now)
+            .await
+            .unwrap();
+        assert_eq!(w.created, 1, "{}", db.label);
+        s.write_offers("fbe", None, std::slice::from_ref(&o), now)
+            .await
+            .unwrap();
+
+        let main = s.get_offer("main", 42).await.unwrap().expect("stored");
+        assert_eq!(
+            main.offer, o,
+            "{}: offer must round-trip field by field",
+            db.label
+        );
+        assert_eq!(
+            main.offer.sale_price.unwrap().to_string(),
+            "0.0100",
+            "{}",
+            db.label
+        );
+        assert_eq!(s.offers_of("main").await.unwrap().len(), 1);
+        assert_eq!(
+            s.offers_of("fbe").await.unwrap().len(),
+            1,
+            "{}: same id in two accounts is two rows",
+            db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn unchanged_offers_are_not_rewritten_and_changes_are_recorded() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let t0 = Utc::now() - Duration::minutes(5);
+        let offers: Vec<Offer> = (1..=5)
+            .map(|i| offer(i, &format!("Produs {i}"), "10.5000"))
+            .collect();
+        let first = s.write_offers("main", None, &offers, t0).await.unwrap();
+        assert_eq!((first.created, first.updated, first.unchanged), (5, 0, 0));
+
+        let t1 = Utc::now();
+        let second = s.write_offers("main", None, &offers, t1).await.unwrap();
+        assert_eq!(
+            (second.created, second.updated, second.unchanged),
+            (0, 0, 5),
+            "{}",
+            db.label
+        );
+        let stored = s.get_offer("main", 1).await.unwrap().unwrap();
+        assert_eq!(stored.last_changed_at, t0_trunc(&stored, t0));
+        assert!(
+            stored.last_seen_at > stored.last_changed_at,
+            "{}: last_seen_at moves on an unchanged write",
+            db.label
+        );
+
+        let mut changed = offers.clone();
+        changed[2].sale_price = dec("9.9900");
+        changed[2].general_stock = Some(0);
+        changed[2].raw = json!({"id": 3, "changed": true});
+        let third = s
+            .write_offers("main", None, &changed, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!((third.updated, third.unchanged), (1, 4), "{}", db.label);
+        let fields: Vec<(&str, Option<&str>, Option<&str>)> = third
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.field.as_str(),
+                    c.old_value.as_deref(),
+                    c.new_value.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("sale_price", Some("10.5000"), Some("9.9900")),
+                ("general_stock", Some("3"), Some("0"))
+            ],
+            "{}",
+            db.label
+        );
+        assert_eq!(s.changes_of_offer("main", 3, 10).await.unwrap().len(), 2);
+    }
+}
+
+fn t0_trunc(
+    stored: &magsync::store::offers::StoredOffer,
+    _t0: chrono::DateTime<Utc>,
+) -> chrono::DateTime<Utc> {
+    // Postgres keeps microseconds; compare with what the store itself returned.
+    stored.first_seen_at
+}
+
+#[tokio::test]
+async fn missing_offers_are_marked_and_restored_never_deleted() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let t0 = Utc::now() - Duration::minutes(10);
+        let offers: Vec<Offer> = (1..=3).map(|i| offer(i, "Lampă", "1.0000")).collect();
+        s.write_offers("main", None, &offers, t0).await.unwrap();
+        let scan = Utc::now() - Duration::minutes(1);
+        s.write_offers("main", None, &offers[..2], Utc::now())
+            .await
+            .unwrap();
+        let candidates = s.missing_candidates("main", scan, Some(1)).await.unwrap();
+        assert_eq!(candidates, vec![3], "{}", db.label);
+        assert_eq!(
+            s.mark_missing("main", None, &candidates, Utc::now())
+                .await
+                .unwrap(),
+            1
+        );
+        let gone = s.get_offer("main", 3).await.unwrap().unwrap();
+        assert!(gone.missing_since.is_some());
+        let q = ProductQuery {
+            status: Some(StatusFilter::Missing),
+            ..Default::default()
+        };
+        assert_eq!(s.count_products(&q).await.unwrap(), 1);
+
+        let back = s
+            .write_offers("main", None, &offers[2..], Utc::now())
+            .await
+            .unwrap();
+        assert_eq!((back.updated, back.restored), (1, 1), "{}", db.label);
+        assert!(
+            s.get_offer("main", 3)
+                .await
+                .unwrap()
+                .unwrap()
+                .missing_since
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn runs_events_progress_and_stale_recovery() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let opts = SyncOptions {
+            mode: SyncMode::Full,
+            ..Default::default()
+        };
+        let run = s
+            .create_run("main", &opts, Trigger::Cli, "test:1", Utc::now())
+            .await
+            .unwrap();
+        let counts = RunCounts {
+            pages_done: 3,
+            pages_total: Some(13),
+            offers_seen: 300,
+            ..Default::default()
+        };
+        s.update_progress(run.id, &counts, Some(4), Utc::now())
+            .await
+            .unwrap();
+        s.add_event(
+            run.id,
+            magsync::model::EventLevel::Info,
+            "page 3/13: 100 offers",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let live = s.get_run(run.id).await.unwrap().unwrap();
+        assert_eq!(live.status, RunStatus::Running);
+        assert_eq!(live.counts, counts);
+        assert_eq!(live.options, opts);
+        assert_eq!(s.running_runs().await.unwrap().len(), 1);
+        let ev = s.events(run.id, 0, 100).await.unwrap();
+        assert_eq!(ev.len(), 1);
+        assert!(s.events(run.id, ev[0].id, 100).await.unwrap().is_empty());
+
+        // A run whose heartbeat stopped is interrupted, not left running forever.
+        let stale = s
+            .create_run(
+                "fbe",
+                &opts,
+                Trigger::Schedule,
+                "test:2",
+                Utc::now() - Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        let failed = s
+            .fail_stale_runs(Utc::now() - Duration::minutes(5), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(failed, vec![stale.id], "{}", db.label);
+        let r = s.get_run(stale.id).await.unwrap().unwrap();
+        assert_eq!(r.status, RunStatus::Failed);
+        assert!(r.error_summary.unwrap().contains("interrupted"));
+
+        s.finish_run(
+            run.id,
+            RunStatus::Partial,
+            &counts,
+            Some(4),
+            Some("page 8: HTTP 504 after 5 attempts"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let done = s.last_run("main", None, None).await.unwrap().unwrap();
+        assert_eq!(done.status, RunStatus::Partial);
+        assert_eq!(done.next_page, Some(4));
+        assert!(done.finished_at.is_some());
+    }
+}
+
+#[tokio::test]
+async fn one_sync_per_account_lock() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let lock = s
+            .try_lock_account("main", "a:1", Utc::now())
+            .await
+            .unwrap()
+            .expect("free");
+        let run = s
+            .create_run(
+                "main",
+                &SyncOptions::default(),
+                Trigger::Tui,
+                "a:1",
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        lock.attach_run(run.id).await.unwrap();
+        let busy = s
+            .try_lock_account("main", "b:2", Utc::now())
+            .await
+            .unwrap()
+            .err()
+            .expect("busy");
+        let msg = busy.to_string();
+        assert!(
+            msg.starts_with("a sync of main is already running (run "),
+            "{msg}"
+        );
+        // Other accounts are independent.
+        let other = s
+            .try_lock_account("fbe", "b:2", Utc::now())
+            .await
+            .unwrap()
+            .expect("fbe free");
+        other.release().await.unwrap();
+        lock.release().await.unwrap();
+        let again = s
+            .try_lock_account("main", "b:2", Utc::now())
+            .await
+            .unwrap()
+            .expect("released");
+        again.release().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn search_folds_diacritics_filters_and_pages_by_keyset() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let mut offers: Vec<Offer> = (1..=250)
+            .map(|i| offer(i, &format!("Produs generic {i:03}"), "5.0000"))
+            .collect();
+        offers[9].name = Some("Lampă LED birou, cu încărcare".into());
+        offers[10].general_stock = Some(0);
+        offers[11].status = Some(0);
+        s.write_offers("main", None, &offers, Utc::now())
+            .await
+            .unwrap();
+
+        for needle in [
+            "lampa",
+            "LAMPĂ",
+            "incarcare",
+            "PN-10",
+            "5940000000010",
+            "la",
+        ] {
+            let q = ProductQuery {
+                text: Some(needle.into()),
+                ..Default::default()
+            };
+            let rows = s.search_products(&q, None, 50).await.unwrap();
+            assert!(
+                rows.iter().any(|r| r.id == 10),
+                "{}: {needle:?} should find offer 10",
+                db.label
+            );
+        }
+        let q = ProductQuery {
+            text: Some("100%_x".into()),
+            ..Default::default()
+        };
+        assert!(
+            s.search_products(&q, None, 10).await.unwrap().is_empty(),
+            "wildcards are literal"
+        );
+
+        let zero = ProductQuery {
+            stock: Some(StockFilter::Zero),
+            ..Default::default()
+        };
+        assert_eq!(s.count_products(&zero).await.unwrap(), 1);
+        let inactive = ProductQuery {
+            status: Some(StatusFilter::Inactive),
+            ..Default::default()
+        };
+        assert_eq!(s.count_products(&inactive).await.unwrap(), 1);
+
+        for (sort, descending) in [
+            (SortKey::Name, false),
+            (SortKey::Price, true),
+            (SortKey::Id, false),
+            (SortKey::Stock, false),
+        ] {
+            let q = ProductQuery {
+                sort,
+                descending,
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = s.search_products(&q, cursor.as_ref(), 40).await.unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                cursor = Some(page.last().unwrap().cursor(sort));
+                seen.extend(page.iter().map(|r| r.id));
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(
+                sorted.len(),
+                250,
+                "{} {sort:?}: keyset paging visits every row once",
+                db.label
+            );
+            assert_eq!(seen.len(), 250);
+        }
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    for db in TestDb::all().await {
+        db.store.migrate().await.unwrap();
+        db.store.migrate().await.unwrap();
+        let reopened = magsync::store::Store::open(&db.url).await.unwrap();
+        assert_eq!(reopened.backend(), db.store.backend());
+    }
+}
