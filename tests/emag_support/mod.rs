@@ -110,3 +110,117 @@ pub async fn mutate(h: &SimHandle, account: &str, count: usize) -> Vec<i64> {
         .map(|i| i.as_i64().unwrap())
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Engine helpers
+
+use magsync::config::{Account, Settings};
+use magsync::model::{Offer, RunStatus, SyncMode, SyncOptions, SyncRun, Trigger};
+use magsync::store::testing::TestDb;
+use magsync::sync::{Engine, RunProgress, Tuning};
+
+pub fn account(h: &SimHandle, name: &str) -> Account {
+    Account {
+        name: name.to_string(),
+        platform: None,
+        base_url: h.base_url(),
+        username: Some(name.to_string()),
+        password: Some(SecretString::from("demo")),
+        password_problem: None,
+        max_pages: None,
+        items_per_page: 100,
+        log_retention_days: 30,
+    }
+}
+
+pub fn tuning() -> Tuning {
+    Tuning {
+        retry: fast_retry(),
+        min_interval: Duration::ZERO,
+        connect_timeout: Duration::from_secs(3),
+        request_timeout: Duration::from_secs(3),
+        concurrency: 4,
+        progress_interval: Duration::from_millis(50),
+        confirm_limit: 50,
+        max_batch_pages: 10,
+    }
+}
+
+pub fn engine(db: &TestDb, h: &SimHandle, accounts: &[&str]) -> Engine {
+    let accounts = accounts.iter().map(|a| account(h, a)).collect();
+    Engine::new(db.store.clone(), accounts, &Settings::default()).with_tuning(tuning())
+}
+
+pub fn full(include_inactive: bool) -> SyncOptions {
+    SyncOptions {
+        mode: SyncMode::Full,
+        include_inactive,
+        ..SyncOptions::default()
+    }
+}
+
+/// Starts a run and waits for its end; returns the final snapshot and the stored row.
+pub async fn run(engine: &Engine, account: &str, options: SyncOptions) -> (RunProgress, SyncRun) {
+    let handle = engine
+        .start(account, options, Trigger::Cli)
+        .await
+        .expect("run starts");
+    let last = handle.done.await.expect("run task");
+    let row = engine
+        .store()
+        .get_run(handle.run_id)
+        .await
+        .unwrap()
+        .expect("run row");
+    assert_eq!(row.status, last.status);
+    assert_eq!(
+        row.counts, last.counts,
+        "persisted counts equal the final snapshot"
+    );
+    (last, row)
+}
+
+pub async fn run_ok(
+    engine: &Engine,
+    account: &str,
+    options: SyncOptions,
+) -> (RunProgress, SyncRun) {
+    let (p, row) = run(engine, account, options).await;
+    assert_eq!(p.status, RunStatus::Completed, "{:?}", row.error_summary);
+    (p, row)
+}
+
+/// Stored offers (not flagged missing) of an account, by id.
+pub async fn mirror(db: &TestDb, account: &str) -> Vec<Offer> {
+    db.store
+        .offers_of(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.missing_since.is_none())
+        .map(|s| s.offer)
+        .collect()
+}
+
+/// The simulator's catalogue decoded like the client decodes pages, optionally active only.
+pub async fn expected(h: &SimHandle, account: &str, active_only: bool) -> Vec<Offer> {
+    catalogue(h, account)
+        .await
+        .iter()
+        .map(|v| magsync::emag::wire::decode_offer(v).unwrap())
+        .filter(|o| !active_only || o.status == Some(1))
+        .collect()
+}
+
+/// Field-by-field equality of the mirror and the catalogue, with the first difference named.
+pub async fn assert_mirror(db: &TestDb, h: &SimHandle, account: &str, active_only: bool) {
+    let got = mirror(db, account).await;
+    let want = expected(h, account, active_only).await;
+    let got_ids: Vec<i64> = got.iter().map(|o| o.id).collect();
+    let want_ids: Vec<i64> = want.iter().map(|o| o.id).collect();
+    assert_eq!(got_ids.len(), want_ids.len(), "[{}] offer count", db.label);
+    assert_eq!(got_ids, want_ids, "[{}] offer ids", db.label);
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "[{}] offer {}", db.label, w.id);
+    }
+}
