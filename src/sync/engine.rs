@@ -51,7 +51,7 @@ impl Tuning {
             concurrency: 6,
             progress_interval: Duration::from_millis(500),
             confirm_limit: 50,
-            max_batch_pages: 10,
+            max_batch_pages: 5,
         }
     }
 }
