@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod simulator;
+pub mod sync;
+pub mod test_connection;
 
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
@@ -69,6 +71,10 @@ pub enum Command {
     Config(admin::ConfigCommand),
     /// Run the eMAG Marketplace API simulator (a real HTTP server on loopback).
     Simulator(simulator::Args),
+    /// Sync offers of one or all accounts from eMAG into the database, headless.
+    Sync(sync::Args),
+    /// Check each account's base URL, credentials and offer count (one request each).
+    TestConnection(test_connection::Args),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
@@ -104,6 +110,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Migrate) => admin::migrate(&g).await,
         Some(Command::Config(c)) => admin::config(&g, c).await,
         Some(Command::Simulator(args)) => simulator::run(args).await,
+        Some(Command::Sync(args)) => sync::run(&g, args).await,
+        Some(Command::TestConnection(args)) => test_connection::run(&g, args).await,
         None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
     }
 }
