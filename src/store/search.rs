@@ -98,7 +98,7 @@ impl SortKey {
 
     /// The SQL expression sorted on; NULLs are mapped to a sentinel so row-value comparisons
     /// in keyset paging never meet a NULL.
-    fn expr(self) -> &'static str {
+    pub(crate) fn expr(self) -> &'static str {
         match self {
             SortKey::Name => "COALESCE(name, '')",
             SortKey::Account => "account",
@@ -201,7 +201,7 @@ const ROW_COLUMNS: &str = "account, id, part_number, part_number_key, name, bran
     currency, general_stock, status, buy_button_rank, missing_since, last_changed_at";
 
 /// Escapes LIKE wildcards so user input matches literally.
-fn like_pattern(folded: &str) -> String {
+pub(crate) fn like_pattern(folded: &str) -> String {
     let escaped = folded
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -262,6 +262,8 @@ macro_rules! push_filters {
         }
     }};
 }
+// Shared with `export`, so an export filters exactly like the products table.
+pub(crate) use push_filters;
 
 impl Store {
     /// One page of products after `after` (None = from the top).
