@@ -1,6 +1,7 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
 pub mod admin;
+pub mod daemon;
 pub mod export;
 pub mod filters;
 pub mod history;
@@ -79,6 +80,7 @@ pub enum Command {
     Products(products::Args),
     History(history::Args),
     Export(export::Args),
+    Daemon(daemon::Args),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
@@ -158,6 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Products(args)) => products::run(&g, args).await,
         Some(Command::History(args)) => history::run(&g, args).await,
         Some(Command::Export(args)) => export::run(&g, args).await,
+        Some(Command::Daemon(args)) => daemon::run(&g, args).await,
         None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
     }
 }
