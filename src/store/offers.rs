@@ -133,8 +133,17 @@ impl Store {
                 }
             }
         }
+        let sqlite = self.backend() == super::Backend::Sqlite;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            // This transaction reads, then writes. On SQLite a deferred transaction that
+            // upgrades to a writer while another connection writes fails at once with
+            // "database is locked" (the busy timeout does not apply to upgrades), which broke
+            // two accounts syncing together; IMMEDIATE takes the write lock up front and waits.
+            let mut tx = if sqlite {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            } else {
+                pool.begin().await?
+            };
             let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
             for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(format!(
