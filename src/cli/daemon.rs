@@ -25,8 +25,9 @@ pub struct Args {
     #[arg(long)]
     pub once: bool,
 
-    /// With --once: start the syncs at once instead of after the random delay.
-    #[arg(long, requires = "once")]
+    /// Start syncs exactly on their slots, without the random delay and round-minute rule
+    /// (manual runs and tests; scheduled use should keep the jitter, as eMAG asks).
+    #[arg(long)]
     pub no_jitter: bool,
 }
 
