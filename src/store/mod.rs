@@ -7,6 +7,7 @@
 
 pub mod dialect;
 pub mod engine_queries;
+pub mod export;
 pub mod lock;
 pub mod money;
 pub mod offers;
