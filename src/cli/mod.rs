@@ -1,7 +1,9 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
 pub mod admin;
+pub mod demo;
 pub mod simulator;
+pub mod tui;
 
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
@@ -27,6 +29,10 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Dashboard options (when no subcommand is given).
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -69,6 +75,8 @@ pub enum Command {
     Config(admin::ConfigCommand),
     /// Run the eMAG Marketplace API simulator (a real HTTP server on loopback).
     Simulator(simulator::Args),
+    /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
@@ -104,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Migrate) => admin::migrate(&g).await,
         Some(Command::Config(c)) => admin::config(&g, c).await,
         Some(Command::Simulator(args)) => simulator::run(args).await,
-        None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
+        Some(Command::Demo(args)) => demo::run(&g, args).await,
+        None => tui::run(&g, cli.tui).await,
     }
 }

@@ -1,1 +1,11 @@
-//! The terminal dashboard (to be written).
+//! The terminal dashboard: state and `update()` in [`app`], I/O in [`effects`], drawing in
+//! [`views`] (one file per tab or popup), keys in [`keymap`], colours in [`theme`].
+
+pub mod app;
+pub mod effects;
+pub mod keymap;
+pub mod run;
+pub mod theme;
+pub mod views;
+
+pub use app::{App, Effect, Msg};
