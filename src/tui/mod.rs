@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod effects;
+#[doc(hidden)]
+pub mod fixture;
 pub mod keymap;
 pub mod run;
 pub mod theme;

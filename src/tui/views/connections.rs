@@ -23,7 +23,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let wide = area.width >= 110;
-    let url_w = if wide { 34 } else { 22 };
+    let url_w = if wide { 34 } else { 20 };
     let rows = app.accounts.iter().enumerate().map(|(i, a)| {
         let test = match (app.testing.contains(&a.name), app.tests.get(&a.name)) {
             (true, _) => Line::styled("⟳ testing…", app.theme.running()),
@@ -61,40 +61,65 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         } else {
             " "
         };
-        let row = Row::new(vec![
-            Cell::from(Line::from(vec![
-                Span::raw(format!("{marker} ")),
-                dot(app, account_state(app, &a.name)),
-                Span::raw(format!(" {}", a.name)),
-            ])),
-            Cell::from(a.platform.clone()),
+        let mut cells = vec![Cell::from(Line::from(vec![
+            Span::raw(format!("{marker} ")),
+            dot(app, account_state(app, &a.name)),
+            Span::raw(format!(" {}", a.name)),
+        ]))];
+        if wide {
+            cells.push(Cell::from(a.platform.clone()));
+        }
+        cells.extend([
             Cell::from(truncate(&a.base_url, url_w)),
             Cell::from(a.username.clone()),
             Cell::from(test),
             Cell::from(last),
         ]);
+        let row = Row::new(cells);
         if i == app.selected_account {
             row.style(app.theme.selected())
         } else {
             row
         }
     });
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(4),
-        Constraint::Length(url_w as u16),
-        Constraint::Length(if wide { 10 } else { 8 }),
-        Constraint::Min(20),
-        Constraint::Length(if wide { 26 } else { 18 }),
-    ];
-    let header = Row::new(vec![
-        "  account",
-        "plat",
-        "base URL",
-        "username",
-        "last test",
-        "last sync",
-    ])
-    .style(app.theme.bold());
+    // 80 columns drop the platform and shorten the URL.
+    let (widths, head) = if wide {
+        (
+            vec![
+                Constraint::Length(12),
+                Constraint::Length(4),
+                Constraint::Length(url_w as u16),
+                Constraint::Length(10),
+                Constraint::Min(20),
+                Constraint::Length(26),
+            ],
+            vec![
+                "  account",
+                "plat",
+                "base URL",
+                "username",
+                "last test",
+                "last sync",
+            ],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(10),
+                Constraint::Length(url_w as u16),
+                Constraint::Length(8),
+                Constraint::Min(16),
+                Constraint::Length(16),
+            ],
+            vec![
+                "  account",
+                "base URL",
+                "username",
+                "last test",
+                "last sync",
+            ],
+        )
+    };
+    let header = Row::new(head).style(app.theme.bold());
     f.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }

@@ -69,7 +69,15 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(right)), r);
 }
 
-fn last_line(app: &App, run: Option<&SyncRun>) -> Line<'static> {
+/// "incremental" where there is room, "inc" on an 80-column card.
+fn mode_word(r: &SyncRun, narrow: bool) -> &'static str {
+    match (narrow, r.mode) {
+        (true, crate::model::SyncMode::Incremental) => "inc",
+        (_, m) => m.as_str(),
+    }
+}
+
+fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool) -> Line<'static> {
     match run {
         Some(r) => Line::from(vec![
             Span::raw("last "),
@@ -77,7 +85,7 @@ fn last_line(app: &App, run: Option<&SyncRun>) -> Line<'static> {
             Span::raw(format!(
                 " {} {}",
                 when(app, r.finished_at.unwrap_or(r.started_at)),
-                r.mode
+                mode_word(r, narrow)
             )),
         ]),
         None => Line::styled("never synced", app.theme.dim()),
@@ -91,6 +99,7 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
     constraints.extend(shown.iter().map(|_| Constraint::Ratio(1, 4)));
     constraints.push(Constraint::Min(20));
     let areas = Layout::horizontal(constraints).split(area);
+    let narrow = areas[0].width < 26;
     let card = |title: String| {
         Block::bordered()
             .title(format!(" {title} "))
@@ -116,9 +125,13 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
             Paragraph::new(vec![
                 Line::from(vec![
                     Span::styled(num(counts.offers), app.theme.bold()),
-                    Span::raw(format!("  ({} active)", num(counts.active))),
+                    Span::raw(if narrow {
+                        format!(" · {} act", num(counts.active))
+                    } else {
+                        format!("  ({} active)", num(counts.active))
+                    }),
                 ]),
-                last_line(app, stats.and_then(|s| s.last_run.as_ref())),
+                last_line(app, stats.and_then(|s| s.last_run.as_ref()), narrow),
             ])
             .block(card(a.name.clone())),
             areas[i + 1],
@@ -138,7 +151,7 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
             };
             Line::from(vec![
                 Span::styled("⟳ ", app.theme.running()),
-                Span::raw(format!("{} {}{pct}{more}", r.account, r.mode)),
+                Span::raw(format!("{} {}{pct}{more}", r.account, mode_word(r, narrow))),
             ])
         }
         None => Line::styled("idle", app.theme.dim()),
@@ -151,7 +164,7 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
         .filter(|r| r.status.is_finished())
         .max_by_key(|r| r.finished_at);
     f.render_widget(
-        Paragraph::new(vec![first, last_line(app, last)]).block(card("Sync".into())),
+        Paragraph::new(vec![first, last_line(app, last, narrow)]).block(card("Sync".into())),
         areas[areas.len() - 1],
     );
 }

@@ -42,6 +42,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let wide = area.width >= 110;
     let rows_h = table_rows(app.size.1);
     let offset = h.selected.saturating_sub(rows_h.saturating_sub(1));
+    // Narrow screens drop the new/gone columns and shorten words; wide ones add the error.
     let rows = h
         .runs
         .iter()
@@ -50,6 +51,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .take(rows_h)
         .map(|(i, r)| {
             let c = &r.counts;
+            let num = |n: i64| Cell::from(Line::from(n.to_string()).right_aligned());
+            let mode = match (wide, r.mode) {
+                (false, crate::model::SyncMode::Incremental) => "incr",
+                (_, m) => m.as_str(),
+            };
             let mut cells = vec![
                 Cell::from(format!(
                     "{} {}",
@@ -57,20 +63,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     when(app, r.started_at)
                 )),
                 Cell::from(r.account.clone()),
-                Cell::from(r.mode.as_str()),
+                Cell::from(mode),
                 Cell::from(r.trigger.as_str()),
                 Cell::from(status_span(app, r.status)),
                 Cell::from(Line::from(duration(run_secs(app, r))).right_aligned()),
                 Cell::from(Line::from(group(c.offers_seen)).right_aligned()),
-                Cell::from(Line::from(c.created.to_string()).right_aligned()),
-                Cell::from(Line::from(c.updated.to_string()).right_aligned()),
-                Cell::from(Line::from(c.removed.to_string()).right_aligned()),
             ];
-            let fail = Cell::from(Line::from(c.failed.to_string()).right_aligned());
+            if wide {
+                cells.push(num(c.created));
+            }
+            cells.push(num(c.updated));
+            if wide {
+                cells.push(num(c.removed));
+            }
             cells.push(if c.failed > 0 {
-                fail.style(app.theme.error())
+                num(c.failed).style(app.theme.error())
             } else {
-                fail
+                num(c.failed)
             });
             if wide {
                 cells.push(
@@ -84,36 +93,63 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 row
             }
         });
-    let mut widths = vec![
-        Constraint::Length(15),
-        Constraint::Length(8),
-        Constraint::Length(11),
-        Constraint::Length(8),
-        Constraint::Length(11),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-    ];
-    let mut head = vec![
-        "  started",
-        "account",
-        "mode",
-        "trigger",
-        "status",
-        "time",
-        "seen",
-        "new",
-        "upd",
-        "gone",
-        "fail",
-    ];
-    if wide {
-        widths.push(Constraint::Min(10));
-        head.push("error");
-    }
+    let (widths, head): (Vec<Constraint>, Vec<&str>) = if wide {
+        (
+            vec![
+                Constraint::Length(15),
+                Constraint::Length(8),
+                Constraint::Length(11),
+                Constraint::Length(8),
+                Constraint::Length(12),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(5),
+                Constraint::Length(5),
+                Constraint::Length(5),
+                Constraint::Length(5),
+                Constraint::Min(10),
+            ],
+            vec![
+                "  started",
+                "account",
+                "mode",
+                "trigger",
+                "status",
+                "time",
+                "seen",
+                "new",
+                "upd",
+                "gone",
+                "fail",
+                "error",
+            ],
+        )
+    } else {
+        (
+            vec![
+                Constraint::Length(14),
+                Constraint::Length(7),
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Length(12),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(4),
+                Constraint::Length(4),
+            ],
+            vec![
+                "  started",
+                "account",
+                "mode",
+                "trigger",
+                "status",
+                "time",
+                "seen",
+                "upd",
+                "fail",
+            ],
+        )
+    };
     let header = Row::new(head.into_iter().map(Cell::from)).style(app.theme.bold());
     f.render_widget(
         Table::new(rows, widths)

@@ -54,12 +54,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         ),
         (None, n) => format!("{} of ~", group(n as i64)),
     };
-    let filters = format!(
-        "account: {}  status: {status}  stock: {stock}  sort: {} {}  {count} ",
-        q.account.as_deref().unwrap_or("all"),
-        q.sort.as_str(),
-        if q.descending { "↓" } else { "↑" },
-    );
+    let arrow = if q.descending { "↓" } else { "↑" };
+    let account = q.account.as_deref().unwrap_or("all");
+    // 80 columns keep the search box usable with a terser filter summary.
+    let filters = if area.width >= 110 {
+        format!(
+            "account: {account}  status: {status}  stock: {stock}  sort: {} {arrow}  {count} ",
+            q.sort.as_str()
+        )
+    } else {
+        format!(
+            "{account} · {status} · stock {stock} · {} {arrow} · {count} ",
+            q.sort.as_str()
+        )
+    };
     let fw = filters.chars().count() as u16;
     let [sa, fa] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(fw.min(bar.width))]).areas(bar);
