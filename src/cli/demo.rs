@@ -6,7 +6,9 @@ use crate::config::{Account, Platform, Settings, sqlite_url};
 use crate::error::Failure;
 use crate::sim::{SimAccount, SimConfig};
 use crate::store::Store;
-use crate::tui::effects::{NoEngine, SyncBackend};
+use crate::sync::Engine;
+use crate::tui::effects::SyncBackend;
+use crate::tui::engine_backend::EngineBackend;
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +46,7 @@ pub fn accounts(base_url: &str) -> Vec<Account> {
             base_url: base_url.to_string(),
             username: Some(name.to_string()),
             password: Some(SecretString::from("demo")),
+            password_problem: None,
             max_pages: None,
             items_per_page: 100,
             log_retention_days: 30,
@@ -52,12 +55,12 @@ pub fn accounts(base_url: &str) -> Vec<Account> {
 }
 
 /// The sync backend for these accounts.
-pub fn backend(
-    _store: &Store,
-    _accounts: &[Account],
-    _settings: &Settings,
-) -> Arc<dyn SyncBackend> {
-    Arc::new(NoEngine)
+pub fn backend(store: &Store, accounts: &[Account], settings: &Settings) -> Arc<dyn SyncBackend> {
+    Arc::new(EngineBackend::new(Engine::new(
+        store.clone(),
+        accounts.to_vec(),
+        settings,
+    )))
 }
 
 pub async fn run(g: &super::GlobalArgs, args: Args) -> anyhow::Result<u8> {

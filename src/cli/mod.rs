@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod demo;
 pub mod simulator;
+pub mod sync;
+pub mod test_connection;
 pub mod tui;
 
 use crate::config::{Config, Overrides};
@@ -75,6 +77,10 @@ pub enum Command {
     Config(admin::ConfigCommand),
     /// Run the eMAG Marketplace API simulator (a real HTTP server on loopback).
     Simulator(simulator::Args),
+    /// Sync offers of one or all accounts from eMAG into the database, headless.
+    Sync(sync::Args),
+    /// Check each account's base URL, credentials and offer count (one request each).
+    TestConnection(test_connection::Args),
     /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
     Demo(demo::Args),
 }
@@ -112,6 +118,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Migrate) => admin::migrate(&g).await,
         Some(Command::Config(c)) => admin::config(&g, c).await,
         Some(Command::Simulator(args)) => simulator::run(args).await,
+        Some(Command::Sync(args)) => sync::run(&g, args).await,
+        Some(Command::TestConnection(args)) => test_connection::run(&g, args).await,
         Some(Command::Demo(args)) => demo::run(&g, args).await,
         None => tui::run(&g, cli.tui).await,
     }

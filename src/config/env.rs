@@ -76,9 +76,12 @@ fn build_account(
     validate_base_url(name, &base_url)?;
 
     let username = var("_USERNAME").or_else(|| s.username.clone());
-    let password = match var("_PASSWORD") {
-        Some(p) => Some(p),
-        None => file_password(name, s, get)?,
+    let (password, password_problem) = match var("_PASSWORD") {
+        Some(p) => (Some(p), None),
+        None => match file_password(name, s, get) {
+            Ok(p) => (p, None),
+            Err(problem) => (None, Some(problem)),
+        },
     };
     let max_pages = match var("_MAX_PAGES") {
         Some(v) => Some(parse_int(&v, &format!("{prefix}_MAX_PAGES"))?),
@@ -106,38 +109,37 @@ fn build_account(
         base_url,
         username,
         password: password.map(SecretString::from),
+        password_problem,
         max_pages,
         items_per_page: items,
         log_retention_days: retention,
     })
 }
 
+/// The password from the file's `password`, `password_env` or `password_file`. A source that
+/// cannot be read is reported only when the account is used (see `Account::credentials`).
 fn file_password(
     name: &str,
     s: &AccountSection,
     get: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<String>, String> {
     if let Some(p) = &s.password {
         return Ok(Some(p.clone()));
     }
     if let Some(var) = &s.password_env {
         return get(var).map(Some).ok_or_else(|| {
-            Failure::usage(format!(
-                "account \"{name}\" reads its password from ${var}, which is not set"
-            ))
+            format!("account \"{name}\" reads its password from ${var}, which is not set")
         });
     }
     if let Some(path) = &s.password_file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::usage(format!(
-                "account \"{name}\": cannot read password_file {path}: {e}"
-            ))
-        })?;
-        let p = text.trim_end_matches(['\r', '\n']).to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("account \"{name}\" cannot read its password_file {path}: {e}"))?;
+        // The first line is the password; a trailing newline from `echo` is not part of it.
+        let p = text.lines().next().unwrap_or("").to_string();
         if p.is_empty() {
-            return Err(Failure::usage(format!(
-                "account \"{name}\": password_file {path} is empty"
-            )));
+            return Err(format!(
+                "account \"{name}\" has an empty password_file {path}"
+            ));
         }
         return Ok(Some(p));
     }

@@ -58,6 +58,8 @@ pub struct Account {
     pub base_url: String,
     pub username: Option<String>,
     pub password: Option<SecretString>,
+    /// Why the configured password source could not be read, if it could not.
+    pub password_problem: Option<String>,
     pub max_pages: Option<u32>,
     pub items_per_page: u32,
     pub log_retention_days: u32,
@@ -67,6 +69,9 @@ impl Account {
     /// The username and password, or the sentence that says which is missing and how to set it.
     pub fn credentials(&self) -> Result<(&str, &SecretString), Failure> {
         let upper = env::account_prefix(&self.name);
+        if let Some(problem) = &self.password_problem {
+            return Err(Failure::usage(problem.clone()));
+        }
         match (&self.username, &self.password) {
             (Some(u), Some(p)) => Ok((u, p)),
             (None, _) => Err(Failure::usage(format!(

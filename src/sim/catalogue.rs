@@ -181,7 +181,7 @@ pub fn fresh(seed: u64, account: &SimAccount, content: u64, salt: u64, id: u32) 
 /// neighbours to insert new offers mid-listing.
 pub fn id_layout(seed: u64, account: &str) -> (u64, u64) {
     let k = key(seed, account, u64::MAX);
-    (10_000 + k % 40_000, 3 + (k >> 32) % 3)
+    (10_000 + k % 2_000, 3 + (k >> 32) % 3)
 }
 
 /// The seeded catalogue of an account, sorted by id.

@@ -6,6 +6,7 @@
 //! encoding, search, locking — lives in [`dialect`], [`money`] and the per-dialect migrations.
 
 pub mod dialect;
+pub mod engine_queries;
 pub mod lock;
 pub mod money;
 pub mod offers;
@@ -19,7 +20,8 @@ pub use lock::{AccountLock, LockBusy};
 pub use money::Money;
 
 use crate::error::Failure;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -97,6 +99,12 @@ impl Store {
         } else {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?;
+            // One direct connection first: a pool would retry until its timeout and then
+            // report only "timed out", hiding "connection refused" or "password failed".
+            let probe = PgConnection::connect_with(&opts)
+                .await
+                .map_err(unreachable)?;
+            let _ = probe.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))

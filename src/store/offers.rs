@@ -134,7 +134,7 @@ impl Store {
             }
         }
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
             let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
             for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(format!(

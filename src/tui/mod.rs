@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod effects;
+pub mod engine_backend;
 #[doc(hidden)]
 pub mod fixture;
 pub mod keymap;

@@ -197,7 +197,7 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
     let o = &run.options;
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!("{:<22}", "status"), app.theme.dim()),
+            Span::styled(format!("{:<24}", "status"), app.theme.dim()),
             status_span(app, run.status),
         ]),
         kv(app, "account", run.account.clone()),
@@ -253,7 +253,7 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
     ];
     if let Some(e) = &run.error_summary {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<22}", "error"), app.theme.dim()),
+            Span::styled(format!("{:<24}", "error"), app.theme.dim()),
             Span::styled(e.clone(), app.theme.error()),
         ]));
     }

@@ -137,7 +137,7 @@ pub(crate) fn truncate(s: &str, width: usize) -> String {
 
 pub(crate) fn kv<'a>(app: &App, k: &'a str, v: String) -> Line<'a> {
     Line::from(vec![
-        Span::styled(format!("{k:<22}"), app.theme.dim()),
+        Span::styled(format!("{k:<24}"), app.theme.dim()),
         Span::raw(v),
     ])
 }

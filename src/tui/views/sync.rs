@@ -100,11 +100,17 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
             continue;
         };
         let c = &r.counts;
-        let expected = app
+        // While running, the pages eMAG announced bound the offers; afterwards the store does.
+        let planned = c.pages_total.map(|p| p * r.options.items_per_page as i64);
+        let stored = app
             .stats_of(&a.name)
             .map(|s| s.counts.offers)
-            .filter(|n| *n > 0)
-            .or(c.pages_total.map(|p| p * r.options.items_per_page as i64));
+            .filter(|n| *n > 0);
+        let expected = if r.status == RunStatus::Running {
+            planned.or(stored)
+        } else {
+            stored.or(planned)
+        };
         let pages = format!(
             "{} {}/{}",
             bar(c.pages_done, c.pages_total, gw),

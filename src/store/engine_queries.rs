@@ -1,0 +1,52 @@
+//! Queries only the sync engine needs (added by the engine, kept apart from the core store).
+
+use super::{Result, Store, on_pool};
+use crate::model::EventLevel;
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+
+impl Store {
+    /// Appends several events of one run in one statement: the engine flushes its event queue
+    /// twice a second, so a 2,000-page run does not cost 2,000 separate writes.
+    pub async fn add_events(
+        &self,
+        run_id: i64,
+        events: &[(EventLevel, String, DateTime<Utc>)],
+    ) -> Result<()> {
+        for chunk in events.chunks(1_000) {
+            on_pool!(self, pool => {
+                let mut q = QueryBuilder::new("INSERT INTO sync_events (run_id, at, level, message) ");
+                q.push_values(chunk, |mut b, (level, message, at)| {
+                    b.push_bind(run_id).push_bind(*at).push_bind(level.as_str()).push_bind(message.clone());
+                });
+                q.build().execute(pool).await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Write transactions that read first (`write_offers` selects the stored rows, then upserts)
+/// must take SQLite's write lock up front: a deferred transaction that tries to upgrade while
+/// another connection writes (the run recorder, a second account's run) fails at once with
+/// "database is locked" instead of waiting for `busy_timeout`. Postgres needs nothing special.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
