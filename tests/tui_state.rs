@@ -337,3 +337,14 @@ fn tests_report_per_account() {
     assert!(!app.testing.contains("main"));
     assert_eq!(app.toast.as_ref().unwrap().text, "✓ main: 1 274 offers");
 }
+
+#[test]
+fn a_slow_store_never_gets_overlapping_polls() {
+    let mut app = idle_app();
+    let is_poll = |fx: &[Effect]| fx.contains(&Effect::LoadDashboard);
+    assert!(is_poll(&app.update(Msg::Tick(fixture::now()))));
+    assert!(!is_poll(&app.update(Msg::Tick(fixture::now()))));
+    let d = app.dashboard.clone();
+    app.update(Msg::Dashboard(Ok(d)));
+    assert!(is_poll(&app.update(Msg::Tick(fixture::now()))));
+}

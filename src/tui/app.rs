@@ -284,6 +284,8 @@ pub struct App {
     pub size: (u16, u16),
     pub dashboard: Dashboard,
     pub loaded: bool,
+    /// A dashboard poll is in flight; a slow store never piles up requests.
+    pub polling: bool,
     pub selected_account: usize,
     pub tests: HashMap<String, ConnTest>,
     pub testing: HashSet<String>,
@@ -401,6 +403,7 @@ impl App {
             size: (120, 40),
             dashboard: Dashboard::default(),
             loaded: false,
+            polling: false,
             selected_account: 0,
             tests: HashMap::new(),
             testing: HashSet::new(),
@@ -421,6 +424,7 @@ impl App {
 
     /// Effects to run once at start.
     pub fn init(&mut self) -> Vec<Effect> {
+        self.polling = true;
         vec![Effect::LoadDashboard]
     }
 
@@ -488,6 +492,7 @@ impl App {
                 self.poll()
             }
             Msg::Dashboard(Ok(d)) => {
+                self.polling = false;
                 self.dashboard = d;
                 self.loaded = true;
                 let running: HashSet<i64> = self.dashboard.running.iter().map(|r| r.id).collect();
@@ -503,6 +508,7 @@ impl App {
                 self.follow_log_run()
             }
             Msg::Dashboard(Err(e)) => {
+                self.polling = false;
                 self.toast(format!("reading the store failed: {e}"), true);
                 vec![]
             }
@@ -637,7 +643,11 @@ impl App {
 
     /// What to reload every tick: the dashboard always, plus what the open tab shows.
     fn poll(&mut self) -> Vec<Effect> {
-        let mut fx = vec![Effect::LoadDashboard];
+        let mut fx = vec![];
+        if !self.polling {
+            self.polling = true;
+            fx.push(Effect::LoadDashboard);
+        }
         if let (Some(run_id), false) = (self.log.run_id, self.log.loading)
             && self.tab == Tab::Sync
         {
