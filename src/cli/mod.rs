@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod daemon;
+pub mod demo;
 pub mod export;
 pub mod filters;
 pub mod history;
@@ -10,6 +11,7 @@ pub mod simulator;
 pub mod stats;
 pub mod sync;
 pub mod test_connection;
+pub mod tui;
 
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
@@ -35,6 +37,10 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Dashboard options (when no subcommand is given).
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -87,6 +93,8 @@ pub enum Command {
     History(history::Args),
     Export(export::Args),
     Daemon(daemon::Args),
+    /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
@@ -169,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::History(args)) => history::run(&g, args).await,
         Some(Command::Export(args)) => export::run(&g, args).await,
         Some(Command::Daemon(args)) => daemon::run(&g, args).await,
-        None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
+        Some(Command::Demo(args)) => demo::run(&g, args).await,
+        None => tui::run(&g, cli.tui).await,
     }
 }
