@@ -6,6 +6,7 @@
 //! encoding, search, locking — lives in [`dialect`], [`money`] and the per-dialect migrations.
 
 pub mod dialect;
+pub mod engine_queries;
 pub mod lock;
 pub mod money;
 pub mod offers;

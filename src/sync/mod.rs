@@ -1,1 +1,17 @@
-//! The sync engine (to be written).
+//! The sync engine: mirrors one account's eMAG offers into the store, observably.
+//!
+//! `engine` starts runs (one per account across processes) and tests connections; `run` drives
+//! one run (count → scan → write → reconcile → finish); `scan` keeps page requests in flight
+//! under the client's limiter; `recorder` persists events and progress off the hot path;
+//! `progress` is the live snapshot every UI reads.
+
+mod engine;
+mod progress;
+mod reconcile;
+mod recorder;
+mod run;
+mod scan;
+
+pub use engine::{ConnectionReport, Engine, RunHandle, SyncError, Tuning};
+pub use progress::RunProgress;
+pub use scan::incremental_window;

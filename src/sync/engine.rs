@@ -1,0 +1,382 @@
+//! The engine's public face: start runs (one per account across processes), watch them, test
+//! connections.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::progress::{RunProgress, Tracker};
+use super::run::{self, RunCtx};
+use crate::config::{Account, MAX_ITEMS_PER_PAGE, Settings};
+use crate::emag::{
+    ClientConfig, DEFAULT_MIN_INTERVAL, EmagClient, EmagError, OfferFilter, RetryPolicy,
+};
+use crate::model::{SyncMode, SyncOptions, Trigger};
+use crate::store::lock::{STALE_AFTER, process_owner};
+use crate::store::{LockBusy, Store, short_db_error};
+
+/// Knobs that are not user settings: tests and benchmarks shrink waits and lift pacing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tuning {
+    pub retry: RetryPolicy,
+    /// Spacing of request starts per account; `ZERO` only against a simulator without limits.
+    pub min_interval: Duration,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Page requests in flight per run; enough that the limiter's slots never wait on latency.
+    pub concurrency: usize,
+    /// How often progress and queued events are persisted (≤ 2×/s by default).
+    pub progress_interval: Duration,
+    /// Offers missing from a complete scan are confirmed one by one (one request each) up to
+    /// this many; beyond it they are marked missing on the scan's word alone.
+    pub confirm_limit: usize,
+    /// Pages already fetched are written together, up to this many per transaction.
+    pub max_batch_pages: usize,
+}
+
+impl Tuning {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Tuning {
+            retry: RetryPolicy {
+                max_attempts: settings.max_attempts.max(1),
+                ..RetryPolicy::default()
+            },
+            min_interval: DEFAULT_MIN_INTERVAL,
+            connect_timeout: settings.connect_timeout,
+            request_timeout: settings.request_timeout,
+            concurrency: 6,
+            progress_interval: Duration::from_millis(500),
+            confirm_limit: 50,
+            max_batch_pages: 10,
+        }
+    }
+}
+
+/// Why a run could not start. Runs that start always end with a stored status instead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncError {
+    /// Unknown account, missing credentials, invalid options: exit code 2.
+    Config(String),
+    /// Another run of the account holds its lock.
+    Busy(LockBusy),
+    /// The database refused the run row or the lock.
+    Store(String),
+}
+
+impl SyncError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SyncError::Config(_) => crate::error::EXIT_USAGE,
+            SyncError::Busy(_) | SyncError::Store(_) => crate::error::EXIT_FAILURE,
+        }
+    }
+}
+
+impl std::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyncError::Config(m) => f.write_str(m),
+            SyncError::Busy(b) => write!(f, "{b}"),
+            SyncError::Store(m) => write!(f, "the database refused the sync run: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for SyncError {}
+
+fn store_err(e: sqlx::Error) -> SyncError {
+    SyncError::Store(short_db_error(&e))
+}
+
+/// A started run: its id at once, live progress, a cancel switch and the final snapshot.
+#[derive(Debug)]
+pub struct RunHandle {
+    pub run_id: i64,
+    pub account: String,
+    pub progress: watch::Receiver<RunProgress>,
+    pub cancel: CancellationToken,
+    pub done: JoinHandle<RunProgress>,
+}
+
+/// Outcome of `test-connection` for one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionReport {
+    pub account: String,
+    pub base_url: String,
+    pub ok: bool,
+    /// "connected" details, or the one-sentence error.
+    pub message: String,
+    /// Offers of any status, from `product_offer/count`.
+    pub offers: Option<u64>,
+    pub latency: Duration,
+}
+
+struct Inner {
+    store: Store,
+    accounts: Vec<Account>,
+    settings: Settings,
+    tuning: Tuning,
+}
+
+/// Runs syncs of configured accounts against one store. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    pub fn new(store: Store, accounts: Vec<Account>, settings: &Settings) -> Self {
+        let tuning = Tuning::from_settings(settings);
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                accounts,
+                settings: settings.clone(),
+                tuning,
+            }),
+        }
+    }
+
+    /// The same engine with other timings (tests, benchmarks).
+    pub fn with_tuning(&self, tuning: Tuning) -> Self {
+        Engine {
+            inner: Arc::new(Inner {
+                store: self.inner.store.clone(),
+                accounts: self.inner.accounts.clone(),
+                settings: self.inner.settings.clone(),
+                tuning,
+            }),
+        }
+    }
+
+    pub fn tuning(&self) -> &Tuning {
+        &self.inner.tuning
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn accounts(&self) -> &[Account] {
+        &self.inner.accounts
+    }
+
+    /// Options for a run of `account` from the settings and the account's own defaults.
+    pub fn default_options(&self, account: &str, mode: SyncMode) -> SyncOptions {
+        let s = &self.inner.settings;
+        let acct = self.inner.accounts.iter().find(|a| a.name == account);
+        SyncOptions {
+            mode,
+            max_pages: if mode == SyncMode::Incremental {
+                acct.and_then(|a| a.max_pages)
+            } else {
+                None
+            },
+            items_per_page: acct.map_or(s.items_per_page, |a| a.items_per_page),
+            include_inactive: s.include_inactive,
+            conflict_strategy: s.conflict_strategy,
+        }
+    }
+
+    fn account(&self, name: &str) -> Result<&Account, SyncError> {
+        self.inner
+            .accounts
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self
+                    .inner
+                    .accounts
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect();
+                SyncError::Config(format!(
+                    "no account \"{name}\" is configured (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// A client of `account` with the engine's timings; clients of one account share a limiter.
+    pub fn client(&self, account: &str) -> Result<EmagClient, SyncError> {
+        let acct = self.account(account)?;
+        let (username, password) = acct
+            .credentials()
+            .map_err(|f| SyncError::Config(f.message))?;
+        let t = &self.inner.tuning;
+        let cfg = ClientConfig {
+            account: acct.name.clone(),
+            base_url: acct.base_url.clone(),
+            username: username.to_string(),
+            password: password.clone(),
+            connect_timeout: t.connect_timeout,
+            request_timeout: t.request_timeout,
+            retry: t.retry.clone(),
+            min_interval: t.min_interval,
+        };
+        EmagClient::new(cfg).map_err(|e| SyncError::Config(format!("account \"{account}\": {e}")))
+    }
+
+    /// Marks runs whose process stopped heart-beating as failed ("interrupted").
+    pub async fn recover_stale_runs(&self) -> Result<Vec<i64>, SyncError> {
+        let now = Utc::now();
+        let cutoff = now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+        let ids = self
+            .inner
+            .store
+            .fail_stale_runs(cutoff, now)
+            .await
+            .map_err(store_err)?;
+        if !ids.is_empty() {
+            tracing::warn!(target: "magsync::sync", ?ids, "marked interrupted runs as failed");
+        }
+        Ok(ids)
+    }
+
+    /// Starts a run of `account` in the background. The run row is committed as `running`
+    /// before this returns; refused while another run of the account holds its lock.
+    pub async fn start(
+        &self,
+        account: &str,
+        options: SyncOptions,
+        trigger: Trigger,
+    ) -> Result<RunHandle, SyncError> {
+        if !(1..=MAX_ITEMS_PER_PAGE).contains(&options.items_per_page) {
+            return Err(SyncError::Config(format!(
+                "items per page must be between 1 and {MAX_ITEMS_PER_PAGE}, not {}",
+                options.items_per_page
+            )));
+        }
+        if options.max_pages == Some(0) {
+            return Err(SyncError::Config("max pages must be at least 1".into()));
+        }
+        let client = self.client(account)?;
+        let store = self.inner.store.clone();
+        self.recover_stale_runs().await?;
+
+        let owner = process_owner();
+        let now = Utc::now();
+        let lock = match store
+            .try_lock_account(account, &owner, now)
+            .await
+            .map_err(store_err)?
+        {
+            Ok(lock) => lock,
+            Err(busy) => return Err(SyncError::Busy(busy)),
+        };
+        let setup = async {
+            let cursor = match options.mode {
+                SyncMode::Incremental => store
+                    .last_run(account, Some(SyncMode::Incremental), None)
+                    .await?
+                    .and_then(|r| r.next_page),
+                SyncMode::Full => None,
+            };
+            let run = store
+                .create_run(account, &options, trigger, &owner, now)
+                .await?;
+            lock.attach_run(run.id).await?;
+            Ok::<_, sqlx::Error>((cursor, run))
+        };
+        let (cursor, run) = match setup.await {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = lock.release().await;
+                return Err(store_err(e));
+            }
+        };
+
+        let cancel = CancellationToken::new();
+        let (tracker, progress) = Tracker::new(RunProgress::new(
+            run.id,
+            account,
+            options.mode,
+            run.started_at,
+        ));
+        let ctx = RunCtx {
+            store: store.clone(),
+            client,
+            account: account.to_string(),
+            run_id: run.id,
+            options,
+            started_at: run.started_at,
+            cursor,
+            tuning: self.inner.tuning.clone(),
+            cancel: cancel.clone(),
+            tracker: Arc::new(tracker),
+        };
+        let done = tokio::spawn(async move {
+            let last = run::execute(ctx).await;
+            if let Err(e) = lock.release().await {
+                tracing::warn!(target: "magsync::sync", "cannot release the sync lock: {e}");
+            }
+            last
+        });
+        Ok(RunHandle {
+            run_id: run.id,
+            account: account.to_string(),
+            progress,
+            cancel,
+            done,
+        })
+    }
+
+    /// One `product_offer/count` without retries: reachability, credentials and offer count.
+    pub async fn test_connection(&self, account: &str) -> ConnectionReport {
+        let base_url = self
+            .account(account)
+            .map(|a| a.base_url.clone())
+            .unwrap_or_default();
+        let started = Instant::now();
+        let result = match self
+            .with_tuning(Tuning {
+                retry: RetryPolicy {
+                    max_attempts: 1,
+                    max_consecutive_429: 3,
+                    ..self.inner.tuning.retry.clone()
+                },
+                ..self.inner.tuning.clone()
+            })
+            .client(account)
+        {
+            Ok(client) => client
+                .count_offers(&OfferFilter::default())
+                .await
+                .map_err(|e| describe_emag(&e)),
+            Err(e) => Err(e.to_string()),
+        };
+        let latency = started.elapsed();
+        match result {
+            Ok(count) => ConnectionReport {
+                account: account.to_string(),
+                base_url,
+                ok: true,
+                message: format!("connected: {} offers of any status", count.items),
+                offers: Some(count.items),
+                latency,
+            },
+            Err(message) => ConnectionReport {
+                account: account.to_string(),
+                base_url,
+                ok: false,
+                message,
+                offers: None,
+                latency,
+            },
+        }
+    }
+}
+
+/// An eMAG error as the sentence a user sees (with a hint where one helps).
+pub(crate) fn describe_emag(e: &EmagError) -> String {
+    match e {
+        EmagError::Auth { .. } => {
+            format!("{e}; check the username, password and the IP allow-list of the API user")
+        }
+        _ => e.to_string(),
+    }
+}

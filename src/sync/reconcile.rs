@@ -1,0 +1,107 @@
+//! After a complete full scan: offers the scan's filter should have returned but did not are
+//! confirmed by id while few (one request each), then flagged missing (§6). Churn can make a
+//! scan skip live offers, and an offer may merely have changed status, so the scan's word alone
+//! is trusted only when there are too many to check.
+
+use chrono::Utc;
+use futures::stream::{self, StreamExt};
+
+use super::recorder::Recorder;
+use super::run::{ReconcileStop, RunCtx};
+use crate::emag::{EmagClient, EmagError};
+use crate::model::EventLevel;
+use crate::store::short_db_error;
+
+pub(crate) async fn reconcile(
+    ctx: &RunCtx,
+    client: &EmagClient,
+    rec: &Recorder,
+    status: Option<i16>,
+) -> Result<(), ReconcileStop> {
+    let db = |e: sqlx::Error| {
+        ReconcileStop::Database(format!(
+            "reconciling missing offers failed: {}",
+            short_db_error(&e)
+        ))
+    };
+    let candidates = ctx
+        .store
+        .missing_candidates(&ctx.account, ctx.started_at, status)
+        .await
+        .map_err(db)?;
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let gone = if candidates.len() <= ctx.tuning.confirm_limit {
+        rec.event(
+            EventLevel::Info,
+            format!(
+                "{} stored offers were not listed by the scan; confirming each by id",
+                candidates.len()
+            ),
+        );
+        let mut reads = stream::iter(candidates)
+            .map(|id| async move { (id, client.read_offer(id).await) })
+            .buffer_unordered(ctx.tuning.concurrency.max(1));
+        let mut gone = Vec::new();
+        let mut found = Vec::new();
+        while let Some((id, result)) = reads.next().await {
+            match result {
+                Ok(None) => gone.push(id),
+                Ok(Some(offer)) => found.push(offer),
+                Err(EmagError::Cancelled) => return Err(ReconcileStop::Cancelled),
+                // Unconfirmed offers are left as they are: never flag what was not proven gone.
+                Err(e) => rec.event(
+                    EventLevel::Warn,
+                    format!("could not confirm offer {id}: {e}; left unchanged"),
+                ),
+            }
+        }
+        if !found.is_empty() {
+            let out = ctx
+                .store
+                .write_offers(&ctx.account, Some(ctx.run_id), &found, Utc::now())
+                .await
+                .map_err(db)?;
+            rec.event(
+                EventLevel::Info,
+                format!(
+                    "{} offers skipped by the scan still exist ({} changed)",
+                    found.len(),
+                    out.updated
+                ),
+            );
+            ctx.tracker.update(|p| {
+                p.counts.offers_seen += found.len() as i64;
+                p.counts.created += out.created as i64;
+                p.counts.updated += out.updated as i64;
+                p.counts.unchanged += out.unchanged as i64;
+            });
+        }
+        gone
+    } else {
+        rec.event(
+            EventLevel::Warn,
+            format!(
+                "{} stored offers were not listed by the complete scan; too many to confirm one by one (limit {}), so they are marked missing",
+                candidates.len(),
+                ctx.tuning.confirm_limit
+            ),
+        );
+        candidates
+    };
+    if gone.is_empty() {
+        return Ok(());
+    }
+    let marked = ctx
+        .store
+        .mark_missing(&ctx.account, Some(ctx.run_id), &gone, Utc::now())
+        .await
+        .map_err(db)?;
+    ctx.tracker.update(|p| p.counts.removed += marked as i64);
+    rec.event(
+        EventLevel::Info,
+        format!("{marked} offers are no longer listed by eMAG; marked missing"),
+    );
+    Ok(())
+}

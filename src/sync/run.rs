@@ -1,0 +1,482 @@
+//! One run from start to its final status: count, scan, write pages, reconcile, finish.
+//!
+//! Both modes scan (eMAG has no modified-since filter); they differ in what they read and
+//! conclude. `full` reads every page and, after a complete scan, flags offers that vanished.
+//! `incremental` reads a window of `max_pages` pages starting where the previous incremental
+//! run stopped (wrapping at the end) and never flags anything.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::engine::{Tuning, describe_emag};
+use super::progress::{RunProgress, Tracker};
+use super::reconcile::reconcile;
+use super::recorder::{Observer, Recorder};
+use super::scan::{PagePlan, PageResult, ScanSpec, incremental_window, scan};
+use crate::emag::{EmagClient, EmagError, OfferFilter};
+use crate::model::{EventLevel, Offer, RunStatus, SyncMode, SyncOptions};
+use crate::store::{Store, short_db_error};
+
+/// Pages an open scan may request past the count's last page (churn adds offers), and the
+/// cap when the count failed (§5).
+const CAP_MARGIN: u32 = 10;
+const CAP_WITHOUT_COUNT: u32 = 5_000;
+
+pub(crate) struct RunCtx {
+    pub store: Store,
+    pub client: EmagClient,
+    pub account: String,
+    pub run_id: i64,
+    pub options: SyncOptions,
+    pub started_at: DateTime<Utc>,
+    /// Where the previous incremental run stopped.
+    pub cursor: Option<i64>,
+    pub tuning: Tuning,
+    pub cancel: CancellationToken,
+    pub tracker: Arc<Tracker>,
+}
+
+struct Outcome {
+    status: RunStatus,
+    summary: Option<String>,
+    next_page: Option<i64>,
+}
+
+/// Runs to the end and records the final status; never leaves the row `running`.
+pub(crate) async fn execute(ctx: RunCtx) -> RunProgress {
+    let (recorder, recorder_task) = Recorder::spawn(
+        ctx.store.clone(),
+        ctx.run_id,
+        ctx.tracker.clone(),
+        ctx.tuning.progress_interval,
+    );
+    let observer = Arc::new(Observer {
+        tracker: ctx.tracker.clone(),
+        recorder: recorder.clone(),
+    });
+    let client = ctx
+        .client
+        .observed(observer)
+        .with_cancel(ctx.cancel.clone());
+
+    let outcome = sync(&ctx, &client, &recorder).await;
+
+    let p = ctx.tracker.snapshot();
+    let c = &p.counts;
+    let mut line = format!(
+        "sync of {} {} in {:.1} s: {} offers seen ({} new, {} changed, {} unchanged, {} missing), {} pages, {} requests, {} retries, {} rate limited",
+        ctx.account,
+        outcome.status,
+        p.elapsed.as_secs_f64(),
+        c.offers_seen,
+        c.created,
+        c.updated,
+        c.unchanged,
+        c.removed,
+        c.pages_done,
+        c.requests,
+        c.retries,
+        c.rate_limited
+    );
+    if let Some(s) = &outcome.summary {
+        line.push_str(&format!("; {s}"));
+    }
+    let level = match outcome.status {
+        RunStatus::Completed => EventLevel::Info,
+        RunStatus::Cancelled | RunStatus::Partial => EventLevel::Warn,
+        _ => EventLevel::Error,
+    };
+    recorder.event(level, line);
+    recorder.close();
+    let _ = recorder_task.await;
+
+    ctx.tracker.update(|p| {
+        p.status = outcome.status;
+        p.error_summary = outcome.summary.clone();
+    });
+    let last = ctx.tracker.snapshot();
+    // The run row must not stay `running`: retry the final write a few times (a busy SQLite).
+    for attempt in 1..=3 {
+        match ctx
+            .store
+            .finish_run(
+                ctx.run_id,
+                outcome.status,
+                &last.counts,
+                outcome.next_page,
+                outcome.summary.as_deref(),
+                Utc::now(),
+            )
+            .await
+        {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::error!(target: "magsync::sync", run_id = ctx.run_id, attempt, "cannot record the end of the run: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+        }
+    }
+    last
+}
+
+fn finished(
+    status: RunStatus,
+    summary: impl Into<Option<String>>,
+    next_page: Option<i64>,
+) -> Outcome {
+    Outcome {
+        status,
+        summary: summary.into(),
+        next_page,
+    }
+}
+
+async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
+    let opts = &ctx.options;
+    let per_page = opts.items_per_page;
+    let filter = if opts.include_inactive {
+        OfferFilter::default()
+    } else {
+        OfferFilter::active()
+    };
+    let incremental = opts.mode == SyncMode::Incremental;
+    let cursor = ctx
+        .cursor
+        .and_then(|c| u32::try_from(c).ok())
+        .filter(|c| *c >= 1)
+        .unwrap_or(1);
+    // A failed incremental run keeps the cursor, so the window is retried next time.
+    let keep_cursor = incremental.then_some(cursor as i64);
+
+    rec.event(
+        EventLevel::Info,
+        format!(
+            "sync of {} started: {} mode{}, {} offers, {per_page} per page",
+            ctx.account,
+            opts.mode,
+            match (incremental, opts.max_pages) {
+                (true, Some(n)) => format!(" ({n} pages from page {cursor})"),
+                _ => String::new(),
+            },
+            if opts.include_inactive {
+                "all"
+            } else {
+                "active"
+            },
+        ),
+    );
+
+    let count = match client.count_offers(&filter).await {
+        Ok(c) => Some(c),
+        Err(EmagError::Cancelled) => {
+            return finished(
+                RunStatus::Cancelled,
+                "cancelled before the first page".to_string(),
+                keep_cursor,
+            );
+        }
+        Err(e) if !e.is_transient() || matches!(e, EmagError::Connect { .. }) => {
+            return finished(RunStatus::Failed, describe_emag(&e), keep_cursor);
+        }
+        Err(e) => {
+            rec.event(
+                EventLevel::Warn,
+                format!("counting offers failed ({e}); scanning without an estimate, at most {CAP_WITHOUT_COUNT} pages"),
+            );
+            None
+        }
+    };
+    let expected_last =
+        count.map(|c| u32::try_from(c.items.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX));
+
+    let (plan, window_next) = match (incremental, opts.max_pages, expected_last) {
+        (true, Some(max), Some(last)) => {
+            let (pages, next) = incremental_window(cursor, max, last);
+            (PagePlan::List(pages), Some(next))
+        }
+        (true, Some(max), None) => (
+            PagePlan::Open {
+                first: cursor,
+                expected_last: None,
+                cap: cursor.saturating_add(max - 1),
+            },
+            None,
+        ),
+        _ => {
+            let cap =
+                expected_last.map_or(CAP_WITHOUT_COUNT, |l| l.max(1).saturating_add(CAP_MARGIN));
+            (
+                PagePlan::Open {
+                    first: 1,
+                    expected_last,
+                    cap,
+                },
+                None,
+            )
+        }
+    };
+    let pages_total = match &plan {
+        PagePlan::List(pages) => Some(pages.len() as i64),
+        PagePlan::Open {
+            expected_last: Some(l),
+            ..
+        } => Some(i64::from((*l).max(1))),
+        PagePlan::Open {
+            first,
+            expected_last: None,
+            cap,
+        } if incremental => Some(i64::from(cap - first + 1)),
+        PagePlan::Open { .. } => None,
+    };
+    ctx.tracker.update(|p| p.counts.pages_total = pages_total);
+    if let Some(c) = count {
+        rec.event(
+            EventLevel::Info,
+            format!(
+                "eMAG counts {} offers ({} pages of {per_page})",
+                c.items,
+                expected_last.unwrap_or(0)
+            ),
+        );
+    }
+
+    let spec = ScanSpec {
+        filter: filter.clone(),
+        per_page,
+        plan: plan.clone(),
+        concurrency: ctx.tuning.concurrency,
+    };
+    let (tx, rx) = mpsc::channel(ctx.tuning.concurrency.max(1) * 2);
+    let scan_client = client.clone();
+    let scan_cancel = ctx.cancel.clone();
+    let scan_task = tokio::spawn(async move { scan(&scan_client, &spec, &scan_cancel, tx).await });
+    let written = write_pages(ctx, rec, rx).await;
+    let end = match scan_task.await {
+        Ok(end) => end,
+        Err(e) => {
+            return finished(
+                RunStatus::Failed,
+                format!("the scan task stopped unexpectedly: {e}"),
+                keep_cursor,
+            );
+        }
+    };
+
+    let pages_done = ctx.tracker.snapshot().counts.pages_done;
+    let failed_pages = || {
+        written
+            .failures
+            .iter()
+            .map(|(page, why)| format!("page {page} failed: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let partial_or_failed = if pages_done > 0 {
+        RunStatus::Partial
+    } else {
+        RunStatus::Failed
+    };
+    let next_page = match (&plan, incremental) {
+        (_, false) => None,
+        (PagePlan::List(_), true) => window_next.map(i64::from),
+        (PagePlan::Open { .. }, true) if end.terminal.is_some() => Some(1),
+        (PagePlan::Open { .. }, true) => Some(i64::from(end.last_requested) + 1),
+    };
+
+    if let Some(db) = written.db_error {
+        return finished(RunStatus::Failed, db, keep_cursor);
+    }
+    if ctx.cancel.is_cancelled() || matches!(end.fatal, Some(EmagError::Cancelled)) {
+        let total = pages_total.map_or(String::new(), |t| format!(" of {t}"));
+        return finished(
+            RunStatus::Cancelled,
+            format!("cancelled after {pages_done}{total} pages"),
+            keep_cursor,
+        );
+    }
+    if let Some(fatal) = &end.fatal {
+        let status = if matches!(
+            fatal,
+            EmagError::Auth { .. } | EmagError::InvalidUrl { .. } | EmagError::Config { .. }
+        ) {
+            RunStatus::Failed
+        } else {
+            partial_or_failed
+        };
+        let mut summary = describe_emag(fatal);
+        if !written.failures.is_empty() {
+            summary = format!("{summary}; {}", failed_pages());
+        }
+        return finished(status, summary, keep_cursor.and(next_page));
+    }
+    if end.cap_reached {
+        let cap = match plan {
+            PagePlan::Open { cap, .. } => cap,
+            PagePlan::List(_) => 0,
+        };
+        if !incremental {
+            return finished(
+                partial_or_failed,
+                format!(
+                    "the scan reached its safety cap of {cap} pages without finding the last page"
+                ),
+                None,
+            );
+        }
+    }
+    if !written.failures.is_empty() {
+        return finished(
+            partial_or_failed,
+            format!("{}; offers were not reconciled", failed_pages()),
+            next_page,
+        );
+    }
+
+    if opts.mode == SyncMode::Full {
+        if !end.is_complete() {
+            return finished(
+                partial_or_failed,
+                "the scan did not reach the last page; offers were not reconciled".to_string(),
+                None,
+            );
+        }
+        let status = (!opts.include_inactive).then_some(1);
+        if let Err(outcome) = reconcile(ctx, client, rec, status).await {
+            return outcome_from(outcome);
+        }
+    }
+    finished(RunStatus::Completed, None, next_page)
+}
+
+/// Reconciliation ends the run early only when cancelled or when the database fails.
+pub(crate) enum ReconcileStop {
+    Cancelled,
+    Database(String),
+}
+
+fn outcome_from(stop: ReconcileStop) -> Outcome {
+    match stop {
+        ReconcileStop::Cancelled => finished(
+            RunStatus::Cancelled,
+            "cancelled while confirming missing offers".to_string(),
+            None,
+        ),
+        ReconcileStop::Database(e) => finished(RunStatus::Failed, e, None),
+    }
+}
+
+#[derive(Default)]
+struct Written {
+    failures: Vec<(u32, String)>,
+    db_error: Option<String>,
+}
+
+/// Writes pages as they arrive, several at once when the network is ahead of the database.
+async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageResult>) -> Written {
+    let mut written = Written::default();
+    let mut seen: HashSet<i64> = HashSet::new();
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < ctx.tuning.max_batch_pages.max(1) {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let mut fresh: Vec<Offer> = Vec::new();
+        let mut again: Vec<Offer> = Vec::new();
+        let mut pages: Vec<u32> = Vec::new();
+        for result in batch {
+            match result {
+                PageResult::Ok { page, offers } => {
+                    pages.push(page);
+                    for o in offers {
+                        // Pages shift under churn, so an id can come twice; the later copy wins
+                        // and is written after the first, but counts once.
+                        if seen.insert(o.id) {
+                            fresh.push(o)
+                        } else {
+                            again.push(o)
+                        }
+                    }
+                }
+                PageResult::Failed { page, error } => {
+                    rec.event(
+                        EventLevel::Error,
+                        format!("page {page} failed after all retries: {error}"),
+                    );
+                    ctx.tracker.update(|p| p.counts.failed += 1);
+                    written.failures.push((page, error.to_string()));
+                }
+            }
+        }
+        if pages.is_empty() {
+            continue;
+        }
+        let now = Utc::now();
+        let mut result = ctx
+            .store
+            .write_offers(&ctx.account, Some(ctx.run_id), &fresh, now)
+            .await;
+        let mut repeated_updates = 0;
+        if let (Ok(_), false) = (&result, again.is_empty()) {
+            match ctx
+                .store
+                .write_offers(&ctx.account, Some(ctx.run_id), &again, now)
+                .await
+            {
+                Ok(o) => repeated_updates = o.updated,
+                Err(e) => result = Err(e),
+            }
+        }
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => {
+                let msg = format!(
+                    "writing offers of page {} to the database failed: {}",
+                    pages[0],
+                    short_db_error(&e)
+                );
+                rec.event(EventLevel::Error, msg.clone());
+                written.db_error = Some(msg);
+                // Dropping the receiver stops the scan.
+                return written;
+            }
+        };
+        ctx.tracker.update(|p| {
+            let c = &mut p.counts;
+            c.pages_done += pages.len() as i64;
+            c.offers_seen += fresh.len() as i64;
+            c.created += out.created as i64;
+            c.updated += (out.updated + repeated_updates) as i64;
+            c.unchanged += out.unchanged as i64;
+        });
+        pages.sort_unstable();
+        let list = pages
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        rec.event(
+            EventLevel::Info,
+            format!(
+                "page{} {list}: {} offers ({} new, {} changed, {} unchanged{})",
+                if pages.len() > 1 { "s" } else { "" },
+                fresh.len() + again.len(),
+                out.created,
+                out.updated + repeated_updates,
+                out.unchanged,
+                if again.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} seen twice", again.len())
+                }
+            ),
+        );
+    }
+    written
+}
