@@ -1,6 +1,7 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
 pub mod admin;
+pub mod edits;
 pub mod simulator;
 
 use crate::config::{Config, Overrides};
@@ -69,6 +70,16 @@ pub enum Command {
     Config(admin::ConfigCommand),
     /// Run the eMAG Marketplace API simulator (a real HTTP server on loopback).
     Simulator(simulator::Args),
+    /// Edit offers locally (`offer set`); edits are pushed by `magsync push`.
+    #[command(subcommand)]
+    Offer(edits::OfferCommand),
+    /// List local edits: pending, pushed with eMAG's answer, rejected, conflicts.
+    Pending(edits::PendingArgs),
+    /// Send pending edits to eMAG (offer/save, at most 50 offers a call).
+    Push(edits::PushArgs),
+    /// Resolve conflicts between local edits and eMAG's changes (strategy `manual`).
+    #[command(subcommand)]
+    Conflicts(edits::ConflictsCommand),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
@@ -104,6 +115,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Migrate) => admin::migrate(&g).await,
         Some(Command::Config(c)) => admin::config(&g, c).await,
         Some(Command::Simulator(args)) => simulator::run(args).await,
+        Some(Command::Offer(c)) => edits::offer(&g, c).await,
+        Some(Command::Pending(a)) => edits::pending(&g, a).await,
+        Some(Command::Push(a)) => edits::push(&g, a).await,
+        Some(Command::Conflicts(c)) => edits::conflicts(&g, c).await,
         None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
     }
 }
