@@ -155,7 +155,9 @@ pub async fn settle(
                     )),
                     ..settled(strategy.as_str())
                 };
-                if !db::apply(store, e, Some(e.revision), &t, None, now).await? {
+                let mut shown = o.clone();
+                e.values.overlay(&mut shown);
+                if !db::apply(store, e, Some(e.revision), &t, Some(&shown), now).await? {
                     continue;
                 }
             } else if e.state != EditState::Pending {
@@ -257,7 +259,14 @@ pub async fn settle(
             }
         };
         let msg = t.message.clone().flatten().unwrap_or_default();
-        if !db::apply(store, e, Some(e.revision), &t, None, now).await? {
+        // The mirror is written here too: when eMAG's content did not change since the last
+        // sync (a conflict first met under `manual`), the page write leaves the row alone.
+        let shown = overlay.then(|| {
+            let mut shown = o.clone();
+            e.values.overlay(&mut shown);
+            shown
+        });
+        if !db::apply(store, e, Some(e.revision), &t, shown.as_ref(), now).await? {
             continue;
         }
         match winner {
