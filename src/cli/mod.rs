@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod edits;
 pub mod simulator;
+pub mod sync;
+pub mod test_connection;
 
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
@@ -70,6 +72,10 @@ pub enum Command {
     Config(admin::ConfigCommand),
     /// Run the eMAG Marketplace API simulator (a real HTTP server on loopback).
     Simulator(simulator::Args),
+    /// Sync offers of one or all accounts from eMAG into the database, headless.
+    Sync(sync::Args),
+    /// Check each account's base URL, credentials and offer count (one request each).
+    TestConnection(test_connection::Args),
     /// Edit offers locally (`offer set`); edits are pushed by `magsync push`.
     #[command(subcommand)]
     Offer(edits::OfferCommand),
@@ -115,6 +121,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Migrate) => admin::migrate(&g).await,
         Some(Command::Config(c)) => admin::config(&g, c).await,
         Some(Command::Simulator(args)) => simulator::run(args).await,
+        Some(Command::Sync(args)) => sync::run(&g, args).await,
+        Some(Command::TestConnection(args)) => test_connection::run(&g, args).await,
         Some(Command::Offer(c)) => edits::offer(&g, c).await,
         Some(Command::Pending(a)) => edits::pending(&g, a).await,
         Some(Command::Push(a)) => edits::push(&g, a).await,

@@ -190,7 +190,7 @@ impl EmagClient {
         }
         let body = wire::read_body(filter, Some((page, per_page)));
         let env = self.call("product_offer/read", body, Kind::Read).await?;
-        let offers = wire::decode_offers(&env.results).map_err(|why| EmagError::Malformed {
+        let offers = wire::decode_offers(env.results).map_err(|why| EmagError::Malformed {
             status: 200,
             snippet: why,
         })?;

@@ -116,6 +116,12 @@ fn warehouse_values(v: Option<&Value>) -> Vec<WarehouseValue> {
 
 /// Decodes one offer object; only a usable `id` is required.
 pub fn decode_offer(value: &Value) -> Result<Offer, String> {
+    decode_offer_owned(value.clone())
+}
+
+/// Like [`decode_offer`], moving the payload into `raw` instead of copying it (pages of 100
+/// offers are decoded on the hot path of every sync).
+pub fn decode_offer_owned(value: Value) -> Result<Offer, String> {
     let obj = value
         .as_object()
         .ok_or_else(|| "an offer is not a JSON object".to_string())?;
@@ -136,12 +142,7 @@ pub fn decode_offer(value: &Value) -> Result<Offer, String> {
         Some(other) => narrow(int(other)),
         None => None,
     };
-    let mut raw = value.clone();
-    // serde_json keeps insertion order in this crate (preserve_order), so sort for a canonical
-    // raw form: the content hash must not depend on the order eMAG happened to send keys in.
-    raw.sort_all_objects();
-
-    Ok(Offer {
+    let mut offer = Offer {
         id,
         part_number: s("part_number"),
         part_number_key: s("part_number_key"),
@@ -189,14 +190,20 @@ pub fn decode_offer(value: &Value) -> Result<Offer, String> {
             .into_iter()
             .filter_map(|img| img.get("url").and_then(text))
             .collect(),
-        raw,
-    })
+        raw: Value::Null,
+    };
+    let mut raw = value;
+    // serde_json keeps insertion order in this crate (preserve_order), so sort for a canonical
+    // raw form: the content hash must not depend on the order eMAG happened to send keys in.
+    raw.sort_all_objects();
+    offer.raw = raw;
+    Ok(offer)
 }
 
 /// Decodes a read's `results` list; a non-list or an item without an id is a broken page.
-pub fn decode_offers(results: &Value) -> Result<Vec<Offer>, String> {
+pub fn decode_offers(results: Value) -> Result<Vec<Offer>, String> {
     match results {
-        Value::Array(items) => items.iter().map(decode_offer).collect(),
+        Value::Array(items) => items.into_iter().map(decode_offer_owned).collect(),
         Value::Null => Ok(Vec::new()),
         Value::Object(map) if map.is_empty() => Ok(Vec::new()),
         _ => Err("results is not a list of offers".to_string()),

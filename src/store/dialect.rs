@@ -16,14 +16,6 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
-
-    /// Starts a transaction that will write: SQLite takes the write lock at once.
-    pub fn begin_write(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        }
-    }
 }
 
 /// Migrations are embedded so the binary carries its schema; each dialect has its own files.

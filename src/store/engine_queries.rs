@@ -25,3 +25,28 @@ impl Store {
         Ok(())
     }
 }
+
+/// Write transactions that read first (`write_offers` selects the stored rows, then upserts)
+/// must take SQLite's write lock up front: a deferred transaction that tries to upgrade while
+/// another connection writes (the run recorder, a second account's run) fails at once with
+/// "database is locked" instead of waiting for `busy_timeout`. Postgres needs nothing special.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}

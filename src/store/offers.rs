@@ -134,11 +134,7 @@ impl Store {
             }
         }
         on_pool!(self, pool => {
-            // The transaction reads before it writes; on SQLite a deferred one would then fail
-            // at once with "database is locked" (SQLITE_BUSY_SNAPSHOT, which busy_timeout does
-            // not wait for) whenever another connection (the run's progress recorder) committed
-            // in between. Taking the write lock up front makes it wait instead.
-            let mut tx = pool.begin_with(self.backend().begin_write()).await?;
+            let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
             let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
             for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(format!(

@@ -51,7 +51,7 @@ impl Tuning {
             concurrency: 6,
             progress_interval: Duration::from_millis(500),
             confirm_limit: 50,
-            max_batch_pages: 10,
+            max_batch_pages: 5,
         }
     }
 }
@@ -203,22 +203,7 @@ impl Engine {
 
     /// A client of `account` with the engine's timings; clients of one account share a limiter.
     pub fn client(&self, account: &str) -> Result<EmagClient, SyncError> {
-        let acct = self.account(account)?;
-        let (username, password) = acct
-            .credentials()
-            .map_err(|f| SyncError::Config(f.message))?;
-        let t = &self.inner.tuning;
-        let cfg = ClientConfig {
-            account: acct.name.clone(),
-            base_url: acct.base_url.clone(),
-            username: username.to_string(),
-            password: password.clone(),
-            connect_timeout: t.connect_timeout,
-            request_timeout: t.request_timeout,
-            retry: t.retry.clone(),
-            min_interval: t.min_interval,
-        };
-        EmagClient::new(cfg).map_err(|e| SyncError::Config(format!("account \"{account}\": {e}")))
+        account_client(self.account(account)?, &self.inner.tuning)
     }
 
     /// Marks runs whose process stopped heart-beating as failed ("interrupted").
@@ -327,47 +312,73 @@ impl Engine {
 
     /// One `product_offer/count` without retries: reachability, credentials and offer count.
     pub async fn test_connection(&self, account: &str) -> ConnectionReport {
-        let base_url = self
-            .account(account)
-            .map(|a| a.base_url.clone())
-            .unwrap_or_default();
-        let started = Instant::now();
-        let result = match self
-            .with_tuning(Tuning {
-                retry: RetryPolicy {
-                    max_attempts: 1,
-                    max_consecutive_429: 3,
-                    ..self.inner.tuning.retry.clone()
-                },
-                ..self.inner.tuning.clone()
-            })
-            .client(account)
-        {
-            Ok(client) => client
-                .count_offers(&OfferFilter::default())
-                .await
-                .map_err(|e| describe_emag(&e)),
-            Err(e) => Err(e.to_string()),
-        };
-        let latency = started.elapsed();
-        match result {
-            Ok(count) => ConnectionReport {
+        match self.account(account) {
+            Ok(acct) => test_account(acct, &self.inner.tuning).await,
+            Err(e) => ConnectionReport {
                 account: account.to_string(),
-                base_url,
-                ok: true,
-                message: format!("connected: {} offers of any status", count.items),
-                offers: Some(count.items),
-                latency,
-            },
-            Err(message) => ConnectionReport {
-                account: account.to_string(),
-                base_url,
+                base_url: String::new(),
                 ok: false,
-                message,
+                message: e.to_string(),
                 offers: None,
-                latency,
+                latency: Duration::ZERO,
             },
         }
+    }
+}
+
+/// The client of one account with the given timings (clients of one account share a limiter).
+pub fn account_client(acct: &Account, t: &Tuning) -> Result<EmagClient, SyncError> {
+    let (username, password) = acct
+        .credentials()
+        .map_err(|f| SyncError::Config(f.message))?;
+    let cfg = ClientConfig {
+        account: acct.name.clone(),
+        base_url: acct.base_url.clone(),
+        username: username.to_string(),
+        password: password.clone(),
+        connect_timeout: t.connect_timeout,
+        request_timeout: t.request_timeout,
+        retry: t.retry.clone(),
+        min_interval: t.min_interval,
+    };
+    EmagClient::new(cfg).map_err(|e| SyncError::Config(format!("account \"{}\": {e}", acct.name)))
+}
+
+/// `test-connection` for one account, without a store: one count, no transient retries (a
+/// user waiting at a prompt wants the first answer), 429s still waited for.
+pub async fn test_account(acct: &Account, tuning: &Tuning) -> ConnectionReport {
+    let t = Tuning {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            max_consecutive_429: 3,
+            ..tuning.retry.clone()
+        },
+        ..tuning.clone()
+    };
+    let started = Instant::now();
+    let result = match account_client(acct, &t) {
+        Ok(client) => client
+            .count_offers(&OfferFilter::default())
+            .await
+            .map_err(|e| describe_emag(&e)),
+        Err(e) => Err(e.to_string()),
+    };
+    let latency = started.elapsed();
+    let (ok, message, offers) = match result {
+        Ok(count) => (
+            true,
+            format!("connected: {} offers of any status", count.items),
+            Some(count.items),
+        ),
+        Err(message) => (false, message, None),
+    };
+    ConnectionReport {
+        account: acct.name.clone(),
+        base_url: acct.base_url.clone(),
+        ok,
+        message,
+        offers,
+        latency,
     }
 }
 

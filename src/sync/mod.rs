@@ -12,6 +12,8 @@ mod recorder;
 mod run;
 mod scan;
 
-pub use engine::{ConnectionReport, Engine, RunHandle, SyncError, Tuning};
+pub use engine::{
+    ConnectionReport, Engine, RunHandle, SyncError, Tuning, account_client, test_account,
+};
 pub use progress::RunProgress;
 pub use scan::incremental_window;

@@ -250,7 +250,7 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
         plan: plan.clone(),
         concurrency: ctx.tuning.concurrency,
     };
-    let (tx, rx) = mpsc::channel(ctx.tuning.concurrency.max(1) * 2);
+    let (tx, rx) = mpsc::channel(ctx.tuning.concurrency.max(1));
     let scan_client = client.clone();
     let scan_cancel = ctx.cancel.clone();
     let scan_task = tokio::spawn(async move { scan(&scan_client, &spec, &scan_cancel, tx).await });

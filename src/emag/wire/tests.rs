@@ -193,8 +193,8 @@ fn exact_decimals_survive_json_numbers() {
 fn offers_without_id_are_rejected() {
     assert!(decode_offer(&json!({"name": "x"})).is_err());
     assert!(decode_offer(&json!(["x"])).is_err());
-    assert!(decode_offers(&json!("nope")).is_err());
-    assert_eq!(decode_offers(&json!([])).unwrap().len(), 0);
+    assert!(decode_offers(json!("nope")).is_err());
+    assert_eq!(decode_offers(json!([])).unwrap().len(), 0);
 }
 
 #[test]

@@ -1,0 +1,257 @@
+//! Sync benchmarks (issue 4). Prints figures; asserts nothing.
+//!
+//! ```text
+//! cargo run --release --example bench_sync            # everything below, in order
+//! cargo run --release --example bench_sync -- floor   # 1,274 offers at 3 rps / 180 rpm / 150 ms latency
+//! cargo run --release --example bench_sync -- big --offers 200000 --db sqlite --mutate
+//! ```
+//!
+//! `big` runs in its own process with the simulator in a child process, so the peak RSS it
+//! reports (VmHWM) is the sync's alone, and 50k vs 200k are comparable.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use magsync::config::{Account, Settings};
+use magsync::model::{RunStatus, SyncMode, SyncOptions, Trigger};
+use magsync::sim::{SimAccount, SimConfig};
+use magsync::store::testing::TestDb;
+use magsync::sync::{Engine, RunProgress, Tuning};
+use secrecy::SecretString;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match args.first().map(String::as_str) {
+        None | Some("all") => {
+            rt.block_on(floor())?;
+            for db in ["sqlite", "postgres"] {
+                for (offers, mutate) in [(50_000, false), (200_000, true)] {
+                    let mut cmd = Command::new(std::env::current_exe()?);
+                    cmd.args(["big", "--offers", &offers.to_string(), "--db", db]);
+                    if mutate {
+                        cmd.arg("--mutate");
+                    }
+                    let status = cmd.status()?;
+                    anyhow::ensure!(status.success(), "big benchmark failed: {status}");
+                }
+            }
+            Ok(())
+        }
+        Some("floor") => rt.block_on(floor()),
+        Some("big") => {
+            let offers = flag(&args, "--offers").map_or(Ok(200_000), |v| v.parse())?;
+            let db = flag(&args, "--db").unwrap_or_else(|| "sqlite".into());
+            rt.block_on(big(offers, &db, args.iter().any(|a| a == "--mutate")))
+        }
+        Some("sim") => {
+            let offers = flag(&args, "--offers").map_or(Ok(200_000), |v| v.parse())?;
+            rt.block_on(serve_sim(offers))
+        }
+        Some(other) => anyhow::bail!("unknown benchmark {other}; use floor, big or nothing"),
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn account(base_url: &str) -> Account {
+    Account {
+        name: "main".into(),
+        platform: None,
+        base_url: base_url.into(),
+        username: Some("main".into()),
+        password: Some(SecretString::from("demo")),
+        password_problem: None,
+        max_pages: None,
+        items_per_page: 100,
+        log_retention_days: 30,
+    }
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn sync(engine: &Engine, include_inactive: bool) -> anyhow::Result<(RunProgress, Duration)> {
+    let options = SyncOptions {
+        mode: SyncMode::Full,
+        include_inactive,
+        ..SyncOptions::default()
+    };
+    let started = Instant::now();
+    let handle = engine.start("main", options, Trigger::Cli).await?;
+    let last = handle.done.await?;
+    let took = started.elapsed();
+    anyhow::ensure!(
+        last.status == RunStatus::Completed,
+        "run ended {}: {:?}",
+        last.status,
+        last.error_summary
+    );
+    Ok((last, took))
+}
+
+/// 1,274 offers against a simulator with eMAG's limits and 150 ms latency, default pacing.
+async fn floor() -> anyhow::Result<()> {
+    let cfg = SimConfig {
+        accounts: vec![SimAccount::new("main", 1274)],
+        rps: 3,
+        rpm: 180,
+        latency_ms: 150,
+        ..SimConfig::default()
+    };
+    let sim = magsync::sim::start(cfg, "127.0.0.1:0".parse()?).await?;
+    let db = TestDb::sqlite().await;
+    let engine = Engine::new(
+        db.store.clone(),
+        vec![account(&sim.base_url())],
+        &Settings::default(),
+    );
+    println!(
+        "== floor: 1274 offers, simulator --rps 3 --rpm 180 --latency-ms 150, sync --mode full, default pacing"
+    );
+    for include_inactive in [true, false] {
+        let (p, took) = sync(&engine, include_inactive).await?;
+        let requests = p.counts.requests;
+        // The floor: `requests` starts at 3 per second (the first at t = 0) plus one latency.
+        let floor =
+            Duration::from_secs_f64((requests - 1) as f64 / 3.0) + Duration::from_millis(150);
+        println!(
+            "{:<22} requests {requests:>2}  wall {:.2} s  floor {:.2} s  ratio {:.2}  offers {}",
+            if include_inactive {
+                "--include-inactive:"
+            } else {
+                "active only (default):"
+            },
+            took.as_secs_f64(),
+            floor.as_secs_f64(),
+            took.as_secs_f64() / floor.as_secs_f64(),
+            p.counts.offers_seen,
+        );
+        // Let the simulator's rolling windows empty between runs, as between real runs.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let stats: serde_json::Value = reqwest::get(format!("{}/stats", sim.admin_url()))
+        .await?
+        .json()
+        .await?;
+    println!(
+        "simulator: max_requests_in_any_second {}  rate_limited {}",
+        stats["main"]["max_requests_in_any_second"], stats["main"]["rate_limited"]
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Runs the simulator for `big` in this (child) process and prints its base URL.
+async fn serve_sim(offers: u64) -> anyhow::Result<()> {
+    let cfg = SimConfig {
+        accounts: vec![SimAccount::new("main", offers)],
+        rps: 0,
+        rpm: 0,
+        ..SimConfig::default()
+    };
+    let sim = magsync::sim::start(cfg, "127.0.0.1:0".parse()?).await?;
+    println!("{}", sim.base_url());
+    // Serve until the parent closes our stdin.
+    tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        while std::io::stdin()
+            .read_line(&mut sink)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
+    })
+    .await?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["sim", "--offers", &offers.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("child stdout")).read_line(&mut line)?;
+    let base_url = line.trim().to_string();
+    let admin = base_url.replace("/api-3", "/__admin");
+
+    let db = match db_kind {
+        "postgres" => match TestDb::postgres().await {
+            Some(db) => db,
+            None => {
+                drop(child.stdin.take());
+                let _ = child.wait();
+                return Ok(());
+            }
+        },
+        _ => TestDb::sqlite().await,
+    };
+    let tuning = Tuning {
+        min_interval: Duration::ZERO,
+        concurrency: 8,
+        ..Tuning::from_settings(&Settings::default())
+    };
+    let engine = Engine::new(
+        db.store.clone(),
+        vec![account(&base_url)],
+        &Settings::default(),
+    )
+    .with_tuning(tuning);
+
+    let (p, took) = sync(&engine, true).await?;
+    println!("== {offers} offers, rate limit off, into {db_kind}");
+    println!(
+        "first sync: {} offers in {:.2} s = {:.0} offers/s  ({} requests)  peak RSS {:.1} MB",
+        p.counts.offers_seen,
+        took.as_secs_f64(),
+        p.counts.offers_seen as f64 / took.as_secs_f64(),
+        p.counts.requests,
+        peak_rss_mb()
+    );
+    if mutate {
+        let k = offers / 100;
+        let client = reqwest::Client::new();
+        let v: serde_json::Value = client
+            .post(format!("{admin}/mutate?account=main&count={k}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut ids: Vec<i64> = v["ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|i| i.as_i64()).collect())
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids.dedup();
+        let (p2, took2) = sync(&engine, true).await?;
+        println!(
+            "re-sync after mutating {k} offers ({} distinct): rows written {} (new {} + changed {}), unchanged {}, {:.2} s = {:.0}% of the first sync  peak RSS {:.1} MB",
+            ids.len(),
+            p2.counts.created + p2.counts.updated,
+            p2.counts.created,
+            p2.counts.updated,
+            p2.counts.unchanged,
+            took2.as_secs_f64(),
+            100.0 * took2.as_secs_f64() / took.as_secs_f64(),
+            peak_rss_mb()
+        );
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    Ok(())
+}
