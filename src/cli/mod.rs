@@ -1,10 +1,12 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
 pub mod admin;
+pub mod demo;
 pub mod edits;
 pub mod simulator;
 pub mod sync;
 pub mod test_connection;
+pub mod tui;
 
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
@@ -30,6 +32,10 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Dashboard options (when no subcommand is given).
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -86,6 +92,8 @@ pub enum Command {
     /// Resolve conflicts between local edits and eMAG's changes (strategy `manual`).
     #[command(subcommand)]
     Conflicts(edits::ConflictsCommand),
+    /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
@@ -127,6 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Pending(a)) => edits::pending(&g, a).await,
         Some(Command::Push(a)) => edits::push(&g, a).await,
         Some(Command::Conflicts(c)) => edits::conflicts(&g, c).await,
-        None => Err(Failure::usage("the dashboard is not built yet; see `magsync --help`").into()),
+        Some(Command::Demo(args)) => demo::run(&g, args).await,
+        None => tui::run(&g, cli.tui).await,
     }
 }

@@ -1,1 +1,14 @@
-//! The terminal dashboard (to be written).
+//! The terminal dashboard: state and `update()` in [`app`], I/O in [`effects`], drawing in
+//! [`views`] (one file per tab or popup), keys in [`keymap`], colours in [`theme`].
+
+pub mod app;
+pub mod effects;
+pub mod engine_backend;
+#[doc(hidden)]
+pub mod fixture;
+pub mod keymap;
+pub mod run;
+pub mod theme;
+pub mod views;
+
+pub use app::{App, Effect, Msg};

@@ -1,0 +1,165 @@
+//! Runs what `update()` asks for in tokio tasks and reports back as messages, so the UI task
+//! never waits on the database or the network.
+
+use super::app::{ConnTest, Dashboard, Effect, Msg, OfferDetail, RunDetail};
+use crate::model::SyncOptions;
+use crate::store::runs::RunFilter;
+use crate::store::{Store, short_db_error};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Starting, cancelling and testing syncs. The engine implements it; tests and the dashboard
+/// without an engine use their own.
+pub trait SyncBackend: Send + Sync + 'static {
+    /// Starts a run and returns its id once the run row exists.
+    fn start(&self, account: &str, options: SyncOptions)
+    -> BoxFuture<'static, Result<i64, String>>;
+    fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>>;
+    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest>;
+    /// Waits for runs this backend started to record their end (after cancelling on quit).
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// Executes effects; cheap to clone into tasks.
+#[derive(Clone)]
+pub struct Runner {
+    pub store: Store,
+    pub backend: Arc<dyn SyncBackend>,
+    pub accounts: Vec<String>,
+    pub tx: UnboundedSender<Msg>,
+}
+
+fn db(e: sqlx::Error) -> String {
+    short_db_error(&e)
+}
+
+impl Runner {
+    /// Spawns the effect; `Quit`, `Suspend` and `Copy` belong to the terminal loop and are
+    /// ignored here.
+    pub fn spawn(&self, effect: Effect) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Some(msg) = me.run(effect).await {
+                let _ = me.tx.send(msg);
+            }
+        });
+    }
+
+    pub async fn run(&self, effect: Effect) -> Option<Msg> {
+        let store = &self.store;
+        Some(match effect {
+            Effect::LoadDashboard => Msg::Dashboard(
+                async {
+                    Ok::<_, sqlx::Error>(Dashboard {
+                        stats: store.account_stats(&self.accounts).await?,
+                        running: store.running_runs().await?,
+                    })
+                }
+                .await
+                .map_err(db),
+            ),
+            Effect::LoadEvents { run_id, after_id } => Msg::Events {
+                run_id,
+                events: store.events(run_id, after_id, 500).await.map_err(db),
+            },
+            Effect::Debounce(seq) => {
+                tokio::time::sleep(super::app::SEARCH_DEBOUNCE).await;
+                Msg::SearchDue(seq)
+            }
+            Effect::Search {
+                seq,
+                query,
+                after,
+                limit,
+            } => Msg::Products {
+                seq,
+                append: after.is_some(),
+                rows: store
+                    .search_products(&query, after.as_ref(), limit)
+                    .await
+                    .map_err(db),
+            },
+            Effect::Count { seq, query } => Msg::Count {
+                seq,
+                total: store.count_products(&query).await.map_err(db),
+            },
+            Effect::LoadRuns { account, status } => {
+                let filter = RunFilter {
+                    account,
+                    status,
+                    limit: 500,
+                    ..RunFilter::default()
+                };
+                Msg::Runs(store.list_runs(&filter).await.map_err(db))
+            }
+            Effect::LoadRun(id) => Msg::RunDetail(
+                async {
+                    let run = store
+                        .get_run(id)
+                        .await
+                        .map_err(db)?
+                        .ok_or_else(|| format!("run {id} is no longer in the store"))?;
+                    Ok(Box::new(RunDetail {
+                        run,
+                        events: store.events(id, 0, 1000).await.map_err(db)?,
+                        changes: store.changes_of_run(id, 500).await.map_err(db)?,
+                        scroll: 0,
+                    }))
+                }
+                .await,
+            ),
+            Effect::LoadOffer { account, id } => Msg::OfferDetail(
+                async {
+                    let Some(offer) = store.get_offer(&account, id).await.map_err(db)? else {
+                        return Ok(None);
+                    };
+                    let changes = store.changes_of_offer(&account, id, 20).await.map_err(db)?;
+                    Ok(Some(Box::new(OfferDetail {
+                        offer,
+                        changes,
+                        scroll: 0,
+                    })))
+                }
+                .await,
+            ),
+            Effect::StartSync { account, options } => {
+                let result = self.backend.start(&account, options).await;
+                Msg::SyncStarted { account, result }
+            }
+            Effect::CancelRun(run_id) => Msg::Cancelled {
+                run_id,
+                result: self.backend.cancel(run_id).await,
+            },
+            Effect::Test(account) => Msg::Tested(self.backend.test(&account).await),
+            Effect::Copy(_) | Effect::Suspend | Effect::Quit => return None,
+        })
+    }
+}
+
+/// The backend used until an engine is wired in: says so instead of pretending.
+pub struct NoEngine;
+
+impl SyncBackend for NoEngine {
+    fn start(&self, _: &str, _: SyncOptions) -> BoxFuture<'static, Result<i64, String>> {
+        Box::pin(async { Err("this build has no sync engine".to_string()) })
+    }
+    fn cancel(&self, _: i64) -> BoxFuture<'static, Result<(), String>> {
+        Box::pin(async { Err("this build has no sync engine".to_string()) })
+    }
+    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest> {
+        let account = account.to_string();
+        Box::pin(async move {
+            ConnTest {
+                account,
+                ok: false,
+                message: "this build has no eMAG client".into(),
+                offers: None,
+                latency_ms: 0,
+                at: chrono::Utc::now(),
+            }
+        })
+    }
+}

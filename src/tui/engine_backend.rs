@@ -1,0 +1,104 @@
+//! The sync engine behind the dashboard's start / cancel / test keys.
+
+use super::app::ConnTest;
+use super::effects::SyncBackend;
+use crate::model::{SyncOptions, Trigger};
+use crate::sync::Engine;
+use crate::sync::RunProgress;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+type Runs = HashMap<i64, (CancellationToken, JoinHandle<RunProgress>)>;
+
+/// Runs started by this dashboard, so they can be cancelled and awaited on quit. Runs of other
+/// processes are shown from the store but can only be cancelled where they were started.
+pub struct EngineBackend {
+    engine: Engine,
+    runs: Arc<Mutex<Runs>>,
+}
+
+impl EngineBackend {
+    pub fn new(engine: Engine) -> Self {
+        EngineBackend {
+            engine,
+            runs: Arc::default(),
+        }
+    }
+}
+
+fn lock(m: &Mutex<Runs>) -> std::sync::MutexGuard<'_, Runs> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SyncBackend for EngineBackend {
+    fn start(
+        &self,
+        account: &str,
+        options: SyncOptions,
+    ) -> BoxFuture<'static, Result<i64, String>> {
+        let engine = self.engine.clone();
+        let runs = self.runs.clone();
+        let account = account.to_string();
+        Box::pin(async move {
+            let handle = engine
+                .start(&account, options, Trigger::Tui)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut runs = lock(&runs);
+            runs.retain(|_, (_, done)| !done.is_finished());
+            runs.insert(handle.run_id, (handle.cancel, handle.done));
+            Ok(handle.run_id)
+        })
+    }
+
+    fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>> {
+        let token = lock(&self.runs).get(&run_id).map(|(t, _)| t.clone());
+        Box::pin(async move {
+            match token {
+                Some(t) => {
+                    t.cancel();
+                    Ok(())
+                }
+                None => Err(
+                    "was started by another process; cancel it there (Ctrl-C or stop the daemon)"
+                        .into(),
+                ),
+            }
+        })
+    }
+
+    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest> {
+        let engine = self.engine.clone();
+        let account = account.to_string();
+        Box::pin(async move {
+            let r = engine.test_connection(&account).await;
+            ConnTest {
+                account: r.account,
+                ok: r.ok,
+                message: r.message,
+                offers: r.offers,
+                latency_ms: r.latency.as_millis() as u64,
+                at: chrono::Utc::now(),
+            }
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        let runs: Vec<_> = lock(&self.runs).drain().collect();
+        Box::pin(async move {
+            for (_, (token, done)) in runs {
+                token.cancel();
+                if let Ok(p) = done.await {
+                    tracing::info!(
+                        "run {} ended as {} when the dashboard quit",
+                        p.run_id,
+                        p.status.as_str()
+                    );
+                }
+            }
+        })
+    }
+}

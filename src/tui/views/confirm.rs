@@ -1,0 +1,37 @@
+//! The confirm popup for typed actions (full sync, cancel, quit while a sync runs).
+
+use super::centered;
+use crate::tui::app::{App, Confirm};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
+    let title = match c {
+        Confirm::FullSync { .. } => " Full sync ",
+        Confirm::CancelRun { .. } => " Cancel sync ",
+        Confirm::QuitWhileRunning { .. } => " Quit ",
+    };
+    let r = centered(area, 60, 7);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::raw(c.question()),
+            Line::raw(""),
+            Line::from(vec![
+                Span::styled("y", app.theme.accent()),
+                Span::raw(" yes   "),
+                Span::styled("any other key", app.theme.accent()),
+                Span::raw(" no"),
+            ]),
+        ])
+        .wrap(Wrap { trim: true })
+        .block(
+            Block::bordered()
+                .title(title)
+                .border_style(app.theme.warn()),
+        ),
+        r,
+    );
+}

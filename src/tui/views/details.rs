@@ -1,0 +1,305 @@
+//! Details popups: an offer (every field, raw JSON, last changes) and a run (options, error
+//! summary, events, changed offers).
+
+use super::{centered, clock, duration, kv, run_secs, status_span, when};
+use crate::model::WarehouseValue;
+use crate::tui::app::{App, OfferDetail, RunDetail, group};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn per_warehouse(v: &[WarehouseValue]) -> String {
+    if v.is_empty() {
+        return "—".into();
+    }
+    v.iter()
+        .map(|w| format!("warehouse {}: {}", w.warehouse_id, w.value))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// eMAG's documented validation status names (emag-api.md §9).
+fn validation_word(v: Option<i16>) -> &'static str {
+    match v {
+        Some(0) => "draft",
+        Some(1) => "in MKTP validation",
+        Some(2) => "awaiting brand validation",
+        Some(3) => "approved (awaiting EAN)",
+        Some(4) => "new draft",
+        Some(5) => "awaiting EAN approval",
+        Some(6) => "rejected",
+        Some(8) => "blocked",
+        Some(9) => "approved",
+        Some(10) => "awaiting documentation",
+        Some(11) => "approved, awaiting translation",
+        Some(12) => "approved (translation)",
+        Some(13) => "rejected (translation)",
+        Some(_) => "unknown",
+        None => "—",
+    }
+}
+
+pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(6),
+        area.height.saturating_sub(4),
+    );
+    f.render_widget(Clear, r);
+    let s = &d.offer;
+    let o = &s.offer;
+    let status = match (s.missing_since, o.status) {
+        (Some(t), _) => format!("missing since {}", when(app, t)),
+        (None, Some(1)) => "1 active".into(),
+        (None, Some(0)) => "0 inactive".into(),
+        (None, Some(2)) => "2 end of life".into(),
+        (None, v) => opt(&v),
+    };
+    let money = |v: &Option<rust_decimal::Decimal>| {
+        v.map(|d| format!("{d} {}", o.currency.as_deref().unwrap_or("")))
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut lines = vec![
+        kv(app, "account", s.account.clone()),
+        kv(app, "id", o.id.to_string()),
+        kv(app, "name", opt(&o.name)),
+        kv(app, "part number", opt(&o.part_number)),
+        kv(app, "part number key", opt(&o.part_number_key)),
+        kv(app, "brand", opt(&o.brand)),
+        kv(
+            app,
+            "EANs",
+            if o.eans.is_empty() {
+                "—".into()
+            } else {
+                o.eans.join(", ")
+            },
+        ),
+        kv(app, "status", status),
+        kv(
+            app,
+            "saleable",
+            if o.is_saleable() {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ),
+        kv(app, "sale price", money(&o.sale_price)),
+        kv(app, "recommended price", money(&o.recommended_price)),
+        kv(
+            app,
+            "min / max sale price",
+            format!(
+                "{} / {}",
+                money(&o.min_sale_price),
+                money(&o.max_sale_price)
+            ),
+        ),
+        kv(app, "best offer price", money(&o.best_offer_sale_price)),
+        kv(app, "VAT id", opt(&o.vat_id)),
+        kv(app, "general stock", opt(&o.general_stock)),
+        kv(app, "estimated stock", opt(&o.estimated_stock)),
+        kv(app, "stock", per_warehouse(&o.stock)),
+        kv(app, "handling time (days)", per_warehouse(&o.handling_time)),
+        kv(app, "buy button rank", opt(&o.buy_button_rank)),
+        kv(app, "number of offers", opt(&o.number_of_offers)),
+        kv(
+            app,
+            "validation",
+            format!(
+                "{} {}{}",
+                opt(&o.validation_status),
+                validation_word(o.validation_status),
+                o.validation_status_description
+                    .as_deref()
+                    .map(|d| format!(" · {d}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        kv(
+            app,
+            "offer validation",
+            format!(
+                "{}{}",
+                opt(&o.offer_validation_status),
+                o.offer_validation_status_description
+                    .as_deref()
+                    .map(|d| format!(" · {d}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        kv(
+            app,
+            "translation validation",
+            opt(&o.translation_validation_status),
+        ),
+        kv(app, "ownership", opt(&o.ownership)),
+        kv(
+            app,
+            "category / vendor cat.",
+            format!("{} / {}", opt(&o.category_id), opt(&o.vendor_category_id)),
+        ),
+        kv(app, "warranty (months)", opt(&o.warranty)),
+        kv(app, "eMAG offer id", opt(&o.offer_details_id)),
+        kv(app, "url", opt(&o.url)),
+        kv(app, "images", o.image_urls.len().to_string()),
+        kv(app, "first seen", when(app, s.first_seen_at)),
+        kv(app, "last seen", when(app, s.last_seen_at)),
+        kv(app, "last changed", when(app, s.last_changed_at)),
+        Line::raw(""),
+        Line::styled("Last changes", app.theme.bold()),
+    ];
+    if d.changes.is_empty() {
+        lines.push(Line::styled("  none recorded", app.theme.dim()));
+    }
+    for c in &d.changes {
+        lines.push(Line::raw(format!(
+            "  {} {:<18} {} → {}",
+            when(app, c.at),
+            c.field,
+            c.old_value.as_deref().unwrap_or("—"),
+            c.new_value.as_deref().unwrap_or("—")
+        )));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Raw JSON", app.theme.bold()));
+    let raw = serde_json::to_string_pretty(&o.raw).unwrap_or_default();
+    lines.extend(raw.lines().map(|l| Line::raw(format!("  {l}"))));
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((d.scroll, 0))
+            .block(Block::bordered().title(format!(
+                " Offer {} · {} · y copies part number · ↑↓ scroll · Esc closes ",
+                o.id, s.account
+            ))),
+        r,
+    );
+}
+
+pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(6),
+        area.height.saturating_sub(4),
+    );
+    f.render_widget(Clear, r);
+    let run = &d.run;
+    let c = &run.counts;
+    let o = &run.options;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<24}", "status"), app.theme.dim()),
+            status_span(app, run.status),
+        ]),
+        kv(app, "account", run.account.clone()),
+        kv(app, "trigger", run.trigger.to_string()),
+        kv(
+            app,
+            "started / duration",
+            format!(
+                "{} · {}",
+                when(app, run.started_at),
+                duration(run_secs(app, run))
+            ),
+        ),
+        kv(
+            app,
+            "options",
+            format!(
+                "{} · max pages {} · {} per page · include inactive {} · {}",
+                o.mode,
+                o.max_pages
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "all".into()),
+                o.items_per_page,
+                if o.include_inactive { "yes" } else { "no" },
+                o.conflict_strategy
+            ),
+        ),
+        kv(
+            app,
+            "pages",
+            format!(
+                "{}/{} · requests {} · retries {} · 429s {}",
+                c.pages_done,
+                opt(&c.pages_total),
+                c.requests,
+                c.retries,
+                c.rate_limited
+            ),
+        ),
+        kv(
+            app,
+            "offers",
+            format!(
+                "seen {} · new {} · updated {} · unchanged {} · removed {} · failed {}",
+                group(c.offers_seen),
+                c.created,
+                c.updated,
+                c.unchanged,
+                c.removed,
+                c.failed
+            ),
+        ),
+    ];
+    if let Some(e) = &run.error_summary {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<24}", "error"), app.theme.dim()),
+            Span::styled(e.clone(), app.theme.error()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("Events ({})", d.events.len()),
+        app.theme.bold(),
+    ));
+    for e in &d.events {
+        let style = match e.level {
+            crate::model::EventLevel::Error => app.theme.error(),
+            crate::model::EventLevel::Warn => app.theme.warn(),
+            _ => ratatui::style::Style::default(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", clock(app, e.at)), app.theme.dim()),
+            Span::styled(format!("{:<5} ", e.level.as_str().to_uppercase()), style),
+            Span::raw(e.message.clone()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("Changed offers ({})", d.changes.len()),
+        app.theme.bold(),
+    ));
+    if d.changes.is_empty() {
+        lines.push(Line::styled("  none", app.theme.dim()));
+    }
+    for ch in &d.changes {
+        lines.push(Line::raw(format!(
+            "  {:<8} {:<10} {:<18} {} → {}",
+            ch.account,
+            ch.offer_id,
+            ch.field,
+            ch.old_value.as_deref().unwrap_or("—"),
+            ch.new_value.as_deref().unwrap_or("—")
+        )));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((d.scroll, 0))
+            .block(Block::bordered().title(format!(
+                " Run {} · {} {} · ↑↓ scroll · Esc closes ",
+                run.id, run.account, run.mode
+            ))),
+        r,
+    );
+}

@@ -1,0 +1,233 @@
+//! The frame around every tab: header, summary cards, tab bar, status line with toasts.
+
+use super::{clock, status_span, when};
+use crate::model::{RunStatus, SyncRun};
+use crate::tui::app::{App, Tab, group};
+use crate::tui::theme::status_glyph;
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+/// An account's health: the running run, else the newest of last run and last test.
+pub(crate) fn account_state(app: &App, account: &str) -> Option<RunStatus> {
+    if app.running_of(account).is_some() {
+        return Some(RunStatus::Running);
+    }
+    let run = app.stats_of(account).and_then(|s| s.last_run.as_ref());
+    let test = app.tests.get(account);
+    match (run, test) {
+        (Some(r), Some(t)) if t.at > r.finished_at.unwrap_or(r.started_at) => Some(if t.ok {
+            RunStatus::Completed
+        } else {
+            RunStatus::Failed
+        }),
+        (Some(r), _) => Some(r.status),
+        (None, Some(t)) => Some(if t.ok {
+            RunStatus::Completed
+        } else {
+            RunStatus::Failed
+        }),
+        (None, None) => None,
+    }
+}
+
+pub(crate) fn dot(app: &App, state: Option<RunStatus>) -> Span<'static> {
+    match state {
+        None => Span::styled("○", app.theme.dim()),
+        Some(s) if app.theme.color => Span::styled("●", app.theme.status(s)),
+        Some(s) => Span::raw(status_glyph(s)),
+    }
+}
+
+pub fn header(f: &mut Frame, area: Rect, app: &App) {
+    let mut left = vec![
+        Span::styled(" magsync", app.theme.accent()),
+        Span::styled(" · ", app.theme.dim()),
+        Span::raw(app.store_url.clone()),
+    ];
+    let mut right: Vec<Span> = Vec::new();
+    for a in &app.accounts {
+        right.push(dot(app, account_state(app, &a.name)));
+        right.push(Span::raw(format!(" {}  ", a.name)));
+    }
+    let n = app.dashboard.running.len();
+    if n > 0 {
+        right.push(Span::styled(format!("⟳ {n} running"), app.theme.running()));
+    } else {
+        right.push(Span::styled("idle", app.theme.dim()));
+    }
+    right.push(Span::raw(format!("   {} ", clock(app, app.now))));
+    let right_width: usize = right.iter().map(|s| s.width()).sum();
+    // The URL gives way to the accounts and clock on a narrow screen.
+    let room = (area.width as usize).saturating_sub(right_width + 12);
+    left[2] = Span::raw(super::truncate(&app.store_url, room));
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width as u16)])
+        .areas(area);
+    f.render_widget(Paragraph::new(Line::from(left)), l);
+    f.render_widget(Paragraph::new(Line::from(right)), r);
+}
+
+/// "incremental" where there is room, "inc" on an 80-column card.
+fn mode_word(r: &SyncRun, narrow: bool) -> &'static str {
+    match (narrow, r.mode) {
+        (true, crate::model::SyncMode::Incremental) => "inc",
+        (_, m) => m.as_str(),
+    }
+}
+
+fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool) -> Line<'static> {
+    match run {
+        Some(r) => Line::from(vec![
+            Span::raw("last "),
+            Span::styled(status_glyph(r.status), app.theme.status(r.status)),
+            Span::raw(format!(
+                " {} {}",
+                when(app, r.finished_at.unwrap_or(r.started_at)),
+                mode_word(r, narrow)
+            )),
+        ]),
+        None => Line::styled("never synced", app.theme.dim()),
+    }
+}
+
+pub fn cards(f: &mut Frame, area: Rect, app: &App) {
+    // Offers, up to two account cards (more accounts share the header dots), and Sync.
+    let shown: Vec<_> = app.accounts.iter().take(2).collect();
+    let mut constraints = vec![Constraint::Ratio(1, 4)];
+    constraints.extend(shown.iter().map(|_| Constraint::Ratio(1, 4)));
+    constraints.push(Constraint::Min(20));
+    let areas = Layout::horizontal(constraints).split(area);
+    let narrow = areas[0].width < 26;
+    let card = |title: String| {
+        Block::bordered()
+            .title(format!(" {title} "))
+            .padding(ratatui::widgets::Padding::left(1))
+    };
+
+    let total: i64 = app.dashboard.stats.iter().map(|s| s.counts.offers).sum();
+    let active: i64 = app.dashboard.stats.iter().map(|s| s.counts.active).sum();
+    let loading = !app.loaded;
+    let num = |n: i64| if loading { "…".to_string() } else { group(n) };
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::styled(num(total), app.theme.bold()),
+            Line::raw(format!("{} active", num(active))),
+        ])
+        .block(card("Offers".into())),
+        areas[0],
+    );
+    for (i, a) in shown.iter().enumerate() {
+        let stats = app.stats_of(&a.name);
+        let counts = stats.map(|s| s.counts.clone()).unwrap_or_default();
+        f.render_widget(
+            Paragraph::new(vec![
+                Line::from(vec![
+                    Span::styled(num(counts.offers), app.theme.bold()),
+                    Span::raw(if narrow {
+                        format!(" · {} act", num(counts.active))
+                    } else {
+                        format!("  ({} active)", num(counts.active))
+                    }),
+                ]),
+                last_line(app, stats.and_then(|s| s.last_run.as_ref()), narrow),
+            ])
+            .block(card(a.name.clone())),
+            areas[i + 1],
+        );
+    }
+    let running = &app.dashboard.running;
+    let first = match running.first() {
+        Some(r) => {
+            let pct = match r.counts.pages_total {
+                Some(t) if t > 0 => format!("  {} %", (r.counts.pages_done * 100 / t).min(100)),
+                _ => String::new(),
+            };
+            let more = if running.len() > 1 {
+                format!(" +{}", running.len() - 1)
+            } else {
+                String::new()
+            };
+            Line::from(vec![
+                Span::styled("⟳ ", app.theme.running()),
+                Span::raw(format!("{} {}{pct}{more}", r.account, mode_word(r, narrow))),
+            ])
+        }
+        None => Line::styled("idle", app.theme.dim()),
+    };
+    let last = app
+        .dashboard
+        .stats
+        .iter()
+        .filter_map(|s| s.last_run.as_ref())
+        .filter(|r| r.status.is_finished())
+        .max_by_key(|r| r.finished_at);
+    f.render_widget(
+        Paragraph::new(vec![first, last_line(app, last, narrow)]).block(card("Sync".into())),
+        areas[areas.len() - 1],
+    );
+}
+
+pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, t) in Tab::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, t.title());
+        spans.push(if *t == app.tab {
+            Span::styled(label, app.theme.selected())
+        } else {
+            Span::raw(label)
+        });
+        spans.push(Span::raw(" "));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn status_line(f: &mut Frame, area: Rect, app: &App) {
+    let hints = if app.products.typing && app.tab == Tab::Products {
+        vec![
+            ("type".to_string(), "to search"),
+            ("Enter".into(), "keep"),
+            ("Esc".into(), "clear"),
+        ]
+    } else if !app.popups.is_empty() {
+        vec![("Esc".to_string(), "close")]
+    } else {
+        app.keymap.hints(app.tab.context())
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for (k, label) in hints {
+        spans.push(Span::styled(k, app.theme.accent()));
+        spans.push(Span::raw(format!(" {label}  ")));
+    }
+    let toast = app.toast.as_ref().map(|t| {
+        let style = if t.error {
+            app.theme.error()
+        } else {
+            Style::default()
+        };
+        Span::styled(format!("{} ", t.text), style)
+    });
+    let errors = (!app.errors.is_empty() && toast.is_none()).then(|| {
+        Span::styled(
+            format!(
+                "{} error{} (e) ",
+                app.errors.len(),
+                if app.errors.len() == 1 { "" } else { "s" }
+            ),
+            app.theme.error(),
+        )
+    });
+    let right = toast.or(errors);
+    let rw = right.as_ref().map(|s| s.width() as u16).unwrap_or(0);
+    let [l, r] = Layout::horizontal([
+        Constraint::Min(1),
+        Constraint::Length(rw.min(area.width / 2)),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(Line::from(spans)), l);
+    if let Some(s) = right {
+        f.render_widget(Paragraph::new(Line::from(s)).alignment(Alignment::Right), r);
+    }
+    let _ = status_span;
+}

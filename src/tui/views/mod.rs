@@ -1,0 +1,143 @@
+//! Drawing: one file per tab or popup. Views read [`App`] and never change it.
+
+mod confirm;
+mod connections;
+mod details;
+mod errors;
+mod frame;
+mod help;
+pub mod history;
+mod options;
+pub mod products;
+mod sync;
+
+use super::app::{App, Popup, Tab};
+use crate::model::{RunStatus, SyncRun};
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the whole screen.
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(f, area);
+        return;
+    }
+    let [header, cards, tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(4),
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame::header(f, header, app);
+    frame::cards(f, cards, app);
+    frame::tabs(f, tabs, app);
+    match app.tab {
+        Tab::Connections => connections::draw(f, body, app),
+        Tab::Sync => sync::draw(f, body, app),
+        Tab::Products => products::draw(f, body, app),
+        Tab::History => history::draw(f, body, app),
+    }
+    frame::status_line(f, status, app);
+    for popup in &app.popups {
+        match popup {
+            Popup::Confirm(c) => confirm::draw(f, area, app, c),
+            Popup::Options(form) => options::draw(f, area, app, form),
+            Popup::Help { filter, typing } => help::draw(f, area, app, filter, *typing),
+            Popup::Errors { scroll } => errors::draw(f, area, app, *scroll),
+            Popup::Offer(d) => details::offer(f, area, app, d),
+            Popup::Run(d) => details::run(f, area, app, d),
+        }
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect) {
+    let text = format!(
+        "magsync needs at least {MIN_WIDTH}×{MIN_HEIGHT} — this terminal is {}×{}.",
+        area.width, area.height
+    );
+    let y = area.height / 2;
+    let line = Rect::new(area.x, area.y + y, area.width, 1.min(area.height));
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        Rect {
+            height: area.height.saturating_sub(y).min(3),
+            ..line
+        },
+    );
+}
+
+/// A popup rectangle centred in `area`, clamped to it.
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2)).max(10);
+    let h = height.min(area.height.saturating_sub(2)).max(3);
+    Rect::new(
+        area.x + (area.width.saturating_sub(w)) / 2,
+        area.y + (area.height.saturating_sub(h)) / 2,
+        w,
+        h,
+    )
+}
+
+pub(crate) fn clock(app: &App, t: DateTime<Utc>) -> String {
+    t.with_timezone(&app.tz).format("%H:%M:%S").to_string()
+}
+
+/// "14:02" today, "28 Nov 14:02" before.
+pub(crate) fn when(app: &App, t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&app.tz);
+    if local.date_naive() == app.now.with_timezone(&app.tz).date_naive() {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%d %b %H:%M").to_string()
+    }
+}
+
+pub(crate) fn duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs >= 3600 {
+        format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+pub(crate) fn run_secs(app: &App, r: &SyncRun) -> i64 {
+    (r.finished_at.unwrap_or(app.now) - r.started_at).num_seconds()
+}
+
+/// "✓ completed" in the status colour.
+pub(crate) fn status_span(app: &App, s: RunStatus) -> Span<'static> {
+    Span::styled(
+        format!("{} {}", super::theme::status_glyph(s), s.as_str()),
+        app.theme.status(s),
+    )
+}
+
+pub(crate) fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub(crate) fn kv<'a>(app: &App, k: &'a str, v: String) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{k:<24}"), app.theme.dim()),
+        Span::raw(v),
+    ])
+}

@@ -1,0 +1,210 @@
+//! 3 Products: search box, filters, sort and the keyset-paged table.
+
+use super::truncate;
+use crate::store::search::{SortKey, StatusFilter, StockFilter};
+use crate::tui::app::{App, group, products_sort_keys};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+/// Body rows of the products table for a terminal height (the frame, search line, borders
+/// and header take 11); `update()` scrolls with the same figure.
+pub fn table_rows(height: u16) -> usize {
+    height.saturating_sub(11).max(1) as usize
+}
+
+fn status_word(status: Option<i16>, missing: bool) -> &'static str {
+    if missing {
+        return "missing";
+    }
+    match status {
+        Some(1) => "active",
+        Some(0) => "inactive",
+        Some(2) => "eol",
+        _ => "?",
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let p = &app.products;
+    let [bar, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+
+    // Search box and filters on one line.
+    let q = &p.query;
+    let status = match q.status {
+        None => "any",
+        Some(StatusFilter::Active) => "active",
+        Some(StatusFilter::Inactive) => "inactive",
+        Some(StatusFilter::Eol) => "eol",
+        Some(StatusFilter::Missing) => "missing",
+    };
+    let stock = match q.stock {
+        None => "any",
+        Some(StockFilter::Zero) => "zero",
+        Some(StockFilter::Low) => "low",
+    };
+    let count = match (p.total, p.rows.len()) {
+        (_, 0) if p.loading => "searching…".to_string(),
+        (Some(t), n) => format!(
+            "{}–{} of {}",
+            if n == 0 { 0 } else { p.selected + 1 },
+            (p.offset + table_rows(app.size.1)).min(n),
+            group(t)
+        ),
+        (None, n) => format!("{} of ~", group(n as i64)),
+    };
+    let arrow = if q.descending { "↓" } else { "↑" };
+    let account = q.account.as_deref().unwrap_or("all");
+    // 80 columns keep the search box usable with a terser filter summary.
+    let filters = if area.width >= 110 {
+        format!(
+            "account: {account}  status: {status}  stock: {stock}  sort: {} {arrow}  {count} ",
+            q.sort.as_str()
+        )
+    } else {
+        format!(
+            "{account} · {status} · stock {stock} · {} {arrow} · {count} ",
+            q.sort.as_str()
+        )
+    };
+    let fw = filters.chars().count() as u16;
+    let [sa, fa] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(fw.min(bar.width))]).areas(bar);
+    let input_w = sa.width.saturating_sub(4) as usize;
+    let scroll = p.input.visual_scroll(input_w);
+    let shown: String = p.input.value().chars().skip(scroll).take(input_w).collect();
+    let prompt_style = if p.typing {
+        app.theme.accent()
+    } else {
+        app.theme.dim()
+    };
+    let search = if shown.is_empty() && !p.typing {
+        Line::from(vec![
+            Span::styled(" / ", prompt_style),
+            Span::styled("search name, part number, EAN", app.theme.dim()),
+        ])
+    } else {
+        Line::from(vec![Span::styled(" / ", prompt_style), Span::raw(shown)])
+    };
+    f.render_widget(Paragraph::new(search), sa);
+    f.render_widget(Paragraph::new(filters).style(app.theme.dim()), fa);
+    if p.typing {
+        let x = sa.x + 3 + (p.input.visual_cursor().saturating_sub(scroll)) as u16;
+        f.set_cursor_position(Position::new(x.min(sa.right().saturating_sub(1)), sa.y));
+    }
+
+    let wide = area.width >= 110;
+    let name_w = table.width.saturating_sub(if wide { 66 } else { 56 }) as usize;
+    let cols: Vec<(SortKey, &str, u16)> = vec![
+        (SortKey::Account, "account", 8),
+        (SortKey::Id, "id", 8),
+        (
+            SortKey::PartNumber,
+            "part number",
+            if wide { 16 } else { 13 },
+        ),
+        (SortKey::Name, "name", name_w as u16),
+        (SortKey::Price, "price", 10),
+        (SortKey::Stock, "stock", 6),
+        (SortKey::Rank, "rank", 4),
+    ];
+    debug_assert_eq!(cols.len(), products_sort_keys().len());
+    let header = Row::new(cols.iter().map(|(k, label, _)| {
+        if *k == q.sort {
+            Cell::from(format!("{label} {}", if q.descending { "↓" } else { "↑" }))
+                .style(app.theme.accent())
+        } else {
+            Cell::from(*label)
+        }
+    }))
+    .style(app.theme.bold());
+    let mut widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
+    if wide {
+        widths.push(Constraint::Length(8));
+    }
+    let h = table_rows(app.size.1);
+    let rows = p
+        .rows
+        .iter()
+        .enumerate()
+        .skip(p.offset)
+        .take(h)
+        .map(|(i, r)| {
+            let missing = r.missing_since.is_some();
+            let price = r
+                .sale_price
+                .map(|d| format!("{:.2}", d))
+                .unwrap_or_else(|| "—".into());
+            let stock_style = match r.general_stock {
+                Some(0) => app.theme.error(),
+                Some(s) if s <= crate::store::search::LOW_STOCK => app.theme.warn(),
+                _ => ratatui::style::Style::default(),
+            };
+            let mut cells = vec![
+                Cell::from(r.account.clone()),
+                Cell::from(r.id.to_string()),
+                Cell::from(r.part_number.clone().unwrap_or_default()),
+                Cell::from(truncate(r.name.as_deref().unwrap_or(""), name_w)),
+                Cell::from(Line::from(price).right_aligned()),
+                Cell::from(
+                    Line::from(r.general_stock.map(|s| s.to_string()).unwrap_or_default())
+                        .right_aligned(),
+                )
+                .style(stock_style),
+                Cell::from(r.buy_button_rank.map(|s| s.to_string()).unwrap_or_default()),
+            ];
+            if wide {
+                let word = status_word(r.status, missing);
+                let style = match word {
+                    "active" => app.theme.ok(),
+                    "missing" => app.theme.error(),
+                    _ => app.theme.dim(),
+                };
+                cells.push(Cell::from(Span::styled(word, style)));
+            }
+            let row = Row::new(cells);
+            if i == p.selected {
+                row.style(app.theme.selected())
+            } else {
+                row
+            }
+        });
+    let header = if wide {
+        let mut cells: Vec<Cell> = cols
+            .iter()
+            .map(|(k, label, _)| {
+                if *k == q.sort {
+                    Cell::from(format!("{label} {}", if q.descending { "↓" } else { "↑" }))
+                        .style(app.theme.accent())
+                } else {
+                    Cell::from(*label)
+                }
+            })
+            .collect();
+        cells.push(Cell::from("status"));
+        Row::new(cells).style(app.theme.bold())
+    } else {
+        header
+    };
+    let empty = p.rows.is_empty() && p.loaded_once && !p.loading;
+    let block = Block::bordered().title(" Products ");
+    if empty {
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                "  no offers match — Esc clears the search; a sync fills the store",
+                app.theme.dim(),
+            ))
+            .block(block),
+            table,
+        );
+        return;
+    }
+    f.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        table,
+    );
+}

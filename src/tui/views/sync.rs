@@ -1,0 +1,258 @@
+//! 2 Sync: live gauges per account and the log of the selected account's run.
+
+use super::{clock, duration, run_secs, status_span};
+use crate::model::{EventLevel, RunStatus, SyncRun};
+use crate::tui::app::{App, group};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+/// A text gauge (`████░░`), readable without colour.
+fn bar(done: i64, total: Option<i64>, width: usize) -> String {
+    let filled = match total {
+        Some(t) if t > 0 => ((done.min(t) * width as i64) / t) as usize,
+        _ => 0,
+    };
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// Offers per second and the time left, from pages done so far.
+fn rate_eta(app: &App, r: &SyncRun) -> (String, String) {
+    let secs = run_secs(app, r).max(1);
+    let rate = r.counts.offers_seen / secs;
+    let eta = match (r.status, r.counts.pages_total) {
+        (RunStatus::Running, Some(t)) if r.counts.pages_done > 0 => {
+            let left = (t - r.counts.pages_done).max(0);
+            duration(left * secs / r.counts.pages_done)
+        }
+        _ => "—".into(),
+    };
+    let rate = if r.status == RunStatus::Running {
+        rate.to_string()
+    } else {
+        "—".into()
+    };
+    (rate, eta)
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let top_h = (app.accounts.len() as u16 + 4).min(area.height / 2).max(5);
+    let [top, log] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
+    accounts(f, top, app);
+    log_pane(f, log, app);
+}
+
+fn accounts(f: &mut Frame, area: Rect, app: &App) {
+    let wide = area.width >= 110;
+    let gw = if wide { 10 } else { 6 };
+    let mut lines = vec![Line::styled(
+        if wide {
+            format!(
+                "  {:<8} {:<12} {:<gw2$} {:<gw3$} {:>4} {:>4} {:>5} {:>4} {:>4} {:>5} {:>5}",
+                "account",
+                "state",
+                "pages",
+                "offers",
+                "new",
+                "upd",
+                "same",
+                "gone",
+                "fail",
+                "/s",
+                "ETA",
+                gw2 = gw + 8,
+                gw3 = gw + 12
+            )
+        } else {
+            format!(
+                "  {:<7} {:<11} {:<gw2$} {:<gw3$} {:>3} {:>4} {:>3} {:>3}",
+                "account",
+                "state",
+                "pages",
+                "offers",
+                "new",
+                "upd",
+                "gone",
+                "fail",
+                gw2 = gw + 8,
+                gw3 = gw + 11
+            )
+        },
+        app.theme.bold(),
+    )];
+    for (i, a) in app.accounts.iter().enumerate() {
+        let marker = if i == app.selected_account {
+            "▶ "
+        } else {
+            "  "
+        };
+        let Some(r) = app.run_of(&a.name) else {
+            let state = if app.starting.contains(&a.name) {
+                Span::styled("⟳ starting…", app.theme.running())
+            } else {
+                Span::styled("never synced", app.theme.dim())
+            };
+            lines.push(Line::from(vec![
+                Span::raw(format!("{marker}{:<8} ", a.name)),
+                state,
+            ]));
+            continue;
+        };
+        let c = &r.counts;
+        // While running, the pages eMAG announced bound the offers; afterwards the store does.
+        let planned = c.pages_total.map(|p| p * r.options.items_per_page as i64);
+        let stored = app
+            .stats_of(&a.name)
+            .map(|s| s.counts.offers)
+            .filter(|n| *n > 0);
+        let expected = if r.status == RunStatus::Running {
+            planned.or(stored)
+        } else {
+            stored.or(planned)
+        };
+        let pages = format!(
+            "{} {}/{}",
+            bar(c.pages_done, c.pages_total, gw),
+            c.pages_done,
+            c.pages_total
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "?".into())
+        );
+        let offers = format!(
+            "{} {}",
+            bar(c.offers_seen, expected.map(|e| e.max(c.offers_seen)), gw),
+            group(c.offers_seen)
+        );
+        let (rate, eta) = rate_eta(app, r);
+        let state = status_span(app, r.status);
+        let state_w = if wide { 12 } else { 11 };
+        let pad = state_w - state.width().min(state_w);
+        let fail_style = if c.failed > 0 {
+            app.theme.error()
+        } else {
+            ratatui::style::Style::default()
+        };
+        let mut spans = vec![
+            Span::raw(format!(
+                "{marker}{:<w$} ",
+                a.name,
+                w = if wide { 8 } else { 7 }
+            )),
+            state,
+            Span::raw(" ".repeat(pad + 1)),
+        ];
+        if wide {
+            spans.push(Span::styled(
+                format!("{:<w$} ", pages, w = gw + 8),
+                app.theme.running(),
+            ));
+            spans.push(Span::raw(format!(
+                "{:<w$} {:>4} {:>4} {:>5} {:>4} ",
+                offers,
+                c.created,
+                c.updated,
+                c.unchanged,
+                c.removed,
+                w = gw + 12
+            )));
+            spans.push(Span::styled(format!("{:>4}", c.failed), fail_style));
+            spans.push(Span::raw(format!(" {rate:>5} {eta:>5}")));
+        } else {
+            spans.push(Span::styled(
+                format!("{:<w$} ", pages, w = gw + 8),
+                app.theme.running(),
+            ));
+            spans.push(Span::raw(format!(
+                "{:<w$} {:>3} {:>4} {:>3} ",
+                offers,
+                c.created,
+                c.updated,
+                c.removed,
+                w = gw + 11
+            )));
+            spans.push(Span::styled(format!("{:>3}", c.failed), fail_style));
+        }
+        lines.push(Line::from(spans));
+    }
+    if let Some(r) = app.selected_account_name().and_then(|a| app.run_of(a)) {
+        let c = &r.counts;
+        let mut detail = format!(
+            "    run {} · {} · {} · retries {} · 429s {} · requests {} · strategy {} · {}",
+            r.id,
+            r.trigger,
+            r.mode,
+            c.retries,
+            c.rate_limited,
+            c.requests,
+            r.options.conflict_strategy,
+            duration(run_secs(app, r))
+        );
+        if let Some(e) = &r.error_summary {
+            detail.push_str(&format!(" · {e}"));
+        }
+        lines.push(Line::styled(detail, app.theme.dim()));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Accounts ")),
+        area,
+    );
+}
+
+fn level_style(app: &App, l: EventLevel) -> ratatui::style::Style {
+    match l {
+        EventLevel::Debug => app.theme.dim(),
+        EventLevel::Info => ratatui::style::Style::default(),
+        EventLevel::Warn => app.theme.warn(),
+        EventLevel::Error => app.theme.error(),
+    }
+}
+
+fn log_pane(f: &mut Frame, area: Rect, app: &App) {
+    let log = &app.log;
+    let account = app.selected_account_name().unwrap_or("—");
+    let state = if log.follow {
+        "following"
+    } else {
+        "paused (End follows)"
+    };
+    let level = log.min_level.map(|l| l.as_str()).unwrap_or("all");
+    let title = match log.run_id {
+        Some(id) => format!(" Log · {account} run {id} · {state} "),
+        None => format!(" Log · {account} "),
+    };
+    let block = Block::bordered()
+        .title(title)
+        .title_top(Line::from(format!(" level: {level} ")).right_aligned());
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let visible = log.visible();
+    let end = visible
+        .len()
+        .saturating_sub(if log.follow { 0 } else { log.scroll_back });
+    let start = end.saturating_sub(inner_h);
+    let lines: Vec<Line> = if visible.is_empty() {
+        vec![Line::styled(
+            if log.run_id.is_some() {
+                "no events yet"
+            } else {
+                "no run yet — press i for an incremental sync"
+            },
+            app.theme.dim(),
+        )]
+    } else {
+        visible[start..end]
+            .iter()
+            .map(|e| {
+                Line::from(vec![
+                    Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
+                    Span::styled(
+                        format!("{:<5} ", e.level.as_str().to_uppercase()),
+                        level_style(app, e.level),
+                    ),
+                    Span::raw(e.message.clone()),
+                ])
+            })
+            .collect()
+    };
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

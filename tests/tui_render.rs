@@ -1,0 +1,242 @@
+//! Render snapshots of every tab and popup at 80×24 and 120×40 and the too-small screen, from
+//! fixed state, plus assertions on the colours that carry meaning.
+
+use magsync::model::{OfferChange, RunStatus};
+use magsync::store::offers::StoredOffer;
+use magsync::tui::app::{App, Confirm, OfferDetail, Popup, RunDetail, Tab};
+use magsync::tui::fixture;
+use magsync::tui::theme::Theme;
+use magsync::tui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    app.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    t
+}
+
+/// Position of the first cell where `text` starts.
+fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
+    let first = text.chars().next()?;
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            if buf[(x, y)].symbol().starts_with(first) {
+                let s: String = (x..buf.area.width)
+                    .map(|xx| buf[(xx, y)].symbol())
+                    .collect::<String>();
+                if s.starts_with(text) {
+                    return Some((x, y));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Foreground of every cell of `text` (all must match).
+fn fg_of(buf: &Buffer, text: &str) -> Color {
+    let (x, y) = find(buf, text).unwrap_or_else(|| panic!("\"{text}\" not on screen"));
+    let fg = buf[(x, y)].fg;
+    for i in 0..text.chars().count() as u16 {
+        assert_eq!(buf[(x + i, y)].fg, fg, "colour changes inside \"{text}\"");
+    }
+    fg
+}
+
+fn snap(name: &str, app: &mut App) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+fn offer_detail() -> OfferDetail {
+    let mut offer = magsync::model::Offer {
+        id: 1042,
+        part_number: Some("LMP-450-BK".into()),
+        part_number_key: Some("D5DD9BBBM".into()),
+        name: Some("Lampă LED birou cu încărcare wireless, negru".into()),
+        brand: Some("Lumina".into()),
+        eans: vec!["5941234567890".into()],
+        sale_price: Some(rust_decimal::Decimal::new(949000, 4)),
+        currency: Some("RON".into()),
+        status: Some(1),
+        general_stock: Some(37),
+        validation_status: Some(9),
+        offer_validation_status: Some(1),
+        buy_button_rank: Some(1),
+        ..Default::default()
+    };
+    offer.raw = serde_json::json!({"id": 1042, "part_number": "LMP-450-BK", "sale_price": "94.9000", "status": 1});
+    OfferDetail {
+        offer: StoredOffer {
+            account: "main".into(),
+            offer,
+            content_hash: "abc".into(),
+            first_seen_at: fixture::now() - chrono::Duration::days(3),
+            last_seen_at: fixture::now(),
+            last_changed_at: fixture::now() - chrono::Duration::minutes(2),
+            missing_since: None,
+            last_run_id: Some(42),
+        },
+        changes: vec![OfferChange {
+            run_id: Some(42),
+            account: "main".into(),
+            offer_id: 1042,
+            field: "sale_price".into(),
+            old_value: Some("99.1600".into()),
+            new_value: Some("94.9000".into()),
+            at: fixture::now() - chrono::Duration::minutes(2),
+        }],
+        scroll: 0,
+    }
+}
+
+#[test]
+fn tabs_render_at_both_sizes() {
+    let mut app = fixture::app();
+    for tab in Tab::ALL {
+        app.tab = tab;
+        snap(&format!("tab_{}", tab.title().to_lowercase()), &mut app);
+    }
+}
+
+#[test]
+fn popups_render_at_both_sizes() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    let popups = [
+        (
+            "confirm_full",
+            Popup::Confirm(Confirm::FullSync {
+                account: "fbe".into(),
+                pages: Some(13),
+            }),
+        ),
+        (
+            "confirm_cancel",
+            Popup::Confirm(Confirm::CancelRun {
+                account: "main".into(),
+                run_id: 42,
+            }),
+        ),
+        (
+            "confirm_quit",
+            Popup::Confirm(Confirm::QuitWhileRunning { runs: 1 }),
+        ),
+        (
+            "help",
+            Popup::Help {
+                filter: Default::default(),
+                typing: false,
+            },
+        ),
+        ("errors", Popup::Errors { scroll: 0 }),
+        ("offer", Popup::Offer(Box::new(offer_detail()))),
+    ];
+    app.errors
+        .push((fixture::now(), "fbe: HTTP 401 Unauthorized".into()));
+    for (name, popup) in popups {
+        app.popups = vec![popup];
+        snap(&format!("popup_{name}"), &mut app);
+    }
+    // The options form is opened with its key, as a user would.
+    app.popups.clear();
+    app.update(key('o'));
+    snap("popup_options", &mut app);
+
+    app.popups.clear();
+    app.tab = Tab::History;
+    let run = app.history.runs[2].clone();
+    app.popups = vec![Popup::Run(Box::new(RunDetail {
+        events: app.log.events.clone(),
+        changes: offer_detail().changes,
+        run,
+        scroll: 0,
+    }))];
+    snap("popup_run", &mut app);
+}
+
+fn key(c: char) -> magsync::tui::Msg {
+    magsync::tui::Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+#[test]
+fn too_small_screen_says_what_it_needs() {
+    let mut app = fixture::app();
+    let t = render(&mut app, 64, 20);
+    insta::assert_snapshot!("too_small_64x20", t.backend());
+    assert!(
+        find(
+            t.backend().buffer(),
+            "magsync needs at least 80×24 — this terminal is 64×20."
+        )
+        .is_some()
+    );
+}
+
+#[test]
+fn status_colours_carry_meaning() {
+    let mut app = fixture::app();
+    app.tab = Tab::History;
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    assert_eq!(fg_of(buf, "⟳ running"), Color::Cyan);
+    assert_eq!(fg_of(buf, "✓ completed"), Color::Green);
+    assert_eq!(fg_of(buf, "◐ partial"), Color::Yellow);
+    assert_eq!(fg_of(buf, "✗ failed"), Color::Red);
+
+    app.tab = Tab::Sync;
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    assert_eq!(fg_of(buf, "⟳ running"), Color::Cyan);
+    assert_eq!(fg_of(buf, "✓ completed"), Color::Green);
+    assert_eq!(fg_of(buf, "WARN"), Color::Yellow);
+    assert_eq!(fg_of(buf, "ERROR"), Color::Red);
+    // The header dot of a running account and the Sync card.
+    let (x, y) = find(buf, "● main").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Cyan);
+    let (x, y) = find(buf, "● fbe").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Green);
+
+    app.tab = Tab::Products;
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    assert_eq!(fg_of(buf, "missing"), Color::Red);
+    // The selected row stands out.
+    let (_, y) = find(buf, "PN-0450").unwrap();
+    assert_eq!(buf[(5, y)].bg, Color::Blue);
+}
+
+#[test]
+fn no_color_keeps_meaning_in_glyphs() {
+    let mut app = fixture::app();
+    app.theme = Theme::plain();
+    app.tab = Tab::History;
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    for text in ["⟳ running", "✓ completed", "◐ partial", "✗ failed"] {
+        assert_eq!(fg_of(buf, text), Color::Reset, "{text}");
+    }
+    // Header dots become glyphs.
+    assert!(find(buf, "⟳ main").is_some());
+    assert!(find(buf, "✓ fbe").is_some());
+    app.tab = Tab::Sync;
+    snap("no_color_sync", &mut app);
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    for y in 0..40 {
+        for x in 0..120 {
+            assert_eq!(buf[(x, y)].fg, Color::Reset);
+            assert!(matches!(buf[(x, y)].bg, Color::Reset));
+        }
+    }
+    let _ = RunStatus::Running;
+}
