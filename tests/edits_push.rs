@@ -367,3 +367,109 @@ async fn push_under_injected_faults_loses_no_edit_and_duplicates_none() {
         h.shutdown().await;
     }
 }
+
+/// A proxy in front of the simulator that loses eMAG's answer for one offer it applied and
+/// drops another offer from both the request and the answer.
+async fn lossy_proxy(sim_base: String, applied_unreported: i64, dropped: i64) -> String {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let sim_base = sim_base.clone();
+        async move {
+            let path = uri.path().trim_start_matches("/api-3");
+            let save = path == "/offer/save";
+            let mut body = body.to_vec();
+            if save {
+                let mut items: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+                items.retain(|i| i["id"].as_i64() != Some(dropped));
+                body = serde_json::to_vec(&items).unwrap();
+            }
+            let mut req = http()
+                .request(method, format!("{sim_base}{path}"))
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(auth) = headers.get("authorization") {
+                req = req.header("authorization", auth.clone());
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let mut text = r.text().await.unwrap();
+            if save {
+                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                if let Some(results) = v["results"].as_object_mut() {
+                    results.remove(&applied_unreported.to_string());
+                }
+                text = v.to_string();
+            }
+            axum::http::Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(text))
+                .unwrap()
+        }
+    };
+    let app = axum::Router::new().fallback(handler);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/api-3")
+}
+
+#[tokio::test]
+async fn an_offer_missing_from_emags_answer_is_read_back_by_id() {
+    for db in TestDb::all().await {
+        let h = start_sim(sim_config(vec![SimAccount::new("main", 60)], 0)).await;
+        let engine = engine(&db.store, vec![account("main", &h.base_url())], false);
+        sync(&engine, "main", ConflictStrategy::EmagPriority).await;
+        let cat = catalogue(&h, "main").await;
+        let ids: Vec<i64> = cat.keys().take(3).copied().collect();
+        let (applied, dropped, normal) = (ids[0], ids[1], ids[2]);
+        for id in &ids {
+            edit(&db.store, "main", *id, price_req(other_price(&cat[id]))).await;
+        }
+        let proxy = lossy_proxy(h.base_url(), applied, dropped).await;
+        let lossy = engine_for(&db.store, &proxy);
+        let r = edits::push_account(&db.store, &client(&lossy, "main"), "main", false, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.save_calls, r.rereads, r.pushed, r.still_pending),
+            (1, 2, 2, 1),
+            "{r:?}"
+        );
+        let e = edit_of(&db.store, "main", applied).await;
+        assert_eq!(e.state, EditState::Pushed);
+        assert!(
+            e.message
+                .unwrap()
+                .contains("reading it back shows the edit applied")
+        );
+        assert_eq!(
+            edit_of(&db.store, "main", normal).await.state,
+            EditState::Pushed
+        );
+        let e = edit_of(&db.store, "main", dropped).await;
+        assert_eq!(
+            e.state,
+            EditState::Pending,
+            "unknown stays pending, never lost"
+        );
+        assert!(e.message.unwrap().contains("it will be pushed again"));
+
+        // The next push (eMAG answering properly) sends only what is still pending.
+        let r = edits::push_account(&db.store, &client(&engine, "main"), "main", false, false)
+            .await
+            .unwrap();
+        assert_eq!((r.pending, r.pushed), (1, 1), "{r:?}");
+        let now = catalogue(&h, "main").await;
+        for id in &ids {
+            assert_eq!(price_of(&now[id]), other_price(&cat[id]));
+        }
+        assert_eq!(all_edits(&db.store, "main").await.len(), 3);
+        h.shutdown().await;
+    }
+}
+
+fn engine_for(store: &magsync::store::Store, base: &str) -> magsync::sync::Engine {
+    engine(store, vec![account("main", base)], false)
+}
