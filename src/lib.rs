@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod edits;
 pub mod emag;
 pub mod error;
 pub mod logging;

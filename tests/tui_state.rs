@@ -34,10 +34,13 @@ fn number_keys_and_tab_switch_tabs_and_load_what_they_show() {
     let fx = app.update(c('4'));
     assert_eq!(app.tab, Tab::History);
     assert!(matches!(fx[0], Effect::LoadRuns { .. }));
+    let fx = app.update(k(KeyCode::Tab));
+    assert_eq!(app.tab, Tab::Changes);
+    assert_eq!(fx, vec![Effect::LoadEdits]);
     app.update(k(KeyCode::Tab));
     assert_eq!(app.tab, Tab::Connections);
     app.update(k(KeyCode::BackTab));
-    assert_eq!(app.tab, Tab::History);
+    assert_eq!(app.tab, Tab::Changes);
 }
 
 #[test]

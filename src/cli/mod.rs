@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod daemon;
 pub mod demo;
+pub mod edits;
 pub mod export;
 pub mod filters;
 pub mod history;
@@ -93,6 +94,16 @@ pub enum Command {
     History(history::Args),
     Export(export::Args),
     Daemon(daemon::Args),
+    /// Edit offers locally (`offer set`); edits are pushed by `magsync push`.
+    #[command(subcommand)]
+    Offer(edits::OfferCommand),
+    /// List local edits: pending, pushed with eMAG's answer, rejected, conflicts.
+    Pending(edits::PendingArgs),
+    /// Send pending edits to eMAG (offer/save, at most 50 offers a call).
+    Push(edits::PushArgs),
+    /// Resolve conflicts between local edits and eMAG's changes (strategy `manual`).
+    #[command(subcommand)]
+    Conflicts(edits::ConflictsCommand),
     /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
     Demo(demo::Args),
 }
@@ -177,6 +188,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::History(args)) => history::run(&g, args).await,
         Some(Command::Export(args)) => export::run(&g, args).await,
         Some(Command::Daemon(args)) => daemon::run(&g, args).await,
+        Some(Command::Offer(c)) => edits::offer(&g, c).await,
+        Some(Command::Pending(a)) => edits::pending(&g, a).await,
+        Some(Command::Push(a)) => edits::push(&g, a).await,
+        Some(Command::Conflicts(c)) => edits::conflicts(&g, c).await,
         Some(Command::Demo(args)) => demo::run(&g, args).await,
         None => tui::run(&g, cli.tui).await,
     }

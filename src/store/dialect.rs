@@ -19,10 +19,18 @@ impl Backend {
 }
 
 /// Migrations are embedded so the binary carries its schema; each dialect has its own files.
-const SQLITE: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/sqlite/0001_init.sql")),
+    (2, "edits", include_str!("migrations/sqlite/0002_edits.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/postgres/0001_init.sql")),
+    (
+        2,
+        "edits",
+        include_str!("migrations/postgres/0002_edits.sql"),
+    ),
+];
 
 pub fn migrator(backend: Backend) -> Migrator {
     let files = match backend {

@@ -418,10 +418,24 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
             continue;
         }
         let now = Utc::now();
-        let mut result = ctx
-            .store
-            .write_offers(&ctx.account, Some(ctx.run_id), &fresh, now)
-            .await;
+        // Local edits meet eMAG's values here: conflicts are settled by the run's strategy and
+        // pending edits are overlaid on the page before it is written (issue 7).
+        let settled = crate::edits::settle_batch(
+            &ctx.store,
+            &ctx.account,
+            ctx.run_id,
+            ctx.options.conflict_strategy,
+            [&mut fresh[..], &mut again[..]],
+            now,
+        );
+        let mut result = match settled.await {
+            Ok(_) => {
+                ctx.store
+                    .write_offers(&ctx.account, Some(ctx.run_id), &fresh, now)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let mut repeated_updates = 0;
         if let (Ok(_), false) = (&result, again.is_empty()) {
             match ctx

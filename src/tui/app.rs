@@ -30,16 +30,24 @@ pub enum Tab {
     Sync,
     Products,
     History,
+    Changes,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Connections, Tab::Sync, Tab::Products, Tab::History];
+    pub const ALL: [Tab; 5] = [
+        Tab::Connections,
+        Tab::Sync,
+        Tab::Products,
+        Tab::History,
+        Tab::Changes,
+    ];
     pub fn title(self) -> &'static str {
         match self {
             Tab::Connections => "Connections",
             Tab::Sync => "Sync",
             Tab::Products => "Products",
             Tab::History => "History",
+            Tab::Changes => "Changes",
         }
     }
     pub fn context(self) -> Context {
@@ -48,6 +56,7 @@ impl Tab {
             Tab::Sync => Context::Sync,
             Tab::Products => Context::Products,
             Tab::History => Context::History,
+            Tab::Changes => Context::Changes,
         }
     }
     fn index(self) -> usize {
@@ -200,6 +209,7 @@ pub enum Popup {
     Errors { scroll: u16 },
     Offer(Box<OfferDetail>),
     Run(Box<RunDetail>),
+    Edit(Box<super::changes::EditForm>),
 }
 
 /// The live log pane of the selected account's run.
@@ -297,6 +307,7 @@ pub struct App {
     pub log: LogPane,
     pub products: Products,
     pub history: History,
+    pub changes: super::changes::Changes,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
     pub quit: bool,
@@ -337,6 +348,10 @@ pub enum Msg {
     },
     Tested(ConnTest),
     Copied(String),
+    Edits(Result<Vec<crate::edits::Edit>, String>),
+    EditQueued(Result<crate::edits::Edit, String>),
+    Pushed(Result<Vec<crate::edits::PushReport>, String>),
+    Resolved(Result<crate::edits::Edit, String>),
 }
 
 /// Work `update` asks for; run by the effects runner off the UI task.
@@ -374,6 +389,20 @@ pub enum Effect {
     },
     CancelRun(i64),
     Test(String),
+    /// Local edits, newest first (the Changes tab).
+    LoadEdits,
+    QueueEdit {
+        account: String,
+        id: i64,
+        request: crate::edits::EditRequest,
+    },
+    /// Push every account's pending edits.
+    Push,
+    Resolve {
+        account: String,
+        id: i64,
+        keep: crate::edits::Keep,
+    },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),
     Suspend,
@@ -416,6 +445,7 @@ impl App {
             },
             products: Products::default(),
             history: History::default(),
+            changes: Default::default(),
             toast: None,
             errors: Vec::new(),
             quit: false,
@@ -638,6 +668,10 @@ impl App {
                 self.toast(format!("copied {text}"), false);
                 vec![]
             }
+            Msg::Edits(r) => self.on_edits(r),
+            Msg::EditQueued(r) => self.on_queued(r),
+            Msg::Pushed(r) => self.on_pushed(r),
+            Msg::Resolved(r) => self.on_resolved(r),
         }
     }
 
@@ -659,6 +693,9 @@ impl App {
         }
         if self.tab == Tab::History {
             fx.push(self.history_filter());
+        }
+        if self.tab == Tab::Changes {
+            fx.push(Effect::LoadEdits);
         }
         fx
     }
@@ -758,6 +795,7 @@ impl App {
                 self.search()
             }
             Tab::History => vec![self.history_filter()],
+            Tab::Changes => vec![Effect::LoadEdits],
             Tab::Sync => {
                 let mut fx = self.follow_log_run();
                 if fx.is_empty()
@@ -795,8 +833,15 @@ impl App {
             TabSync => self.switch(Tab::Sync),
             TabProducts => self.switch(Tab::Products),
             TabHistory => self.switch(Tab::History),
-            NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % 4]),
-            PrevTab => self.switch(Tab::ALL[(self.tab.index() + 3) % 4]),
+            TabChanges => self.switch(Tab::Changes),
+            NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
+            PrevTab => {
+                self.switch(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
+            }
+            EditOffer => self.open_edit_form(),
+            Push => self.push_edits(),
+            KeepLocal => self.resolve_selected(crate::edits::Keep::Local),
+            KeepRemote => self.resolve_selected(crate::edits::Keep::Remote),
             Up => self.motion(-1),
             Down => self.motion(1),
             HalfPageUp => self.motion(-(self.page() as i64 / 2).max(1)),
@@ -1030,6 +1075,10 @@ impl App {
                 self.selected_account = step(self.selected_account, self.accounts.len());
                 vec![]
             }
+            Tab::Changes => {
+                self.changes_motion(delta);
+                vec![]
+            }
             Tab::Sync => {
                 // Up/down move between accounts; Ctrl-U/Ctrl-D and g/G scroll the log.
                 let page_motion = delta.abs() > 1;
@@ -1118,6 +1167,7 @@ impl App {
             return vec![];
         };
         match top {
+            Popup::Edit(_) => self.edit_form_key(ev),
             Popup::Confirm(c) => {
                 let c = c.clone();
                 match ev.code {

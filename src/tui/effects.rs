@@ -21,6 +21,10 @@ pub trait SyncBackend: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
+    /// Pushes every account's pending local edits (needs an eMAG client).
+    fn push(&self) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
+        Box::pin(async { Err("this build has no eMAG client".to_string()) })
+    }
 }
 
 /// Executes effects; cheap to clone into tasks.
@@ -134,6 +138,39 @@ impl Runner {
                 result: self.backend.cancel(run_id).await,
             },
             Effect::Test(account) => Msg::Tested(self.backend.test(&account).await),
+            Effect::LoadEdits => Msg::Edits(
+                crate::edits::db::list(
+                    store,
+                    &crate::edits::EditFilter {
+                        limit: 500,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(db),
+            ),
+            Effect::QueueEdit {
+                account,
+                id,
+                request,
+            } => Msg::EditQueued(
+                crate::edits::queue(
+                    store,
+                    &account,
+                    id,
+                    &request,
+                    crate::edits::is_fbe_account(&account),
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(|f| f.message),
+            ),
+            Effect::Push => Msg::Pushed(self.backend.push().await),
+            Effect::Resolve { account, id, keep } => Msg::Resolved(
+                crate::edits::resolve(store, &account, id, keep, chrono::Utc::now())
+                    .await
+                    .map_err(|f| f.message),
+            ),
             Effect::Copy(_) | Effect::Suspend | Effect::Quit => return None,
         })
     }

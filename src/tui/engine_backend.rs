@@ -86,6 +86,27 @@ impl SyncBackend for EngineBackend {
         })
     }
 
+    fn push(&self) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let store = engine.store().clone();
+            let accounts = crate::edits::db::accounts_with_pending(&store)
+                .await
+                .map_err(|e| crate::store::short_db_error(&e))?;
+            let mut reports = Vec::new();
+            for account in accounts {
+                // The engine's client shares the account's limiter with running syncs.
+                let client = engine.client(&account).map_err(|e| e.to_string())?;
+                let fbe = crate::edits::is_fbe_account(&account);
+                let report = crate::edits::push_account(&store, &client, &account, fbe, false)
+                    .await
+                    .map_err(|e| crate::store::short_db_error(&e))?;
+                reports.push(report);
+            }
+            Ok(reports)
+        })
+    }
+
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         let runs: Vec<_> = lock(&self.runs).drain().collect();
         Box::pin(async move {

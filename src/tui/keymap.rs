@@ -13,15 +13,17 @@ pub enum Context {
     Sync,
     Products,
     History,
+    Changes,
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [
+    pub const ALL: [Context; 6] = [
         Context::Global,
         Context::Connections,
         Context::Sync,
         Context::Products,
         Context::History,
+        Context::Changes,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +32,7 @@ impl Context {
             Context::Sync => "sync",
             Context::Products => "products",
             Context::History => "history",
+            Context::Changes => "changes",
         }
     }
 }
@@ -53,6 +56,7 @@ actions! {
     TabSync => "tab_sync", "sync tab";
     TabProducts => "tab_products", "products tab";
     TabHistory => "tab_history", "history tab";
+    TabChanges => "tab_changes", "changes tab";
     NextTab => "next_tab", "next tab";
     PrevTab => "prev_tab", "previous tab";
     Up => "up", "up";
@@ -80,6 +84,10 @@ actions! {
     SortNext => "sort", "sort";
     SortReverse => "sort_reverse", "reverse";
     Copy => "copy", "copy part no.";
+    EditOffer => "edit_offer", "edit";
+    Push => "push", "push edits";
+    KeepLocal => "keep_local", "keep mine";
+    KeepRemote => "keep_remote", "take eMAG's";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -221,6 +229,7 @@ impl Default for Keymap {
                 b(Sync, Options, &[k('o')], true),
                 b(Sync, LogLevel, &[k('l')], true),
                 b(Sync, Follow, &[c(KeyCode::End)], true),
+                b(Products, EditOffer, &[k('e')], true),
                 b(Products, Search, &[k('/')], true),
                 b(Products, FilterAccount, &[k('a')], true),
                 b(Products, FilterStatus, &[k('s')], true),
@@ -229,6 +238,9 @@ impl Default for Keymap {
                 b(Products, SortReverse, &[k('r')], true),
                 b(Products, Copy, &[k('y')], true),
                 b(Products, Open, &[c(KeyCode::Enter)], true),
+                b(Changes, Push, &[k('p')], true),
+                b(Changes, KeepLocal, &[k('l')], true),
+                b(Changes, KeepRemote, &[k('r')], true),
                 b(History, FilterStatus, &[k('s')], true),
                 b(History, FilterAccount, &[k('a')], true),
                 b(History, Open, &[c(KeyCode::Enter)], true),
@@ -239,6 +251,7 @@ impl Default for Keymap {
                 b(Global, TabSync, &[k('2')], false),
                 b(Global, TabProducts, &[k('3')], false),
                 b(Global, TabHistory, &[k('4')], false),
+                b(Global, TabChanges, &[k('5')], false),
                 b(Global, NextTab, &[c(KeyCode::Tab)], false),
                 b(Global, PrevTab, &[c(KeyCode::BackTab)], false),
                 b(Global, Up, &[c(KeyCode::Up), k('k')], false),

@@ -1,5 +1,6 @@
 //! Drawing: one file per tab or popup. Views read [`App`] and never change it.
 
+pub mod changes;
 mod confirm;
 mod connections;
 mod details;
@@ -45,6 +46,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Tab::Sync => sync::draw(f, body, app),
         Tab::Products => products::draw(f, body, app),
         Tab::History => history::draw(f, body, app),
+        Tab::Changes => changes::draw(f, body, app),
     }
     frame::status_line(f, status, app);
     for popup in &app.popups {
@@ -55,6 +57,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Popup::Errors { scroll } => errors::draw(f, area, app, *scroll),
             Popup::Offer(d) => details::offer(f, area, app, d),
             Popup::Run(d) => details::run(f, area, app, d),
+            Popup::Edit(form) => changes::form(f, area, app, form),
         }
     }
 }
