@@ -119,6 +119,10 @@ async fn main() -> anyhow::Result<()> {
         "unfiltered pages:        {pages} pages, {rate:.0} pages/s, {:.1} MiB of JSON",
         bytes as f64 / 1048576.0
     );
+    println!(
+        "  CPU per page (server + client): {:.2} ms",
+        (cpu_seconds() - cpu) * 1000.0 / pages as f64
+    );
     let active_pages = (offers * 85 / 100).div_ceil(100).max(1);
     let spread = move |i: u64| 1 + (i.wrapping_mul(2_654_435_761) % active_pages);
     let cpu = cpu_seconds();
