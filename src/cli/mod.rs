@@ -2,7 +2,7 @@
 
 pub mod simulator;
 
-use crate::error::{Failure, describe};
+use crate::error::{describe, Failure};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,10 +38,7 @@ pub enum Command {
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("magsync: cannot start the async runtime: {e}");
