@@ -18,6 +18,20 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// User + system CPU seconds of this process (server and client together), from
+/// /proc/self/stat: a figure that does not depend on how busy the machine is.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 async fn run_pages(
     client: &reqwest::Client,
     base: &str,
@@ -96,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
     let base = handle.base_url();
     let last_page = offers.div_ceil(100).max(1);
     let spread = move |i: u64| 1 + (i.wrapping_mul(2_654_435_761) % last_page);
+    let cpu = cpu_seconds();
     let (rate, bytes) = run_pages(&client, &base, pages, 16, move |i| {
         format!(r#"{{"currentPage":{},"itemsPerPage":100}}"#, spread(i))
     })
@@ -104,8 +119,13 @@ async fn main() -> anyhow::Result<()> {
         "unfiltered pages:        {pages} pages, {rate:.0} pages/s, {:.1} MiB of JSON",
         bytes as f64 / 1048576.0
     );
+    println!(
+        "  CPU per page (server + client): {:.2} ms",
+        (cpu_seconds() - cpu) * 1000.0 / pages as f64
+    );
     let active_pages = (offers * 85 / 100).div_ceil(100).max(1);
     let spread = move |i: u64| 1 + (i.wrapping_mul(2_654_435_761) % active_pages);
+    let cpu = cpu_seconds();
     let (rate, _) = run_pages(&client, &base, pages, 16, move |i| {
         format!(
             r#"{{"status":1,"currentPage":{},"itemsPerPage":100}}"#,
@@ -114,6 +134,10 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     println!("status=1 pages:          {pages} pages, {rate:.0} pages/s");
+    println!(
+        "  CPU per page (server + client): {:.2} ms",
+        (cpu_seconds() - cpu) * 1000.0 / pages as f64
+    );
     let t = Instant::now();
     let r = client
         .post(format!("{base}/product_offer/count"))
