@@ -1,7 +1,9 @@
 //! Product search shared by the TUI, `magsync products` and `magsync export`.
 //!
-//! Text matches any substring of the folded name, part number, part number key or EAN (see
-//! [`super::offers::fold_search`]). Paging is keyset-based on (sort value, account, id), so the
+//! Text is folded (see [`super::offers::fold_search`]) and matched against the name, part
+//! number, part number key and EANs: on SQLite every word of the query must start a word there
+//! (FTS5 prefix index); on Postgres the query must be a substring (pg_trgm index). Both find
+//! "Lampă" for "lampa" and "LMP-450-BK" for "450". Paging is keyset-based on (sort value, account, id), so the
 //! thousandth page costs what the first one does.
 
 use super::money::Money;
@@ -209,6 +211,17 @@ fn like_pattern(folded: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// An FTS5 query matching every word of the input as a word prefix (`"hek"* AND "17"*`), or
+/// None when the input has no word characters (then a LIKE scan answers it).
+fn fts_prefix_query(folded: &str) -> Option<String> {
+    let words: Vec<String> = folded
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
 macro_rules! push_filters {
     ($q:expr, $store:expr, $query:expr) => {{
         let q = &mut $q;
@@ -248,16 +261,17 @@ macro_rules! push_filters {
             .filter(|t| !t.is_empty())
         {
             let folded = fold_search(text);
-            let use_fts = matches!($store.pool, Pool::Sqlite(_)) && folded.chars().count() >= 3;
-            if use_fts {
-                // The trigram index answers a quoted phrase as a substring match.
-                q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
-                    .push_bind(format!("\"{}\"", folded.replace('"', "\"\"")))
-                    .push(")");
-            } else {
-                q.push(" AND search_text LIKE ")
-                    .push_bind(like_pattern(&folded))
-                    .push(" ESCAPE '\\'");
+            match (&$store.pool, fts_prefix_query(&folded)) {
+                (Pool::Sqlite(_), Some(m)) => {
+                    q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
+                        .push_bind(m)
+                        .push(")");
+                }
+                _ => {
+                    q.push(" AND search_text LIKE ")
+                        .push_bind(like_pattern(&folded))
+                        .push(" ESCAPE '\\'");
+                }
             }
         }
     }};
