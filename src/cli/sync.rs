@@ -189,7 +189,10 @@ impl Bars {
                 bar
             })
             .collect();
-        Bars { _multi: multi, bars }
+        Bars {
+            _multi: multi,
+            bars,
+        }
     }
 
     fn draw(&self, handles: &[RunHandle]) {
