@@ -26,9 +26,22 @@ impl Env {
         base: Option<&str>,
         args: &[&str],
     ) -> Output {
+        self.command(h, password, base, args)
+            .output()
+            .await
+            .expect("magsync runs")
+    }
+
+    fn command(
+        &self,
+        h: &SimHandle,
+        password: &str,
+        base: Option<&str>,
+        args: &[&str],
+    ) -> tokio::process::Command {
         let base_url = base.map(str::to_string).unwrap_or_else(|| h.base_url());
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_magsync"))
-            .args(args)
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_magsync"));
+        cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("MAGSYNC_CONFIG_DIR", self.dir.path().join("config"))
@@ -36,9 +49,9 @@ impl Env {
             .env("EMAG_MAIN_USERNAME", "main")
             .env("EMAG_MAIN_PASSWORD", password)
             .env("EMAG_MAIN_BASE_URL", base_url)
-            .output()
-            .await
-            .expect("magsync runs")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
     }
 }
 
@@ -124,8 +137,8 @@ async fn sync_json_reports_each_run_and_exit_codes_follow_the_outcome() {
         .magsync(&h, "demo", None, &["sync", "--account", "main"])
         .await;
     assert_eq!(out.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("main: completed in"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("main: completed in"), "{stdout}");
 
     // Wrong password: a failed run that says why, exit 1.
     let out = env
@@ -206,5 +219,50 @@ async fn test_connection_reports_count_or_one_sentence() {
             .starts_with("cannot reach eMAG: 127.0.0.1:1"),
         "{r}"
     );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn ctrl_c_cancels_cleanly_with_exit_130() {
+    let mut cfg = sim_config(&[("main", 1274)]);
+    cfg.latency_ms = 300;
+    let h = start(cfg).await;
+    let env = Env::new();
+    let child = env
+        .command(&h, "demo", None, &["sync", "--account", "main", "--json"])
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    // Wait until the run row is committed (the handler is installed before the first request).
+    let url = magsync::config::sqlite_url(&env.dir.path().join("data").join("magsync.db"));
+    loop {
+        if let Ok(store) = magsync::store::Store::connect(&url).await
+            && store.running_runs().await.is_ok_and(|r| !r.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["status"], "cancelled");
+    let store = magsync::store::Store::connect(&url).await.unwrap();
+    let row = store
+        .get_run(r["run_id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, magsync::model::RunStatus::Cancelled);
     h.shutdown().await;
 }

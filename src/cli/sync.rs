@@ -39,6 +39,8 @@ pub struct Args {
 }
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
+    // Installed before any run row exists, so a Ctrl-C at any point after that cancels cleanly.
+    let interrupt = Interrupt::install()?;
     let config = g.load_config()?;
     let _log = crate::logging::init(&config.paths.log_dir, g.log_level.as_deref(), false);
     let names: Vec<String> = config
@@ -80,7 +82,14 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     }
 
     let bars = (!args.json && std::io::stderr().is_terminal()).then(|| Bars::new(&handles));
-    let interrupted = wait_all(&handles, bars.as_ref()).await;
+    let interrupted = wait_all(&handles, bars.as_ref(), interrupt).await;
+    if let Some(b) = &bars {
+        // Final positions stay on screen above the summary lines.
+        b.draw(&handles);
+        for bar in &b.bars {
+            bar.abandon();
+        }
+    }
     let mut all_completed = !refused;
     for h in handles {
         let last = h.done.await.unwrap_or_else(|_| {
@@ -93,11 +102,8 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         if args.json {
             println!("{}", run_json(&last));
         } else {
-            eprintln!("{}", summary_line(&last));
+            println!("{}", summary_line(&last));
         }
-    }
-    if let Some(b) = bars {
-        b.multi.clear().ok();
     }
     Ok(if interrupted {
         EXIT_CANCELLED
@@ -109,11 +115,9 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
 }
 
 /// Waits for every run, redrawing bars; Ctrl-C cancels them all (they still finish cleanly).
-async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>) -> bool {
+async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>, mut interrupt: Interrupt) -> bool {
     let mut interrupted = false;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     loop {
         if let Some(b) = bars {
             b.draw(handles);
@@ -123,20 +127,48 @@ async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>) -> bool {
         }
         tokio::select! {
             _ = tick.tick() => {}
-            r = &mut ctrl_c, if !interrupted => {
-                if r.is_ok() {
-                    interrupted = true;
-                    for h in handles {
-                        h.cancel.cancel();
-                    }
+            _ = interrupt.recv(), if !interrupted => {
+                interrupted = true;
+                for h in handles {
+                    h.cancel.cancel();
                 }
             }
         }
     }
 }
 
+/// SIGINT (Ctrl-C), listened for from creation on.
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn install() -> anyhow::Result<Interrupt> {
+        #[cfg(unix)]
+        {
+            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+            Ok(Interrupt { signal })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupt {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            self.signal.recv().await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 struct Bars {
-    multi: MultiProgress,
+    // Owns the draw target; the bars render through it.
+    _multi: MultiProgress,
     bars: Vec<ProgressBar>,
 }
 
@@ -157,7 +189,10 @@ impl Bars {
                 bar
             })
             .collect();
-        Bars { multi, bars }
+        Bars {
+            _multi: multi,
+            bars,
+        }
     }
 
     fn draw(&self, handles: &[RunHandle]) {

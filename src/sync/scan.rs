@@ -81,12 +81,27 @@ pub async fn scan(
 ) -> ScanEnd {
     let mut end = ScanEnd::default();
     let mut in_flight = FuturesUnordered::new();
+    // Each page is its own task, so decoding JSON of several pages uses every core; the
+    // limiter still paces their starts.
     let fetch = |page: u32| {
         let client = client.clone();
         let filter = spec.filter.clone();
         let per_page = spec.per_page;
-        async move { (page, client.read_offers(&filter, page, per_page).await) }
+        let task = tokio::spawn(async move { client.read_offers(&filter, page, per_page).await });
+        let abort = task.abort_handle();
+        let fut = async move {
+            let result = task.await.unwrap_or_else(|e| {
+                Err(EmagError::Malformed {
+                    status: 0,
+                    snippet: format!("the page task failed: {e}"),
+                })
+            });
+            (page, result)
+        };
+        (fut, abort)
     };
+    // Pages still in flight when the scan stops early are aborted, not left running.
+    let mut spawned: Vec<tokio::task::AbortHandle> = Vec::new();
 
     let (mut queue, open) = match &spec.plan {
         PagePlan::List(pages) => (pages.clone().into_iter().rev().collect::<Vec<_>>(), None),
@@ -119,7 +134,10 @@ pub async fn scan(
                 }
             };
             end.last_requested = end.last_requested.max(page);
-            in_flight.push(fetch(page));
+            let (fut, abort) = fetch(page);
+            spawned.retain(|a| !a.is_finished());
+            spawned.push(abort);
+            in_flight.push(fut);
         }
         let Some((page, result)) = in_flight.next().await else {
             break;
@@ -182,6 +200,9 @@ pub async fn scan(
         && next > cap
     {
         end.cap_reached = true;
+    }
+    for task in spawned {
+        task.abort();
     }
     end.failed.sort_unstable();
     end
