@@ -7,7 +7,7 @@
 use super::Pool;
 use super::offers::{StoredOffer, fold_search, stored_offer_from_row};
 use super::search::{
-    LOW_STOCK, ProductQuery, StatusFilter, StockFilter, like_pattern, push_filters,
+    LOW_STOCK, ProductQuery, SortKey, StatusFilter, StockFilter, like_pattern, push_filters,
 };
 use super::{Store, on_pool};
 use futures::TryStreamExt;
@@ -28,7 +28,13 @@ impl Store {
         on_pool!(self, pool => {
             let mut q = QueryBuilder::new("SELECT * FROM offers WHERE 1 = 1");
             push_filters!(q, self, query);
-            q.push(format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}"));
+            // Sorting by account is the primary key order; repeating `account` in the ORDER BY
+            // would make SQLite sort the rows again instead of walking the key.
+            if query.sort == SortKey::Account {
+                q.push(format!(" ORDER BY account {dir}, id {dir}"));
+            } else {
+                q.push(format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}"));
+            }
             let mut rows = q.build().fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 each(stored_offer_from_row(&row)?)?;
