@@ -5,7 +5,7 @@
 //! shift under concurrent syncs.
 
 use super::offers::{SELECT_STORED, StoredOffer, stored_offer_from_row};
-use super::search::{ProductQuery, push_filters};
+use super::search::{ProductQuery, SortKey, push_filters};
 use super::{Store, on_pool};
 use futures::TryStreamExt;
 use sqlx::QueryBuilder;
@@ -25,7 +25,13 @@ impl Store {
         on_pool!(self, pool => {
             let mut q = QueryBuilder::new(format!("{SELECT_STORED} WHERE 1 = 1"));
             push_filters!(q, self, query);
-            q.push(format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}"));
+            // Sorting by account is the primary key order; repeating `account` in the ORDER BY
+            // would make SQLite sort the rows again instead of walking the key.
+            if query.sort == SortKey::Account {
+                q.push(format!(" ORDER BY account {dir}, id {dir}"));
+            } else {
+                q.push(format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}"));
+            }
             let mut rows = q.build().fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 each(stored_offer_from_row(&row)?)?;
