@@ -204,10 +204,13 @@ fn search_is_debounced_and_stale_results_are_dropped() {
     // Typing keys go to the box, not to the keymap (q does not quit).
     assert!(matches!(app.update(c('q'))[0], Effect::Debounce(_)));
     assert!(!app.quit);
-    // Esc clears and requeries.
-    let fx = app.update(k(KeyCode::Esc));
+    // Enter keeps the search and leaves the box; Esc then clears it and requeries.
+    app.update(k(KeyCode::Enter));
     assert!(!app.products.typing);
+    assert_eq!(app.products.query.text.as_deref(), Some("laq"));
+    let fx = app.update(k(KeyCode::Esc));
     assert!(matches!(&fx[0], Effect::Search { query, .. } if query.text.is_none()));
+    assert!(!app.quit);
 }
 
 #[test]

@@ -848,6 +848,12 @@ impl App {
             HalfPageDown => self.motion((self.page() as i64 / 2).max(1)),
             Top => self.motion(i64::MIN / 2),
             Bottom => self.motion(i64::MAX / 2),
+            // Esc backs out of a search (k9s-style) and otherwise does nothing; it never quits.
+            Back if self.tab == Tab::Products && self.products.query.text.is_some() => {
+                self.products.input.reset();
+                self.products.query.text = None;
+                self.requery()
+            }
             Back => vec![],
             Open => self.open(),
             SyncIncremental => self.start_sync(SyncMode::Incremental),
