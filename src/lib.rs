@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod edits;
 pub mod emag;
 pub mod error;

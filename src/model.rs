@@ -12,7 +12,7 @@ use std::str::FromStr;
 /// One seller offer as magsync understands it, decoded leniently from eMAG's payload.
 ///
 /// Money is exact (`Decimal`, up to 4 places). Every field eMAG may omit is optional, and `raw`
-/// keeps the full payload (keys sorted, so hashing it is canonical) for fields we do not model.
+/// keeps the full payload as received (key order preserved) for fields we do not model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Offer {
     pub id: i64,
@@ -58,6 +58,11 @@ pub struct Offer {
     pub raw: serde_json::Value,
 }
 
+/// The content hash of an offer's compact raw JSON text (see [`Offer::content_hash`]).
+pub fn content_hash_of(raw_json: &str) -> String {
+    blake3::hash(raw_json.as_bytes()).to_hex().to_string()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarehouseValue {
     pub warehouse_id: i64,
@@ -65,11 +70,9 @@ pub struct WarehouseValue {
 }
 
 impl Offer {
-    /// Hash of the offer's content as received. Two payloads with the same fields and values
-    /// hash alike whatever their key order, because `raw` keeps keys sorted.
+    /// Hash of the offer's content as received (its compact raw JSON).
     pub fn content_hash(&self) -> String {
-        let bytes = serde_json::to_vec(&self.raw).unwrap_or_default();
-        blake3::hash(&bytes).to_hex().to_string()
+        content_hash_of(&serde_json::to_string(&self.raw).unwrap_or_default())
     }
 
     /// Stock as eMAG counts it: `general_stock`, or the sum over warehouses when it is absent.

@@ -1,9 +1,15 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
 pub mod admin;
+pub mod daemon;
 pub mod demo;
 pub mod edits;
+pub mod export;
+pub mod filters;
+pub mod history;
+pub mod products;
 pub mod simulator;
+pub mod stats;
 pub mod sync;
 pub mod test_connection;
 pub mod tui;
@@ -94,11 +100,20 @@ pub enum Command {
     Conflicts(edits::ConflictsCommand),
     /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
     Demo(demo::Args),
+    // Each command's help lives on its Args (about + long_about), next to its code.
+    Stats(stats::Args),
+    Products(products::Args),
+    History(history::Args),
+    Export(export::Args),
+    Daemon(daemon::Args),
 }
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -122,6 +137,43 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Help and version go to stdout as clap renders them; a usage error becomes one sentence on
+/// stderr and exit code 2, like every other user error.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                crate::error::EXIT_USAGE
+            } else {
+                0
+            },
+        );
+    }
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim()
+        .trim_start_matches("error: ");
+    // clap puts the accepted values on a line of their own; keep them in the one sentence.
+    let accepted = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("[possible values: "))
+        .and_then(|v| v.strip_suffix(']'))
+        .map(|v| format!("; expected one of: {v}"))
+        .unwrap_or_default();
+    eprintln!("magsync: {first}{accepted} (see `magsync --help`)");
+    ExitCode::from(crate::error::EXIT_USAGE)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     let g = cli.global;
     match cli.command {
@@ -137,5 +189,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Conflicts(c)) => edits::conflicts(&g, c).await,
         Some(Command::Demo(args)) => demo::run(&g, args).await,
         None => tui::run(&g, cli.tui).await,
+        Some(Command::Stats(args)) => stats::run(&g, args).await,
+        Some(Command::Products(args)) => products::run(&g, args).await,
+        Some(Command::History(args)) => history::run(&g, args).await,
+        Some(Command::Export(args)) => export::run(&g, args).await,
+        Some(Command::Daemon(args)) => daemon::run(&g, args).await,
     }
 }

@@ -63,6 +63,11 @@ pub struct Args {
     #[arg(long, value_name = "P", default_value = "0.0")]
     pub churn_rate: String,
 
+    /// Share (0..1) of MAIN offers locked in the campaign `BF` (stock and price changes refused;
+    /// the locked ids are listed by /__admin/stats).
+    #[arg(long, value_name = "P", default_value = "0.0")]
+    pub campaign_rate: String,
+
     /// Offer shape of every account: a (observed, default), b (documented) or mixed.
     #[arg(long, value_name = "SHAPE", default_value = "a")]
     pub variant: String,
@@ -125,6 +130,7 @@ pub fn config(args: &Args) -> anyhow::Result<(SimConfig, SocketAddr)> {
         fault_rate: probability("--fault-rate", &args.fault_rate)?,
         fault_seed: args.fault_seed,
         churn_rate: probability("--churn-rate", &args.churn_rate)?,
+        campaign_rate: probability("--campaign-rate", &args.campaign_rate)?,
         ..SimConfig::default()
     };
     if let Some(list) = &args.faults {

@@ -1,6 +1,7 @@
 //! Inspection and control routes under `/__admin` (no eMAG auth, not rate-limited, not
 //! counted, loopback clients only): catalogue dump, stats, mutate, reset, fault switches.
 
+use super::catalogue::FLAG_CAMPAIGN;
 use super::faults::FaultSwitch;
 use super::render::{self, Context};
 use super::reply;
@@ -124,9 +125,21 @@ pub async fn stats(
         out.push_str(&serde_json::Value::from(a.cfg.name.as_str()).to_string());
         let _ = write!(
             out,
-            r#":{{"requests":{},"rate_limited":{},"faults_injected":{},"max_requests_in_any_second":{}}},"#,
+            r#":{{"requests":{},"rate_limited":{},"faults_injected":{},"max_requests_in_any_second":{}"#,
             s.requests, s.rate_limited, s.faults_injected, s.window.max_in_second
         );
+        drop(s);
+        if sim.config.campaign_rate > 0.0 {
+            let state = lock(&a.state);
+            let ids: Vec<String> = state
+                .offers
+                .iter()
+                .filter(|o| o.flags & FLAG_CAMPAIGN != 0)
+                .map(|o| o.id.to_string())
+                .collect();
+            let _ = write!(out, r#","campaign_locked":[{}]"#, ids.join(","));
+        }
+        out.push_str("},");
     }
     let max = lock(&sim.total).max_in_second;
     let _ = write!(

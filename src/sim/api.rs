@@ -3,7 +3,7 @@
 //! else counts against the account before anything can fail (§8).
 
 use super::faults::{self, RuntimeFaults};
-use super::filter::{Filters, Page, params, parse_body};
+use super::filter::{Filters, Page, params_with, parse_body};
 use super::json::envelope;
 use super::render::{self, Context};
 use super::server::{Account, Sim, lock};
@@ -43,7 +43,8 @@ pub async fn handle(
     if account.cfg.password != pass {
         return reply::forbidden();
     }
-    let remaining = sim.config.rps.saturating_sub(decision.in_second);
+    // Informational only (§8): 3 minus the requests of the last second, whatever the limit.
+    let remaining = 3u32.saturating_sub(decision.in_second);
     let (storm, outage) = {
         let f = lock(&sim.faults);
         (
@@ -107,18 +108,20 @@ async fn read(
     // One fault draw and one churn draw per request keep both streams aligned with the
     // request sequence, whatever the outcome.
     let fault = rt.draw(&mut lock(&account.fault_rng));
-    let churn = {
+    {
         let mut rng = lock(&account.churn_rng);
-        let u: f64 = rng.random();
-        (u < rt.churn_rate).then(|| rng.random::<u64>())
-    };
-    if let Some(salt) = churn {
-        let mut rng = super::rng::chacha(sim.config.fault_seed ^ salt, &account.cfg.name, 4);
-        lock(&account.state).churn(&mut rng, sim.config.seed, &account.cfg);
+        if rng.random::<f64>() < rt.churn_rate {
+            lock(&account.state).churn(&mut rng, sim.config.seed, &account.cfg);
+        }
     }
     let parsed = parse_body(body)
-        .and_then(params)
-        .and_then(|p| Ok((Page::from_params(&p)?, Filters::from_params(&p)?)));
+        .and_then(|b| params_with(b, rt.ignore_wrapped_filters))
+        .and_then(|p| {
+            Ok((
+                Page::checked(&p, rt.strict_page_size)?,
+                Filters::from_params(&p)?,
+            ))
+        });
     let (page, filters) = match parsed {
         Ok(v) => v,
         Err(msg) => {

@@ -3,12 +3,14 @@
 //! `content` (see `content.rs`). About 56 bytes per offer.
 
 use super::rng::{Mix, key, splitmix};
-use super::{Platform, ShapeVariant, SimAccount};
+use super::{AccountKind, Platform, ShapeVariant, SimAccount};
 
 /// `rec` value meaning `recommended_price: null`.
 pub const NO_PRICE: i64 = -1;
 /// Flag: variant-A stock entries carry `warehouse_id` (real dumps show both forms).
 pub const FLAG_WAREHOUSE: u8 = 1;
+/// Flag: locked in the active campaign `BF` (not visible in the offer object, as on eMAG).
+pub const FLAG_CAMPAIGN: u8 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {
@@ -89,12 +91,17 @@ fn gross_cents(content: u64) -> i64 {
     let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
     let whole = (150.0 * (1.1 * normal).exp()).clamp(9.0, 8999.0) as i64;
     let cents = *r.pick(&[99, 99, 99, 90, 0]);
-    whole * 100 + cents
+    // The floor of the range is 9.99, so the cheapest products always end in .99.
+    whole * 100 + if whole == 9 { 99 } else { cents }
 }
 
 /// Sale price in units from a gross price: divided by (1 + VAT), 4 dp (HUF: whole forints).
 pub fn prices(platform: Platform, content: u64, vat_pct: u32) -> (i64, i64, i64) {
-    let gross = gross_cents(content);
+    split(platform, gross_cents(content), vat_pct)
+}
+
+/// (sale, min, max) from a gross RON price in cents.
+fn split(platform: Platform, gross: i64, vat_pct: u32) -> (i64, i64, i64) {
     let d = 100 + i64::from(vat_pct);
     let sale = match platform {
         Platform::Ro => round_div(gross * 10_000, d),
@@ -185,13 +192,58 @@ pub fn id_layout(seed: u64, account: &str) -> (u64, u64) {
 }
 
 /// The seeded catalogue of an account, sorted by id.
-pub fn generate_account(seed: u64, account: &SimAccount) -> Vec<Offer> {
+pub fn generate_account(seed: u64, account: &SimAccount, campaign_rate: f64) -> Vec<Offer> {
+    let locked = (campaign_rate.clamp(0.0, 1.0) * 10_000.0) as u64;
+    let locks = account.kind == AccountKind::Main && locked > 0;
     let (base, stride) = id_layout(seed, &account.name);
     let mut offers = Vec::with_capacity(account.offers as usize);
     for i in 0..account.offers {
         let gap = key(seed, &account.name, i) % stride;
         let id = (base + i * stride + gap).min(u64::from(u32::MAX)) as u32;
-        offers.push(generate(seed, account, i, id));
+        let mut offer = generate(seed, account, i, id);
+        if locks && key(seed, "campaign", i) % 10_000 < locked {
+            offer.flags |= FLAG_CAMPAIGN;
+        }
+        offers.push(offer);
     }
     offers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sale_price_is_gross_over_vat_at_four_places() {
+        // The contract's example: 129.99 RON with 21 % VAT is 107.4298.
+        let (sale, min, max) = split(Platform::Ro, 12_999, 21);
+        assert_eq!(sale, 1_074_298);
+        assert!(min < sale && sale < max);
+        let (huf, hmin, hmax) = split(Platform::Hu, 12_999, 27);
+        assert!(
+            [huf, hmin, hmax].iter().all(|p| p % 10_000 == 0),
+            "HUF prices are whole"
+        );
+        let (bgn, ..) = split(Platform::Bg, 12_999, 20);
+        assert!(bgn > 0 && bgn < sale);
+    }
+
+    #[test]
+    fn gross_prices_stay_in_range_with_retail_endings() {
+        for c in 0..5000u64 {
+            let g = gross_cents(splitmix(c));
+            assert!((999..=899_999).contains(&g), "{g}");
+            assert!([99, 90, 0].contains(&(g % 100)));
+        }
+    }
+
+    #[test]
+    fn ids_ascend_and_statuses_follow_the_distribution() {
+        let account = SimAccount::new("main", 10_000);
+        let offers = generate_account(42, &account, 0.0);
+        assert!(offers.windows(2).all(|w| w[0].id < w[1].id));
+        let active = offers.iter().filter(|o| o.status == 1).count();
+        assert!((8_200..8_800).contains(&active), "{active}");
+        assert_eq!(offers, generate_account(42, &account, 0.0));
+    }
 }

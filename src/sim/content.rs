@@ -47,12 +47,17 @@ pub fn ident(content: u64) -> Ident {
 
 /// Seller part number: the model code, sometimes with a market suffix; 1..25 chars.
 pub fn part_number(content: u64) -> String {
-    let model = ident(content).model;
+    part_number_of(content, &ident(content))
+}
+
+/// [`part_number`] when the identity is already derived.
+pub fn part_number_of(content: u64, ident: &Ident) -> String {
+    let model = &ident.model;
     let mut r = stream(content, 2);
     let pn = if r.percent(10) {
         format!("{model}/EU")
     } else {
-        model
+        model.clone()
     };
     pn.chars().take(25).collect()
 }

@@ -23,6 +23,8 @@ pub struct RuntimeFaults {
     pub storm_until: Option<Instant>,
     /// Every request of this account answered 503.
     pub outage: Option<String>,
+    pub ignore_wrapped_filters: bool,
+    pub strict_page_size: bool,
 }
 
 impl RuntimeFaults {
@@ -38,6 +40,8 @@ impl RuntimeFaults {
             fail_pages: Vec::new(),
             storm_until: None,
             outage: None,
+            ignore_wrapped_filters: false,
+            strict_page_size: false,
         }
     }
 
@@ -74,6 +78,8 @@ pub struct FaultSwitch {
     /// An account name, or null / "" to end the outage.
     #[serde(default, with = "double_option")]
     pub account_outage: Option<Option<String>>,
+    pub ignore_wrapped_filters: Option<bool>,
+    pub strict_page_size: Option<bool>,
 }
 
 mod double_option {
@@ -107,6 +113,12 @@ impl FaultSwitch {
         }
         if let Some(ms) = self.storm_ms {
             rt.storm_until = (ms > 0).then(|| now + Duration::from_millis(ms));
+        }
+        if let Some(on) = self.ignore_wrapped_filters {
+            rt.ignore_wrapped_filters = on;
+        }
+        if let Some(on) = self.strict_page_size {
+            rt.strict_page_size = on;
         }
         if let Some(outage) = self.account_outage {
             rt.outage = outage.filter(|a| !a.is_empty());

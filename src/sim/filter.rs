@@ -29,11 +29,16 @@ fn leaves(v: &Value) -> usize {
 
 /// Read/count parameters: keys under `data` first, then top-level keys, which win.
 pub fn params(body: Value) -> Result<Map<String, Value>, String> {
+    params_with(body, false)
+}
+
+/// [`params`], optionally dropping everything under `data` as eMAG reportedly does.
+pub fn params_with(body: Value, ignore_wrapped: bool) -> Result<Map<String, Value>, String> {
     let Value::Object(mut top) = body else {
         return Err(INVALID_BODY.to_string());
     };
     let mut merged = match top.remove("data") {
-        Some(Value::Object(data)) => data,
+        Some(Value::Object(data)) if !ignore_wrapped => data,
         _ => Map::new(),
     };
     for (k, v) in top {
@@ -78,6 +83,11 @@ pub struct Page {
 
 impl Page {
     pub fn from_params(p: &Map<String, Value>) -> Result<Page, String> {
+        Page::checked(p, false)
+    }
+
+    /// With `strict`, more than 100 items is an error instead of being capped.
+    pub fn checked(p: &Map<String, Value>, strict: bool) -> Result<Page, String> {
         let current = int_param(p, "currentPage")?.unwrap_or(1);
         let per_page = int_param(p, "itemsPerPage")?.unwrap_or(100);
         if current < 1 {
@@ -85,6 +95,9 @@ impl Page {
         }
         if per_page < 1 {
             return Err("Invalid value for itemsPerPage".into());
+        }
+        if strict && per_page > 100 {
+            return Err("Reading products is limited to maximum 100 elements".into());
         }
         Ok(Page {
             current: current as u64,

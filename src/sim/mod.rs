@@ -201,6 +201,13 @@ pub struct SimConfig {
     pub hang_secs: u64,
     /// Delay before a `504` fault answers.
     pub gateway_delay_ms: u64,
+    /// Share (0..1) of MAIN offers locked in the active stock-in-site campaign `BF`: their
+    /// stock and price changes are refused (§10.4). Listed in `/__admin/stats`.
+    pub campaign_rate: f64,
+    /// Reproduce the reported real behaviour of ignoring read filters wrapped in `data`.
+    pub ignore_wrapped_filters: bool,
+    /// Answer `itemsPerPage > 100` with `isError` instead of silently capping it.
+    pub strict_page_size: bool,
 }
 
 impl Default for SimConfig {
@@ -217,6 +224,9 @@ impl Default for SimConfig {
             churn_rate: 0.0,
             hang_secs: 120,
             gateway_delay_ms: 500,
+            campaign_rate: 0.0,
+            ignore_wrapped_filters: false,
+            strict_page_size: false,
         }
     }
 }

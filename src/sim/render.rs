@@ -2,7 +2,7 @@
 
 use super::catalogue::{FLAG_WAREHOUSE, NO_PRICE, Offer, is_variant_b};
 use super::content::{self, is_rejected, validation_description};
-use super::json::{Obj, escape, money};
+use super::json::{Obj, escape, push_money};
 use super::{Platform, SimAccount};
 use std::fmt::Write;
 
@@ -14,11 +14,21 @@ pub enum Context {
 }
 
 /// Money in the variant's form: a 4-dp string (A) or the same digits as a JSON number (B).
-fn price(b: bool, units: i64) -> String {
+fn price(out: &mut String, b: bool, units: i64) {
     if b {
-        money(units)
+        push_money(out, units);
     } else {
-        format!("\"{}\"", money(units))
+        out.push('"');
+        push_money(out, units);
+        out.push('"');
+    }
+}
+
+fn opt_price(out: &mut String, b: bool, units: i64) {
+    if units == NO_PRICE {
+        out.push_str("null");
+    } else {
+        price(out, b, units);
     }
 }
 
@@ -65,7 +75,7 @@ pub fn offer(out: &mut String, account: &SimAccount, o: &Offer, ctx: Context) {
     let pnk = content::part_number_key(o.content);
     let mut w = Obj::new(out);
     w.int("id", i64::from(o.id));
-    w.str("part_number", &content::part_number(o.content));
+    w.str("part_number", &content::part_number_of(o.content, &ident));
     w.str("part_number_key", &pnk);
     w.str("name", &d.name);
     w.str("brand", ident.brand);
@@ -87,23 +97,18 @@ pub fn offer(out: &mut String, account: &SimAccount, o: &Offer, ctx: Context) {
     w.str("currency", account.platform.currency());
     w.int("vat_id", i64::from(o.vat_id));
     w.int("status", i64::from(o.status));
-    w.raw("sale_price", &price(b, o.sale));
-    let rec = if o.rec == NO_PRICE {
-        "null".to_string()
-    } else {
-        price(b, o.rec)
-    };
-    w.raw("recommended_price", &rec);
+    price(w.key("sale_price"), b, o.sale);
+    opt_price(w.key("recommended_price"), b, o.rec);
     if !b {
-        w.raw("min_sale_price", &price(b, o.min));
-        w.raw("max_sale_price", &price(b, o.max));
+        price(w.key("min_sale_price"), b, o.min);
+        price(w.key("max_sale_price"), b, o.max);
     }
     let mut best = o.sale * d.best_offer_pct / 100;
     if account.platform == Platform::Hu {
         best = best / 10_000 * 10_000;
     }
-    w.raw("best_offer_sale_price", &price(b, best));
-    w.raw("best_offer_recommended_price", &rec);
+    price(w.key("best_offer_sale_price"), b, best);
+    opt_price(w.key("best_offer_recommended_price"), b, o.rec);
     w.int("general_stock", o.general_stock());
     w.int("estimated_stock", o.estimated_stock());
     let s = w.key("stock");

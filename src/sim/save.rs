@@ -2,7 +2,7 @@
 //! validated per §10.4 and applied to the live catalogue, one item atomically at a time.
 
 use super::api::error_envelope;
-use super::catalogue::{FLAG_WAREHOUSE, HANDLING_DAYS, NO_PRICE, Offer, vat_table};
+use super::catalogue::{FLAG_CAMPAIGN, FLAG_WAREHOUSE, HANDLING_DAYS, NO_PRICE, Offer, vat_table};
 use super::filter::{INVALID_BODY, as_int, parse_body};
 use super::json::{envelope, escape, money};
 use super::server::{Account, lock};
@@ -14,6 +14,13 @@ use serde_json::{Map, Value};
 use std::str::FromStr;
 
 pub const MAX_ITEMS: usize = 50;
+
+/// eMAG's (documented) refusal for offers in an active stock-in-site campaign.
+pub fn campaign_message(what: &str) -> String {
+    format!(
+        "The offer is included in the active campaign BF, thus the {what} has NOT been changed."
+    )
+}
 
 /// The save items of a body: a bare array, `{"data":[…]}` or `{"data":{…}}`.
 type Items = Vec<(u32, Map<String, Value>)>;
@@ -103,6 +110,22 @@ fn stock_value(v: &Value) -> Result<u32, &'static str> {
 fn apply(account: &Account, o: &Offer, item: &Map<String, Value>) -> Result<Offer, Vec<String>> {
     let mut n = o.clone();
     let mut errs: Vec<String> = Vec::new();
+    if o.flags & FLAG_CAMPAIGN != 0 {
+        if item.contains_key("stock") {
+            errs.push(campaign_message("stock"));
+        }
+        if [
+            "sale_price",
+            "min_sale_price",
+            "max_sale_price",
+            "recommended_price",
+        ]
+        .iter()
+        .any(|k| item.contains_key(*k))
+        {
+            errs.push(campaign_message("price"));
+        }
+    }
     let mut field = |key: &str, f: &mut dyn FnMut(&Value) -> Result<(), String>| {
         if let Some(v) = item.get(key)
             && let Err(e) = f(v)
@@ -283,6 +306,11 @@ pub fn offer_stock(account: &Account, id: &str, body: &[u8], remaining: u32) -> 
             StatusCode::BAD_REQUEST,
             r#"{"message":"Validation errors in your request","errors":[{"field":"stock","message":"Stock of FBE offers is managed by eMAG"}]}"#,
         );
+    }
+    if state.offers[pos].flags & FLAG_CAMPAIGN != 0 {
+        let body = serde_json::json!({"message": "Validation errors in your request",
+            "errors": [{"message": campaign_message("stock"), "field": "stock"}]});
+        return reply::json(StatusCode::BAD_REQUEST, body.to_string());
     }
     let o = &mut state.offers[pos];
     o.stock = stock;

@@ -82,7 +82,10 @@ impl Sim {
 }
 
 fn runtime_faults(c: &SimConfig) -> RuntimeFaults {
-    RuntimeFaults::new(c.fault_rate, &c.faults, c.churn_rate)
+    let mut rt = RuntimeFaults::new(c.fault_rate, &c.faults, c.churn_rate);
+    rt.ignore_wrapped_filters = c.ignore_wrapped_filters;
+    rt.strict_page_size = c.strict_page_size;
+    rt
 }
 
 /// Generates every account's catalogue, one thread per account.
@@ -91,7 +94,7 @@ fn generate_all(config: &SimConfig) -> Vec<AccountState> {
         let handles: Vec<_> = config
             .accounts
             .iter()
-            .map(|a| s.spawn(move || AccountState::new(config.seed, a)))
+            .map(|a| s.spawn(move || AccountState::new(config.seed, a, config.campaign_rate)))
             .collect();
         handles
             .into_iter()

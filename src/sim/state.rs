@@ -22,9 +22,9 @@ pub struct AccountState {
 }
 
 impl AccountState {
-    pub fn new(seed: u64, account: &SimAccount) -> Self {
+    pub fn new(seed: u64, account: &SimAccount, campaign_rate: f64) -> Self {
         AccountState {
-            offers: generate_account(seed, account),
+            offers: generate_account(seed, account, campaign_rate),
             version: 0,
             inserted: 0,
             cache: None,

@@ -6,9 +6,10 @@
 
 use super::money::{self, Money};
 use super::{Result, Store, on_pool};
-use crate::model::{Offer, OfferChange, WarehouseValue};
+use crate::model::{Offer, OfferChange, WarehouseValue, content_hash_of};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
@@ -52,11 +53,11 @@ const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, d
     handling_time_days, validation_status, validation_status_description, \
     translation_validation_status, offer_validation_status, offer_validation_status_description, \
     ownership, number_of_offers, buy_button_rank, offer_details_id, images, raw, content_hash, \
-    search_text, first_seen_at, last_seen_at, last_changed_at, missing_since, last_run_id";
+    search_text, first_seen_at, last_changed_at, missing_since, last_run_id";
 
 /// Parameters per row; SQLite allows 32 766 per statement, so 100-offer pages fit easily, and
 /// larger batches are chunked below that.
-const PARAMS_PER_ROW: usize = 44;
+const PARAMS_PER_ROW: usize = 43;
 const MAX_ROWS_PER_STATEMENT: usize = 500;
 
 fn money_text(d: Option<Decimal>) -> Option<String> {
@@ -100,6 +101,13 @@ pub fn search_text(o: &Offer) -> String {
     }
     parts.extend(o.eans.iter().map(String::as_str));
     fold_search(&parts.join(" \u{1f} "))
+}
+
+struct Pending<'a> {
+    offer: &'a Offer,
+    first_seen: DateTime<Utc>,
+    raw: Box<RawValue>,
+    hash: String,
 }
 
 struct Stored {
@@ -176,18 +184,18 @@ impl Store {
             }
 
             let mut out = WriteOutcome::default();
-            let mut to_write: Vec<(&Offer, DateTime<Utc>)> = Vec::new();
-            let mut untouched: Vec<i64> = Vec::new();
+            let mut to_write: Vec<Pending> = Vec::new();
             for o in &unique {
-                let hash = o.content_hash();
+                // Serialised once: the text is both hashed and stored.
+                let raw = serde_json::value::to_raw_value(&o.raw).map_err(|e| sqlx::Error::Encode(e.into()))?;
+                let hash = content_hash_of(raw.get());
                 match stored.get(&o.id) {
                     None => {
                         out.created += 1;
-                        to_write.push((o, now));
+                        to_write.push(Pending { offer: o, first_seen: now, raw, hash });
                     }
                     Some(s) if s.hash == hash && !s.missing => {
                         out.unchanged += 1;
-                        untouched.push(o.id);
                     }
                     Some(s) => {
                         out.updated += 1;
@@ -204,14 +212,15 @@ impl Store {
                                 out.changes.push(change(account, run_id, o.id, field, old.as_deref(), new.as_deref(), now));
                             }
                         }
-                        to_write.push((o, first_seen));
+                        to_write.push(Pending { offer: o, first_seen, raw, hash });
                     }
                 }
             }
 
             for chunk in to_write.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
                 let mut q = QueryBuilder::new(format!("INSERT INTO offers ({COLUMNS}) "));
-                q.push_values(chunk, |mut b, (o, first_seen)| {
+                q.push_values(chunk, |mut b, p| {
+                    let o = p.offer;
                     let stock: Vec<WarehouseValue> = o.stock.clone();
                     b.push_bind(account)
                         .push_bind(o.id)
@@ -249,11 +258,10 @@ impl Store {
                         .push_bind(o.buy_button_rank)
                         .push_bind(o.offer_details_id)
                         .push_bind(Json(o.image_urls.clone()))
-                        .push_bind(Json(o.raw.clone()))
-                        .push_bind(o.content_hash())
+                        .push_bind(Json(p.raw.clone()))
+                        .push_bind(p.hash.clone())
                         .push_bind(search_text(o))
-                        .push_bind(*first_seen)
-                        .push_bind(now)
+                        .push_bind(p.first_seen)
                         .push_bind(now)
                         .push_bind(None::<DateTime<Utc>>)
                         .push_bind(run_id);
@@ -280,7 +288,7 @@ impl Store {
                      buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
                      images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
                      search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
-                     last_seen_at = excluded.last_seen_at, last_changed_at = excluded.last_changed_at, \
+                     last_changed_at = excluded.last_changed_at, \
                      missing_since = NULL, last_run_id = excluded.last_run_id",
                 );
                 q.build().execute(&mut *tx).await?;
@@ -290,14 +298,15 @@ impl Store {
                 let mut q = QueryBuilder::new("DELETE FROM offer_eans WHERE account = ");
                 q.push_bind(account).push(" AND offer_id IN (");
                 let mut sep = q.separated(", ");
-                for (o, _) in &to_write {
-                    sep.push_bind(o.id);
+                for p in &to_write {
+                    sep.push_bind(p.offer.id);
                 }
                 q.push(")");
                 q.build().execute(&mut *tx).await?;
                 let eans: Vec<(i64, &str)> = to_write
                     .iter()
-                    .flat_map(|(o, _)| {
+                    .flat_map(|p| {
+                        let o = p.offer;
                         let mut e: Vec<&str> = o.eans.iter().map(String::as_str).collect();
                         e.sort_unstable();
                         e.dedup();
@@ -313,15 +322,16 @@ impl Store {
                 }
             }
 
-            for chunk in untouched.chunks(5_000) {
-                let mut q = QueryBuilder::new("UPDATE offers SET last_seen_at = ");
-                q.push_bind(now).push(", last_run_id = ").push_bind(run_id);
-                q.push(" WHERE account = ").push_bind(account).push(" AND id IN (");
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
-                q.push(")");
+            // Every offer of the batch was seen now, changed or not: one narrow upsert.
+            for chunk in unique.chunks(5_000) {
+                let mut q = QueryBuilder::new("INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) ");
+                q.push_values(chunk, |mut b, o| {
+                    b.push_bind(account).push_bind(o.id).push_bind(now).push_bind(run_id);
+                });
+                q.push(
+                    " ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
+                     last_seen_run_id = excluded.last_seen_run_id",
+                );
                 q.build().execute(&mut *tx).await?;
             }
 
@@ -340,14 +350,18 @@ impl Store {
         status: Option<i16>,
     ) -> Result<Vec<i64>> {
         on_pool!(self, pool => {
-            let mut q = QueryBuilder::new("SELECT id FROM offers WHERE account = ");
+            let mut q = QueryBuilder::new(
+                "SELECT o.id FROM offers o LEFT JOIN offer_seen s ON s.account = o.account AND s.id = o.id \
+                 WHERE o.account = ",
+            );
             q.push_bind(account)
-                .push(" AND missing_since IS NULL AND last_seen_at < ")
-                .push_bind(scan_started);
+                .push(" AND o.missing_since IS NULL AND (s.last_seen_at IS NULL OR s.last_seen_at < ")
+                .push_bind(scan_started)
+                .push(")");
             if let Some(s) = status {
-                q.push(" AND status = ").push_bind(s);
+                q.push(" AND o.status = ").push_bind(s);
             }
-            q.push(" ORDER BY id");
+            q.push(" ORDER BY o.id");
             let rows = q.build().fetch_all(pool).await?;
             rows.iter().map(|r| r.try_get::<i64, _>("id")).collect()
         })
@@ -396,7 +410,7 @@ impl Store {
     /// One stored offer with its bookkeeping timestamps.
     pub async fn get_offer(&self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
         on_pool!(self, pool => {
-            let row = sqlx::query("SELECT * FROM offers WHERE account = $1 AND id = $2")
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_STORED} WHERE o.account = $1 AND o.id = $2")))
                 .bind(account)
                 .bind(id)
                 .fetch_optional(pool)
@@ -408,7 +422,7 @@ impl Store {
     /// Every offer of an account, ordered by id (tests, comparisons; not for huge exports).
     pub async fn offers_of(&self, account: &str) -> Result<Vec<StoredOffer>> {
         on_pool!(self, pool => {
-            let rows = sqlx::query("SELECT * FROM offers WHERE account = $1 ORDER BY id")
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_STORED} WHERE o.account = $1 ORDER BY o.id")))
                 .bind(account)
                 .fetch_all(pool)
                 .await?;
@@ -452,6 +466,11 @@ fn change(
         at,
     }
 }
+
+/// Selects every offer column plus when it was last seen, for [`stored_offer_from_row`]. A
+/// subquery rather than a join, so filters can name offer columns without a table prefix.
+pub(crate) const SELECT_STORED: &str = "SELECT o.*, COALESCE((SELECT s.last_seen_at FROM offer_seen s \
+    WHERE s.account = o.account AND s.id = o.id), o.last_changed_at) AS last_seen_at FROM offers o";
 
 /// An offer as mirrored, with magsync's own bookkeeping.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -1,12 +1,13 @@
 //! Product search shared by the TUI, `magsync products` and `magsync export`.
 //!
-//! Text matches any substring of the folded name, part number, part number key or EAN (see
-//! [`super::offers::fold_search`]). Paging is keyset-based on (sort value, account, id), so the
+//! Text is folded (see [`super::offers::fold_search`]) and matched against the name, part
+//! number, part number key and EANs: on SQLite every word of the query must start a word there
+//! (FTS5 prefix index); on Postgres the query must be a substring (pg_trgm index). Both find
+//! "Lampă" for "lampa" and "LMP-450-BK" for "450". Paging is keyset-based on (sort value, account, id), so the
 //! thousandth page costs what the first one does.
 
 use super::money::Money;
-use super::offers::fold_search;
-use super::{Pool, Result, Store, on_pool};
+use super::{Result, Store, on_pool};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -98,7 +99,7 @@ impl SortKey {
 
     /// The SQL expression sorted on; NULLs are mapped to a sentinel so row-value comparisons
     /// in keyset paging never meet a NULL.
-    fn expr(self) -> &'static str {
+    pub(crate) fn expr(self) -> &'static str {
         match self {
             SortKey::Name => "COALESCE(name, '')",
             SortKey::Account => "account",
@@ -201,7 +202,7 @@ const ROW_COLUMNS: &str = "account, id, part_number, part_number_key, name, bran
     currency, general_stock, status, buy_button_rank, missing_since, last_changed_at";
 
 /// Escapes LIKE wildcards so user input matches literally.
-fn like_pattern(folded: &str) -> String {
+pub(crate) fn like_pattern(folded: &str) -> String {
     let escaped = folded
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -209,35 +210,48 @@ fn like_pattern(folded: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// An FTS5 query matching every word of the input as a word prefix (`"hek"* AND "17"*`), or
+/// None when the input has no word characters (then a LIKE scan answers it).
+pub(crate) fn fts_prefix_query(folded: &str) -> Option<String> {
+    let words: Vec<String> = folded
+        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
+/// Appends the WHERE conditions of a [`ProductQuery`] (after `WHERE 1 = 1`); shared by the
+/// paged search and the streaming export so both select exactly the same offers.
 macro_rules! push_filters {
     ($q:expr, $store:expr, $query:expr) => {{
         let q = &mut $q;
-        let query: &ProductQuery = $query;
+        let query: &$crate::store::search::ProductQuery = $query;
         if let Some(a) = &query.account {
             q.push(" AND account = ").push_bind(a.clone());
         }
         match query.status {
-            Some(StatusFilter::Active) => {
+            Some($crate::store::search::StatusFilter::Active) => {
                 q.push(" AND status = 1 AND missing_since IS NULL");
             }
-            Some(StatusFilter::Inactive) => {
+            Some($crate::store::search::StatusFilter::Inactive) => {
                 q.push(" AND status = 0 AND missing_since IS NULL");
             }
-            Some(StatusFilter::Eol) => {
+            Some($crate::store::search::StatusFilter::Eol) => {
                 q.push(" AND status = 2 AND missing_since IS NULL");
             }
-            Some(StatusFilter::Missing) => {
+            Some($crate::store::search::StatusFilter::Missing) => {
                 q.push(" AND missing_since IS NOT NULL");
             }
             None => {}
         }
         match query.stock {
-            Some(StockFilter::Zero) => {
+            Some($crate::store::search::StockFilter::Zero) => {
                 q.push(" AND general_stock = 0");
             }
-            Some(StockFilter::Low) => {
+            Some($crate::store::search::StockFilter::Low) => {
                 q.push(" AND general_stock > 0 AND general_stock <= ")
-                    .push_bind(LOW_STOCK);
+                    .push_bind($crate::store::search::LOW_STOCK);
             }
             None => {}
         }
@@ -247,21 +261,27 @@ macro_rules! push_filters {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let folded = fold_search(text);
-            let use_fts = matches!($store.pool, Pool::Sqlite(_)) && folded.chars().count() >= 3;
-            if use_fts {
-                // The trigram index answers a quoted phrase as a substring match.
-                q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
-                    .push_bind(format!("\"{}\"", folded.replace('"', "\"\"")))
-                    .push(")");
-            } else {
-                q.push(" AND search_text LIKE ")
-                    .push_bind(like_pattern(&folded))
-                    .push(" ESCAPE '\\'");
+            let folded = $crate::store::offers::fold_search(text);
+            match (
+                &$store.pool,
+                $crate::store::search::fts_prefix_query(&folded),
+            ) {
+                ($crate::store::Pool::Sqlite(_), Some(m)) => {
+                    q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
+                        .push_bind(m)
+                        .push(")");
+                }
+                _ => {
+                    q.push(" AND search_text LIKE ")
+                        .push_bind($crate::store::search::like_pattern(&folded))
+                        .push(" ESCAPE '\\'");
+                }
             }
         }
     }};
 }
+// Shared with `export`, so an export filters exactly like the products table.
+pub(crate) use push_filters;
 
 impl Store {
     /// One page of products after `after` (None = from the top).

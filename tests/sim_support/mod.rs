@@ -154,3 +154,12 @@ pub async fn scan(c: &Client, h: &SimHandle, user: &str) -> Vec<Value> {
     }
     all
 }
+pub fn assert_exact_429(a: &Answer) {
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(a.headers["content-type"], "application/json; charset=utf-8");
+    assert_eq!(a.headers["server"], "kong/0.12.1");
+    assert_eq!(a.headers["x-ratelimit-limit-3second"], "1");
+    assert_eq!(a.headers["x-ratelimit-remaining-3second"], "0");
+    assert!(a.headers.get("retry-after").is_none());
+    assert_eq!(a.text, r#"{"message":"API rate limit exceeded"}"#);
+}

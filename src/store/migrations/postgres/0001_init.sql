@@ -43,18 +43,27 @@ CREATE TABLE IF NOT EXISTS offers (
     content_hash TEXT NOT NULL,
     search_text TEXT NOT NULL DEFAULT '',
     first_seen_at TIMESTAMPTZ NOT NULL,
-    last_seen_at TIMESTAMPTZ NOT NULL,
     last_changed_at TIMESTAMPTZ NOT NULL,
     missing_since TIMESTAMPTZ,
+    -- the run that last created or changed this offer
     last_run_id BIGINT,
     PRIMARY KEY (account, id)
 );
 CREATE INDEX IF NOT EXISTS offers_part_number ON offers (part_number);
 CREATE INDEX IF NOT EXISTS offers_part_number_key ON offers (part_number_key);
-CREATE INDEX IF NOT EXISTS offers_account_name ON offers (account, name);
-CREATE INDEX IF NOT EXISTS offers_account_seen ON offers (account, last_seen_at);
 -- Keyset paging of the products table in its default order (name).
 CREATE INDEX IF NOT EXISTS offers_sort_name ON offers ((COALESCE(name, '')), account, id);
+
+-- When each offer was last seen by a scan. Kept apart from the wide offers row because every
+-- scan touches every offer it sees: updating a narrow row is far cheaper than rewriting the
+-- offer with its raw JSON.
+CREATE TABLE IF NOT EXISTS offer_seen (
+    account TEXT NOT NULL,
+    id BIGINT NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL,
+    last_seen_run_id BIGINT,
+    PRIMARY KEY (account, id)
+);
 
 CREATE TABLE IF NOT EXISTS offer_eans (
     account TEXT NOT NULL,

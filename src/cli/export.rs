@@ -1,0 +1,367 @@
+//! `magsync export`: the whole filtered set of offers as CSV, JSON or JSON Lines, streamed.
+//!
+//! Rows go from one database cursor straight to a buffered writer, so memory does not grow
+//! with the store. A file is written under a temporary name in the same folder and renamed
+//! when complete: a failed export never leaves a file that looks finished.
+
+use super::GlobalArgs;
+use super::filters::{ProductFilterArgs, rfc3339, state_word};
+use crate::error::Failure;
+use crate::store::Store;
+use crate::store::money;
+use crate::store::offers::StoredOffer;
+use crate::store::search::SortKey;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// CSV columns, in order. Kept in step with [`csv_record`] and the `--help` text.
+pub const CSV_COLUMNS: &[&str] = &[
+    "account",
+    "id",
+    "part_number",
+    "part_number_key",
+    "name",
+    "brand",
+    "ean",
+    "status",
+    "state",
+    "sale_price",
+    "recommended_price",
+    "min_sale_price",
+    "max_sale_price",
+    "best_offer_sale_price",
+    "best_offer_recommended_price",
+    "currency",
+    "vat_id",
+    "general_stock",
+    "estimated_stock",
+    "handling_time_days",
+    "validation_status",
+    "offer_validation_status",
+    "buy_button_rank",
+    "number_of_offers",
+    "category_id",
+    "url",
+    "first_seen_at",
+    "last_seen_at",
+    "last_changed_at",
+    "missing_since",
+];
+
+/// Money fields of eMAG's offer object, exported as exact decimal strings.
+const MONEY_FIELDS: &[&str] = &[
+    "sale_price",
+    "recommended_price",
+    "min_sale_price",
+    "max_sale_price",
+    "best_offer_sale_price",
+    "best_offer_recommended_price",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(about = "Export every matching offer as CSV, JSON or JSON Lines (streamed)", long_about = EXPORT_HELP)]
+pub struct Args {
+    /// csv, json (one array) or jsonl (one offer per line).
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+
+    /// Where to write; `-` is stdout. A file appears only once the export is complete.
+    #[arg(long, short, value_name = "FILE", default_value = "-")]
+    pub output: String,
+
+    /// Start the CSV with a UTF-8 byte order mark so Excel reads diacritics right.
+    #[arg(long)]
+    pub excel: bool,
+
+    #[command(flatten)]
+    pub filters: ProductFilterArgs,
+}
+
+const EXPORT_HELP: &str = "Exports every offer matching the filters (the same as `magsync \
+products`; all of them, not a page), ordered by account and id unless --sort says otherwise. \
+Memory use does not depend on the number of offers. A progress bar is drawn on stderr when it \
+is a terminal.
+
+CSV (RFC 4180, UTF-8, CRLF line ends, fields quoted when needed) has a header row and these \
+columns: account, id, part_number, part_number_key, name, brand, ean (all EANs joined by \"|\"), \
+status (eMAG's number: 0 inactive, 1 active, 2 end of life), state (active, inactive, \
+end_of_life or missing), sale_price, recommended_price, min_sale_price, max_sale_price, \
+best_offer_sale_price, best_offer_recommended_price (exact, 4 decimals, without VAT), currency, \
+vat_id, general_stock, estimated_stock, handling_time_days, validation_status, \
+offer_validation_status, buy_button_rank, number_of_offers, category_id, url, first_seen_at, \
+last_seen_at, last_changed_at, missing_since (RFC 3339, UTC). Empty means unknown.
+
+JSON and JSON Lines hold each offer as eMAG sent it (eMAG's field names, unknown fields kept) \
+with money as exact decimal strings (\"107.4298\"), plus account, first_seen_at, last_seen_at \
+and missing_since.";
+
+pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
+    let mut query = args.filters.query(SortKey::Account)?;
+    if args.filters.sort.is_none() {
+        // Account sorts by (account, account, id): the primary key order, cheap and stable.
+        query.sort = SortKey::Account;
+    }
+    if args.excel && args.format != Format::Csv {
+        return Err(Failure::usage("--excel only applies to --format csv").into());
+    }
+    let target = match args.output.as_str() {
+        "-" | "" => None,
+        path => Some(PathBuf::from(path)),
+    };
+    let config = g.load_config()?;
+    let store = Store::open(&config.database_url).await?;
+    let progress = if std::io::stderr().is_terminal() {
+        let total = store.count_products(&query).await?;
+        Some(progress_bar(total as u64))
+    } else {
+        None
+    };
+
+    let result = match &target {
+        None => {
+            let stdout = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+            let r = write_all(
+                &store,
+                &query,
+                args.format,
+                args.excel,
+                &mut out,
+                progress.as_ref(),
+            )
+            .await;
+            r.and_then(|n| out.flush().map(|_| n).map_err(Into::into))
+        }
+        Some(path) => write_file(&store, &query, &args, path, progress.as_ref()).await,
+    };
+    store.close().await;
+    if let Some(p) = &progress {
+        p.finish_and_clear();
+    }
+    match result {
+        Ok(n) => {
+            if let Some(path) = &target {
+                eprintln!("exported {n} offers to {}", path.display());
+            }
+            Ok(0)
+        }
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if target.is_none() && is_broken_pipe(&e) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|ce| {
+                matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} exporting {bar:40} {pos}/{len} offers ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+async fn write_file(
+    store: &Store,
+    query: &crate::store::search::ProductQuery,
+    args: &Args,
+    path: &Path,
+    progress: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<u64> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let cannot =
+        |e: std::io::Error| Failure::runtime(format!("cannot write {}: {e}", path.display()));
+    let tmp = tempfile::Builder::new()
+        .prefix(".magsync-export-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .map_err(cannot)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
+    let n = write_all(store, query, args.format, args.excel, &mut out, progress).await?;
+    let tmp = out.into_inner().map_err(|e| cannot(e.into_error()))?;
+    tmp.as_file().sync_all().map_err(cannot)?;
+    // Dropping the temp file on any earlier error deletes it; only a complete one is renamed.
+    tmp.persist(path).map_err(|e| cannot(e.error))?;
+    Ok(n)
+}
+
+/// Writes the header, every matching offer and the trailer; returns the number of offers.
+pub async fn write_all<W: Write>(
+    store: &Store,
+    query: &crate::store::search::ProductQuery,
+    format: Format,
+    excel: bool,
+    out: &mut W,
+    progress: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<u64> {
+    let tick = |n: u64| {
+        if let Some(p) = progress
+            && n.is_multiple_of(1024)
+        {
+            p.set_position(n);
+        }
+    };
+    let n = match format {
+        Format::Csv => {
+            if excel {
+                out.write_all("\u{feff}".as_bytes())?;
+            }
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut *out);
+            w.write_record(CSV_COLUMNS)?;
+            let mut n = 0u64;
+            let count = store
+                .export_offers::<anyhow::Error, _>(query, |o| {
+                    w.write_record(csv_record(&o))?;
+                    n += 1;
+                    tick(n);
+                    Ok(())
+                })
+                .await?;
+            w.flush()?;
+            count
+        }
+        Format::Json => {
+            out.write_all(b"[")?;
+            let mut n = 0u64;
+            let count = store
+                .export_offers::<anyhow::Error, _>(query, |o| {
+                    out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut *out, &json_offer(&o))?;
+                    n += 1;
+                    tick(n);
+                    Ok(())
+                })
+                .await?;
+            out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+            count
+        }
+        Format::Jsonl => {
+            let mut n = 0u64;
+            store
+                .export_offers::<anyhow::Error, _>(query, |o| {
+                    serde_json::to_writer(&mut *out, &json_offer(&o))?;
+                    out.write_all(b"\n")?;
+                    n += 1;
+                    tick(n);
+                    Ok(())
+                })
+                .await?
+        }
+    };
+    if let Some(p) = progress {
+        p.set_position(n);
+    }
+    Ok(n)
+}
+
+/// Money as an exact decimal string with four places ("107.4298").
+fn money_string(d: Decimal) -> String {
+    let mut d = d;
+    d.rescale(money::SCALE);
+    d.to_string()
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// One CSV row, in [`CSV_COLUMNS`] order.
+pub fn csv_record(s: &StoredOffer) -> Vec<String> {
+    let o = &s.offer;
+    vec![
+        s.account.clone(),
+        o.id.to_string(),
+        opt(o.part_number.as_ref()),
+        opt(o.part_number_key.as_ref()),
+        opt(o.name.as_ref()),
+        opt(o.brand.as_ref()),
+        o.eans.join("|"),
+        opt(o.status),
+        state_word(o.status, s.missing_since.is_some()).to_string(),
+        opt(o.sale_price.map(money_string)),
+        opt(o.recommended_price.map(money_string)),
+        opt(o.min_sale_price.map(money_string)),
+        opt(o.max_sale_price.map(money_string)),
+        opt(o.best_offer_sale_price.map(money_string)),
+        opt(o.best_offer_recommended_price.map(money_string)),
+        opt(o.currency.as_ref()),
+        opt(o.vat_id),
+        opt(o.general_stock),
+        opt(o.estimated_stock),
+        opt(o.handling_time.first().map(|h| h.value)),
+        opt(o.validation_status),
+        opt(o.offer_validation_status),
+        opt(o.buy_button_rank),
+        opt(o.number_of_offers),
+        opt(o.category_id),
+        opt(o.url.as_ref()),
+        rfc3339(s.first_seen_at),
+        rfc3339(s.last_seen_at),
+        rfc3339(s.last_changed_at),
+        opt(s.missing_since.map(rfc3339)),
+    ]
+}
+
+/// The offer as eMAG sent it (its stored raw JSON), money as exact strings, plus magsync's
+/// bookkeeping fields.
+pub fn json_offer(s: &StoredOffer) -> Value {
+    let o = &s.offer;
+    let mut m = match &o.raw {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    m.entry("id").or_insert(json!(o.id));
+    let money = [
+        o.sale_price,
+        o.recommended_price,
+        o.min_sale_price,
+        o.max_sale_price,
+        o.best_offer_sale_price,
+        o.best_offer_recommended_price,
+    ];
+    for (field, value) in MONEY_FIELDS.iter().zip(money) {
+        match value {
+            Some(d) => {
+                m.insert((*field).to_string(), Value::String(money_string(d)));
+            }
+            // Keep an explicit null that eMAG sent; do not invent fields it did not send.
+            None => {
+                if let Some(v) = m.get_mut(*field) {
+                    *v = Value::Null;
+                }
+            }
+        }
+    }
+    m.insert("account".into(), json!(s.account));
+    m.insert("first_seen_at".into(), json!(rfc3339(s.first_seen_at)));
+    m.insert("last_seen_at".into(), json!(rfc3339(s.last_seen_at)));
+    m.insert("missing_since".into(), json!(s.missing_since.map(rfc3339)));
+    Value::Object(m)
+}

@@ -1,0 +1,281 @@
+//! Arguments shared by `products` and `export`, and small parsers for the headless commands.
+//!
+//! Values are taken as text and parsed here, so a bad value is one sentence naming the flag
+//! (exit 2) instead of a usage dump.
+
+use crate::error::Failure;
+use crate::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ProductFilterArgs {
+    /// Text matched anywhere in the name, part number, part number key or EAN (accents ignored).
+    #[arg(long, value_name = "Q")]
+    pub search: Option<String>,
+
+    /// Only this account.
+    #[arg(long, value_name = "A")]
+    pub account: Option<String>,
+
+    /// active, inactive, eol (end of life) or missing (no longer listed by eMAG).
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+
+    /// zero (stock 0), low (1 to 5) or any.
+    #[arg(long, value_name = "STOCK")]
+    pub stock: Option<String>,
+
+    /// Sort field, optionally `:desc`: account, id, part_number, name, price, stock, rank, changed.
+    #[arg(long, value_name = "FIELD[:desc]")]
+    pub sort: Option<String>,
+}
+
+impl ProductFilterArgs {
+    /// The store query these flags describe; `default_sort` applies when `--sort` is absent.
+    pub fn query(&self, default_sort: SortKey) -> Result<ProductQuery, Failure> {
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| s.parse::<StatusFilter>())
+            .transpose()
+            .map_err(|e| Failure::usage(format!("--status: {e}")))?;
+        let stock = match self.stock.as_deref() {
+            None | Some("any") => None,
+            Some(s) => Some(
+                s.parse::<StockFilter>()
+                    .map_err(|e| Failure::usage(format!("--stock: {e}")))?,
+            ),
+        };
+        let (sort, descending) = match self.sort.as_deref() {
+            None => (default_sort, false),
+            Some(s) => parse_sort(s)?,
+        };
+        if let Some(a) = self.account.as_deref().filter(|a| a.trim().is_empty()) {
+            return Err(Failure::usage(format!(
+                "--account needs an account name, not \"{a}\""
+            )));
+        }
+        Ok(ProductQuery {
+            text: self.search.clone().filter(|t| !t.trim().is_empty()),
+            account: self.account.clone(),
+            status,
+            stock,
+            sort,
+            descending,
+        })
+    }
+}
+
+fn parse_sort(s: &str) -> Result<(SortKey, bool), Failure> {
+    let (field, dir) = match s.split_once(':') {
+        Some((f, d)) => (f, Some(d)),
+        None => (s, None),
+    };
+    let key = field
+        .parse::<SortKey>()
+        .map_err(|e| Failure::usage(format!("--sort: {e}")))?;
+    let descending = match dir {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(Failure::usage(format!(
+                "--sort: the direction after ':' must be asc or desc, not \"{other}\""
+            )));
+        }
+    };
+    Ok((key, descending))
+}
+
+/// `--limit`: a positive count.
+pub fn parse_limit(n: i64) -> Result<i64, Failure> {
+    if n > 0 {
+        Ok(n)
+    } else {
+        Err(Failure::usage(format!(
+            "--limit must be a positive number, not {n}"
+        )))
+    }
+}
+
+/// `--since`: an age (`30m`, `24h`, `7d`, `2w`), an RFC 3339 time or a date (UTC midnight).
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
+    let bad = || {
+        Failure::usage(format!(
+            "--since must be an age like 30m, 24h or 7d, or a time like 2026-11-28T09:00:00Z, not \"{s}\""
+        ))
+    };
+    let t = s.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).ok_or_else(bad)?.and_utc());
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let age = match unit {
+        "s" => Duration::try_seconds(n),
+        "m" | "min" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    now.checked_sub_signed(age).ok_or_else(bad)
+}
+
+/// A timestamp for tables: local time to the second.
+pub fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// A timestamp for machine output: RFC 3339 in UTC with milliseconds.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let last = cells.len().saturating_sub(1);
+        for (i, c) in cells.iter().enumerate() {
+            out.push_str(c);
+            if i < last {
+                let pad = widths[i] - c.chars().count() + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    for r in rows {
+        line(r.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}
+
+/// Text shortened to `max` characters with an ellipsis, on one line.
+pub fn clip(s: &str, max: usize) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut t: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The human word for an offer's state.
+pub fn state_word(status: Option<i16>, missing: bool) -> &'static str {
+    if missing {
+        return "missing";
+    }
+    match status {
+        Some(0) => "inactive",
+        Some(1) => "active",
+        Some(2) => "end_of_life",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_accepts_ages_times_and_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(parse_since("7d", now).unwrap(), now - Duration::days(7));
+        assert_eq!(parse_since("24h", now).unwrap(), now - Duration::hours(24));
+        assert_eq!(
+            parse_since("30m", now).unwrap(),
+            now - Duration::minutes(30)
+        );
+        assert_eq!(
+            rfc3339(parse_since("2026-11-28T09:00:00+02:00", now).unwrap()),
+            "2026-11-28T07:00:00.000Z"
+        );
+        assert_eq!(
+            rfc3339(parse_since("2026-11-01", now).unwrap()),
+            "2026-11-01T00:00:00.000Z"
+        );
+        for bad in ["", "7", "d", "7y", "yesterday", "-3d"] {
+            assert!(parse_since(bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sort_and_filters_parse_or_explain() {
+        let a = ProductFilterArgs {
+            sort: Some("price:desc".into()),
+            stock: Some("any".into()),
+            ..Default::default()
+        };
+        let q = a.query(SortKey::Name).unwrap();
+        assert_eq!(
+            (q.sort, q.descending, q.stock),
+            (SortKey::Price, true, None)
+        );
+        for (flag, args) in [
+            (
+                "--sort",
+                ProductFilterArgs {
+                    sort: Some("colour".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "--sort",
+                ProductFilterArgs {
+                    sort: Some("name:up".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "--status",
+                ProductFilterArgs {
+                    status: Some("on".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "--stock",
+                ProductFilterArgs {
+                    stock: Some("some".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let e = args.query(SortKey::Name).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.message.starts_with(flag), "{}", e.message);
+            assert!(!e.message.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn table_and_clip() {
+        let t = render_table(&["A", "BB"], &[vec!["ăăă".into(), "x".into()]]);
+        assert_eq!(t, "A    BB\năăă  x\n");
+        assert_eq!(clip("ab\ncdef", 4), "ab …");
+    }
+}
