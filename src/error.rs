@@ -20,10 +20,16 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), code: EXIT_USAGE }
+        Failure {
+            message: message.into(),
+            code: EXIT_USAGE,
+        }
     }
     pub fn runtime(message: impl Into<String>) -> Self {
-        Failure { message: message.into(), code: EXIT_FAILURE }
+        Failure {
+            message: message.into(),
+            code: EXIT_FAILURE,
+        }
     }
 }
 
