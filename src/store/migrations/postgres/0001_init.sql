@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS offers (
 );
 CREATE INDEX IF NOT EXISTS offers_part_number ON offers (part_number);
 CREATE INDEX IF NOT EXISTS offers_part_number_key ON offers (part_number_key);
+-- Status and stock filters of the products table ("inactive, low stock").
+CREATE INDEX IF NOT EXISTS offers_status_stock ON offers (status, general_stock);
 -- Keyset paging of the products table in its default order (name).
 CREATE INDEX IF NOT EXISTS offers_sort_name ON offers ((COALESCE(name, '')), account, id);
 
