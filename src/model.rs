@@ -202,6 +202,24 @@ pub struct RunCounts {
     pub failed: i64,
 }
 
+impl RunCounts {
+    /// The counts as one clause, shared by the run's final event and `magsync sync`'s summary.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} offers seen ({} new, {} changed, {} unchanged, {} missing), {} pages, {} requests, {} retries, {} rate limited",
+            self.offers_seen,
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.removed,
+            self.pages_done,
+            self.requests,
+            self.retries,
+            self.rate_limited
+        )
+    }
+}
+
 /// A sync run as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncRun {

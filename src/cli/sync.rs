@@ -225,22 +225,13 @@ impl Bars {
 }
 
 fn summary_line(p: &RunProgress) -> String {
-    let c = &p.counts;
     let mut line = format!(
-        "{}: {} in {:.1} s (run {}): {} offers seen, {} new, {} changed, {} unchanged, {} missing; {} pages, {} requests, {} retries, {} rate limited",
+        "{}: {} in {:.1} s (run {}): {}",
         p.account,
         p.status,
         p.elapsed.as_secs_f64(),
         p.run_id,
-        c.offers_seen,
-        c.created,
-        c.updated,
-        c.unchanged,
-        c.removed,
-        c.pages_done,
-        c.requests,
-        c.retries,
-        c.rate_limited
+        p.counts.describe()
     );
     if let Some(e) = &p.error_summary {
         line.push_str(&format!("\n{}: {e}", p.account));

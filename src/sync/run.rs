@@ -66,21 +66,12 @@ pub(crate) async fn execute(ctx: RunCtx) -> RunProgress {
     let outcome = sync(&ctx, &client, &recorder).await;
 
     let p = ctx.tracker.snapshot();
-    let c = &p.counts;
     let mut line = format!(
-        "sync of {} {} in {:.1} s: {} offers seen ({} new, {} changed, {} unchanged, {} missing), {} pages, {} requests, {} retries, {} rate limited",
+        "sync of {} {} in {:.1} s: {}",
         ctx.account,
         outcome.status,
         p.elapsed.as_secs_f64(),
-        c.offers_seen,
-        c.created,
-        c.updated,
-        c.unchanged,
-        c.removed,
-        c.pages_done,
-        c.requests,
-        c.retries,
-        c.rate_limited
+        p.counts.describe()
     );
     if let Some(s) = &outcome.summary {
         line.push_str(&format!("; {s}"));
