@@ -70,7 +70,7 @@ fn offer(id: i64) -> Offer {
         number_of_offers: Some(3),
         buy_button_rank: Some(1),
         image_urls: vec![format!("https://magazin.example.ro/img/{id}.jpg")],
-        raw,
+        raw: raw.into(),
         ..Default::default()
     }
 }

@@ -40,7 +40,7 @@ fn offer(id: i64, price_cents: i64) -> Offer {
         }],
         validation_status: Some(9),
         offer_validation_status: Some(1),
-        raw,
+        raw: raw.into(),
         ..Default::default()
     }
 }

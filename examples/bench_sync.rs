@@ -75,6 +75,22 @@ fn account(base_url: &str) -> Account {
     }
 }
 
+/// User and system CPU seconds of this process so far (the simulator child is not counted).
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    let tick = 100.0; // USER_HZ on Linux
+    (
+        f.get(11).copied().unwrap_or(0.0) / tick,
+        f.get(12).copied().unwrap_or(0.0) / tick,
+    )
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -223,6 +239,16 @@ async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
         p.counts.requests,
         peak_rss_mb()
     );
+    let (user, sys) = cpu_seconds();
+    println!("sync process CPU: user {user:.2} s, system {sys:.2} s");
+    if let Some(path) = db.url.strip_prefix("sqlite://") {
+        let size = |p: &str| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
+        println!(
+            "database file {:.0} MB, WAL {:.0} MB",
+            size(path),
+            size(&format!("{path}-wal"))
+        );
+    }
     if mutate {
         let k = offers / 100;
         let client = reqwest::Client::new();

@@ -54,7 +54,7 @@ fn offer(i: i64) -> Offer {
         buy_button_rank: Some((r % 5 + 1) as i32),
         validation_status: Some(9),
         offer_validation_status: Some(1),
-        raw: serde_json::json!({"id": i, "part_number": pn}),
+        raw: serde_json::json!({"id": i, "part_number": pn}).into(),
         ..Default::default()
     }
 }

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+mod raw_json;
+pub use raw_json::RawJson;
+
 /// One seller offer as magsync understands it, decoded leniently from eMAG's payload.
 ///
 /// Money is exact (`Decimal`, up to 4 places). Every field eMAG may omit is optional, and `raw`
@@ -54,13 +57,8 @@ pub struct Offer {
     /// eMAG's internal offer id (`offer_details.id`), not the seller id.
     pub offer_details_id: Option<i64>,
     pub image_urls: Vec<String>,
-    /// The offer exactly as received (object keys sorted).
-    pub raw: serde_json::Value,
-}
-
-/// The content hash of an offer's compact raw JSON text (see [`Offer::content_hash`]).
-pub fn content_hash_of(raw_json: &str) -> String {
-    blake3::hash(raw_json.as_bytes()).to_hex().to_string()
+    /// The offer exactly as received, with the hash of its canonical form.
+    pub raw: RawJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,9 +68,9 @@ pub struct WarehouseValue {
 }
 
 impl Offer {
-    /// Hash of the offer's content as received (its compact raw JSON).
+    /// Hash of the offer's content as received (see [`RawJson::content_hash`]).
     pub fn content_hash(&self) -> String {
-        content_hash_of(&serde_json::to_string(&self.raw).unwrap_or_default())
+        self.raw.content_hash()
     }
 
     /// Stock as eMAG counts it: `general_stock`, or the sum over warehouses when it is absent.

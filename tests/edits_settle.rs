@@ -21,7 +21,7 @@ fn offer(id: i64, part_number: &str, price: &str) -> Offer {
         status: Some(1),
         general_stock: Some(5),
         estimated_stock: Some(5),
-        raw: json!({"id": id, "part_number": part_number, "sale_price": price}),
+        raw: json!({"id": id, "part_number": part_number, "sale_price": price}).into(),
         ..Default::default()
     }
 }

@@ -122,7 +122,7 @@ fn offer(id: i64, name: &str, status: i16, stock: i32, numbers: bool) -> Offer {
         validation_status: Some(9),
         offer_validation_status: Some(1),
         ownership: Some(1),
-        raw,
+        raw: raw.into(),
         ..Default::default()
     }
 }
@@ -287,7 +287,7 @@ async fn export_json_and_jsonl_keep_emag_fields_with_exact_money() {
             assert!(o["last_seen_at"].is_string());
             assert_eq!(o["missing_since"].is_null(), s.missing_since.is_none());
             // Every field eMAG sent is there under its own name; money became exact strings.
-            for (k, v) in s.offer.raw.as_object().unwrap() {
+            for (k, v) in s.offer.raw.to_value().as_object().unwrap() {
                 match k.as_str() {
                     "sale_price" => {
                         let exact = format!("{}.{:04}", 10 + id % 900, (id * 37) % 10_000);

@@ -37,7 +37,7 @@ fn offer(id: i64, name: &str, price: &str) -> Offer {
         validation_status: Some(9),
         offer_validation_status: Some(1),
         ownership: Some(1),
-        raw,
+        raw: raw.into(),
         ..Default::default()
     }
 }
@@ -53,7 +53,7 @@ async fn exotic_offer_round_trips_exactly_and_accounts_are_separate() {
         );
         o.currency = Some("BGN".into());
         o.recommended_price = dec("12345.6789");
-        o.raw = json!({"id": 42, "currency": "BGN", "weird": [1, "2", null]});
+        o.raw = json!({"id": 42, "currency": "BGN", "weird": [1, "2", null]}).into();
         let now = Utc::now();
         let w = s
             .write_offers("main", None, std::slice::from_ref(&o), now)
@@ -116,7 +116,7 @@ async fn unchanged_offers_are_not_rewritten_and_changes_are_recorded() {
         let mut changed = offers.clone();
         changed[2].sale_price = dec("9.9900");
         changed[2].general_stock = Some(0);
-        changed[2].raw = json!({"id": 3, "changed": true});
+        changed[2].raw = json!({"id": 3, "changed": true}).into();
         let third = s
             .write_offers("main", None, &changed, Utc::now())
             .await

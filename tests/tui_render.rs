@@ -71,7 +71,7 @@ fn offer_detail() -> OfferDetail {
         buy_button_rank: Some(1),
         ..Default::default()
     };
-    offer.raw = serde_json::json!({"id": 1042, "part_number": "LMP-450-BK", "sale_price": "94.9000", "status": 1});
+    offer.raw = serde_json::json!({"id": 1042, "part_number": "LMP-450-BK", "sale_price": "94.9000", "status": 1}).into();
     OfferDetail {
         offer: StoredOffer {
             account: "main".into(),

@@ -333,8 +333,8 @@ pub fn csv_record(s: &StoredOffer) -> Vec<String> {
 /// bookkeeping fields.
 pub fn json_offer(s: &StoredOffer) -> Value {
     let o = &s.offer;
-    let mut m = match &o.raw {
-        Value::Object(m) => m.clone(),
+    let mut m = match o.raw.to_value() {
+        Value::Object(m) => m,
         _ => Map::new(),
     };
     m.entry("id").or_insert(json!(o.id));

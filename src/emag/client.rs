@@ -168,9 +168,9 @@ impl EmagClient {
                 Kind::Read,
             )
             .await?;
-        wire::decode_count(&env.results).ok_or_else(|| EmagError::Malformed {
+        wire::decode_count(&env.results_value()).ok_or_else(|| EmagError::Malformed {
             status: 200,
-            snippet: format!("count results without noOfItems: {}", env.results),
+            snippet: format!("count results without noOfItems: {}", env.results.get()),
         })
     }
 
@@ -190,7 +190,7 @@ impl EmagClient {
         }
         let body = wire::read_body(filter, Some((page, per_page)));
         let env = self.call("product_offer/read", body, Kind::Read).await?;
-        let offers = wire::decode_offers(env.results).map_err(|why| EmagError::Malformed {
+        let offers = wire::decode_offers(&env.results).map_err(|why| EmagError::Malformed {
             status: 200,
             snippet: why,
         })?;
@@ -236,13 +236,13 @@ impl EmagClient {
                 Kind::Save,
             )
             .await?;
-        Ok(wire::decode_save_results(&env.results))
+        Ok(wire::decode_save_results(&env.results_value()))
     }
 
     /// `vat/read`: the platform's VAT ids and rates.
     pub async fn vat_rates(&self) -> Result<Vec<VatRate>, EmagError> {
         let env = self.call("vat/read", b"{}".to_vec(), Kind::Read).await?;
-        Ok(wire::decode_vat_rates(&env.results))
+        Ok(wire::decode_vat_rates(&env.results_value()))
     }
 
     /// Every attempt takes a limiter slot; transient failures back off, 429s close the

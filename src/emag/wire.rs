@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 
 use super::error::{EmagError, snippet};
 use super::types::{ItemResult, OfferCount, OfferFilter, OfferUpdate, VatRate};
-use crate::model::{Offer, WarehouseValue};
+use crate::model::{Offer, RawJson, WarehouseValue};
+use serde_json::value::RawValue;
 
 // ---------------------------------------------------------------------------------------------
 // Scalars
@@ -116,12 +117,22 @@ fn warehouse_values(v: Option<&Value>) -> Vec<WarehouseValue> {
 
 /// Decodes one offer object; only a usable `id` is required.
 pub fn decode_offer(value: &Value) -> Result<Offer, String> {
-    decode_offer_owned(value.clone())
+    let mut offer = offer_fields(value)?;
+    offer.raw = RawJson::from_value(value);
+    Ok(offer)
 }
 
-/// Like [`decode_offer`], moving the payload into `raw` instead of copying it (pages of 100
-/// offers are decoded on the hot path of every sync).
-pub fn decode_offer_owned(value: Value) -> Result<Offer, String> {
+/// Decodes one offer from its bytes on the wire, which are kept verbatim as its `raw`.
+pub fn decode_offer_wire(text: &RawValue) -> Result<Offer, String> {
+    let value: Value =
+        serde_json::from_str(text.get()).map_err(|e| format!("an offer is not valid JSON: {e}"))?;
+    let mut offer = offer_fields(&value)?;
+    offer.raw = RawJson::from_wire(text, value);
+    Ok(offer)
+}
+
+/// Every modelled field of an offer; `raw` is left for the caller.
+fn offer_fields(value: &Value) -> Result<Offer, String> {
     let obj = value
         .as_object()
         .ok_or_else(|| "an offer is not a JSON object".to_string())?;
@@ -142,7 +153,7 @@ pub fn decode_offer_owned(value: Value) -> Result<Offer, String> {
         Some(other) => narrow(int(other)),
         None => None,
     };
-    let mut offer = Offer {
+    let offer = Offer {
         id,
         part_number: s("part_number"),
         part_number_key: s("part_number_key"),
@@ -190,23 +201,26 @@ pub fn decode_offer_owned(value: Value) -> Result<Offer, String> {
             .into_iter()
             .filter_map(|img| img.get("url").and_then(text))
             .collect(),
-        raw: Value::Null,
+        raw: RawJson::default(),
     };
-    let mut raw = value;
-    // serde_json keeps insertion order in this crate (preserve_order), so sort for a canonical
-    // raw form: the content hash must not depend on the order eMAG happened to send keys in.
-    raw.sort_all_objects();
-    offer.raw = raw;
     Ok(offer)
 }
 
 /// Decodes a read's `results` list; a non-list or an item without an id is a broken page.
-pub fn decode_offers(results: Value) -> Result<Vec<Offer>, String> {
-    match results {
-        Value::Array(items) => items.into_iter().map(decode_offer_owned).collect(),
-        Value::Null => Ok(Vec::new()),
-        Value::Object(map) if map.is_empty() => Ok(Vec::new()),
-        _ => Err("results is not a list of offers".to_string()),
+/// Each offer is parsed from its own slice of the body, whose bytes become its `raw`.
+pub fn decode_offers(results: &RawValue) -> Result<Vec<Offer>, String> {
+    let not_a_list = || "results is not a list of offers".to_string();
+    match results.get().trim_start().as_bytes().first() {
+        Some(b'[') => {
+            let items: Vec<&RawValue> =
+                serde_json::from_str(results.get()).map_err(|_| not_a_list())?;
+            items.into_iter().map(decode_offer_wire).collect()
+        }
+        _ => match serde_json::from_str::<Value>(results.get()) {
+            Ok(Value::Null) => Ok(Vec::new()),
+            Ok(Value::Object(map)) if map.is_empty() => Ok(Vec::new()),
+            _ => Err(not_a_list()),
+        },
     }
 }
 
@@ -311,8 +325,30 @@ pub fn save_body(items: &[OfferUpdate]) -> String {
 /// A successful (`isError: false`) response.
 #[derive(Debug, Clone)]
 pub struct Envelope {
-    pub results: Value,
+    pub results: Box<RawValue>,
     pub messages: Vec<String>,
+}
+
+impl Envelope {
+    /// `results` parsed (small answers: counts, saves, VAT rates).
+    pub fn results_value(&self) -> Value {
+        serde_json::from_str(self.results.get()).unwrap_or(Value::Null)
+    }
+}
+
+/// The top level of every answer; other keys are ignored.
+#[derive(serde::Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "isError", default, borrow)]
+    is_error: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    messages: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    results: Option<&'a RawValue>,
+}
+
+fn null_raw() -> Box<RawValue> {
+    RawValue::from_string("null".to_string()).expect("null is JSON")
 }
 
 /// eMAG's messages rendered as text, whatever JSON they came as.
@@ -344,10 +380,13 @@ fn is_auth_text(message: &str) -> bool {
 /// Classifies one HTTP answer by the table of §7.3 (429 is reported as `RateLimited`; the
 /// client handles the wait).
 pub fn interpret(status: u16, body: &[u8]) -> Result<Envelope, EmagError> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
-    let obj = json.as_ref().and_then(Value::as_object);
-    let msgs = messages(obj.and_then(|o| o.get("messages")));
-    let is_error = obj.and_then(|o| o.get("isError"));
+    // Only the envelope is parsed here; `results` stays a slice of the body, so a page of
+    // offers is parsed once, offer by offer, by whoever decodes it.
+    let top: Option<Top> = serde_json::from_slice(body).ok();
+    let parse = |r: Option<&RawValue>| r.and_then(|r| serde_json::from_str::<Value>(r.get()).ok());
+    let msgs = messages(parse(top.as_ref().and_then(|t| t.messages)).as_ref());
+    let is_error = parse(top.as_ref().and_then(|t| t.is_error));
+    let is_error = is_error.as_ref();
     let auth_message = |default: &str| {
         let text = msgs.first().cloned().unwrap_or_else(|| default.to_string());
         format!("HTTP {status}: {text}")
@@ -381,10 +420,10 @@ pub fn interpret(status: u16, body: &[u8]) -> Result<Envelope, EmagError> {
     }
     match is_error {
         Some(Value::Bool(false)) => {
-            let results = obj
-                .and_then(|o| o.get("results"))
-                .cloned()
-                .unwrap_or(Value::Null);
+            let results = top
+                .as_ref()
+                .and_then(|t| t.results)
+                .map_or_else(null_raw, RawValue::to_owned);
             Ok(Envelope {
                 results,
                 messages: msgs,

@@ -1,6 +1,6 @@
 //! Queries only the sync engine needs (added by the engine, kept apart from the core store).
 
-use super::{Result, Store, on_pool};
+use super::{Result, Store, on_write_pool};
 use crate::model::EventLevel;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -14,7 +14,7 @@ impl Store {
         events: &[(EventLevel, String, DateTime<Utc>)],
     ) -> Result<()> {
         for chunk in events.chunks(1_000) {
-            on_pool!(self, pool => {
+            on_write_pool!(self, pool => {
                 let mut q = QueryBuilder::new("INSERT INTO sync_events (run_id, at, level, message) ");
                 q.push_values(chunk, |mut b, (level, message, at)| {
                     b.push_bind(run_id).push_bind(*at).push_bind(level.as_str()).push_bind(message.clone());

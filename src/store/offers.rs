@@ -5,11 +5,10 @@
 //! ones get `last_seen_at` in one UPDATE, and field changes go to `offer_changes` in one INSERT.
 
 use super::money::{self, Money};
-use super::{Result, Store, on_pool};
-use crate::model::{Offer, OfferChange, WarehouseValue, content_hash_of};
+use super::{Result, Store, on_pool, on_write_pool};
+use crate::model::{Offer, OfferChange, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::value::RawValue;
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
@@ -106,7 +105,6 @@ pub fn search_text(o: &Offer) -> String {
 struct Pending<'a> {
     offer: &'a Offer,
     first_seen: DateTime<Utc>,
-    raw: Box<RawValue>,
     hash: String,
 }
 
@@ -141,7 +139,7 @@ impl Store {
                 }
             }
         }
-        on_pool!(self, pool => {
+        on_write_pool!(self, pool => {
             let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
             let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
             for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
@@ -186,13 +184,11 @@ impl Store {
             let mut out = WriteOutcome::default();
             let mut to_write: Vec<Pending> = Vec::new();
             for o in &unique {
-                // Serialised once: the text is both hashed and stored.
-                let raw = serde_json::value::to_raw_value(&o.raw).map_err(|e| sqlx::Error::Encode(e.into()))?;
-                let hash = content_hash_of(raw.get());
+                let hash = o.raw.content_hash();
                 match stored.get(&o.id) {
                     None => {
                         out.created += 1;
-                        to_write.push(Pending { offer: o, first_seen: now, raw, hash });
+                        to_write.push(Pending { offer: o, first_seen: now, hash });
                     }
                     Some(s) if s.hash == hash && !s.missing => {
                         out.unchanged += 1;
@@ -212,7 +208,7 @@ impl Store {
                                 out.changes.push(change(account, run_id, o.id, field, old.as_deref(), new.as_deref(), now));
                             }
                         }
-                        to_write.push(Pending { offer: o, first_seen, raw, hash });
+                        to_write.push(Pending { offer: o, first_seen, hash });
                     }
                 }
             }
@@ -258,7 +254,7 @@ impl Store {
                         .push_bind(o.buy_button_rank)
                         .push_bind(o.offer_details_id)
                         .push_bind(Json(o.image_urls.clone()))
-                        .push_bind(Json(p.raw.clone()))
+                        .push_bind(Json(o.raw.as_raw_value()))
                         .push_bind(p.hash.clone())
                         .push_bind(search_text(o))
                         .push_bind(p.first_seen)
@@ -377,7 +373,7 @@ impl Store {
     ) -> Result<u64> {
         let mut total = 0;
         for chunk in ids.chunks(5_000) {
-            total += on_pool!(self, pool => {
+            total += on_write_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
                 let mut q = QueryBuilder::new("UPDATE offers SET missing_since = ");
                 q.push_bind(now).push(", last_changed_at = ").push_bind(now);
@@ -540,7 +536,7 @@ where
         buy_button_rank: r.try_get("buy_button_rank")?,
         offer_details_id: r.try_get("offer_details_id")?,
         image_urls: r.try_get::<Json<Vec<String>>, _>("images")?.0,
-        raw: r.try_get::<Json<serde_json::Value>, _>("raw")?.0,
+        raw: RawJson::from_value(&r.try_get::<Json<serde_json::Value>, _>("raw")?.0),
     };
     Ok(StoredOffer {
         account: r.try_get("account")?,

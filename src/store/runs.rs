@@ -1,6 +1,6 @@
 //! Sync runs, their live events and the offer changes they recorded.
 
-use super::{Result, Store, on_pool};
+use super::{Result, Store, on_pool, on_write_pool};
 use crate::model::{
     EventLevel, OfferChange, RunCounts, RunStatus, SyncEvent, SyncMode, SyncOptions, SyncRun,
     Trigger,
@@ -73,7 +73,7 @@ impl Store {
         next_page: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on_pool!(self, pool => {
+        on_write_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             counts_update(run_id, counts, next_page, now, None)
                 .build()
@@ -99,7 +99,7 @@ impl Store {
         error_summary: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on_pool!(self, pool => {
+        on_write_pool!(self, pool => {
             counts_update(run_id, counts, next_page, now, Some((status, error_summary)))
                 .build()
                 .execute(pool)
@@ -115,7 +115,7 @@ impl Store {
         message: &str,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        on_pool!(self, pool => {
+        on_write_pool!(self, pool => {
             Ok(sqlx::query(
                 "INSERT INTO sync_events (run_id, at, level, message) VALUES ($1, $2, $3, $4) RETURNING id",
             )

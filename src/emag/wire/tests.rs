@@ -89,13 +89,27 @@ fn variant_a_example_decodes_every_field() {
         vec!["https://magazin.example.ro/img/hek-17ss-1.jpg".to_string()]
     );
     assert!(o.is_saleable());
-    // raw keeps everything, including fields the model ignores, with keys sorted.
-    assert_eq!(o.raw["weight"], json!("0.000000"));
-    assert_eq!(o.raw["commission"], Value::Null);
-    let keys: Vec<&String> = o.raw.as_object().unwrap().keys().collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
-    assert_eq!(keys, sorted);
+    // raw keeps everything, including fields the model ignores.
+    let raw = o.raw.to_value();
+    assert_eq!(raw["weight"], json!("0.000000"));
+    assert_eq!(raw["commission"], Value::Null);
+}
+
+#[test]
+fn a_page_keeps_each_offer_as_sent() {
+    let body = br#"{"isError":false,"messages":[],"results":[{"id": 7, "weight":"0.000000", "name":"Lamp\u0103"},{"name":"B","id":8}]}"#;
+    let env = interpret(200, body).unwrap();
+    let offers = decode_offers(&env.results).unwrap();
+    assert_eq!(offers.len(), 2);
+    assert_eq!(
+        offers[0].raw.get(),
+        r#"{"id": 7, "weight":"0.000000", "name":"Lamp\u0103"}"#
+    );
+    assert_eq!(offers[0].name.as_deref(), Some("Lampă"));
+    assert_eq!(offers[1].raw.get(), r#"{"name":"B","id":8}"#);
+    // Same content, other key order: same hash as when decoded from a parsed value.
+    let parsed = decode_offer(&json!({"id": 8, "name": "B"})).unwrap();
+    assert_eq!(offers[1].content_hash(), parsed.content_hash());
 }
 
 #[test]
@@ -193,8 +207,12 @@ fn exact_decimals_survive_json_numbers() {
 fn offers_without_id_are_rejected() {
     assert!(decode_offer(&json!({"name": "x"})).is_err());
     assert!(decode_offer(&json!(["x"])).is_err());
-    assert!(decode_offers(json!("nope")).is_err());
-    assert_eq!(decode_offers(json!([])).unwrap().len(), 0);
+    let raw = |t: &str| serde_json::value::RawValue::from_string(t.to_string()).unwrap();
+    assert!(decode_offers(&raw(r#""nope""#)).is_err());
+    assert!(decode_offers(&raw(r#"[{"name":"x"}]"#)).is_err());
+    assert_eq!(decode_offers(&raw("[]")).unwrap().len(), 0);
+    assert_eq!(decode_offers(&raw("null")).unwrap().len(), 0);
+    assert_eq!(decode_offers(&raw("{}")).unwrap().len(), 0);
 }
 
 #[test]
@@ -248,7 +266,7 @@ fn read_body_puts_filters_top_level() {
 #[test]
 fn interpret_follows_the_error_table() {
     let ok = interpret(200, br#"{"isError":false,"messages":[],"results":[1]}"#).unwrap();
-    assert_eq!(ok.results, json!([1]));
+    assert_eq!(ok.results_value(), json!([1]));
     assert!(matches!(
         interpret(
             401,

@@ -171,7 +171,7 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", app.theme.bold()));
-    let raw = serde_json::to_string_pretty(&o.raw).unwrap_or_default();
+    let raw = serde_json::to_string_pretty(&o.raw.to_value()).unwrap_or_default();
     lines.extend(raw.lines().map(|l| Line::raw(format!("  {l}"))));
     f.render_widget(
         Paragraph::new(lines)
