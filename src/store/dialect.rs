@@ -30,6 +30,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "edits",
         include_str!("migrations/postgres/0002_edits.sql"),
     ),
+    (
+        4,
+        "raw compression",
+        include_str!("migrations/postgres/0004_raw_compression.sql"),
+    ),
 ];
 
 pub fn migrator(backend: Backend) -> Migrator {

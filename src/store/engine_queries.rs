@@ -29,7 +29,8 @@ impl Store {
 /// Write transactions that read first (`write_offers` selects the stored rows, then upserts)
 /// must take SQLite's write lock up front: a deferred transaction that tries to upgrade while
 /// another connection writes (the run recorder, a second account's run) fails at once with
-/// "database is locked" instead of waiting for `busy_timeout`. Postgres needs nothing special.
+/// "database is locked" instead of waiting for `busy_timeout`. On Postgres the transaction
+/// only skips waiting for its WAL flush.
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;
     fn begin_write(
@@ -47,6 +48,13 @@ impl BeginWrite for sqlx::SqlitePool {
 impl BeginWrite for sqlx::PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.begin().await
+        let mut tx = self.begin().await?;
+        // A page of mirrored offers need not wait for its WAL flush: a server crash can lose
+        // only the last moments of commits, never corrupt them, and the run would then be
+        // marked interrupted and the next sync writes those offers again.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
