@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
 use super::error::EmagError;
-use super::ratelimit::{AccountLimiter, cancellable, for_account};
+use super::ratelimit::{AccountLimiter, Priority, cancellable, for_account};
 use super::retry::RetryPolicy;
 use super::types::{ItemResult, OfferCount, OfferFilter, OfferUpdate, VatRate};
 use super::wire::{self, Envelope};
@@ -259,7 +259,11 @@ impl EmagClient {
         let mut attempt = 1u32;
         let mut consecutive_429 = 0u32;
         loop {
-            self.inner.limiter.acquire(cancel).await?;
+            let priority = match kind {
+                Kind::Save => Priority::Push,
+                Kind::Read => Priority::Read,
+            };
+            self.inner.limiter.acquire(cancel, priority).await?;
             if let Some(obs) = &self.observer {
                 obs.on_request(path);
             }

@@ -9,13 +9,20 @@
 //!
 //! After a 429 the whole account waits: a shared gate that every caller passes before asking
 //! the GCRA, so concurrent page fetches back off together instead of each hitting the limit.
+//!
+//! Pushes go first (§12.10: a scan starves pushes unless they get priority). Callers queue for
+//! the GCRA one at a time through a fair turnstile; a read that reaches the turnstile while a
+//! push waits steps aside until no push waits. A push therefore waits for at most the one read
+//! already at the GCRA, not for every page the scan has in flight.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +31,37 @@ use super::error::EmagError;
 pub(crate) struct AccountLimiter {
     gcra: Option<DefaultDirectRateLimiter>,
     blocked_until: Mutex<Option<Instant>>,
+    /// Held while waiting for a GCRA slot; tokio's mutex serves waiters in order.
+    turnstile: tokio::sync::Mutex<()>,
+    /// Priority callers (pushes) waiting for a slot, and a wake-up for reads when that
+    /// drops to zero.
+    priority_waiting: AtomicUsize,
+    priority_drained: Notify,
+}
+
+/// Which callers go first when both wait for the account's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Priority {
+    Read,
+    Push,
+}
+
+/// Counts a waiting push for as long as it lives.
+struct PushWaiting<'a>(&'a AccountLimiter);
+
+impl<'a> PushWaiting<'a> {
+    fn new(limiter: &'a AccountLimiter) -> Self {
+        limiter.priority_waiting.fetch_add(1, Ordering::AcqRel);
+        PushWaiting(limiter)
+    }
+}
+
+impl Drop for PushWaiting<'_> {
+    fn drop(&mut self) {
+        if self.0.priority_waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.priority_drained.notify_waiters();
+        }
+    }
 }
 
 impl AccountLimiter {
@@ -33,20 +71,52 @@ impl AccountLimiter {
         AccountLimiter {
             gcra,
             blocked_until: Mutex::new(None),
+            turnstile: tokio::sync::Mutex::new(()),
+            priority_waiting: AtomicUsize::new(0),
+            priority_drained: Notify::new(),
         }
     }
 
-    /// Waits until this account may start one request: past any 429 gate, then a GCRA slot.
+    fn push_waiting(&self) -> bool {
+        self.priority_waiting.load(Ordering::Acquire) > 0
+    }
+
+    /// Reads wait here while any push waits for a slot.
+    async fn yield_to_pushes(&self, cancel: Option<&CancellationToken>) -> Result<(), EmagError> {
+        while self.push_waiting() {
+            // Created before the re-check, so a drain between the two is not missed.
+            let drained = self.priority_drained.notified();
+            if !self.push_waiting() {
+                break;
+            }
+            cancellable(cancel, drained).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until this account may start one request: past any 429 gate, then (pushes
+    /// first) a GCRA slot.
     pub(crate) async fn acquire(
         &self,
         cancel: Option<&CancellationToken>,
+        priority: Priority,
     ) -> Result<(), EmagError> {
+        let _push = (priority == Priority::Push).then(|| PushWaiting::new(self));
         loop {
             let gate = *self.blocked_until.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(until) = gate.filter(|u| *u > Instant::now()) {
                 cancellable(cancel, tokio::time::sleep_until(until)).await?;
             }
             if let Some(gcra) = &self.gcra {
+                let _turn = loop {
+                    if priority == Priority::Read {
+                        self.yield_to_pushes(cancel).await?;
+                    }
+                    let turn = cancellable(cancel, self.turnstile.lock()).await?;
+                    if priority == Priority::Push || !self.push_waiting() {
+                        break turn;
+                    }
+                };
                 cancellable(cancel, gcra.until_ready()).await?;
             }
             // A 429 may have closed the gate while this caller waited for its slot.
@@ -112,7 +182,7 @@ mod tests {
         let limiter = AccountLimiter::new(Duration::from_millis(50));
         let start = std::time::Instant::now();
         for _ in 0..4 {
-            limiter.acquire(None).await.unwrap();
+            limiter.acquire(None, Priority::Read).await.unwrap();
         }
         // 4 starts need at least 3 full periods; the upper bound is not asserted (shared CPU).
         assert!(start.elapsed() >= Duration::from_millis(145));
@@ -122,12 +192,45 @@ mod tests {
     async fn zero_interval_means_no_limiter_and_cancel_aborts_waits() {
         let free = AccountLimiter::new(Duration::ZERO);
         for _ in 0..100 {
-            free.acquire(None).await.unwrap();
+            free.acquire(None, Priority::Read).await.unwrap();
         }
         free.block_for(Duration::from_secs(3600));
         let token = CancellationToken::new();
         token.cancel();
-        assert_eq!(free.acquire(Some(&token)).await, Err(EmagError::Cancelled));
+        assert_eq!(
+            free.acquire(Some(&token), Priority::Push).await,
+            Err(EmagError::Cancelled)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_push_overtakes_the_pages_a_scan_has_queued() {
+        let limiter = Arc::new(AccountLimiter::new(Duration::from_millis(40)));
+        let reads = Arc::new(AtomicUsize::new(0));
+        // A scan with 6 pages in flight, each asking for the next slot as soon as it has one.
+        let scan: Vec<_> = (0..6)
+            .map(|_| {
+                let (limiter, reads) = (limiter.clone(), reads.clone());
+                tokio::spawn(async move {
+                    loop {
+                        limiter.acquire(None, Priority::Read).await.unwrap();
+                        reads.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        while reads.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let before = reads.load(Ordering::SeqCst);
+        limiter.acquire(None, Priority::Push).await.unwrap();
+        let overtaken_by = reads.load(Ordering::SeqCst) - before;
+        for t in scan {
+            t.abort();
+        }
+        // Only the read already at the GCRA may go before the push; without priority the push
+        // competes with all six and waits for several of them.
+        assert!(overtaken_by <= 1, "{overtaken_by} reads went first");
     }
 
     #[test]
