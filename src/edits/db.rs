@@ -259,6 +259,20 @@ pub async fn open_edit(store: &Store, account: &str, offer_id: i64) -> Result<Op
 }
 
 /// Open edits of the given offers of an account.
+/// Whether the account has any open edit at all: a sync asks before every batch, and the
+/// answer is nearly always no, which spares looking up each of the batch's ids.
+pub async fn has_open_edits(store: &Store, account: &str) -> Result<bool> {
+    on_pool!(store, pool => {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT 1 AS one FROM pending_edits WHERE state IN {OPEN_STATES} AND account = $1 LIMIT 1"
+        )))
+        .bind(account)
+        .fetch_optional(pool)
+        .await?;
+        Ok(row.is_some())
+    })
+}
+
 pub async fn open_edits_for(store: &Store, account: &str, ids: &[i64]) -> Result<Vec<Edit>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {

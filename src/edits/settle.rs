@@ -299,6 +299,9 @@ pub async fn settle_batch<const N: usize>(
     now: DateTime<Utc>,
 ) -> Result<ConflictCounts> {
     let mut total = ConflictCounts::default();
+    if !db::has_open_edits(store, account).await? {
+        return Ok(total);
+    }
     for offers in batch {
         let c = settle(store, account, run_id, strategy, offers, now)
             .await?

@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -370,7 +371,13 @@ struct Written {
 async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageResult>) -> Written {
     let mut written = Written::default();
     let mut seen: HashSet<i64> = HashSet::new();
-    while let Some(first) = rx.recv().await {
+    // Where the writer's time went, for the debug log: a sync is either network-bound (waiting
+    // for pages) or database-bound (writing).
+    let (mut waiting, mut settling, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    loop {
+        let t0 = Instant::now();
+        let Some(first) = rx.recv().await else { break };
+        waiting += t0.elapsed();
         let mut batch = vec![first];
         while batch.len() < ctx.tuning.max_batch_pages.max(1) {
             match rx.try_recv() {
@@ -419,7 +426,11 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
             [&mut fresh[..], &mut again[..]],
             now,
         );
-        let mut result = match settled.await {
+        let t1 = Instant::now();
+        let settled = settled.await;
+        settling += t1.elapsed();
+        let t2 = Instant::now();
+        let mut result = match settled {
             Ok(_) => {
                 ctx.store
                     .write_offers(&ctx.account, Some(ctx.run_id), &fresh, now)
@@ -427,6 +438,7 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
             }
             Err(e) => Err(e),
         };
+        writing += t2.elapsed();
         let mut repeated_updates = 0;
         if let (Ok(_), false) = (&result, again.is_empty()) {
             match ctx
@@ -483,5 +495,13 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
             ),
         );
     }
+    tracing::debug!(
+        target: "magsync::sync",
+        run_id = ctx.run_id,
+        waiting_ms = waiting.as_millis() as u64,
+        settling_ms = settling.as_millis() as u64,
+        writing_ms = writing.as_millis() as u64,
+        "pages written"
+    );
     written
 }
