@@ -240,3 +240,80 @@ fn no_color_keeps_meaning_in_glyphs() {
     }
     let _ = RunStatus::Running;
 }
+
+/// The text of row `y`, trailing blanks trimmed.
+fn row(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol())
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn status_line_hints_give_way_to_the_toast_whole() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    app.toast("fbe: run 43 started, 13 pages to scan", false);
+    snap("status_toast", &mut app);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(&mut app, w, h);
+        let line = row(t.backend().buffer(), h - 1);
+        assert!(
+            line.ends_with("fbe: run 43 started, 13 pages to scan"),
+            "{line}"
+        );
+        // Whole hints only, help kept, and a gap before the toast.
+        assert!(line.contains("? help"), "{line}");
+        let hints = line.split("fbe: run").next().unwrap();
+        assert!(hints.ends_with("  "), "{line}");
+        let whole: Vec<String> = app
+            .keymap
+            .hints(magsync::tui::keymap::Context::Sync)
+            .into_iter()
+            .map(|(k, label, _)| format!("{k} {label}"))
+            .collect();
+        for hint in hints.trim().split("  ") {
+            assert!(
+                whole.contains(&hint.to_string()),
+                "cut hint \"{hint}\": {line}"
+            );
+        }
+    }
+    // A toast longer than the line is cut, never the help hint.
+    app.toast("x".repeat(200), true);
+    let t = render(&mut app, 80, 24);
+    let line = row(t.backend().buffer(), 23);
+    assert!(line.starts_with(" ? help  "), "{line}");
+    assert!(line.ends_with('…'), "{line}");
+    assert_eq!(fg_of(t.backend().buffer(), "xxxx"), Color::Red);
+}
+
+#[test]
+fn errors_hint_names_a_key_only_where_it_opens_the_list() {
+    let mut app = fixture::app();
+    app.errors.push((fixture::now(), "fbe: HTTP 401".into()));
+    app.tab = Tab::Sync;
+    let t = render(&mut app, 120, 40);
+    assert!(row(t.backend().buffer(), 39).ends_with("1 error (e)"));
+    // On Products `e` edits an offer.
+    app.tab = Tab::Products;
+    let t = render(&mut app, 120, 40);
+    let line = row(t.backend().buffer(), 39);
+    assert!(line.ends_with("1 error"), "{line}");
+}
+
+#[test]
+fn help_lists_enter_once_on_products() {
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    app.popups = vec![Popup::Help {
+        filter: Default::default(),
+        typing: false,
+    }];
+    snap("popup_help_products", &mut app);
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    let text: String = (0..40).map(|y| row(buf, y)).collect::<Vec<_>>().join("\n");
+    assert_eq!(text.matches("Enter").count(), 1, "{text}");
+}

@@ -354,3 +354,34 @@ fn a_slow_store_never_gets_overlapping_polls() {
     app.update(Msg::Dashboard(Ok(d)));
     assert!(is_poll(&app.update(Msg::Tick(fixture::now()))));
 }
+
+#[test]
+fn help_and_hints_list_each_key_once_as_it_acts_in_the_tab() {
+    use magsync::tui::keymap::{Action, Context, Key, Keymap};
+    let km = Keymap::default();
+    for ctx in [
+        Context::Connections,
+        Context::Sync,
+        Context::Products,
+        Context::History,
+        Context::Changes,
+    ] {
+        let rows = km.help_rows(ctx);
+        let mut keys: Vec<String> = rows
+            .iter()
+            .flat_map(|(_, k, _)| k.split(' ').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "a key listed twice in {ctx:?}: {rows:?}");
+    }
+    // Products binds `e` to edit, so the global "e errors" is neither listed nor offered there.
+    let rows = km.help_rows(Context::Products);
+    assert!(!rows.iter().any(|(_, _, h)| *h == "errors"), "{rows:?}");
+    assert_eq!(km.effective_key(Context::Products, Action::Errors), None);
+    assert_eq!(
+        km.effective_key(Context::Sync, Action::Errors),
+        Some(Key::ch('e'))
+    );
+}
