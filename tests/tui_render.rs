@@ -304,6 +304,33 @@ fn errors_hint_names_a_key_only_where_it_opens_the_list() {
 }
 
 #[test]
+fn sync_card_says_a_first_run_is_running() {
+    let mut app = fixture::app();
+    // main's first run is running and fbe has never synced.
+    for s in &mut app.dashboard.stats {
+        if s.account == "fbe" {
+            s.last_run = None;
+            s.last_full_success = None;
+        }
+    }
+    snap("first_sync_running", &mut app);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(&mut app, w, h);
+        let buf = t.backend().buffer();
+        let cards: String = (1..5).map(|y| row(buf, y)).collect::<Vec<_>>().join("\n");
+        assert!(
+            cards.contains("1st sync running │") || cards.contains("first sync running "),
+            "{cards}"
+        );
+        assert!(cards.contains("⟳ since 14:02"), "{cards}");
+        // Only fbe, which really never synced, says so.
+        assert_eq!(cards.matches("never synced").count(), 1, "{cards}");
+        let (x, y) = find(buf, "⟳ since").unwrap();
+        assert_eq!(buf[(x, y)].fg, Color::Cyan);
+    }
+}
+
+#[test]
 fn help_lists_enter_once_on_products() {
     let mut app = fixture::app();
     app.tab = Tab::Products;

@@ -85,6 +85,15 @@ fn mode_word(r: &SyncRun, narrow: bool) -> &'static str {
 
 fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool) -> Line<'static> {
     match run {
+        // A running run is not a "last" sync: say since when it runs.
+        Some(r) if r.status == RunStatus::Running => Line::from(vec![
+            Span::styled("⟳", app.theme.running()),
+            Span::raw(format!(
+                " since {} {}",
+                when(app, r.started_at),
+                mode_word(r, narrow)
+            )),
+        ]),
         Some(r) => Line::from(vec![
             Span::raw("last "),
             Span::styled(status_glyph(r.status), app.theme.status(r.status)),
@@ -169,8 +178,21 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
         .filter_map(|s| s.last_run.as_ref())
         .filter(|r| r.status.is_finished())
         .max_by_key(|r| r.finished_at);
+    // Until a first run ends there is no last sync, but "never synced" would deny the one
+    // running above it.
+    let last = match (last, running.is_empty()) {
+        (None, false) => Line::styled(
+            if narrow {
+                "1st sync running"
+            } else {
+                "first sync running"
+            },
+            app.theme.dim(),
+        ),
+        (last, _) => last_line(app, last, narrow),
+    };
     f.render_widget(
-        Paragraph::new(vec![first, last_line(app, last, narrow)]).block(card("Sync".into())),
+        Paragraph::new(vec![first, last]).block(card("Sync".into())),
         areas[areas.len() - 1],
     );
 }
