@@ -344,3 +344,17 @@ fn help_lists_enter_once_on_products() {
     let text: String = (0..40).map(|y| row(buf, y)).collect::<Vec<_>>().join("\n");
     assert_eq!(text.matches("Enter").count(), 1, "{text}");
 }
+
+#[test]
+fn history_shows_the_since_filter_and_an_honest_empty_list() {
+    let mut app = fixture::app();
+    app.tab = Tab::History;
+    app.history.filter_since_days = Some(7);
+    app.history.runs.clear();
+    snap("history_since_empty", &mut app);
+    let t = render(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    assert!(find(buf, "since: 7 days").is_some());
+    assert!(find(buf, "no runs match these filters").is_some());
+    assert!(find(buf, "no runs yet").is_none());
+}

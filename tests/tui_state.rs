@@ -356,6 +356,37 @@ fn a_slow_store_never_gets_overlapping_polls() {
 }
 
 #[test]
+fn history_since_filter_cycles_and_reaches_the_store() {
+    let mut app = fixture::app();
+    app.update(c('4'));
+    let since = |fx: &[Effect]| match fx {
+        [Effect::LoadRuns { since, .. }] => *since,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        since(&app.update(c('t'))),
+        Some(fixture::now() - chrono::Duration::days(1))
+    );
+    assert_eq!(app.history.filter_since_days, Some(1));
+    assert_eq!(
+        since(&app.update(c('t'))),
+        Some(fixture::now() - chrono::Duration::days(7))
+    );
+    assert_eq!(
+        since(&app.update(c('t'))),
+        Some(fixture::now() - chrono::Duration::days(30))
+    );
+    assert_eq!(since(&app.update(c('t'))), None);
+    // The live poll keeps the window.
+    app.update(c('t'));
+    let fx = app.update(Msg::Tick(fixture::now()));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadRuns { since: Some(_), .. }))
+    );
+}
+
+#[test]
 fn help_and_hints_list_each_key_once_as_it_acts_in_the_tab() {
     use magsync::tui::keymap::{Action, Context, Key, Keymap};
     let km = Keymap::default();

@@ -21,6 +21,8 @@ pub const PAGE_ROWS: i64 = 200;
 pub const SEARCH_DEBOUNCE: StdDuration = StdDuration::from_millis(150);
 /// Toasts stay this long.
 pub const TOAST_SECS: i64 = 5;
+/// The History tab's "since" choices, in days (none = all runs).
+pub const HISTORY_SINCE_DAYS: [i64; 3] = [1, 7, 30];
 /// Log lines kept per run in memory.
 const LOG_KEEP: usize = 5_000;
 
@@ -266,6 +268,8 @@ pub struct History {
     pub runs: Vec<SyncRun>,
     pub filter_status: Option<RunStatus>,
     pub filter_account: Option<String>,
+    /// Only runs started in the last this many days.
+    pub filter_since_days: Option<i64>,
     pub selected: usize,
     pub offset: usize,
     pub loaded: bool,
@@ -377,6 +381,7 @@ pub enum Effect {
     LoadRuns {
         account: Option<String>,
         status: Option<RunStatus>,
+        since: Option<DateTime<Utc>>,
     },
     LoadRun(i64),
     LoadOffer {
@@ -704,6 +709,10 @@ impl App {
         Effect::LoadRuns {
             account: self.history.filter_account.clone(),
             status: self.history.filter_status,
+            since: self
+                .history
+                .filter_since_days
+                .map(|d| self.now - Duration::days(d)),
         }
     }
 
@@ -969,6 +978,12 @@ impl App {
             FilterStatus => {
                 self.history.filter_status =
                     cycle(RunStatus::ALL, self.history.filter_status.as_ref());
+                self.history.selected = 0;
+                vec![self.history_filter()]
+            }
+            FilterSince => {
+                self.history.filter_since_days =
+                    cycle(&HISTORY_SINCE_DAYS, self.history.filter_since_days.as_ref());
                 self.history.selected = 0;
                 vec![self.history_filter()]
             }

@@ -81,6 +81,7 @@ actions! {
     FilterAccount => "filter_account", "account";
     FilterStatus => "filter_status", "status";
     FilterStock => "filter_stock", "stock";
+    FilterSince => "filter_since", "since";
     SortNext => "sort", "sort";
     SortReverse => "sort_reverse", "reverse";
     Copy => "copy", "copy part no.";
@@ -243,6 +244,7 @@ impl Default for Keymap {
                 b(Changes, KeepRemote, &[k('r')], true),
                 b(History, FilterStatus, &[k('s')], true),
                 b(History, FilterAccount, &[k('a')], true),
+                b(History, FilterSince, &[k('t')], true),
                 b(History, Open, &[c(KeyCode::Enter)], true),
                 b(Global, Help, &[k('?')], true),
                 b(Global, Quit, &[k('q')], true),
