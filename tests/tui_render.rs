@@ -358,3 +358,21 @@ fn history_shows_the_since_filter_and_an_honest_empty_list() {
     assert!(find(buf, "no runs match these filters").is_some());
     assert!(find(buf, "no runs yet").is_none());
 }
+
+#[test]
+fn products_count_shows_the_visible_rows_wherever_the_cursor_is() {
+    let mut app = fixture::app();
+    app.update(key('3'));
+    app.size = (80, 24);
+    for _ in 0..5 {
+        app.update(key('j'));
+    }
+    let t = render(&mut app, 80, 24);
+    assert!(find(t.backend().buffer(), "1–13 of 2 545").is_some());
+    // Past the window it scrolls, and the range with it.
+    for _ in 0..10 {
+        app.update(key('j'));
+    }
+    let t = render(&mut app, 80, 24);
+    assert!(find(t.backend().buffer(), "4–16 of 2 545").is_some());
+}
