@@ -416,3 +416,25 @@ fn help_and_hints_list_each_key_once_as_it_acts_in_the_tab() {
         Some(Key::ch('e'))
     );
 }
+
+#[test]
+fn an_idle_poll_asks_for_no_frame() {
+    let mut app = fixture::app();
+    let same = app.dashboard.clone();
+    assert!(app.is_quiet(&Msg::Dashboard(Ok(same.clone()))));
+    let mut moved = same;
+    moved.running[0].counts.pages_done += 1;
+    assert!(!app.is_quiet(&Msg::Dashboard(Ok(moved))));
+    let events = |events| Msg::Events { run_id: 42, events };
+    assert!(app.is_quiet(&events(Ok(vec![]))));
+    assert!(!app.is_quiet(&events(Ok(app.log.events[..1].to_vec()))));
+    assert!(app.is_quiet(&Msg::Runs(Ok(app.history.runs.clone()))));
+    assert!(!app.is_quiet(&Msg::Runs(Ok(vec![]))));
+    // The clock and keys always draw; errors always show.
+    assert!(!app.is_quiet(&Msg::Tick(fixture::now())));
+    assert!(!app.is_quiet(&c('j')));
+    assert!(!app.is_quiet(&Msg::Dashboard(Err("locked".into()))));
+    // Before the first answer the "…" placeholders must go.
+    app.loaded = false;
+    assert!(!app.is_quiet(&Msg::Dashboard(Ok(app.dashboard.clone()))));
+}

@@ -511,6 +511,21 @@ impl App {
         (self.size.1.saturating_sub(10) as usize).max(2)
     }
 
+    /// True when `msg` only repeats what the screen already shows (the every-second poll of an
+    /// idle store), so the terminal loop can skip a frame: over a slow link an idle dashboard
+    /// then writes only its clock.
+    pub fn is_quiet(&self, msg: &Msg) -> bool {
+        match msg {
+            Msg::Dashboard(Ok(d)) => self.loaded && *d == self.dashboard,
+            Msg::Events {
+                run_id,
+                events: Ok(ev),
+            } => ev.is_empty() || self.log.run_id != Some(*run_id),
+            Msg::Runs(Ok(runs)) => self.history.loaded && *runs == self.history.runs,
+            _ => false,
+        }
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
