@@ -376,3 +376,48 @@ fn products_count_shows_the_visible_rows_wherever_the_cursor_is() {
     let t = render(&mut app, 80, 24);
     assert!(find(t.backend().buffer(), "4–16 of 2 545").is_some());
 }
+
+#[test]
+fn sync_table_numbers_stay_under_their_headers() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    // A first run: every offer is new, four digits.
+    app.dashboard.running[0].counts.created = 1092;
+    snap("sync_first_run_counts", &mut app);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(&mut app, w, h);
+        let buf = t.backend().buffer();
+        let (_, hy) = find(buf, "account").unwrap();
+        let head = row(buf, hy);
+        let main = row(buf, hy + 1);
+        let fbe = row(buf, hy + 2);
+        // Right-aligned columns end where their header ends.
+        let end = |line: &str, text: &str| {
+            line.find(text)
+                .map(|i| line[..i].chars().count() + text.chars().count())
+        };
+        assert_eq!(end(&main, "1 092"), end(&head, "new"), "{head}\n{main}");
+        if w >= 110 {
+            assert_eq!(end(&fbe, "1 268"), end(&head, "same"), "{head}\n{fbe}");
+        }
+        // The state column starts under "state".
+        assert_eq!(
+            head.find("state").map(|i| head[..i].chars().count()),
+            main.find("⟳").map(|i| main[..i].chars().count()),
+            "{head}\n{main}"
+        );
+    }
+    // An account with no run lines its state up with the others.
+    app.dashboard.stats.retain(|s| s.account != "fbe");
+    app.history.runs.clear();
+    let t = render(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    let (_, hy) = find(buf, "account").unwrap();
+    let head = row(buf, hy);
+    let fbe = row(buf, hy + 2);
+    assert_eq!(
+        head.find("state").map(|i| head[..i].chars().count()),
+        fbe.find("never").map(|i| fbe[..i].chars().count()),
+        "{head}\n{fbe}"
+    );
+}
