@@ -240,3 +240,184 @@ fn no_color_keeps_meaning_in_glyphs() {
     }
     let _ = RunStatus::Running;
 }
+
+/// The text of row `y`, trailing blanks trimmed.
+fn row(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol())
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn status_line_hints_give_way_to_the_toast_whole() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    app.toast("fbe: run 43 started, 13 pages to scan", false);
+    snap("status_toast", &mut app);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(&mut app, w, h);
+        let line = row(t.backend().buffer(), h - 1);
+        assert!(
+            line.ends_with("fbe: run 43 started, 13 pages to scan"),
+            "{line}"
+        );
+        // Whole hints only, help kept, and a gap before the toast.
+        assert!(line.contains("? help"), "{line}");
+        let hints = line.split("fbe: run").next().unwrap();
+        assert!(hints.ends_with("  "), "{line}");
+        let whole: Vec<String> = app
+            .keymap
+            .hints(magsync::tui::keymap::Context::Sync)
+            .into_iter()
+            .map(|(k, label, _)| format!("{k} {label}"))
+            .collect();
+        for hint in hints.trim().split("  ") {
+            assert!(
+                whole.contains(&hint.to_string()),
+                "cut hint \"{hint}\": {line}"
+            );
+        }
+    }
+    // A toast longer than the line is cut, never the help hint.
+    app.toast("x".repeat(200), true);
+    let t = render(&mut app, 80, 24);
+    let line = row(t.backend().buffer(), 23);
+    assert!(line.starts_with(" ? help  "), "{line}");
+    assert!(line.ends_with('…'), "{line}");
+    assert_eq!(fg_of(t.backend().buffer(), "xxxx"), Color::Red);
+}
+
+#[test]
+fn errors_hint_names_a_key_only_where_it_opens_the_list() {
+    let mut app = fixture::app();
+    app.errors.push((fixture::now(), "fbe: HTTP 401".into()));
+    app.tab = Tab::Sync;
+    let t = render(&mut app, 120, 40);
+    assert!(row(t.backend().buffer(), 39).ends_with("1 error (e)"));
+    // On Products `e` edits an offer.
+    app.tab = Tab::Products;
+    let t = render(&mut app, 120, 40);
+    let line = row(t.backend().buffer(), 39);
+    assert!(line.ends_with("1 error"), "{line}");
+}
+
+#[test]
+fn sync_card_says_a_first_run_is_running() {
+    let mut app = fixture::app();
+    // main's first run is running and fbe has never synced.
+    for s in &mut app.dashboard.stats {
+        if s.account == "fbe" {
+            s.last_run = None;
+            s.last_full_success = None;
+        }
+    }
+    snap("first_sync_running", &mut app);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(&mut app, w, h);
+        let buf = t.backend().buffer();
+        let cards: String = (1..5).map(|y| row(buf, y)).collect::<Vec<_>>().join("\n");
+        assert!(
+            cards.contains("1st sync running │") || cards.contains("first sync running "),
+            "{cards}"
+        );
+        assert!(cards.contains("⟳ since 14:02"), "{cards}");
+        // Only fbe, which really never synced, says so.
+        assert_eq!(cards.matches("never synced").count(), 1, "{cards}");
+        let (x, y) = find(buf, "⟳ since").unwrap();
+        assert_eq!(buf[(x, y)].fg, Color::Cyan);
+    }
+}
+
+#[test]
+fn help_lists_enter_once_on_products() {
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    app.popups = vec![Popup::Help {
+        filter: Default::default(),
+        typing: false,
+    }];
+    snap("popup_help_products", &mut app);
+    let t = render(&mut app, 120, 40);
+    let buf = t.backend().buffer();
+    let text: String = (0..40).map(|y| row(buf, y)).collect::<Vec<_>>().join("\n");
+    assert_eq!(text.matches("Enter").count(), 1, "{text}");
+}
+
+#[test]
+fn history_shows_the_since_filter_and_an_honest_empty_list() {
+    let mut app = fixture::app();
+    app.tab = Tab::History;
+    app.history.filter_since_days = Some(7);
+    app.history.runs.clear();
+    snap("history_since_empty", &mut app);
+    let t = render(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    assert!(find(buf, "since: 7 days").is_some());
+    assert!(find(buf, "no runs match these filters").is_some());
+    assert!(find(buf, "no runs yet").is_none());
+}
+
+#[test]
+fn products_count_shows_the_visible_rows_wherever_the_cursor_is() {
+    let mut app = fixture::app();
+    app.update(key('3'));
+    app.size = (80, 24);
+    for _ in 0..5 {
+        app.update(key('j'));
+    }
+    let t = render(&mut app, 80, 24);
+    assert!(find(t.backend().buffer(), "1–13 of 2 545").is_some());
+    // Past the window it scrolls, and the range with it.
+    for _ in 0..10 {
+        app.update(key('j'));
+    }
+    let t = render(&mut app, 80, 24);
+    assert!(find(t.backend().buffer(), "4–16 of 2 545").is_some());
+}
+
+#[test]
+fn sync_table_numbers_stay_under_their_headers() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    // A first run: every offer is new, four digits.
+    app.dashboard.running[0].counts.created = 1092;
+    snap("sync_first_run_counts", &mut app);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(&mut app, w, h);
+        let buf = t.backend().buffer();
+        let (_, hy) = find(buf, "account").unwrap();
+        let head = row(buf, hy);
+        let main = row(buf, hy + 1);
+        let fbe = row(buf, hy + 2);
+        // Right-aligned columns end where their header ends.
+        let end = |line: &str, text: &str| {
+            line.find(text)
+                .map(|i| line[..i].chars().count() + text.chars().count())
+        };
+        assert_eq!(end(&main, "1 092"), end(&head, "new"), "{head}\n{main}");
+        if w >= 110 {
+            assert_eq!(end(&fbe, "1 268"), end(&head, "same"), "{head}\n{fbe}");
+        }
+        // The state column starts under "state".
+        assert_eq!(
+            head.find("state").map(|i| head[..i].chars().count()),
+            main.find("⟳").map(|i| main[..i].chars().count()),
+            "{head}\n{main}"
+        );
+    }
+    // An account with no run lines its state up with the others.
+    app.dashboard.stats.retain(|s| s.account != "fbe");
+    app.history.runs.clear();
+    let t = render(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    let (_, hy) = find(buf, "account").unwrap();
+    let head = row(buf, hy);
+    let fbe = row(buf, hy + 2);
+    assert_eq!(
+        head.find("state").map(|i| head[..i].chars().count()),
+        fbe.find("never").map(|i| fbe[..i].chars().count()),
+        "{head}\n{fbe}"
+    );
+}

@@ -354,3 +354,87 @@ fn a_slow_store_never_gets_overlapping_polls() {
     app.update(Msg::Dashboard(Ok(d)));
     assert!(is_poll(&app.update(Msg::Tick(fixture::now()))));
 }
+
+#[test]
+fn history_since_filter_cycles_and_reaches_the_store() {
+    let mut app = fixture::app();
+    app.update(c('4'));
+    let since = |fx: &[Effect]| match fx {
+        [Effect::LoadRuns { since, .. }] => *since,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        since(&app.update(c('t'))),
+        Some(fixture::now() - chrono::Duration::days(1))
+    );
+    assert_eq!(app.history.filter_since_days, Some(1));
+    assert_eq!(
+        since(&app.update(c('t'))),
+        Some(fixture::now() - chrono::Duration::days(7))
+    );
+    assert_eq!(
+        since(&app.update(c('t'))),
+        Some(fixture::now() - chrono::Duration::days(30))
+    );
+    assert_eq!(since(&app.update(c('t'))), None);
+    // The live poll keeps the window.
+    app.update(c('t'));
+    let fx = app.update(Msg::Tick(fixture::now()));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadRuns { since: Some(_), .. }))
+    );
+}
+
+#[test]
+fn help_and_hints_list_each_key_once_as_it_acts_in_the_tab() {
+    use magsync::tui::keymap::{Action, Context, Key, Keymap};
+    let km = Keymap::default();
+    for ctx in [
+        Context::Connections,
+        Context::Sync,
+        Context::Products,
+        Context::History,
+        Context::Changes,
+    ] {
+        let rows = km.help_rows(ctx);
+        let mut keys: Vec<String> = rows
+            .iter()
+            .flat_map(|(_, k, _)| k.split(' ').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "a key listed twice in {ctx:?}: {rows:?}");
+    }
+    // Products binds `e` to edit, so the global "e errors" is neither listed nor offered there.
+    let rows = km.help_rows(Context::Products);
+    assert!(!rows.iter().any(|(_, _, h)| *h == "errors"), "{rows:?}");
+    assert_eq!(km.effective_key(Context::Products, Action::Errors), None);
+    assert_eq!(
+        km.effective_key(Context::Sync, Action::Errors),
+        Some(Key::ch('e'))
+    );
+}
+
+#[test]
+fn an_idle_poll_asks_for_no_frame() {
+    let mut app = fixture::app();
+    let same = app.dashboard.clone();
+    assert!(app.is_quiet(&Msg::Dashboard(Ok(same.clone()))));
+    let mut moved = same;
+    moved.running[0].counts.pages_done += 1;
+    assert!(!app.is_quiet(&Msg::Dashboard(Ok(moved))));
+    let events = |events| Msg::Events { run_id: 42, events };
+    assert!(app.is_quiet(&events(Ok(vec![]))));
+    assert!(!app.is_quiet(&events(Ok(app.log.events[..1].to_vec()))));
+    assert!(app.is_quiet(&Msg::Runs(Ok(app.history.runs.clone()))));
+    assert!(!app.is_quiet(&Msg::Runs(Ok(vec![]))));
+    // The clock and keys always draw; errors always show.
+    assert!(!app.is_quiet(&Msg::Tick(fixture::now())));
+    assert!(!app.is_quiet(&c('j')));
+    assert!(!app.is_quiet(&Msg::Dashboard(Err("locked".into()))));
+    // Before the first answer the "…" placeholders must go.
+    app.loaded = false;
+    assert!(!app.is_quiet(&Msg::Dashboard(Ok(app.dashboard.clone()))));
+}

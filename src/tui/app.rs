@@ -21,6 +21,8 @@ pub const PAGE_ROWS: i64 = 200;
 pub const SEARCH_DEBOUNCE: StdDuration = StdDuration::from_millis(150);
 /// Toasts stay this long.
 pub const TOAST_SECS: i64 = 5;
+/// The History tab's "since" choices, in days (none = all runs).
+pub const HISTORY_SINCE_DAYS: [i64; 3] = [1, 7, 30];
 /// Log lines kept per run in memory.
 const LOG_KEEP: usize = 5_000;
 
@@ -266,6 +268,8 @@ pub struct History {
     pub runs: Vec<SyncRun>,
     pub filter_status: Option<RunStatus>,
     pub filter_account: Option<String>,
+    /// Only runs started in the last this many days.
+    pub filter_since_days: Option<i64>,
     pub selected: usize,
     pub offset: usize,
     pub loaded: bool,
@@ -377,6 +381,7 @@ pub enum Effect {
     LoadRuns {
         account: Option<String>,
         status: Option<RunStatus>,
+        since: Option<DateTime<Utc>>,
     },
     LoadRun(i64),
     LoadOffer {
@@ -504,6 +509,21 @@ impl App {
     /// The page height of the focused table, for half-page motions.
     fn page(&self) -> usize {
         (self.size.1.saturating_sub(10) as usize).max(2)
+    }
+
+    /// True when `msg` only repeats what the screen already shows (the every-second poll of an
+    /// idle store), so the terminal loop can skip a frame: over a slow link an idle dashboard
+    /// then writes only its clock.
+    pub fn is_quiet(&self, msg: &Msg) -> bool {
+        match msg {
+            Msg::Dashboard(Ok(d)) => self.loaded && *d == self.dashboard,
+            Msg::Events {
+                run_id,
+                events: Ok(ev),
+            } => ev.is_empty() || self.log.run_id != Some(*run_id),
+            Msg::Runs(Ok(runs)) => self.history.loaded && *runs == self.history.runs,
+            _ => false,
+        }
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
@@ -704,6 +724,10 @@ impl App {
         Effect::LoadRuns {
             account: self.history.filter_account.clone(),
             status: self.history.filter_status,
+            since: self
+                .history
+                .filter_since_days
+                .map(|d| self.now - Duration::days(d)),
         }
     }
 
@@ -969,6 +993,12 @@ impl App {
             FilterStatus => {
                 self.history.filter_status =
                     cycle(RunStatus::ALL, self.history.filter_status.as_ref());
+                self.history.selected = 0;
+                vec![self.history_filter()]
+            }
+            FilterSince => {
+                self.history.filter_since_days =
+                    cycle(&HISTORY_SINCE_DAYS, self.history.filter_since_days.as_ref());
                 self.history.selected = 0;
                 vec![self.history_filter()]
             }

@@ -90,10 +90,15 @@ impl Runner {
                 seq,
                 total: store.count_products(&query).await.map_err(db),
             },
-            Effect::LoadRuns { account, status } => {
+            Effect::LoadRuns {
+                account,
+                status,
+                since,
+            } => {
                 let filter = RunFilter {
                     account,
                     status,
+                    since,
                     limit: 500,
                     ..RunFilter::default()
                 };

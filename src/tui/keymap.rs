@@ -81,6 +81,7 @@ actions! {
     FilterAccount => "filter_account", "account";
     FilterStatus => "filter_status", "status";
     FilterStock => "filter_stock", "stock";
+    FilterSince => "filter_since", "since";
     SortNext => "sort", "sort";
     SortReverse => "sort_reverse", "reverse";
     Copy => "copy", "copy part no.";
@@ -243,6 +244,7 @@ impl Default for Keymap {
                 b(Changes, KeepRemote, &[k('r')], true),
                 b(History, FilterStatus, &[k('s')], true),
                 b(History, FilterAccount, &[k('a')], true),
+                b(History, FilterSince, &[k('t')], true),
                 b(History, Open, &[c(KeyCode::Enter)], true),
                 b(Global, Help, &[k('?')], true),
                 b(Global, Quit, &[k('q')], true),
@@ -299,25 +301,66 @@ impl Keymap {
         })
     }
 
-    /// Status-line hints for a tab: `(key, label)` pairs, tab keys then global ones.
-    pub fn hints(&self, context: Context) -> Vec<(String, &'static str)> {
-        [context, Context::Global]
-            .iter()
-            .flat_map(|ctx| self.bindings.iter().filter(move |b| b.context == *ctx))
-            .filter(|b| b.hint && !b.keys.is_empty())
-            .map(|b| (b.keys[0].to_string(), b.action.help()))
+    /// A key that really triggers `action` in `context`: bound to it there or globally, and not
+    /// taken by the tab for something else (a global `e` means nothing where the tab binds `e`).
+    pub fn effective_key(&self, context: Context, action: Action) -> Option<Key> {
+        [context, Context::Global].iter().find_map(|ctx| {
+            self.bindings
+                .iter()
+                .filter(|b| b.context == *ctx && b.action == action)
+                .flat_map(|b| b.keys.iter().copied())
+                .find(|k| self.action(context, *k) == Some(action))
+        })
+    }
+
+    /// The bindings of a tab as they act there: the tab's own, then each global one with the
+    /// keys the tab has not taken (a global Enter behind the tab's Enter is neither shown nor
+    /// reachable), so no key is listed twice.
+    fn effective(&self, context: Context) -> Vec<(Context, Action, Vec<Key>, bool)> {
+        let own = |k: &Key| {
+            self.bindings
+                .iter()
+                .any(|b| b.context == context && b.keys.contains(k))
+        };
+        let mut out = Vec::new();
+        let contexts: &[Context] = if context == Context::Global {
+            &[Context::Global]
+        } else {
+            &[context, Context::Global]
+        };
+        for &ctx in contexts {
+            for b in self.bindings.iter().filter(|b| b.context == ctx) {
+                let keys: Vec<Key> = if ctx == context {
+                    b.keys.clone()
+                } else {
+                    b.keys.iter().copied().filter(|k| !own(k)).collect()
+                };
+                if !keys.is_empty() {
+                    out.push((ctx, b.action, keys, b.hint));
+                }
+            }
+        }
+        out
+    }
+
+    /// Status-line hints for a tab: `(key, label, global)`, tab keys then global ones.
+    pub fn hints(&self, context: Context) -> Vec<(String, &'static str, bool)> {
+        self.effective(context)
+            .into_iter()
+            .filter(|(_, _, _, hint)| *hint)
+            .map(|(ctx, action, keys, _)| {
+                (keys[0].to_string(), action.help(), ctx == Context::Global)
+            })
             .collect()
     }
 
     /// Help rows for a tab: (section, keys, description).
     pub fn help_rows(&self, context: Context) -> Vec<(&'static str, String, &'static str)> {
-        [context, Context::Global]
-            .iter()
-            .flat_map(|ctx| self.bindings.iter().filter(move |b| b.context == *ctx))
-            .filter(|b| !b.keys.is_empty())
-            .map(|b| {
-                let keys: Vec<String> = b.keys.iter().map(Key::to_string).collect();
-                (b.context.as_str(), keys.join(" "), b.action.help())
+        self.effective(context)
+            .into_iter()
+            .map(|(ctx, action, keys, _)| {
+                let keys: Vec<String> = keys.iter().map(Key::to_string).collect();
+                (ctx.as_str(), keys.join(" "), action.help())
             })
             .collect()
     }
@@ -436,7 +479,7 @@ mod tests {
         km.apply_toml("[sync]\nsync_incremental = \"I\"\n", "keymap.toml")
             .unwrap();
         let hints = km.hints(Context::Sync);
-        assert_eq!(hints[0], ("I".to_string(), "incremental"));
+        assert_eq!(hints[0], ("I".to_string(), "incremental", false));
         assert_eq!(
             km.action(Context::Sync, Key::ch('I')),
             Some(Action::SyncIncremental)

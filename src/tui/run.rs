@@ -155,8 +155,9 @@ pub async fn run(
             if let Msg::Resize(..) = msg {
                 term.autoresize()?;
             }
+            let quiet = app.is_quiet(&msg);
             pending = app.update(msg);
-            dirty = true;
+            dirty |= !quiet;
         }
     }
     .await;

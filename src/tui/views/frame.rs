@@ -1,14 +1,20 @@
 //! The frame around every tab: header, summary cards, tab bar, status line with toasts.
 
-use super::{clock, status_span, when};
+use super::{clock, when};
 use crate::model::{RunStatus, SyncRun};
 use crate::tui::app::{App, Tab, group};
+use crate::tui::keymap::Action;
 use crate::tui::theme::status_glyph;
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+
+/// Display columns (ratatui's own measure, so fitting agrees with drawing).
+fn cols(s: &str) -> usize {
+    Span::raw(s).width()
+}
 
 /// An account's health: the running run, else the newest of last run and last test.
 pub(crate) fn account_state(app: &App, account: &str) -> Option<RunStatus> {
@@ -79,6 +85,15 @@ fn mode_word(r: &SyncRun, narrow: bool) -> &'static str {
 
 fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool) -> Line<'static> {
     match run {
+        // A running run is not a "last" sync: say since when it runs.
+        Some(r) if r.status == RunStatus::Running => Line::from(vec![
+            Span::styled("⟳", app.theme.running()),
+            Span::raw(format!(
+                " since {} {}",
+                when(app, r.started_at),
+                mode_word(r, narrow)
+            )),
+        ]),
         Some(r) => Line::from(vec![
             Span::raw("last "),
             Span::styled(status_glyph(r.status), app.theme.status(r.status)),
@@ -163,8 +178,21 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
         .filter_map(|s| s.last_run.as_ref())
         .filter(|r| r.status.is_finished())
         .max_by_key(|r| r.finished_at);
+    // Until a first run ends there is no last sync, but "never synced" would deny the one
+    // running above it.
+    let last = match (last, running.is_empty()) {
+        (None, false) => Line::styled(
+            if narrow {
+                "1st sync running"
+            } else {
+                "first sync running"
+            },
+            app.theme.dim(),
+        ),
+        (last, _) => last_line(app, last, narrow),
+    };
     f.render_widget(
-        Paragraph::new(vec![first, last_line(app, last, narrow)]).block(card("Sync".into())),
+        Paragraph::new(vec![first, last]).block(card("Sync".into())),
         areas[areas.len() - 1],
     );
 }
@@ -183,51 +211,84 @@ pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// Which hints fit in `room` columns next to the toast: tab hints go first, from the last
+/// (the keymap lists them most important first), then global ones, so `? help` stays longest.
+fn fit_hints(hints: &[(String, &'static str, bool)], room: usize) -> Vec<usize> {
+    let w = |i: usize| cols(&hints[i].0) + 1 + cols(hints[i].1) + 2;
+    let mut keep: Vec<usize> = (0..hints.len()).collect();
+    let mut used = 1 + keep.iter().map(|&i| w(i)).sum::<usize>();
+    while used > room && !keep.is_empty() {
+        let drop = keep
+            .iter()
+            .rposition(|&i| !hints[i].2)
+            .unwrap_or(keep.len() - 1);
+        used -= w(keep.remove(drop));
+    }
+    keep
+}
+
 pub fn status_line(f: &mut Frame, area: Rect, app: &App) {
+    let ctx = app.tab.context();
     let hints = if app.products.typing && app.tab == Tab::Products {
         vec![
-            ("type".to_string(), "to search"),
-            ("Enter".into(), "keep"),
-            ("Esc".into(), "clear"),
+            ("type".to_string(), "to search", true),
+            ("Enter".into(), "keep", true),
+            ("Esc".into(), "clear", true),
         ]
     } else if !app.popups.is_empty() {
-        vec![("Esc".to_string(), "close")]
+        vec![("Esc".to_string(), "close", true)]
     } else {
-        app.keymap.hints(app.tab.context())
+        app.keymap.hints(ctx)
     };
+    let right = match &app.toast {
+        Some(t) => Some((
+            t.text.clone(),
+            if t.error {
+                app.theme.error()
+            } else {
+                Style::default()
+            },
+        )),
+        None if !app.errors.is_empty() => {
+            let n = app.errors.len();
+            // Only name a key that opens the list here (Products binds `e` to edit).
+            let key = app
+                .keymap
+                .effective_key(ctx, Action::Errors)
+                .map(|k| format!(" ({k})"))
+                .unwrap_or_default();
+            Some((
+                format!("{n} error{}{key}", if n == 1 { "" } else { "s" }),
+                app.theme.error(),
+            ))
+        }
+        None => None,
+    };
+    let width = area.width as usize;
+    // The toast gets its room first, but leaves the first global hint (help) reachable.
+    let reserve = hints
+        .iter()
+        .find(|h| h.2)
+        .map(|h| 1 + cols(&h.0) + 1 + cols(h.1) + 2)
+        .unwrap_or(1);
+    let right = right.map(|(text, style)| {
+        let text = super::truncate(&text, width.saturating_sub(reserve + 1));
+        (format!("{text} "), style)
+    });
+    let rw = right.as_ref().map(|(t, _)| cols(t)).unwrap_or(0);
     let mut spans = vec![Span::raw(" ")];
-    for (k, label) in hints {
-        spans.push(Span::styled(k, app.theme.accent()));
+    for i in fit_hints(&hints, width.saturating_sub(rw)) {
+        let (k, label, _) = &hints[i];
+        spans.push(Span::styled(k.clone(), app.theme.accent()));
         spans.push(Span::raw(format!(" {label}  ")));
     }
-    let toast = app.toast.as_ref().map(|t| {
-        let style = if t.error {
-            app.theme.error()
-        } else {
-            Style::default()
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    if let Some((text, style)) = right {
+        let r = Rect {
+            x: area.x + area.width.saturating_sub(rw as u16),
+            width: (rw as u16).min(area.width),
+            ..area
         };
-        Span::styled(format!("{} ", t.text), style)
-    });
-    let errors = (!app.errors.is_empty() && toast.is_none()).then(|| {
-        Span::styled(
-            format!(
-                "{} error{} (e) ",
-                app.errors.len(),
-                if app.errors.len() == 1 { "" } else { "s" }
-            ),
-            app.theme.error(),
-        )
-    });
-    let right = toast.or(errors);
-    let rw = right.as_ref().map(|s| s.width() as u16).unwrap_or(0);
-    let [l, r] = Layout::horizontal([
-        Constraint::Min(1),
-        Constraint::Length(rw.min(area.width / 2)),
-    ])
-    .areas(area);
-    f.render_widget(Paragraph::new(Line::from(spans)), l);
-    if let Some(s) = right {
-        f.render_widget(Paragraph::new(Line::from(s)).alignment(Alignment::Right), r);
+        f.render_widget(Paragraph::new(Line::styled(text, style)), r);
     }
-    let _ = status_span;
 }

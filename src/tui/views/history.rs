@@ -16,9 +16,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let h = &app.history;
     let [bar, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let filters = format!(
-        " status: {}   account: {}",
+        " status: {}   account: {}   since: {}",
         h.filter_status.map(|s| s.as_str()).unwrap_or("all"),
         h.filter_account.as_deref().unwrap_or("all"),
+        match h.filter_since_days {
+            None => "all".to_string(),
+            Some(1) => "1 day".to_string(),
+            Some(d) => format!("{d} days"),
+        },
     );
     let count = format!("{} runs ", group(h.runs.len() as i64));
     let [l, r] =
@@ -28,7 +33,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 
     let block = Block::bordered().title(" Runs ");
     if h.runs.is_empty() {
-        let text = if h.loaded {
+        let filtered = h.filter_status.is_some()
+            || h.filter_account.is_some()
+            || h.filter_since_days.is_some();
+        let text = if h.loaded && filtered {
+            "  no runs match these filters"
+        } else if h.loaded {
             "  no runs yet — start one from the Sync tab (2, then i)"
         } else {
             "  loading…"

@@ -48,7 +48,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         (_, 0) if p.loading => "searching…".to_string(),
         (Some(t), n) => format!(
             "{}–{} of {}",
-            if n == 0 { 0 } else { p.selected + 1 },
+            // The visible window, not the cursor: moving down does not change what is shown.
+            if n == 0 { 0 } else { p.offset + 1 },
             (p.offset + table_rows(app.size.1)).min(n),
             group(t)
         ),

@@ -49,7 +49,7 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
     let mut lines = vec![Line::styled(
         if wide {
             format!(
-                "  {:<8} {:<12} {:<gw2$} {:<gw3$} {:>4} {:>4} {:>5} {:>4} {:>4} {:>5} {:>5}",
+                "  {:<8} {:<12} {:<gw2$} {:<gw3$} {:>6} {:>5} {:>6} {:>5} {:>4} {:>5} {:>5}",
                 "account",
                 "state",
                 "pages",
@@ -66,7 +66,7 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
             )
         } else {
             format!(
-                "  {:<7} {:<11} {:<gw2$} {:<gw3$} {:>3} {:>4} {:>3} {:>3}",
+                "  {:<7} {:<11} {:<gw2$} {:<gw3$} {:>5} {:>4} {:>4} {:>4}",
                 "account",
                 "state",
                 "pages",
@@ -94,7 +94,11 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
                 Span::styled("never synced", app.theme.dim())
             };
             lines.push(Line::from(vec![
-                Span::raw(format!("{marker}{:<8} ", a.name)),
+                Span::raw(format!(
+                    "{marker}{:<w$} ",
+                    a.name,
+                    w = if wide { 8 } else { 7 }
+                )),
                 state,
             ]));
             continue;
@@ -147,13 +151,14 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
                 format!("{:<w$} ", pages, w = gw + 8),
                 app.theme.running(),
             ));
+            // Grouped like every other count; a first run's 1 092 new offers stay in column.
             spans.push(Span::raw(format!(
-                "{:<w$} {:>4} {:>4} {:>5} {:>4} ",
+                "{:<w$} {:>6} {:>5} {:>6} {:>5} ",
                 offers,
-                c.created,
-                c.updated,
-                c.unchanged,
-                c.removed,
+                group(c.created),
+                group(c.updated),
+                group(c.unchanged),
+                group(c.removed),
                 w = gw + 12
             )));
             spans.push(Span::styled(format!("{:>4}", c.failed), fail_style));
@@ -164,14 +169,14 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
                 app.theme.running(),
             ));
             spans.push(Span::raw(format!(
-                "{:<w$} {:>3} {:>4} {:>3} ",
+                "{:<w$} {:>5} {:>4} {:>4} ",
                 offers,
-                c.created,
-                c.updated,
-                c.removed,
+                group(c.created),
+                group(c.updated),
+                group(c.removed),
                 w = gw + 11
             )));
-            spans.push(Span::styled(format!("{:>3}", c.failed), fail_style));
+            spans.push(Span::styled(format!("{:>4}", c.failed), fail_style));
         }
         lines.push(Line::from(spans));
     }
