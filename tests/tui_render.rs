@@ -133,6 +133,7 @@ fn popups_render_at_both_sizes() {
             Popup::Help {
                 filter: Default::default(),
                 typing: false,
+                scroll: 0,
             },
         ),
         ("errors", Popup::Errors { scroll: 0 }),
@@ -337,6 +338,7 @@ fn help_lists_enter_once_on_products() {
     app.popups = vec![Popup::Help {
         filter: Default::default(),
         typing: false,
+        scroll: 0,
     }];
     snap("popup_help_products", &mut app);
     let t = render(&mut app, 120, 40);
@@ -420,4 +422,37 @@ fn sync_table_numbers_stay_under_their_headers() {
         fbe.find("never").map(|i| fbe[..i].chars().count()),
         "{head}\n{fbe}"
     );
+}
+
+#[test]
+fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    app.update(key('?'));
+    let screen = |app: &mut App| {
+        let t = render(app, 80, 24);
+        let buf = t.backend().buffer().clone();
+        (0..24).map(|y| row(&buf, y)).collect::<Vec<_>>().join("\n")
+    };
+    let last = app
+        .keymap
+        .help_rows(app.tab.context())
+        .last()
+        .map(|(_, _, help)| *help)
+        .expect("help rows");
+    let top = screen(&mut app);
+    assert!(top.contains("more · j/k scroll"), "{top}");
+    // The last key is hidden until scrolled to.
+    assert!(!top.contains(last), "{last}: {top}");
+    app.update(key('G'));
+    let bottom = screen(&mut app);
+    assert!(bottom.contains(last), "{last}: {bottom}");
+    assert!(bottom.contains("more above"), "{bottom}");
+    // At 120×40 everything fits and nothing scrolls.
+    let t = render(&mut app, 120, 40);
+    let tall: String = (0..40)
+        .map(|y| row(t.backend().buffer(), y))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!tall.contains("j/k scroll"), "{tall}");
 }

@@ -207,8 +207,15 @@ impl OptionsForm {
 pub enum Popup {
     Confirm(Confirm),
     Options(OptionsForm),
-    Help { filter: Input, typing: bool },
-    Errors { scroll: u16 },
+    /// `scroll`: the first key row shown, when the rows do not fit (80×24 shows about 15).
+    Help {
+        filter: Input,
+        typing: bool,
+        scroll: u16,
+    },
+    Errors {
+        scroll: u16,
+    },
     Offer(Box<OfferDetail>),
     Run(Box<RunDetail>),
     Edit(Box<super::changes::EditForm>),
@@ -846,6 +853,7 @@ impl App {
                 self.popups.push(Popup::Help {
                     filter: Input::default(),
                     typing: false,
+                    scroll: 0,
                 });
                 vec![]
             }
@@ -1278,7 +1286,11 @@ impl App {
                 }
                 vec![]
             }
-            Popup::Help { filter, typing } => {
+            Popup::Help {
+                filter,
+                typing,
+                scroll,
+            } => {
                 if *typing {
                     match ev.code {
                         KeyCode::Esc | KeyCode::Enter => *typing = false,
@@ -1287,6 +1299,8 @@ impl App {
                                 &crossterm::event::Event::Key(ev),
                             ) {
                                 filter.handle(req);
+                                // A new filter shows its matches from the top.
+                                *scroll = 0;
                             }
                         }
                     }
@@ -1297,6 +1311,19 @@ impl App {
                     KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
                 ) {
                     self.popups.pop();
+                } else {
+                    // Bounded by the rows here; the view also stops at the last screenful.
+                    let delta: i32 = match self.keymap.action(Context::Global, key) {
+                        Some(Action::Up) => -1,
+                        Some(Action::Down) => 1,
+                        Some(Action::HalfPageUp) => -10,
+                        Some(Action::HalfPageDown) => 10,
+                        Some(Action::Top) => -10_000,
+                        Some(Action::Bottom) => 10_000,
+                        _ => 0,
+                    };
+                    let rows = self.keymap.help_rows(self.tab.context()).len() as i32;
+                    *scroll = (i32::from(*scroll) + delta).clamp(0, (rows - 1).max(0)) as u16;
                 }
                 vec![]
             }

@@ -1,4 +1,5 @@
-//! `?`: the focused tab's keys and the global ones, generated from the keymap.
+//! `?`: the focused tab's keys and the global ones, generated from the keymap. At 80×24 they do
+//! not all fit, so the list scrolls under a fixed filter line and says how much is hidden.
 
 use super::centered;
 use crate::tui::app::App;
@@ -8,19 +9,38 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use tui_input::Input;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, filter: &Input, typing: bool) {
+/// The help rows (section, keys, what they do) that match the filter.
+pub fn rows(app: &App, filter: &Input) -> Vec<(&'static str, String, &'static str)> {
     let needle = filter.value().to_lowercase();
-    let rows: Vec<_> = app
-        .keymap
+    app.keymap
         .help_rows(app.tab.context())
         .into_iter()
         .filter(|(_, keys, help)| {
             needle.is_empty() || help.contains(&needle) || keys.to_lowercase().contains(&needle)
         })
-        .collect();
-    let r = centered(area, 64, rows.len() as u16 + 5);
-    f.render_widget(Clear, r);
-    let mut lines = vec![Line::from(vec![
+        .collect()
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, filter: &Input, typing: bool, scroll: u16) {
+    let mut body: Vec<Line> = Vec::new();
+    let mut section = "";
+    for (ctx, keys, help) in rows(app, filter) {
+        if ctx != section {
+            section = ctx;
+            body.push(Line::styled(format!(" {ctx}"), app.theme.bold()));
+        }
+        body.push(Line::from(vec![
+            Span::styled(format!("   {keys:<22}"), app.theme.accent()),
+            Span::raw(help),
+        ]));
+    }
+    // Borders and the filter line take three rows.
+    let r = centered(area, 64, body.len() as u16 + 3);
+    let visible = r.height.saturating_sub(3) as usize;
+    let start = (scroll as usize).min(body.len().saturating_sub(visible));
+    let hidden_below = body.len().saturating_sub(start + visible);
+
+    let filter_line = Line::from(vec![
         Span::styled(
             " / ",
             if typing {
@@ -38,20 +58,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, filter: &Input, typing: bool) 
             },
             app.theme.dim(),
         ),
-    ])];
-    let mut section = "";
-    for (ctx, keys, help) in rows {
-        if ctx != section {
-            section = ctx;
-            lines.push(Line::styled(format!(" {ctx}"), app.theme.bold()));
-        }
-        lines.push(Line::from(vec![
-            Span::styled(format!("   {keys:<22}"), app.theme.accent()),
-            Span::raw(help),
-        ]));
+    ]);
+    let mut lines = vec![filter_line];
+    lines.extend(body.into_iter().skip(start).take(visible));
+
+    let mut block = Block::bordered().title(" Keys · Esc closes ");
+    if start > 0 || hidden_below > 0 {
+        let more = match (start, hidden_below) {
+            (0, n) => format!(" ↓ {n} more · j/k scroll "),
+            (_, 0) => " ↑ more above · j/k scroll ".to_string(),
+            (_, n) => format!(" ↑↓ {n} more below · j/k scroll "),
+        };
+        block = block.title_bottom(Line::styled(more, app.theme.dim()));
     }
-    f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Keys · Esc closes ")),
-        r,
-    );
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block), r);
 }

@@ -53,7 +53,11 @@ pub fn draw(f: &mut Frame, app: &App) {
         match popup {
             Popup::Confirm(c) => confirm::draw(f, area, app, c),
             Popup::Options(form) => options::draw(f, area, app, form),
-            Popup::Help { filter, typing } => help::draw(f, area, app, filter, *typing),
+            Popup::Help {
+                filter,
+                typing,
+                scroll,
+            } => help::draw(f, area, app, filter, *typing, *scroll),
             Popup::Errors { scroll } => errors::draw(f, area, app, *scroll),
             Popup::Offer(d) => details::offer(f, area, app, d),
             Popup::Run(d) => details::run(f, area, app, d),
