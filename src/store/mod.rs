@@ -77,7 +77,7 @@ const SQLITE_PAGE_SIZE: &str = "16384";
 /// Page cache per connection, in KiB (negative = KiB in SQLite's convention). The writer's
 /// cache holds the upper levels of every index a page of offers touches.
 const SQLITE_READER_CACHE_KIB: &str = "-8192";
-const SQLITE_WRITER_CACHE_KIB: &str = "-32768";
+const SQLITE_WRITER_CACHE_KIB: &str = "-16384";
 /// WAL pages after which a commit checkpoints. SQLite's default (1,000) makes a first sync
 /// checkpoint every few pages of offers, copying hot index pages to the database file again
 /// and again; 4,000 pages (64 MB at 16 KiB) halves the system time of a 100,000-offer sync.
