@@ -1,12 +1,20 @@
-//! Dashboard benchmark: 1 000 000 offers in a SQLite store.
+//! Dashboard benchmark: 1 000 000 offers in a store.
 //!
 //! `cargo run --release --example bench_tui [-- OFFERS]`
 //!
-//! Prints search-to-first-rows latency (p50/p95) over varied queries as the Products tab runs
-//! them (first keyset page of 200 rows, the count separately, as the tab shows "~" until it
-//! lands), and the render time per tab at 120×40 with `TestBackend`. Figures, not pass/fail.
+//! Prints search-to-first-rows latency (p50/p95) of the query shapes the Products tab issues —
+//! text of one to three words (very common, rare, no match, part numbers, EAN fragments), every
+//! filter, every sort key in both directions, and combinations — as it runs them: the first
+//! keyset page of 200 rows (the count runs separately; the tab shows "~" until it lands). Then
+//! the next page through the cursor, the count, the render time per tab at 120×40 with
+//! `TestBackend`, and both again while a sync writes pages into the same store.
+//! Figures, not pass/fail.
+//!
+//! `MAGSYNC_BENCH_DB=URL` runs on that store instead of a temporary SQLite file (e.g.
+//! `sqlite:///tmp/bench.db`, or `postgres://postgres@127.0.0.1/bench` after `createdb bench`);
+//! offers are only inserted when the store holds fewer than OFFERS, so a kept store is reused.
 
-use chrono::Utc;
+use chrono::{Duration as ChronoDuration, Utc};
 use magsync::model::Offer;
 use magsync::store::Store;
 use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
@@ -15,6 +23,9 @@ use magsync::tui::{fixture, views};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const PRODUCTS: &[&str] = &[
@@ -34,12 +45,16 @@ const BRANDS: &[&str] = &[
 ];
 const COLOURS: &[&str] = &["negru", "alb", "gri", "roșu", "albastru", "verde"];
 
-fn offer(i: i64) -> Offer {
-    let r = (i.wrapping_mul(2_654_435_761)) & 0x7fff_ffff;
+fn hash(i: i64) -> i64 {
+    (i.wrapping_mul(2_654_435_761)) & 0x7fff_ffff
+}
+
+fn offer(i: i64, bump: i64) -> Offer {
+    let r = hash(i);
     let product = PRODUCTS[(r % PRODUCTS.len() as i64) as usize];
     let brand = BRANDS[((r / 7) % BRANDS.len() as i64) as usize];
     let colour = COLOURS[((r / 11) % COLOURS.len() as i64) as usize];
-    let pn = format!("{}-{:06}", &brand[..3].to_uppercase(), i);
+    let pn = part_number(i);
     Offer {
         id: i,
         part_number: Some(pn.clone()),
@@ -47,11 +62,18 @@ fn offer(i: i64) -> Offer {
         name: Some(format!("{product} {brand} {pn}, {colour}")),
         brand: Some(brand.into()),
         eans: vec![format!("594{:010}", r % 10_000_000_000)],
-        sale_price: Some(Decimal::new(500 + r % 200_000, 2)),
+        sale_price: Some(Decimal::new(500 + (r + bump) % 200_000, 2)),
         currency: Some("RON".into()),
-        status: Some(if r % 10 == 0 { 0 } else { 1 }),
-        general_stock: Some((r % 50) as i32),
-        buy_button_rank: Some((r % 5 + 1) as i32),
+        // ~90 % active, ~9 % inactive, ~1 % end of life.
+        status: Some(match r % 100 {
+            0 => 2,
+            1..=9 => 0,
+            _ => 1,
+        }),
+        // ~2 % out of stock, ~10 % low; independent of the status.
+        general_stock: Some(((r / 13 + bump) % 50) as i32),
+        // ~30 % without a buy-button rank (eMAG sends none for offers not in the race).
+        buy_button_rank: (r % 10 >= 3).then_some((r % 5 + 1) as i32),
         validation_status: Some(9),
         offer_validation_status: Some(1),
         raw: serde_json::json!({"id": i, "part_number": pn}).into(),
@@ -59,7 +81,17 @@ fn offer(i: i64) -> Offer {
     }
 }
 
-fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
+fn part_number(i: i64) -> String {
+    let brand = BRANDS[((hash(i) / 7) % BRANDS.len() as i64) as usize];
+    format!("{}-{:06}", &brand[..3].to_uppercase(), i)
+}
+
+fn account_of(i: i64, n: i64) -> &'static str {
+    if i < n / 2 { "main" } else { "fbe" }
+}
+
+fn pct(v: &[Duration], p: f64) -> Duration {
+    let mut v = v.to_vec();
     v.sort();
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -68,128 +100,284 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let n: i64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = Store::open(&url).await?;
-
+async fn fill(store: &Store, n: i64) -> anyhow::Result<()> {
+    let have: i64 = store
+        .offer_counts()
+        .await?
+        .iter()
+        .map(|(_, c)| c.offers)
+        .sum();
+    if have >= n {
+        println!("store already holds {have} offers");
+        return Ok(());
+    }
     let t = Instant::now();
-    let batch = 2_000;
-    let now = Utc::now();
+    let batch = 1_000;
+    // Offers arrive over a simulated month, so "last changed" has many distinct values.
+    let start = Utc::now() - ChronoDuration::days(30);
     let mut i = 0;
     while i < n {
-        let offers: Vec<Offer> = (i..(i + batch).min(n)).map(offer).collect();
-        let account = if i < n / 2 { "main" } else { "fbe" };
-        store.write_offers(account, None, &offers, now).await?;
+        let offers: Vec<Offer> = (i..(i + batch).min(n)).map(|i| offer(i, 0)).collect();
+        let at = start + ChronoDuration::seconds(i * 2);
+        store
+            .write_offers(account_of(i, n), None, &offers, at)
+            .await?;
         i += batch;
+    }
+    // ~1 % no longer listed by eMAG.
+    for account in ["main", "fbe"] {
+        let ids: Vec<i64> = (0..n)
+            .filter(|&i| account_of(i, n) == account && hash(i) % 97 == 3)
+            .collect();
+        store.mark_missing(account, None, &ids, Utc::now()).await?;
     }
     println!(
         "inserted {n} offers in {:.1} s ({:.0} offers/s)",
         t.elapsed().as_secs_f64(),
         n as f64 / t.elapsed().as_secs_f64()
     );
+    Ok(())
+}
 
-    let q = |text: Option<&str>| ProductQuery {
-        text: text.map(str::to_string),
-        ..ProductQuery::default()
-    };
-    let queries: Vec<(&str, ProductQuery)> = vec![
-        ("no filter, sort name", q(None)),
-        ("text 'lamp'", q(Some("lamp"))),
-        ("text 'bosch'", q(Some("bosch"))),
+#[derive(Clone)]
+struct Case {
+    text_class: &'static str,
+    filter_class: &'static str,
+    query: ProductQuery,
+}
+
+fn cases(n: i64) -> Vec<Case> {
+    let texts: Vec<(&'static str, Option<String>)> = vec![
+        ("none", None),
+        ("1 char", Some("u".into())),
+        ("common word", Some("usb".into())),
+        ("common word", Some("lampa".into())),
+        ("common word", Some("bosch".into())),
+        ("2 common words", Some("lampa bosch".into())),
+        ("3 words", Some("cablu usb negru".into())),
+        ("no match", Some("zzzz".into())),
+        ("no match", Some("lampa qqqq".into())),
+        ("part number", Some(part_number(n / 3))),
+        ("EAN fragment", Some("5940000".into())),
+        ("rare word", Some(format!("{:06}", n / 7))),
+    ];
+    let filters: Vec<(&'static str, ProductQuery)> = vec![
+        ("none", ProductQuery::default()),
         (
-            "text 'lampa bosch' (phrase)",
-            q(Some("lampa de birou bosch")),
-        ),
-        ("part number 'ARC-000123'", q(Some("ARC-000123"))),
-        ("EAN fragment '5940000'", q(Some("5940000"))),
-        ("text 'zzzz' (no match)", q(Some("zzzz"))),
-        ("2 chars 'ab' (LIKE scan)", q(Some("ab"))),
-        (
-            "sort price ↓",
+            "account",
             ProductQuery {
-                sort: SortKey::Price,
-                descending: true,
-                ..q(None)
-            },
-        ),
-        (
-            "sort stock, account fbe",
-            ProductQuery {
-                sort: SortKey::Stock,
                 account: Some("fbe".into()),
-                ..q(None)
+                ..Default::default()
             },
         ),
         (
-            "status inactive + stock low",
-            ProductQuery {
-                status: Some(StatusFilter::Inactive),
-                stock: Some(StockFilter::Low),
-                ..q(None)
-            },
-        ),
-        (
-            "text 'cablu' + active, sort rank",
+            "active",
             ProductQuery {
                 status: Some(StatusFilter::Active),
-                sort: SortKey::Rank,
-                ..q(Some("cablu"))
+                ..Default::default()
+            },
+        ),
+        (
+            "inactive",
+            ProductQuery {
+                status: Some(StatusFilter::Inactive),
+                ..Default::default()
+            },
+        ),
+        (
+            "eol",
+            ProductQuery {
+                status: Some(StatusFilter::Eol),
+                ..Default::default()
+            },
+        ),
+        (
+            "missing",
+            ProductQuery {
+                status: Some(StatusFilter::Missing),
+                ..Default::default()
+            },
+        ),
+        (
+            "stock zero",
+            ProductQuery {
+                stock: Some(StockFilter::Zero),
+                ..Default::default()
+            },
+        ),
+        (
+            "stock low",
+            ProductQuery {
+                stock: Some(StockFilter::Low),
+                ..Default::default()
+            },
+        ),
+        (
+            "combined",
+            ProductQuery {
+                account: Some("main".into()),
+                status: Some(StatusFilter::Inactive),
+                stock: Some(StockFilter::Low),
+                ..Default::default()
             },
         ),
     ];
-    println!("\nsearch-to-first-rows ({PAGE_ROWS} rows, keyset page 1), 20 runs each:");
-    let mut all = Vec::new();
-    for (label, query) in &queries {
-        let mut times = Vec::new();
-        for _ in 0..20 {
-            let t = Instant::now();
-            let rows = store.search_products(query, None, PAGE_ROWS).await?;
-            times.push(t.elapsed());
-            std::hint::black_box(rows);
+    let sorts: Vec<(SortKey, bool)> = SortKey::ALL
+        .iter()
+        .flat_map(|&k| [(k, false), (k, true)])
+        .collect();
+    let make = |t: &(&'static str, Option<String>),
+                f: &(&'static str, ProductQuery),
+                s: (SortKey, bool)| {
+        Case {
+            text_class: t.0,
+            filter_class: f.0,
+            query: ProductQuery {
+                text: t.1.clone(),
+                sort: s.0,
+                descending: s.1,
+                ..f.1.clone()
+            },
         }
-        // Page 50 via the keyset cursor costs what page 1 does.
-        let mut after = None;
-        let t = Instant::now();
-        for _ in 0..50 {
-            let rows = store
-                .search_products(query, after.as_ref(), PAGE_ROWS)
-                .await?;
-            match rows.last() {
-                Some(r) => after = Some(r.cursor(query.sort)),
-                None => break,
-            }
+    };
+    let mut out = Vec::new();
+    // Every text with every sort, unfiltered; every text with every filter in the default order
+    // and by price descending; then a deterministic sample of the rest of the cross product.
+    for t in &texts {
+        for &s in &sorts {
+            out.push(make(t, &filters[0], s));
         }
-        let deep = t.elapsed() / 50;
+        for f in &filters[1..] {
+            out.push(make(t, f, (SortKey::Name, false)));
+            out.push(make(t, f, (SortKey::Price, true)));
+        }
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..150 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let t = &texts[(x % texts.len() as u64) as usize];
+        let f = &filters[((x >> 8) % filters.len() as u64) as usize];
+        let s = sorts[((x >> 16) % sorts.len() as u64) as usize];
+        out.push(make(t, f, s));
+    }
+    out
+}
+
+fn describe(q: &ProductQuery) -> String {
+    let mut s = format!(
+        "{:?} {} {}",
+        q.text.as_deref().unwrap_or(""),
+        q.sort.as_str(),
+        if q.descending { "desc" } else { "asc" }
+    );
+    if let Some(a) = &q.account {
+        s += &format!(" account={a}");
+    }
+    if let Some(st) = q.status {
+        s += &format!(" status={st:?}");
+    }
+    if let Some(st) = q.stock {
+        s += &format!(" stock={st:?}");
+    }
+    s
+}
+
+struct Timings {
+    first: Vec<Duration>,
+    next: Vec<Duration>,
+    count: Vec<Duration>,
+}
+
+/// First page (`runs` times), the page after it, and the count of one query.
+async fn time_case(store: &Store, q: &ProductQuery, runs: usize) -> anyhow::Result<Timings> {
+    let mut first = Vec::new();
+    let mut rows = Vec::new();
+    for _ in 0..runs {
         let t = Instant::now();
-        let count = store.count_products(query).await?;
-        let count_t = t.elapsed();
-        println!(
-            "  {label:<34} p50 {:>9}  p95 {:>9}  | next pages {:>9}/page | count {count:>8} in {}",
-            ms(pct(times.clone(), 0.5)),
-            ms(pct(times.clone(), 0.95)),
-            ms(deep),
-            ms(count_t)
-        );
-        all.extend(times);
+        rows = store.search_products(q, None, PAGE_ROWS).await?;
+        first.push(t.elapsed());
+    }
+    let mut next = Vec::new();
+    if let Some(last) = rows.last() {
+        let t = Instant::now();
+        let more = store
+            .search_products(q, Some(&last.cursor(q.sort)), PAGE_ROWS)
+            .await?;
+        next.push(t.elapsed());
+        std::hint::black_box(more);
+    }
+    let t = Instant::now();
+    std::hint::black_box(store.count_products(q).await?);
+    let count = vec![t.elapsed()];
+    Ok(Timings { first, next, count })
+}
+
+fn row(label: &str, v: &[Duration]) {
+    if v.is_empty() {
+        return;
     }
     println!(
-        "  ALL QUERIES                        p50 {:>9}  p95 {:>9}",
-        ms(pct(all.clone(), 0.5)),
-        ms(pct(all, 0.95))
+        "  {label:<26} n {:>4}  p50 {:>10}  p95 {:>10}  max {:>10}",
+        v.len(),
+        ms(pct(v, 0.5)),
+        ms(pct(v, 0.95)),
+        ms(pct(v, 1.0))
     );
+}
 
-    // Render time per tab, on state shaped like the real thing: a full products page, a long
-    // log, a long history.
+async fn run_queries(store: &Store, cases: &[Case], runs: usize) -> anyhow::Result<()> {
+    let mut by_text: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let mut by_filter: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let mut by_sort: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+    let (mut all, mut next, mut count) = (Vec::new(), Vec::new(), Vec::new());
+    let mut worst: Vec<(Duration, String)> = Vec::new();
+    for c in cases {
+        let t = time_case(store, &c.query, runs).await?;
+        by_text.entry(c.text_class).or_default().extend(&t.first);
+        by_filter
+            .entry(c.filter_class)
+            .or_default()
+            .extend(&t.first);
+        let dir = if c.query.descending { "desc" } else { "asc" };
+        by_sort
+            .entry(format!("{} {dir}", c.query.sort.as_str()))
+            .or_default()
+            .extend(&t.first);
+        worst.push((pct(&t.first, 0.5), describe(&c.query)));
+        all.extend(&t.first);
+        next.extend(t.next);
+        count.extend(t.count);
+    }
+    println!("by text:");
+    for (k, v) in &by_text {
+        row(k, v);
+    }
+    println!("by filter:");
+    for (k, v) in &by_filter {
+        row(k, v);
+    }
+    println!("by sort:");
+    for (k, v) in &by_sort {
+        row(k, v);
+    }
+    println!("all:");
+    row("FIRST ROWS (page 1)", &all);
+    row("next page (keyset)", &next);
+    row("count (separate)", &count);
+    worst.sort_by_key(|w| std::cmp::Reverse(w.0));
+    println!("slowest first pages (median):");
+    for (d, q) in worst.iter().take(5) {
+        println!("  {:>10}  {q}", ms(*d));
+    }
+    Ok(())
+}
+
+fn render_app(rows: Vec<magsync::store::search::ProductRow>) -> magsync::tui::app::App {
+    // State shaped like the real thing: a full products page, a long log, a long history.
     let mut app = fixture::app();
-    app.products.rows = store
-        .search_products(&q(Some("lamp")), None, PAGE_ROWS)
-        .await?;
+    app.products.rows = rows;
     let ev = app.log.events[0].clone();
     app.log.events = (0..5_000)
         .map(|i| magsync::model::SyncEvent {
@@ -206,23 +394,112 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     app.size = (120, 40);
-    println!("\nrender per tab at 120×40 (TestBackend, 500 frames):");
+    app
+}
+
+fn render_tabs(app: &mut magsync::tui::app::App, frames: usize) -> anyhow::Result<()> {
     let mut term = Terminal::new(TestBackend::new(120, 40))?;
     for tab in Tab::ALL {
         app.tab = tab;
         let mut times = Vec::new();
-        for _ in 0..500 {
+        for _ in 0..frames {
             let t = Instant::now();
-            term.draw(|f| views::draw(f, &app))?;
+            term.draw(|f| views::draw(f, app))?;
             times.push(t.elapsed());
         }
         println!(
             "  {:<12} p50 {:>9}  p95 {:>9}",
             tab.title(),
-            ms(pct(times.clone(), 0.5)),
-            ms(pct(times, 0.95))
+            ms(pct(&times, 0.5)),
+            ms(pct(&times, 0.95))
         );
     }
+    Ok(())
+}
+
+/// Rewrites 100-offer pages of `account` with changed prices and stock, as a sync that finds
+/// changes does, until `stop`; counts the offers written.
+fn spawn_sync(
+    store: Store,
+    n: i64,
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    tokio::spawn(async move {
+        let mut page = 0i64;
+        let mut bump = 1;
+        while !stop.load(Ordering::Relaxed) {
+            let from = (page * 100) % (n / 2);
+            let offers: Vec<Offer> = (from..from + 100).map(|i| offer(i, bump)).collect();
+            store
+                .write_offers("main", None, &offers, Utc::now())
+                .await?;
+            written.fetch_add(100, Ordering::Relaxed);
+            page += 1;
+            if from + 100 >= n / 2 {
+                bump += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: i64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let url = std::env::var("MAGSYNC_BENCH_DB")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let store = Store::open(&url).await?;
+    println!("store: {} ({n} offers)", store.backend().name());
+    fill(&store, n).await?;
+    // As the end of a sync run does.
+    let t = Instant::now();
+    store.optimize().await;
+    println!("planner statistics in {}", ms(t.elapsed()));
+
+    let cases = cases(n);
+    println!(
+        "\nsearch-to-first-rows: {} query shapes, first page of {PAGE_ROWS} rows 3× each (time per run):",
+        cases.len()
+    );
+    run_queries(&store, &cases, 3).await?;
+
+    let mut app = render_app(
+        store
+            .search_products(
+                &ProductQuery {
+                    text: Some("lampa".into()),
+                    ..Default::default()
+                },
+                None,
+                PAGE_ROWS,
+            )
+            .await?,
+    );
+    println!("\nrender per tab at 120×40 (TestBackend, 500 frames):");
+    render_tabs(&mut app, 500)?;
+
+    // While a sync runs: the same, with a task writing changed pages into the same store.
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let sync = spawn_sync(store.clone(), n, stop.clone(), written.clone());
+    let t = Instant::now();
+    println!("\nwhile a sync writes changed pages into the store:");
+    println!("render per tab:");
+    render_tabs(&mut app, 500)?;
+    let sample: Vec<Case> = cases.iter().step_by(4).cloned().collect();
+    println!("search-to-first-rows, every 4th query shape, once each:");
+    run_queries(&store, &sample, 1).await?;
+    stop.store(true, Ordering::Relaxed);
+    sync.await??;
+    println!(
+        "(the sync wrote {:.0} offers/s meanwhile)",
+        written.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64()
+    );
     store.close().await;
     Ok(())
 }

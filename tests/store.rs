@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger, WarehouseValue};
-use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
+use magsync::store::search::{ForcePlan, ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::store::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -404,6 +404,126 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
                 db.label
             );
             assert_eq!(seen.len(), 250);
+        }
+    }
+}
+
+/// SQLite picks a plan per page (walk the sort index, walk a bounded window of it, or collect
+/// the matches and sort them) from probes that a small store never trips, so each plan is
+/// forced here; every one must page through exactly what one unpaged query (the export's)
+/// returns, in the same order. Postgres plans by itself and is held to the same reference.
+#[tokio::test]
+async fn every_search_plan_pages_like_one_sorted_query() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let names = [
+            "Lampă de birou LED",
+            "Cablu USB-C 2m",
+            "cablu usb.c",
+            "Husă laptop (lampa)",
+            "Suport monitor",
+            "Zzz",
+        ];
+        let mut main = Vec::new();
+        let mut fbe = Vec::new();
+        for i in 1..=120i64 {
+            let mut o = offer(i, names[(i % 6) as usize], &format!("{}.5000", i % 17));
+            match i % 11 {
+                0 => o.name = None,
+                1 => o.sale_price = None,
+                _ => {}
+            }
+            o.status = Some([1, 1, 0, 2][(i % 4) as usize]);
+            o.general_stock = [None, Some(0), Some(3), Some(40)][(i % 4) as usize];
+            o.buy_button_rank = (i % 3 != 0).then_some((i % 5) as i32);
+            if i % 2 == 0 {
+                main.push(o)
+            } else {
+                fbe.push(o)
+            }
+        }
+        let t0 = Utc::now() - Duration::hours(5);
+        for (k, chunk) in main.chunks(20).enumerate() {
+            s.write_offers("main", None, chunk, t0 + Duration::minutes(k as i64))
+                .await
+                .unwrap();
+        }
+        s.write_offers("fbe", None, &fbe, t0).await.unwrap();
+        s.mark_missing("fbe", None, &[5, 15, 25], Utc::now())
+            .await
+            .unwrap();
+
+        let texts = [
+            None,
+            Some("lampa"),
+            Some("usb c"),
+            Some("cab"),
+            Some("pn-1"),
+            Some("%%"),
+        ];
+        let filters = [
+            ProductQuery::default(),
+            ProductQuery {
+                account: Some("fbe".into()),
+                ..Default::default()
+            },
+            ProductQuery {
+                status: Some(StatusFilter::Active),
+                stock: Some(StockFilter::Low),
+                ..Default::default()
+            },
+            ProductQuery {
+                status: Some(StatusFilter::Missing),
+                ..Default::default()
+            },
+            ProductQuery {
+                stock: Some(StockFilter::Zero),
+                ..Default::default()
+            },
+        ];
+        for text in texts {
+            for f in &filters {
+                for &sort in SortKey::ALL {
+                    for descending in [false, true] {
+                        let q = ProductQuery {
+                            text: text.map(str::to_string),
+                            sort,
+                            descending,
+                            ..f.clone()
+                        };
+                        let mut want = Vec::new();
+                        s.export_offers::<sqlx::Error, _>(&q, |o| {
+                            want.push((o.account, o.offer.id));
+                            Ok(())
+                        })
+                        .await
+                        .unwrap();
+                        for plan in [ForcePlan::Auto, ForcePlan::Window, ForcePlan::Collect] {
+                            let mut got = Vec::new();
+                            let mut cursor = None;
+                            loop {
+                                let page = s
+                                    .search_products_with(&q, cursor.as_ref(), 9, plan)
+                                    .await
+                                    .unwrap();
+                                got.extend(page.iter().map(|r| (r.account.clone(), r.id)));
+                                match page.last() {
+                                    Some(_) if got.len() > want.len() => break,
+                                    Some(r) if page.len() == 9 => cursor = Some(r.cursor(sort)),
+                                    _ => break,
+                                }
+                            }
+                            assert_eq!(got, want, "{} {plan:?} {q:?}", db.label);
+                        }
+                        assert_eq!(
+                            s.count_products(&q).await.unwrap(),
+                            want.len() as i64,
+                            "{} count {q:?}",
+                            db.label
+                        );
+                    }
+                }
+            }
         }
     }
 }

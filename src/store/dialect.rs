@@ -22,6 +22,11 @@ impl Backend {
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/sqlite/0001_init.sql")),
     (2, "edits", include_str!("migrations/sqlite/0002_edits.sql")),
+    (
+        3,
+        "search",
+        include_str!("migrations/sqlite/0003_search.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/postgres/0001_init.sql")),
@@ -29,6 +34,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "edits",
         include_str!("migrations/postgres/0002_edits.sql"),
+    ),
+    (
+        3,
+        "search",
+        include_str!("migrations/postgres/0003_search.sql"),
     ),
     (
         4,

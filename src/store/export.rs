@@ -19,7 +19,7 @@ impl Store {
         E: From<sqlx::Error>,
         F: FnMut(StoredOffer) -> Result<(), E>,
     {
-        let expr = query.sort.expr();
+        let expr = query.sort.expr(self.backend());
         let dir = if query.descending { "DESC" } else { "ASC" };
         let mut n = 0u64;
         on_pool!(self, pool => {

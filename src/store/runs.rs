@@ -105,6 +105,8 @@ impl Store {
                 .execute(pool)
                 .await?;
         });
+        // A first sync can grow the store from nothing to a million offers.
+        self.optimize().await;
         Ok(())
     }
 
