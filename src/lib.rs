@@ -18,8 +18,3 @@ pub mod sim;
 pub mod store;
 pub mod sync;
 pub mod tui;
-
-/// A sync decodes and drops hundreds of thousands of short-lived JSON values; with glibc's
-/// allocator, malloc and free were about a fifth of a first sync's CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

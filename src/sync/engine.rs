@@ -34,7 +34,9 @@ pub struct Tuning {
     /// Offers missing from a complete scan are confirmed one by one (one request each) up to
     /// this many; beyond it they are marked missing on the scan's word alone.
     pub confirm_limit: usize,
-    /// Pages already fetched are written together, up to this many per transaction.
+    /// Pages already fetched are written together, up to this many per transaction. Bigger
+    /// transactions dirty each index page for several rows instead of one: 20 pages (2,000
+    /// offers) wrote a 200,000-offer first sync into SQLite ~1.35× faster than 5 pages.
     pub max_batch_pages: usize,
 }
 
@@ -51,7 +53,7 @@ impl Tuning {
             concurrency: 6,
             progress_interval: Duration::from_millis(500),
             confirm_limit: 50,
-            max_batch_pages: 5,
+            max_batch_pages: 20,
         }
     }
 }

@@ -242,7 +242,13 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
         plan: plan.clone(),
         concurrency: ctx.tuning.concurrency,
     };
-    let (tx, rx) = mpsc::channel(ctx.tuning.concurrency.max(1));
+    // Room for a whole batch of fetched pages, so the writer can take them in one transaction.
+    let (tx, rx) = mpsc::channel(
+        ctx.tuning
+            .concurrency
+            .max(ctx.tuning.max_batch_pages)
+            .max(1),
+    );
     let scan_client = client.clone();
     let scan_cancel = ctx.cancel.clone();
     let scan_task = tokio::spawn(async move { scan(&scan_client, &spec, &scan_cancel, tx).await });
