@@ -26,6 +26,23 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Postgres only: refreshes the planner's statistics of the tables a sync writes. Called
+    /// as a run's writes double the account's rows: until autovacuum catches up, a table that
+    /// grew from nothing is still estimated "nearly empty", and the planner then reads each
+    /// page's `id IN (...)` lookup off the whole account's index range (measured at 200,000
+    /// offers: 3.9k offers/s, and a re-sync of unchanged offers took 85 % of the first sync).
+    /// SQLite plans these lookups by the primary key whatever its statistics say.
+    pub async fn refresh_write_statistics(&self) -> Result<()> {
+        if let super::Pool::Postgres(pool) = &self.pool {
+            sqlx::raw_sql("ANALYZE offers; ANALYZE offer_seen; ANALYZE offer_eans")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// Write transactions that read first (`write_offers` selects the stored rows, then upserts)
 /// must take SQLite's write lock up front: a deferred transaction that tries to upgrade while
 /// another connection writes (the run recorder, a second account's run) fails at once with

@@ -377,6 +377,9 @@ struct Written {
 async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageResult>) -> Written {
     let mut written = Written::default();
     let mut seen: HashSet<i64> = HashSet::new();
+    // Rows written when the planner statistics were last refreshed (see
+    // `Store::refresh_write_statistics`): refreshed each time the run's writes double.
+    let mut analyzed_at: i64 = 1_000;
     // Where the writer's time went, for the debug log: a sync is either network-bound (waiting
     // for pages) or database-bound (writing).
     let (mut waiting, mut settling, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
@@ -470,6 +473,16 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
                 return written;
             }
         };
+        let written_so_far = {
+            let c = &ctx.tracker.snapshot().counts;
+            c.created + c.updated
+        } + (out.created + out.updated) as i64;
+        if written_so_far >= 2 * analyzed_at {
+            analyzed_at = written_so_far;
+            if let Err(e) = ctx.store.refresh_write_statistics().await {
+                tracing::warn!(target: "magsync::sync", run_id = ctx.run_id, "refreshing statistics failed: {e}");
+            }
+        }
         ctx.tracker.update(|p| {
             let c = &mut p.counts;
             c.pages_done += pages.len() as i64;
