@@ -37,6 +37,16 @@ impl RawJson {
         }
     }
 
+    /// As stored: the text and the hex hash written with it, so reading a million offers
+    /// back (export) neither re-parses nor re-hashes them. A hash that does not parse is
+    /// recomputed.
+    pub fn from_stored(text: Box<RawValue>, content_hash: &str) -> RawJson {
+        let hash = blake3::Hash::from_hex(content_hash).unwrap_or_else(|_| {
+            canonical_hash(serde_json::from_str(text.get()).unwrap_or(Value::Null))
+        });
+        RawJson { text, hash }
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         self.text.get()

@@ -495,7 +495,8 @@ where
     for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> Json<Vec<String>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> Json<Vec<WarehouseValue>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Json<serde_json::Value>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Json<Box<serde_json::value::RawValue>>:
+        sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let m =
         |c: &str| -> Result<Option<Decimal>> { Ok(r.try_get::<Option<Money>, _>(c)?.map(|m| m.0)) };
@@ -536,7 +537,11 @@ where
         buy_button_rank: r.try_get("buy_button_rank")?,
         offer_details_id: r.try_get("offer_details_id")?,
         image_urls: r.try_get::<Json<Vec<String>>, _>("images")?.0,
-        raw: RawJson::from_value(&r.try_get::<Json<serde_json::Value>, _>("raw")?.0),
+        raw: RawJson::from_stored(
+            r.try_get::<Json<Box<serde_json::value::RawValue>>, _>("raw")?
+                .0,
+            &r.try_get::<String, _>("content_hash")?,
+        ),
     };
     Ok(StoredOffer {
         account: r.try_get("account")?,

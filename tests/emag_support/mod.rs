@@ -222,5 +222,13 @@ pub async fn assert_mirror(db: &TestDb, h: &SimHandle, account: &str, active_onl
     assert_eq!(got_ids, want_ids, "[{}] offer ids", db.label);
     for (g, w) in got.iter().zip(&want) {
         assert_eq!(g, w, "[{}] offer {}", db.label, w.id);
+        // Stored raw JSON is compared by content too, not only by the hash stored with it.
+        assert_eq!(
+            g.raw.to_value(),
+            w.raw.to_value(),
+            "[{}] raw of offer {}",
+            db.label,
+            w.id
+        );
     }
 }
