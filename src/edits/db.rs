@@ -258,7 +258,6 @@ pub async fn open_edit(store: &Store, account: &str, offer_id: i64) -> Result<Op
     Ok(open_edits_for(store, account, &[offer_id]).await?.pop())
 }
 
-/// Open edits of the given offers of an account.
 /// Whether the account has any open edit at all: a sync asks before every batch, and the
 /// answer is nearly always no, which spares looking up each of the batch's ids.
 pub async fn has_open_edits(store: &Store, account: &str) -> Result<bool> {
@@ -273,6 +272,7 @@ pub async fn has_open_edits(store: &Store, account: &str) -> Result<bool> {
     })
 }
 
+/// Open edits of the given offers of an account.
 pub async fn open_edits_for(store: &Store, account: &str, ids: &[i64]) -> Result<Vec<Edit>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {

@@ -24,9 +24,7 @@ impl Store {
         }
         Ok(())
     }
-}
 
-impl Store {
     /// Postgres only: refreshes the planner's statistics of the tables a sync writes. Called
     /// as a run's writes double the account's rows: until autovacuum catches up, a table that
     /// grew from nothing is still estimated "nearly empty", and the planner then reads each
