@@ -456,3 +456,34 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
         .join("\n");
     assert!(!tall.contains("j/k scroll"), "{tall}");
 }
+
+#[test]
+fn products_filters_at_80_columns_name_only_what_is_set() {
+    use magsync::store::search::{StatusFilter, StockFilter};
+    let mut app = fixture::app();
+    app.update(key('3'));
+    let t = render(&mut app, 80, 24);
+    let bar = row(t.backend().buffer(), 6);
+    assert!(bar.contains("name ↑ · 1–13 of 2 545"), "{bar}");
+    assert!(!bar.contains("any"), "unset filters take no room: {bar}");
+
+    app.products.query.account = Some("main".into());
+    app.products.query.status = Some(StatusFilter::Inactive);
+    app.products.query.stock = Some(StockFilter::Low);
+    let t = render(&mut app, 80, 24);
+    let bar = row(t.backend().buffer(), 6);
+    assert!(
+        bar.contains("account main · inactive · stock low · name ↑"),
+        "{bar}"
+    );
+}
+
+#[test]
+fn long_names_end_in_an_ellipsis_at_the_column_edge() {
+    let mut app = fixture::app();
+    app.update(key('3'));
+    let t = render(&mut app, 80, 24);
+    let first = row(t.backend().buffer(), 9);
+    // The name column ends where the price column begins, and says it was cut.
+    assert!(first.contains("…      "), "{first}");
+}

@@ -56,18 +56,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         (None, n) => format!("{} of ~", group(n as i64)),
     };
     let arrow = if q.descending { "↓" } else { "↑" };
-    let account = q.account.as_deref().unwrap_or("all");
-    // 80 columns keep the search box usable with a terser filter summary.
+    let sort = format!("{} {arrow}", q.sort.as_str());
+    // 80 columns keep the search box usable by naming only the filters that are set: the
+    // values (an account name, a status word, "stock low") cannot be mistaken for each other.
     let filters = if area.width >= 110 {
-        format!(
-            "account: {account}  status: {status}  stock: {stock}  sort: {} {arrow}  {count} ",
-            q.sort.as_str()
-        )
+        let account = q.account.as_deref().unwrap_or("all");
+        format!("account: {account}  status: {status}  stock: {stock}  sort: {sort}  {count} ")
     } else {
-        format!(
-            "{account} · {status} · stock {stock} · {} {arrow} · {count} ",
-            q.sort.as_str()
-        )
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(a) = &q.account {
+            parts.push(format!("account {a}"));
+        }
+        if q.status.is_some() {
+            parts.push(status.to_string());
+        }
+        if q.stock.is_some() {
+            parts.push(format!("stock {stock}"));
+        }
+        parts.push(sort);
+        parts.push(count);
+        format!("{} ", parts.join(" · "))
     };
     let fw = filters.chars().count() as u16;
     let [sa, fa] =
@@ -96,15 +104,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
 
     let wide = area.width >= 110;
-    let name_w = table.width.saturating_sub(if wide { 66 } else { 56 }) as usize;
+    let pn_w: u16 = if wide { 16 } else { 13 };
+    // The name takes what the fixed columns, the gaps between columns and the borders leave.
+    let fixed = 8 + 8 + pn_w + 10 + 6 + 4 + if wide { 8 } else { 0 };
+    let gaps = if wide { 7 } else { 6 };
+    let name_w = table.width.saturating_sub(fixed + gaps + 2) as usize;
     let cols: Vec<(SortKey, &str, u16)> = vec![
         (SortKey::Account, "account", 8),
         (SortKey::Id, "id", 8),
-        (
-            SortKey::PartNumber,
-            "part number",
-            if wide { 16 } else { 13 },
-        ),
+        (SortKey::PartNumber, "part number", pn_w),
         (SortKey::Name, "name", name_w as u16),
         (SortKey::Price, "price", 10),
         (SortKey::Stock, "stock", 6),
@@ -145,7 +153,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             let mut cells = vec![
                 Cell::from(r.account.clone()),
                 Cell::from(r.id.to_string()),
-                Cell::from(r.part_number.clone().unwrap_or_default()),
+                Cell::from(truncate(
+                    r.part_number.as_deref().unwrap_or(""),
+                    pn_w as usize,
+                )),
                 Cell::from(truncate(r.name.as_deref().unwrap_or(""), name_w)),
                 Cell::from(Line::from(price).right_aligned()),
                 Cell::from(

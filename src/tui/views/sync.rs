@@ -1,6 +1,6 @@
 //! 2 Sync: live gauges per account and the log of the selected account's run.
 
-use super::{clock, duration, run_secs, status_span};
+use super::{clock, duration, run_secs, status_span, truncate};
 use crate::model::{EventLevel, RunStatus, SyncRun};
 use crate::tui::app::{App, group};
 use ratatui::Frame;
@@ -37,7 +37,14 @@ fn rate_eta(app: &App, r: &SyncRun) -> (String, String) {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let top_h = (app.accounts.len() as u16 + 4).min(area.height / 2).max(5);
+    // Borders, header, one row per account, the selected run's details and its error, if any.
+    let error_line = app
+        .selected_account_name()
+        .and_then(|a| app.run_of(a))
+        .is_some_and(|r| r.error_summary.is_some());
+    let top_h = (app.accounts.len() as u16 + 4 + u16::from(error_line))
+        .min(area.height / 2)
+        .max(5);
     let [top, log] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
     accounts(f, top, app);
     log_pane(f, log, app);
@@ -182,21 +189,25 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
     }
     if let Some(r) = app.selected_account_name().and_then(|a| app.run_of(a)) {
         let c = &r.counts;
-        let mut detail = format!(
-            "    run {} · {} · {} · retries {} · 429s {} · requests {} · strategy {} · {}",
-            r.id,
-            r.trigger,
-            r.mode,
-            c.retries,
-            c.rate_limited,
-            c.requests,
-            r.options.conflict_strategy,
-            duration(run_secs(app, r))
-        );
+        let items = [
+            format!("run {}", r.id),
+            r.trigger.to_string(),
+            r.mode.to_string(),
+            format!("retries {}", c.retries),
+            format!("429s {}", c.rate_limited),
+            format!("requests {}", c.requests),
+            format!("strategy {}", r.options.conflict_strategy),
+            duration(run_secs(app, r)),
+        ];
+        let room = area.width.saturating_sub(2) as usize;
+        lines.push(Line::styled(fit_items(&items, room), app.theme.dim()));
+        // The error summary gets a line of its own: it is what the operator came to read.
         if let Some(e) = &r.error_summary {
-            detail.push_str(&format!(" · {e}"));
+            lines.push(Line::styled(
+                truncate(&format!("    {e}"), room),
+                app.theme.error(),
+            ));
         }
-        lines.push(Line::styled(detail, app.theme.dim()));
     }
     f.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Accounts ")),
@@ -260,4 +271,19 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
             .collect()
     };
     f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// "    a · b · c" with as many items as fit in `room` columns, then "…" for the rest.
+fn fit_items(items: &[String], room: usize) -> String {
+    let mut line = String::from("   ");
+    for (i, item) in items.iter().enumerate() {
+        let piece = format!(" {}{item}", if i == 0 { "" } else { "· " });
+        let tail = if i + 1 < items.len() { 2 } else { 0 };
+        if line.chars().count() + piece.chars().count() + tail > room {
+            line.push_str(" …");
+            break;
+        }
+        line.push_str(&piece);
+    }
+    line
 }
