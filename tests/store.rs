@@ -155,6 +155,42 @@ fn t0_trunc(
 }
 
 #[tokio::test]
+async fn missing_candidates_are_the_unlisted_offers_of_that_account_and_status() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let t0 = Utc::now() - Duration::minutes(10);
+        let mut offers: Vec<Offer> = (1..=5).map(|i| offer(i, "Lampă", "1.0000")).collect();
+        offers[3].status = Some(0);
+        s.write_offers("main", None, &offers, t0).await.unwrap();
+        s.write_offers("fbe", None, &offers, t0).await.unwrap();
+        s.mark_missing("main", None, &[5], t0).await.unwrap();
+        // Offer 2 lost its seen row (a store from before it existed): still a candidate.
+        db.execute("DELETE FROM offer_seen WHERE account = 'main' AND id = 2")
+            .await;
+        let scan = Utc::now() - Duration::minutes(1);
+        s.write_offers("main", None, &offers[..1], Utc::now())
+            .await
+            .unwrap();
+
+        let active = s.missing_candidates("main", scan, Some(1)).await.unwrap();
+        assert_eq!(
+            active,
+            vec![2, 3],
+            "{}: inactive 4 and missing 5 are not",
+            db.label
+        );
+        let any = s.missing_candidates("main", scan, None).await.unwrap();
+        assert_eq!(any, vec![2, 3, 4], "{}", db.label);
+        let other = s.missing_candidates("fbe", t0, None).await.unwrap();
+        assert!(
+            other.is_empty(),
+            "{}: fbe was seen at t0: {other:?}",
+            db.label
+        );
+    }
+}
+
+#[tokio::test]
 async fn missing_offers_are_marked_and_restored_never_deleted() {
     for db in TestDb::all().await {
         let s = &db.store;

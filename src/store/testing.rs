@@ -80,6 +80,15 @@ impl TestDb {
         })
     }
 
+    /// Runs a statement on the store's database, for tests that need a state magsync itself
+    /// would not write (a lost row, an older schema's leftovers).
+    pub async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        super::on_pool!(self.store, pool => {
+            sqlx::query(sql).execute(pool).await.expect("test statement");
+        });
+    }
+
     /// SQLite, plus Postgres when available: run the same test body on each.
     pub async fn all() -> Vec<TestDb> {
         let mut v = vec![TestDb::sqlite().await];
