@@ -6,6 +6,8 @@
 //! cargo run --release --example bench_sync -- big --offers 200000 --db sqlite --mutate
 //! ```
 //!
+//! `RUST_LOG=magsync::sync=debug` adds the engine's own account of where the time went.
+//!
 //! `big` runs in its own process with the simulator in a child process, so the peak RSS it
 //! reports (VmHWM) is the sync's alone, and 50k vs 200k are comparable.
 
@@ -21,6 +23,14 @@ use magsync::sync::{Engine, RunProgress, Tuning};
 use secrecy::SecretString;
 
 fn main() -> anyhow::Result<()> {
+    // `RUST_LOG=magsync::sync=debug` shows where a run's time went (waiting for pages,
+    // settling edits, writing).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
