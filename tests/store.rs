@@ -573,3 +573,36 @@ async fn migrations_are_idempotent() {
         assert_eq!(reopened.backend(), db.store.backend());
     }
 }
+
+#[tokio::test]
+async fn the_sqlite_word_index_matches_the_offers_after_inserts_and_changes() {
+    let db = TestDb::sqlite().await;
+    let s = &db.store;
+    let t0 = Utc::now() - Duration::minutes(10);
+    let mut offers: Vec<Offer> = (1..=1200).map(|i| offer(i, "Lampă", "1.0000")).collect();
+    s.write_offers("main", None, &offers, t0).await.unwrap();
+    // A second batch mixes new offers with renamed ones.
+    for o in offers.iter_mut().take(50) {
+        o.name = Some("Cablu USB".into());
+        o.raw = serde_json::json!({"id": o.id, "name": "Cablu USB"}).into();
+    }
+    offers.extend((1201..=1300).map(|i| offer(i, "Husă", "2.0000")));
+    let out = s
+        .write_offers("main", None, &offers, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((out.created, out.updated), (100, 50));
+    // FTS5 compares its index with the offers table and fails on any difference.
+    db.execute("INSERT INTO offers_fts (offers_fts) VALUES ('integrity-check')")
+        .await;
+    let found = |text: &str| {
+        let q = ProductQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        async move { s.count_products(&q).await.unwrap() }
+    };
+    assert_eq!(found("cablu").await, 50);
+    assert_eq!(found("husa").await, 100);
+    assert_eq!(found("lampa").await, 1150);
+}

@@ -27,6 +27,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "search",
         include_str!("migrations/sqlite/0003_search.sql"),
     ),
+    (
+        4,
+        "fts batched",
+        include_str!("migrations/sqlite/0004_fts_batched.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/postgres/0001_init.sql")),

@@ -213,80 +213,117 @@ impl Store {
                 }
             }
 
-            for chunk in to_write.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
-                let mut q = QueryBuilder::new(format!("INSERT INTO offers ({COLUMNS}) "));
-                q.push_values(chunk, |mut b, p| {
-                    let o = p.offer;
-                    let stock: Vec<WarehouseValue> = o.stock.clone();
-                    b.push_bind(account)
-                        .push_bind(o.id)
-                        .push_bind(o.part_number.clone())
-                        .push_bind(o.part_number_key.clone())
-                        .push_bind(o.name.clone())
-                        .push_bind(o.brand.clone())
-                        .push_bind(o.description.clone())
-                        .push_bind(o.url.clone())
-                        .push_bind(o.category_id)
-                        .push_bind(o.vendor_category_id)
-                        .push_bind(o.warranty)
-                        .push_bind(Json(o.eans.clone()))
-                        .push_bind(money::opt(o.sale_price))
-                        .push_bind(money::opt(o.recommended_price))
-                        .push_bind(money::opt(o.min_sale_price))
-                        .push_bind(money::opt(o.max_sale_price))
-                        .push_bind(money::opt(o.best_offer_sale_price))
-                        .push_bind(money::opt(o.best_offer_recommended_price))
-                        .push_bind(o.currency.clone())
-                        .push_bind(o.vat_id)
-                        .push_bind(o.status)
-                        .push_bind(o.general_stock)
-                        .push_bind(o.estimated_stock)
-                        .push_bind(Json(stock))
-                        .push_bind(Json(o.handling_time.clone()))
-                        .push_bind(o.handling_time.first().map(|h| h.value as i32))
-                        .push_bind(o.validation_status)
-                        .push_bind(o.validation_status_description.clone())
-                        .push_bind(o.translation_validation_status)
-                        .push_bind(o.offer_validation_status)
-                        .push_bind(o.offer_validation_status_description.clone())
-                        .push_bind(o.ownership)
-                        .push_bind(o.number_of_offers)
-                        .push_bind(o.buy_button_rank)
-                        .push_bind(o.offer_details_id)
-                        .push_bind(Json(o.image_urls.clone()))
-                        .push_bind(Json(o.raw.as_raw_value()))
-                        .push_bind(p.hash.clone())
-                        .push_bind(search_text(o))
-                        .push_bind(p.first_seen)
-                        .push_bind(now)
-                        .push_bind(None::<DateTime<Utc>>)
-                        .push_bind(run_id);
-                });
-                q.push(
-                    " ON CONFLICT (account, id) DO UPDATE SET \
-                     part_number = excluded.part_number, part_number_key = excluded.part_number_key, \
-                     name = excluded.name, brand = excluded.brand, description = excluded.description, \
-                     url = excluded.url, category_id = excluded.category_id, \
-                     vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
-                     eans = excluded.eans, sale_price = excluded.sale_price, \
-                     recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
-                     max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
-                     best_offer_recommended_price = excluded.best_offer_recommended_price, \
-                     currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
-                     general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
-                     stock = excluded.stock, handling_time = excluded.handling_time, \
-                     handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
-                     validation_status_description = excluded.validation_status_description, \
-                     translation_validation_status = excluded.translation_validation_status, \
-                     offer_validation_status = excluded.offer_validation_status, \
-                     offer_validation_status_description = excluded.offer_validation_status_description, \
-                     ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
-                     buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
-                     images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
-                     search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
-                     last_changed_at = excluded.last_changed_at, \
-                     missing_since = NULL, last_run_id = excluded.last_run_id",
+            // On SQLite new offers go in with plain inserts and reach the FTS index in one
+            // statement per batch (see migration 0004): an upsert, or the FTS trigger, makes
+            // SQLite open a statement journal for every multi-row statement, and FTS5 flushes
+            // its pending index to a new segment at each one.
+            let sqlite = self.backend() == Backend::Sqlite;
+            let (created, changed): (Vec<&Pending>, Vec<&Pending>) = if sqlite {
+                to_write.iter().partition(|p| !stored.contains_key(&p.offer.id))
+            } else {
+                (Vec::new(), to_write.iter().collect())
+            };
+            for (rows, upsert) in [(&created, false), (&changed, true)] {
+                for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
+                    let insert = if upsert { "INSERT" } else { "INSERT OR IGNORE" };
+                    let mut q = QueryBuilder::new(format!("{insert} INTO offers ({COLUMNS}) "));
+                    q.push_values(chunk, |mut b, p| {
+                        let o = p.offer;
+                        let stock: Vec<WarehouseValue> = o.stock.clone();
+                        b.push_bind(account)
+                            .push_bind(o.id)
+                            .push_bind(o.part_number.clone())
+                            .push_bind(o.part_number_key.clone())
+                            .push_bind(o.name.clone())
+                            .push_bind(o.brand.clone())
+                            .push_bind(o.description.clone())
+                            .push_bind(o.url.clone())
+                            .push_bind(o.category_id)
+                            .push_bind(o.vendor_category_id)
+                            .push_bind(o.warranty)
+                            .push_bind(Json(o.eans.clone()))
+                            .push_bind(money::opt(o.sale_price))
+                            .push_bind(money::opt(o.recommended_price))
+                            .push_bind(money::opt(o.min_sale_price))
+                            .push_bind(money::opt(o.max_sale_price))
+                            .push_bind(money::opt(o.best_offer_sale_price))
+                            .push_bind(money::opt(o.best_offer_recommended_price))
+                            .push_bind(o.currency.clone())
+                            .push_bind(o.vat_id)
+                            .push_bind(o.status)
+                            .push_bind(o.general_stock)
+                            .push_bind(o.estimated_stock)
+                            .push_bind(Json(stock))
+                            .push_bind(Json(o.handling_time.clone()))
+                            .push_bind(o.handling_time.first().map(|h| h.value as i32))
+                            .push_bind(o.validation_status)
+                            .push_bind(o.validation_status_description.clone())
+                            .push_bind(o.translation_validation_status)
+                            .push_bind(o.offer_validation_status)
+                            .push_bind(o.offer_validation_status_description.clone())
+                            .push_bind(o.ownership)
+                            .push_bind(o.number_of_offers)
+                            .push_bind(o.buy_button_rank)
+                            .push_bind(o.offer_details_id)
+                            .push_bind(Json(o.image_urls.clone()))
+                            .push_bind(Json(o.raw.as_raw_value()))
+                            .push_bind(p.hash.clone())
+                            .push_bind(search_text(o))
+                            .push_bind(p.first_seen)
+                            .push_bind(now)
+                            .push_bind(None::<DateTime<Utc>>)
+                            .push_bind(run_id);
+                    });
+                    if upsert {
+                        q.push(
+                            " ON CONFLICT (account, id) DO UPDATE SET \
+                             part_number = excluded.part_number, part_number_key = excluded.part_number_key, \
+                             name = excluded.name, brand = excluded.brand, description = excluded.description, \
+                             url = excluded.url, category_id = excluded.category_id, \
+                             vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
+                             eans = excluded.eans, sale_price = excluded.sale_price, \
+                             recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
+                             max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
+                             best_offer_recommended_price = excluded.best_offer_recommended_price, \
+                             currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
+                             general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
+                             stock = excluded.stock, handling_time = excluded.handling_time, \
+                             handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
+                             validation_status_description = excluded.validation_status_description, \
+                             translation_validation_status = excluded.translation_validation_status, \
+                             offer_validation_status = excluded.offer_validation_status, \
+                             offer_validation_status_description = excluded.offer_validation_status_description, \
+                             ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
+                             buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
+                             images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
+                             search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
+                             last_changed_at = excluded.last_changed_at, \
+                             missing_since = NULL, last_run_id = excluded.last_run_id",
+                        );
+                    }
+                    let done = q.build().execute(&mut *tx).await?.rows_affected();
+                    // OR IGNORE would skip a row silently; the rows were just looked up in this
+                    // transaction, so a shortfall means a bug, and the batch must not commit.
+                    if done != chunk.len() as u64 {
+                        return Err(sqlx::Error::Protocol(format!(
+                            "{} of {} new offers were not inserted",
+                            chunk.len() as u64 - done,
+                            chunk.len()
+                        )));
+                    }
+                }
+            }
+            for chunk in created.chunks(30_000) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO offers_fts (rowid, search_text) \
+                     SELECT rowid, search_text FROM offers WHERE account = ",
                 );
+                q.push_bind(account).push(" AND id IN (");
+                let mut sep = q.separated(", ");
+                for p in chunk {
+                    sep.push_bind(p.offer.id);
+                }
+                q.push(")");
                 q.build().execute(&mut *tx).await?;
             }
 
