@@ -516,6 +516,7 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                             ForcePlan::SmallWindows,
                             ForcePlan::Collect,
                             ForcePlan::Intersect,
+                            ForcePlan::Member,
                         ] {
                             let mut got = Vec::new();
                             let mut cursor = None;

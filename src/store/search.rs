@@ -394,9 +394,14 @@ const WALK_WINDOW: i64 = 8_000;
 /// page: walking reads each row (≈1 µs), so past this collecting is cheaper.
 const WALK_MAX: i64 = 30_000;
 
-/// Below this many text matches, SQLite reads the matches and sorts them (≈1 µs each) instead
-/// of walking the sort order.
+/// Below this many text matches, SQLite reads the matches and sorts them (≈1 µs each, more
+/// when the offers are not cached) instead of walking the sort order.
 const FEW_MATCHES: i64 = 20_000;
+
+/// Below this many text matches reading them all beats the index-only walk
+/// ([`SqlitePlan::Member`]), which may pass ~1 000 000 / matches index entries (≈0.15 µs each)
+/// per row of the page.
+const MEMBER_MIN_MATCHES: i64 = 3_000;
 
 /// SQLite's plans for one page. Its planner cannot tell how many rows an FTS match or a rare
 /// status keeps (it would walk the whole sort order looking for 200 inactive offers, or read
@@ -416,6 +421,12 @@ enum SqlitePlan {
     /// list on rowids alone, then read and sort only the offers in both. Driving by the FTS
     /// list would read every one of its (hundreds of thousands of) offers to test the filter.
     Intersect,
+    /// For a text with thousands of matches and no status or stock filter: walk the sort index reading index entries alone
+    /// (rowid and account), keeping those in the FTS match list, then read only the page's
+    /// offers. A common word can sit far down
+    /// the order ("lampa" by name starts half way), and walking index entries costs a tenth
+    /// of reading each offer, or of reading every match to sort them.
+    Member,
 }
 
 /// Which SQLite plan [`Store::search_products_with`] uses (Postgres plans by itself).
@@ -429,6 +440,14 @@ pub enum ForcePlan {
     Collect,
     /// [`ForcePlan::Collect`], intersecting when the query has a rare filter to drive it.
     Intersect,
+    /// The index-only walk where it applies (text, at most an account filter), else collect.
+    Member,
+}
+
+/// Whether the index-only walk answers the query: the text is an FTS query and every other
+/// filter is on a column each sort index holds (the account).
+fn member_applies(query: &ProductQuery, fts: Option<&str>) -> bool {
+    fts.is_some() && query.status.is_none() && query.stock.is_none()
 }
 
 /// The one filter of `query` that is rare enough to drive an intersection with the FTS match
@@ -500,7 +519,11 @@ impl Store {
                     .fetch_one(pool)
                     .await?
                     .try_get(0)?;
-                    if n < FEW_MATCHES {
+                    // No window first: a window reads every offer it passes (a common word
+                    // can sit half the order away), while the index-only walk reads none.
+                    if member_applies(query, fts.as_deref()) && n >= MEMBER_MIN_MATCHES {
+                        plan = SqlitePlan::Member;
+                    } else if n < FEW_MATCHES {
                         plan = SqlitePlan::Collect;
                     } else {
                         common_text = true;
@@ -508,12 +531,14 @@ impl Store {
                 }
                 // After the windows: the common text's FTS list is too long to drive, so a
                 // rare filter's index does, intersected with it on rowids.
+                let mut window = WALK_WINDOW;
                 let mut collect = if common_text && intersect_driver(query).is_some() {
                     SqlitePlan::Intersect
+                } else if common_text && member_applies(query, fts.as_deref()) {
+                    SqlitePlan::Member
                 } else {
                     SqlitePlan::Collect
                 };
-                let mut window = WALK_WINDOW;
                 match force {
                     ForcePlan::Auto => {}
                     _ if !filtered => {}
@@ -528,9 +553,19 @@ impl Store {
                     }
                     ForcePlan::Intersect => {
                         plan = SqlitePlan::Collect;
-                        if fts.is_some() && intersect_driver(query).is_some() {
-                            collect = SqlitePlan::Intersect;
-                        }
+                        collect = if fts.is_some() && intersect_driver(query).is_some() {
+                            SqlitePlan::Intersect
+                        } else {
+                            SqlitePlan::Collect
+                        };
+                    }
+                    ForcePlan::Member => {
+                        plan = SqlitePlan::Collect;
+                        collect = if member_applies(query, fts.as_deref()) {
+                            SqlitePlan::Member
+                        } else {
+                            SqlitePlan::Collect
+                        };
                     }
                 }
                 if plan == SqlitePlan::Collect {
@@ -663,7 +698,26 @@ impl Store {
                 }
                 q.push(order_by(query, [expr, "account", "id"]));
             }
-            SqlitePlan::Collect | SqlitePlan::Intersect => {
+            SqlitePlan::Member if member_applies(query, fts) => {
+                q.push(format!(
+                    "WITH p AS MATERIALIZED (SELECT rowid AS r FROM offers INDEXED BY {} \
+                     WHERE rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ",
+                    query.sort.sqlite_index()
+                ))
+                .push_bind(fts.unwrap_or_default().to_string())
+                .push(")");
+                if let Some(a) = &query.account {
+                    q.push(" AND account = ").push_bind(a.clone());
+                }
+                push_keyset!(q, self, query, after);
+                q.push(order_by(query, [expr, "account", "id"]));
+                q.push(" LIMIT ").push_bind(limit);
+                q.push(format!(
+                    ") SELECT {ROW_COLUMNS} FROM p CROSS JOIN offers ON offers.rowid = p.r"
+                ));
+                q.push(order_by(query, [expr, "account", "id"]));
+            }
+            SqlitePlan::Member | SqlitePlan::Collect | SqlitePlan::Intersect => {
                 // The matches with their sort values, then the page from those; the text, when
                 // there is one, drives (its FTS list is the narrowest way in) unless a rare
                 // filter intersects it first.
