@@ -444,8 +444,9 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
     }
 }
 
-/// SQLite picks a plan per page (walk the sort index, walk a bounded window of it, or collect
-/// the matches and sort them) from probes that a small store never trips, so each plan is
+/// SQLite picks a plan per page (walk the sort index, walk bounded windows of it, collect the
+/// matches and sort them, or intersect a rare filter's index with the text matches first)
+/// from probes that a small store never trips, so each plan is
 /// forced here; every one must page through exactly what one unpaged query (the export's)
 /// returns, in the same order. Postgres plans by itself and is held to the same reference.
 #[tokio::test]
@@ -495,6 +496,7 @@ async fn every_search_plan_pages_like_one_sorted_query() {
             Some("usb c"),
             Some("cab"),
             Some("pn-1"),
+            Some("u"),
             Some("%%"),
         ];
         let filters = [
@@ -516,6 +518,16 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                 stock: Some(StockFilter::Zero),
                 ..Default::default()
             },
+            ProductQuery {
+                status: Some(StatusFilter::Eol),
+                ..Default::default()
+            },
+            ProductQuery {
+                account: Some("main".into()),
+                status: Some(StatusFilter::Inactive),
+                stock: Some(StockFilter::Low),
+                ..Default::default()
+            },
         ];
         for text in texts {
             for f in &filters {
@@ -534,7 +546,14 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                         })
                         .await
                         .unwrap();
-                        for plan in [ForcePlan::Auto, ForcePlan::Window, ForcePlan::Collect] {
+                        for plan in [
+                            ForcePlan::Auto,
+                            ForcePlan::Window,
+                            ForcePlan::SmallWindows,
+                            ForcePlan::Collect,
+                            ForcePlan::Intersect,
+                            ForcePlan::Member,
+                        ] {
                             let mut got = Vec::new();
                             let mut cursor = None;
                             loop {

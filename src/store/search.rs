@@ -390,9 +390,18 @@ fn order_by(query: &ProductQuery, cols: [&str; 3]) -> String {
 /// there in a few milliseconds; a rarer one is cheaper to collect through its own index.
 const WALK_WINDOW: i64 = 8_000;
 
-/// Below this many text matches, SQLite reads the matches and sorts them (≈1 µs each) instead
-/// of walking the sort order.
+/// The most rows a further window may span when the first one found some matches but not a
+/// page: walking reads each row (≈1 µs), so past this collecting is cheaper.
+const WALK_MAX: i64 = 30_000;
+
+/// Below this many text matches, SQLite reads the matches and sorts them (≈1 µs each, more
+/// when the offers are not cached) instead of walking the sort order.
 const FEW_MATCHES: i64 = 20_000;
+
+/// Below this many text matches reading them all beats the index-only walk
+/// ([`SqlitePlan::Member`]), which may pass ~1 000 000 / matches index entries (≈0.15 µs each)
+/// per row of the page.
+const MEMBER_MIN_MATCHES: i64 = 3_000;
 
 /// SQLite's plans for one page. Its planner cannot tell how many rows an FTS match or a rare
 /// status keeps (it would walk the whole sort order looking for 200 inactive offers, or read
@@ -401,12 +410,23 @@ const FEW_MATCHES: i64 = 20_000;
 enum SqlitePlan {
     /// Walk the sort index; every row qualifies.
     Walk,
-    /// Walk the first [`WALK_WINDOW`] rows of the sort order, filter, and keep the page if
-    /// it fills; else [`SqlitePlan::Collect`].
+    /// Walk a bounded window of the sort order and filter each row; windows follow one
+    /// another while their yield says the page is near, then [`SqlitePlan::Collect`] (or
+    /// [`SqlitePlan::Intersect`]) takes the rest after the last one.
     Window,
     /// Collect every matching row through the filters' own indexes (FTS, status, stock,
     /// missing), then sort.
     Collect,
+    /// For a common text with a rare filter: intersect the filter's index with the FTS match
+    /// list on rowids alone, then read and sort only the offers in both. Driving by the FTS
+    /// list would read every one of its (hundreds of thousands of) offers to test the filter.
+    Intersect,
+    /// For a text with thousands of matches and no status or stock filter: walk the sort index reading index entries alone
+    /// (rowid and account), keeping those in the FTS match list, then read only the page's
+    /// offers. A common word can sit far down
+    /// the order ("lampa" by name starts half way), and walking index entries costs a tenth
+    /// of reading each offer, or of reading every match to sort them.
+    Member,
 }
 
 /// Which SQLite plan [`Store::search_products_with`] uses (Postgres plans by itself).
@@ -415,7 +435,43 @@ enum SqlitePlan {
 pub enum ForcePlan {
     Auto,
     Window,
+    /// Windows of a few rows, so a small store goes through several before collecting.
+    SmallWindows,
     Collect,
+    /// [`ForcePlan::Collect`], intersecting when the query has a rare filter to drive it.
+    Intersect,
+    /// The index-only walk where it applies (text, at most an account filter), else collect.
+    Member,
+}
+
+/// Whether the index-only walk answers the query: the text is an FTS query and every other
+/// filter is on a column each sort index holds (the account).
+fn member_applies(query: &ProductQuery, fts: Option<&str>) -> bool {
+    fts.is_some() && query.status.is_none() && query.stock.is_none()
+}
+
+/// The one filter of `query` that is rare enough to drive an intersection with the FTS match
+/// list: the index that holds it and the condition that index answers without reading offers
+/// (the other filters are applied to the intersected offers).
+/// Ranked by how few offers each keeps (missing and end of life ~1 %, no stock ~2 %, inactive
+/// and low stock ~10 %); "active" and an account keep too many to drive anything.
+fn intersect_driver(query: &ProductQuery) -> Option<(&'static str, String)> {
+    match (query.status, query.stock) {
+        (Some(StatusFilter::Missing), _) => {
+            Some(("offers_missing", "missing_since IS NOT NULL".into()))
+        }
+        (Some(StatusFilter::Eol), _) => Some(("offers_status_stock", "status = 2".into())),
+        (_, Some(StockFilter::Zero)) => Some((
+            "offers_sort_stock",
+            "COALESCE(general_stock, -1) = 0".into(),
+        )),
+        (Some(StatusFilter::Inactive), _) => Some(("offers_status_stock", "status = 0".into())),
+        (_, Some(StockFilter::Low)) => Some((
+            "offers_sort_stock",
+            format!("COALESCE(general_stock, -1) BETWEEN 1 AND {LOW_STOCK}"),
+        )),
+        _ => None,
+    }
 }
 
 impl Store {
@@ -453,6 +509,7 @@ impl Store {
                 } else {
                     SqlitePlan::Window
                 };
+                let mut common_text = false;
                 if let Some(m) = &fts {
                     let n: i64 = sqlx::query(
                         "SELECT COUNT(*) FROM (SELECT 1 FROM offers_fts WHERE offers_fts MATCH $1 LIMIT $2)",
@@ -462,40 +519,120 @@ impl Store {
                     .fetch_one(pool)
                     .await?
                     .try_get(0)?;
-                    if n < FEW_MATCHES {
+                    // No window first: a window reads every offer it passes (a common word
+                    // can sit half the order away), while the index-only walk reads none.
+                    if member_applies(query, fts.as_deref()) && n >= MEMBER_MIN_MATCHES {
+                        plan = SqlitePlan::Member;
+                    } else if n < FEW_MATCHES {
                         plan = SqlitePlan::Collect;
+                    } else {
+                        common_text = true;
                     }
                 }
+                // After the windows: the common text's FTS list is too long to drive, so a
+                // rare filter's index does, intersected with it on rowids.
+                let mut window = WALK_WINDOW;
+                let mut collect = if common_text && intersect_driver(query).is_some() {
+                    SqlitePlan::Intersect
+                } else if common_text && member_applies(query, fts.as_deref()) {
+                    SqlitePlan::Member
+                } else {
+                    SqlitePlan::Collect
+                };
                 match force {
                     ForcePlan::Auto => {}
-                    ForcePlan::Window if filtered => plan = SqlitePlan::Window,
-                    ForcePlan::Collect if filtered => plan = SqlitePlan::Collect,
-                    ForcePlan::Window | ForcePlan::Collect => {}
+                    _ if !filtered => {}
+                    ForcePlan::Window => plan = SqlitePlan::Window,
+                    ForcePlan::SmallWindows => {
+                        plan = SqlitePlan::Window;
+                        window = 4;
+                    }
+                    ForcePlan::Collect => {
+                        plan = SqlitePlan::Collect;
+                        collect = SqlitePlan::Collect;
+                    }
+                    ForcePlan::Intersect => {
+                        plan = SqlitePlan::Collect;
+                        collect = if fts.is_some() && intersect_driver(query).is_some() {
+                            SqlitePlan::Intersect
+                        } else {
+                            SqlitePlan::Collect
+                        };
+                    }
+                    ForcePlan::Member => {
+                        plan = SqlitePlan::Collect;
+                        collect = if member_applies(query, fts.as_deref()) {
+                            SqlitePlan::Member
+                        } else {
+                            SqlitePlan::Collect
+                        };
+                    }
                 }
-                if plan == SqlitePlan::Window {
-                    // The window's last row, read off the sort index alone (≈0.5 ms).
+                if plan == SqlitePlan::Collect {
+                    plan = collect;
+                }
+                if plan != SqlitePlan::Window {
+                    return self
+                        .sqlite_page(pool, query, after, limit, plan, None)
+                        .await;
+                }
+                let mut rows = Vec::new();
+                let mut from = after.cloned();
+                // The first window, then at most two more sized from the yield so far.
+                for stage in 0..3 {
+                    // The window's last row, read off the sort index alone (≈0.5 ms per 8 000).
                     let mut q = QueryBuilder::new(format!(
                         "SELECT {ROW_COLUMNS} FROM offers INDEXED BY {} WHERE 1 = 1",
                         query.sort.sqlite_index()
                     ));
-                    push_keyset!(q, self, query, after);
+                    push_keyset!(q, self, query, from.as_ref());
                     q.push(order_by(
                         query,
                         [query.sort.expr(self.backend()), "account", "id"],
                     ));
-                    q.push(" LIMIT 1 OFFSET ").push_bind(WALK_WINDOW - 1);
+                    q.push(" LIMIT 1 OFFSET ").push_bind(window - 1);
                     let end = fetch_rows!(q, pool)?.first().map(|r| r.cursor(query.sort));
-                    let rows = self
-                        .sqlite_page(pool, query, after, limit, plan, end.as_ref())
+                    let want = limit - rows.len() as i64;
+                    let got = self
+                        .sqlite_page(
+                            pool,
+                            query,
+                            from.as_ref(),
+                            want,
+                            SqlitePlan::Window,
+                            end.as_ref(),
+                        )
                         .await?;
+                    let found = got.len() as i64;
+                    rows.extend(got);
                     // Without an end the window held the rest of the order: nothing is missing.
-                    if rows.len() as i64 == limit || end.is_none() {
+                    // A window that fell short held every match up to its end, so the rest
+                    // starts after that end.
+                    let Some(end) = end else { return Ok(rows) };
+                    if found == want {
                         return Ok(rows);
                     }
-                    plan = SqlitePlan::Collect;
+                    from = Some(end);
+                    // Rows walked per match found, times the matches still wanted, with a
+                    // quarter to spare so the estimate's noise rarely costs a third walk.
+                    let need = (want - found).saturating_mul(window) / found.max(1) * 5 / 4;
+                    if found == 0 || need > WALK_MAX.max(window) || stage == 2 {
+                        break;
+                    }
+                    window = need.max(1);
                 }
-                self.sqlite_page(pool, query, after, limit, plan, None)
-                    .await
+                let rest = self
+                    .sqlite_page(
+                        pool,
+                        query,
+                        from.as_ref(),
+                        limit - rows.len() as i64,
+                        collect,
+                        None,
+                    )
+                    .await?;
+                rows.extend(rest);
+                Ok(rows)
             }
             super::Pool::Postgres(pool) => {
                 let mut q =
@@ -561,14 +698,50 @@ impl Store {
                 }
                 q.push(order_by(query, [expr, "account", "id"]));
             }
-            SqlitePlan::Collect => {
+            SqlitePlan::Member if member_applies(query, fts) => {
+                q.push(format!(
+                    "WITH p AS MATERIALIZED (SELECT rowid AS r FROM offers INDEXED BY {} \
+                     WHERE rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ",
+                    query.sort.sqlite_index()
+                ))
+                .push_bind(fts.unwrap_or_default().to_string())
+                .push(")");
+                if let Some(a) = &query.account {
+                    q.push(" AND account = ").push_bind(a.clone());
+                }
+                push_keyset!(q, self, query, after);
+                q.push(order_by(query, [expr, "account", "id"]));
+                q.push(" LIMIT ").push_bind(limit);
+                q.push(format!(
+                    ") SELECT {ROW_COLUMNS} FROM p CROSS JOIN offers ON offers.rowid = p.r"
+                ));
+                q.push(order_by(query, [expr, "account", "id"]));
+            }
+            SqlitePlan::Member | SqlitePlan::Collect | SqlitePlan::Intersect => {
                 // The matches with their sort values, then the page from those; the text, when
-                // there is one, drives (its FTS list is the narrowest way in).
+                // there is one, drives (its FTS list is the narrowest way in) unless a rare
+                // filter intersects it first.
                 q.push(format!(
                     "WITH m AS MATERIALIZED (SELECT offers.rowid AS r, {expr} AS k, account AS a, id AS i FROM "
                 ));
-                match fts {
-                    Some(m) => {
+                let driver = intersect_driver(query).filter(|_| plan == SqlitePlan::Intersect);
+                match (fts, driver) {
+                    (Some(m), Some((index, cond))) => {
+                        // The inner select reads only index entries (rowid and the indexed
+                        // condition), so no offer is read before it is known to match both.
+                        q.push(format!(
+                            "offers WHERE rowid IN (SELECT rowid FROM offers INDEXED BY {index} WHERE {cond} \
+                             AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH "
+                        ))
+                        .push_bind(m.to_string())
+                        .push("))");
+                        let rest = ProductQuery {
+                            text: None,
+                            ..query.clone()
+                        };
+                        push_filters!(q, self, &rest);
+                    }
+                    (Some(m), None) => {
                         q.push("offers_fts CROSS JOIN offers ON offers.rowid = offers_fts.rowid WHERE offers_fts MATCH ")
                             .push_bind(m.to_string());
                         let rest = ProductQuery {
@@ -577,7 +750,7 @@ impl Store {
                         };
                         push_filters!(q, self, &rest);
                     }
-                    None => {
+                    (None, _) => {
                         q.push("offers WHERE 1 = 1");
                         push_filters!(q, self, query);
                     }
