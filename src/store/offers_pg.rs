@@ -273,8 +273,51 @@ async fn upsert(
     Ok(())
 }
 
+/// A large batch is written as this many transactions at once, on as many connections.
+/// Postgres runs each statement on one core; the sync has one writer, so a single transaction
+/// at a time left the server's other cores idle (50k first sync on a busy 2-core machine:
+/// 4.1–4.7k -> 5.4k offers/s at the same server CPU).
+const WRITE_PARTS: usize = 2;
+/// Below this many offers a batch is one transaction: a page or two gains nothing from
+/// splitting, and small writes stay atomic.
+const MIN_PART: usize = 500;
+
 /// Writes a deduplicated batch of offers of one account (see `Store::write_offers`).
+///
+/// The parts of a split batch commit separately: if one fails, the other may be stored. That
+/// is what two smaller batches would have done; the run fails on the error either way, and
+/// the next sync compares against whatever was stored.
 pub(super) async fn write_offers(
+    pool: &PgPool,
+    account: &str,
+    run_id: Option<i64>,
+    unique: &[&Offer],
+    now: DateTime<Utc>,
+) -> Result<WriteOutcome> {
+    if unique.len() < WRITE_PARTS * MIN_PART {
+        return write_part(pool, account, run_id, unique, now).await;
+    }
+    let per_part = unique.len().div_ceil(WRITE_PARTS);
+    let parts = futures::future::join_all(
+        unique
+            .chunks(per_part)
+            .map(|part| write_part(pool, account, run_id, part, now)),
+    )
+    .await;
+    let mut out = WriteOutcome::default();
+    for part in parts {
+        let part = part?;
+        out.created += part.created;
+        out.updated += part.updated;
+        out.unchanged += part.unchanged;
+        out.restored += part.restored;
+        out.changes.extend(part.changes);
+    }
+    Ok(out)
+}
+
+/// One transaction: look up what is stored, write what changed.
+async fn write_part(
     pool: &PgPool,
     account: &str,
     run_id: Option<i64>,
