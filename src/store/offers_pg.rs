@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// What is stored for an offer the batch holds.
 pub(super) struct Stored {
@@ -167,39 +168,78 @@ const UPSERT_SET: &str = "part_number = excluded.part_number, \
     last_changed_at = excluded.last_changed_at, missing_since = NULL, \
     last_run_id = excluded.last_run_id";
 
-/// The upsert: `$1` account, `$2`..`$39` one array per varying column, `$40` now, `$41` run.
-/// JSON travels as text and is cast on the server, which parses it either way.
-fn upsert_sql() -> String {
+/// The columns that travel as arrays, in bind order, with their array types. JSON travels as
+/// text and is cast on the server, which parses it either way.
+const ARRAY_COLUMNS: &[(&str, &str)] = &[
+    ("id", "bigint"),
+    ("part_number", "text"),
+    ("part_number_key", "text"),
+    ("name", "text"),
+    ("brand", "text"),
+    ("description", "text"),
+    ("url", "text"),
+    ("category_id", "bigint"),
+    ("vendor_category_id", "bigint"),
+    ("warranty", "int"),
+    ("eans", "text"),
+    ("sale_price", "numeric"),
+    ("recommended_price", "numeric"),
+    ("min_sale_price", "numeric"),
+    ("max_sale_price", "numeric"),
+    ("best_offer_sale_price", "numeric"),
+    ("best_offer_recommended_price", "numeric"),
+    ("currency", "text"),
+    ("vat_id", "int"),
+    ("status", "smallint"),
+    ("general_stock", "int"),
+    ("estimated_stock", "int"),
+    ("stock", "text"),
+    ("handling_time", "text"),
+    ("handling_time_days", "int"),
+    ("validation_status", "smallint"),
+    ("validation_status_description", "text"),
+    ("translation_validation_status", "smallint"),
+    ("offer_validation_status", "smallint"),
+    ("offer_validation_status_description", "text"),
+    ("ownership", "smallint"),
+    ("number_of_offers", "int"),
+    ("buy_button_rank", "int"),
+    ("offer_details_id", "bigint"),
+    ("images", "text"),
+    ("raw", "text"),
+    ("content_hash", "text"),
+    ("search_text", "text"),
+    ("first_seen_at", "timestamptz"),
+];
+const JSON_COLUMNS: &[&str] = &["eans", "stock", "handling_time", "images", "raw"];
+
+/// The upsert: `$1` account, then one array per [`ARRAY_COLUMNS`] entry, then now and the
+/// run id. The arrays are unnested in the select list rather than by `FROM UNNEST(...)`,
+/// which stores each array's elements in a tuplestore before the first row is produced.
+static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let unnested: Vec<String> = ARRAY_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| format!("unnest(${}::{ty}[]) AS {name}", i + 2))
+        .collect();
+    let mut values = vec!["$1".to_string()];
+    values.extend(ARRAY_COLUMNS.iter().map(|(name, _)| {
+        if JSON_COLUMNS.contains(name) {
+            format!("{name}::jsonb")
+        } else {
+            name.to_string()
+        }
+    }));
+    let now = ARRAY_COLUMNS.len() + 2;
+    // last_changed_at, missing_since, last_run_id: see COLUMNS.
+    values.extend([format!("${now}"), "NULL".into(), format!("${}", now + 1)]);
     format!(
-        "INSERT INTO offers ({COLUMNS}) \
-         SELECT $1, id, part_number, part_number_key, name, brand, description, url, \
-            category_id, vendor_category_id, warranty, eans::jsonb, sale_price, recommended_price, \
-            min_sale_price, max_sale_price, best_offer_sale_price, best_offer_recommended_price, \
-            currency, vat_id, status, general_stock, estimated_stock, stock::jsonb, \
-            handling_time::jsonb, handling_time_days, validation_status, \
-            validation_status_description, translation_validation_status, \
-            offer_validation_status, offer_validation_status_description, ownership, \
-            number_of_offers, buy_button_rank, offer_details_id, images::jsonb, raw::jsonb, \
-            content_hash, search_text, first_seen_at, $40, NULL, $41 \
-         FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-            $8::text[], $9::bigint[], $10::bigint[], $11::int[], $12::text[], $13::numeric[], \
-            $14::numeric[], $15::numeric[], $16::numeric[], $17::numeric[], $18::numeric[], \
-            $19::text[], $20::int[], $21::smallint[], $22::int[], $23::int[], $24::text[], \
-            $25::text[], $26::int[], $27::smallint[], $28::text[], $29::smallint[], \
-            $30::smallint[], $31::text[], $32::smallint[], $33::int[], $34::int[], \
-            $35::bigint[], $36::text[], $37::text[], $38::text[], $39::text[], \
-            $42::timestamptz[]) \
-         AS u(id, part_number, part_number_key, name, brand, description, url, category_id, \
-            vendor_category_id, warranty, eans, sale_price, recommended_price, min_sale_price, \
-            max_sale_price, best_offer_sale_price, best_offer_recommended_price, currency, \
-            vat_id, status, general_stock, estimated_stock, stock, handling_time, \
-            handling_time_days, validation_status, validation_status_description, \
-            translation_validation_status, offer_validation_status, \
-            offer_validation_status_description, ownership, number_of_offers, buy_button_rank, \
-            offer_details_id, images, raw, content_hash, search_text, first_seen_at) \
-         ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}"
+        "INSERT INTO offers ({COLUMNS}) SELECT {} FROM (SELECT {}) AS u \
+         ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}",
+        values.join(", "),
+        unnested.join(", ")
     )
-}
+});
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| sqlx::Error::Encode(e.into()))
@@ -221,7 +261,7 @@ async fn upsert(
     let json = |f: &dyn Fn(&Offer) -> Result<String>| -> Result<Vec<String>> {
         rows.iter().map(|p| f(p.offer)).collect()
     };
-    sqlx::query(sqlx::AssertSqlSafe(upsert_sql()))
+    sqlx::query(sqlx::AssertSqlSafe(UPSERT_SQL.as_str()))
         .bind(account)
         .bind(col(rows, |o| o.id))
         .bind(col(rows, |o| o.part_number.as_deref()))
@@ -265,9 +305,9 @@ async fn upsert(
         .bind(col(rows, |o| o.raw.get()))
         .bind(rows.iter().map(|p| p.hash.as_str()).collect::<Vec<_>>())
         .bind(col(rows, search_text))
+        .bind(rows.iter().map(|p| p.first_seen).collect::<Vec<_>>())
         .bind(now)
         .bind(run_id)
-        .bind(rows.iter().map(|p| p.first_seen).collect::<Vec<_>>())
         .execute(conn)
         .await?;
     Ok(())
@@ -420,4 +460,21 @@ async fn insert_changes(conn: &mut PgConnection, changes: &[OfferChange]) -> Res
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_columns_follow_the_insert_column_order() {
+        let mut names = vec!["account"];
+        names.extend(ARRAY_COLUMNS.iter().map(|(name, _)| *name));
+        names.extend(["last_changed_at", "missing_since", "last_run_id"]);
+        let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(names, columns);
+        for json in JSON_COLUMNS {
+            assert!(ARRAY_COLUMNS.contains(&(json, "text")), "{json}");
+        }
+    }
 }
