@@ -211,7 +211,14 @@ const ARRAY_COLUMNS: &[(&str, &str)] = &[
     ("search_text", "text"),
     ("first_seen_at", "timestamptz"),
 ];
-const JSON_COLUMNS: &[&str] = &["eans", "stock", "handling_time", "images", "raw"];
+/// Columns cast from text on the server, with their type (see 0005_raw_json.sql for raw).
+const JSON_COLUMNS: &[(&str, &str)] = &[
+    ("eans", "jsonb"),
+    ("stock", "jsonb"),
+    ("handling_time", "jsonb"),
+    ("images", "jsonb"),
+    ("raw", "json"),
+];
 
 /// The upsert: `$1` account, then one array per [`ARRAY_COLUMNS`] entry, then now and the
 /// run id. The arrays are unnested in the select list rather than by `FROM UNNEST(...)`,
@@ -224,10 +231,9 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
         .collect();
     let mut values = vec!["$1".to_string()];
     values.extend(ARRAY_COLUMNS.iter().map(|(name, _)| {
-        if JSON_COLUMNS.contains(name) {
-            format!("{name}::jsonb")
-        } else {
-            name.to_string()
+        match JSON_COLUMNS.iter().find(|(json, _)| json == name) {
+            Some((_, ty)) => format!("{name}::{ty}"),
+            None => name.to_string(),
         }
     }));
     let now = ARRAY_COLUMNS.len() + 2;
@@ -473,7 +479,7 @@ mod tests {
         names.extend(["last_changed_at", "missing_since", "last_run_id"]);
         let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
         assert_eq!(names, columns);
-        for json in JSON_COLUMNS {
+        for (json, _) in JSON_COLUMNS {
             assert!(ARRAY_COLUMNS.contains(&(json, "text")), "{json}");
         }
     }
