@@ -50,6 +50,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "raw compression",
         include_str!("migrations/postgres/0004_raw_compression.sql"),
     ),
+    (
+        5,
+        "raw json",
+        include_str!("migrations/postgres/0005_raw_json.sql"),
+    ),
 ];
 
 pub fn migrator(backend: Backend) -> Migrator {

@@ -11,6 +11,7 @@ pub mod export;
 pub mod lock;
 pub mod money;
 pub mod offers;
+mod offers_pg;
 pub mod runs;
 pub mod search;
 pub mod stats;

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Type};
 
@@ -62,6 +62,16 @@ impl Type<Postgres> for Money {
     }
     fn compatible(ty: &PgTypeInfo) -> bool {
         <Decimal as Type<Postgres>>::compatible(ty)
+    }
+}
+
+/// Lets a column of amounts travel as one `numeric[]` parameter (see `offers_pg`).
+impl PgHasArrayType for Money {
+    fn array_type_info() -> PgTypeInfo {
+        <Decimal as PgHasArrayType>::array_type_info()
+    }
+    fn array_compatible(ty: &PgTypeInfo) -> bool {
+        <Decimal as PgHasArrayType>::array_compatible(ty)
     }
 }
 

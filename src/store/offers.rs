@@ -40,12 +40,12 @@ pub const TRACKED_FIELDS: &[&str] = &[
     "translation_validation_status",
 ];
 
-const TRACKED_COLUMNS: &str = "part_number, name, status, sale_price, recommended_price, \
+pub(super) const TRACKED_COLUMNS: &str = "part_number, name, status, sale_price, recommended_price, \
     min_sale_price, max_sale_price, general_stock, estimated_stock, validation_status, \
     offer_validation_status, translation_validation_status";
 
 /// Every column of `offers` in insert order.
-const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, description, url, \
+pub(super) const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, description, url, \
     category_id, vendor_category_id, warranty, eans, sale_price, recommended_price, \
     min_sale_price, max_sale_price, best_offer_sale_price, best_offer_recommended_price, \
     currency, vat_id, status, general_stock, estimated_stock, stock, handling_time, \
@@ -59,7 +59,7 @@ const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, d
 const PARAMS_PER_ROW: usize = 43;
 const MAX_ROWS_PER_STATEMENT: usize = 500;
 
-fn money_text(d: Option<Decimal>) -> Option<String> {
+pub(super) fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
         d.rescale(money::SCALE);
         d.to_string()
@@ -138,6 +138,9 @@ impl Store {
                     unique.push(o);
                 }
             }
+        }
+        if let super::Pool::Postgres(pool) = &self.pool {
+            return super::offers_pg::write_offers(pool, account, run_id, &unique, now).await;
         }
         on_write_pool!(self, pool => {
             let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
@@ -501,7 +504,7 @@ where
     Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
 }
 
-fn change(
+pub(super) fn change(
     account: &str,
     run_id: Option<i64>,
     offer_id: i64,
