@@ -102,17 +102,89 @@ pub fn search_text(o: &Offer) -> String {
     fold_search(&parts.join(" \u{1f} "))
 }
 
-struct Pending<'a> {
-    offer: &'a Offer,
-    first_seen: DateTime<Utc>,
-    hash: String,
+/// What is stored for an offer the batch holds.
+pub(super) struct Stored {
+    pub hash: String,
+    pub missing: bool,
+    pub first_seen_at: DateTime<Utc>,
+    pub tracked: Vec<Option<String>>,
 }
 
-struct Stored {
-    hash: String,
-    missing: bool,
-    first_seen_at: DateTime<Utc>,
-    tracked: Vec<Option<String>>,
+/// An offer of the batch that must be (re)written.
+pub(super) struct Pending<'a> {
+    pub offer: &'a Offer,
+    pub first_seen: DateTime<Utc>,
+    pub hash: String,
+    /// Whether a row exists already (its EANs must be replaced, not only added).
+    pub existed: bool,
+}
+
+/// Sorts the batch into created, changed and unchanged offers and records field changes.
+pub(super) fn classify<'a>(
+    account: &str,
+    run_id: Option<i64>,
+    unique: &[&'a Offer],
+    stored: &HashMap<i64, Stored>,
+    now: DateTime<Utc>,
+) -> (WriteOutcome, Vec<Pending<'a>>) {
+    let mut out = WriteOutcome::default();
+    let mut to_write = Vec::new();
+    for &o in unique {
+        let hash = o.raw.content_hash();
+        match stored.get(&o.id) {
+            None => {
+                out.created += 1;
+                to_write.push(Pending {
+                    offer: o,
+                    first_seen: now,
+                    hash,
+                    existed: false,
+                });
+            }
+            Some(s) if s.hash == hash && !s.missing => out.unchanged += 1,
+            Some(s) => {
+                out.updated += 1;
+                if s.missing {
+                    out.restored += 1;
+                    out.changes.push(change(
+                        account,
+                        run_id,
+                        o.id,
+                        "missing",
+                        Some("missing"),
+                        None,
+                        now,
+                    ));
+                }
+                // Same id, different part number: eMAG reused the id for another product, so
+                // its history starts again.
+                let reused = s.tracked[0].is_some() && s.tracked[0] != o.part_number;
+                let first_seen = if reused { now } else { s.first_seen_at };
+                for ((field, old), new) in
+                    TRACKED_FIELDS.iter().zip(&s.tracked).zip(tracked_values(o))
+                {
+                    if *old != new {
+                        out.changes.push(change(
+                            account,
+                            run_id,
+                            o.id,
+                            field,
+                            old.as_deref(),
+                            new.as_deref(),
+                            now,
+                        ));
+                    }
+                }
+                to_write.push(Pending {
+                    offer: o,
+                    first_seen,
+                    hash,
+                    existed: true,
+                });
+            }
+        }
+    }
+    (out, to_write)
 }
 
 impl Store {
@@ -139,146 +211,121 @@ impl Store {
                 }
             }
         }
-        if let super::Pool::Postgres(pool) = &self.pool {
-            return super::offers_pg::write_offers(pool, account, run_id, &unique, now).await;
-        }
-        on_write_pool!(self, pool => {
-            let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
-            let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
-            for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(format!(
-                    "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
+        let pool = match (&self.pool, &self.sqlite_writer) {
+            (super::Pool::Postgres(pool), _) => {
+                return super::offers_pg::write_offers(pool, account, run_id, &unique, now).await;
+            }
+            (_, Some(writer)) => writer,
+            (super::Pool::Sqlite(pool), None) => pool,
+        };
+        let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
+        let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
+        for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
                      FROM offers WHERE account = "
-                ));
-                q.push_bind(account).push(" AND id IN (");
-                let mut sep = q.separated(", ");
-                for o in chunk {
-                    sep.push_bind(o.id);
-                }
-                q.push(")");
-                for row in q.build().fetch_all(&mut *tx).await? {
-                    let id: i64 = row.try_get("id")?;
-                    let money_col = |c: &str| -> Result<Option<String>> {
-                        Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
-                    };
-                    let tracked = vec![
-                        row.try_get("part_number")?,
-                        row.try_get("name")?,
-                        int_col_small(&row, "status")?,
-                        money_col("sale_price")?,
-                        money_col("recommended_price")?,
-                        money_col("min_sale_price")?,
-                        money_col("max_sale_price")?,
-                        int_col_i32(&row, "general_stock")?,
-                        int_col_i32(&row, "estimated_stock")?,
-                        int_col_small(&row, "validation_status")?,
-                        int_col_small(&row, "offer_validation_status")?,
-                        int_col_small(&row, "translation_validation_status")?,
-                    ];
-                    stored.insert(id, Stored {
+            ));
+            q.push_bind(account).push(" AND id IN (");
+            let mut sep = q.separated(", ");
+            for o in chunk {
+                sep.push_bind(o.id);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut *tx).await? {
+                let id: i64 = row.try_get("id")?;
+                let money_col = |c: &str| -> Result<Option<String>> {
+                    Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
+                };
+                let tracked = vec![
+                    row.try_get("part_number")?,
+                    row.try_get("name")?,
+                    int_col_small(&row, "status")?,
+                    money_col("sale_price")?,
+                    money_col("recommended_price")?,
+                    money_col("min_sale_price")?,
+                    money_col("max_sale_price")?,
+                    int_col_i32(&row, "general_stock")?,
+                    int_col_i32(&row, "estimated_stock")?,
+                    int_col_small(&row, "validation_status")?,
+                    int_col_small(&row, "offer_validation_status")?,
+                    int_col_small(&row, "translation_validation_status")?,
+                ];
+                stored.insert(
+                    id,
+                    Stored {
                         hash: row.try_get("content_hash")?,
-                        missing: row.try_get::<Option<DateTime<Utc>>, _>("missing_since")?.is_some(),
+                        missing: row
+                            .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
+                            .is_some(),
                         first_seen_at: row.try_get("first_seen_at")?,
                         tracked,
-                    });
-                }
+                    },
+                );
             }
+        }
 
-            let mut out = WriteOutcome::default();
-            let mut to_write: Vec<Pending> = Vec::new();
-            for o in &unique {
-                let hash = o.raw.content_hash();
-                match stored.get(&o.id) {
-                    None => {
-                        out.created += 1;
-                        to_write.push(Pending { offer: o, first_seen: now, hash });
-                    }
-                    Some(s) if s.hash == hash && !s.missing => {
-                        out.unchanged += 1;
-                    }
-                    Some(s) => {
-                        out.updated += 1;
-                        if s.missing {
-                            out.restored += 1;
-                            out.changes.push(change(account, run_id, o.id, "missing", Some("missing"), None, now));
-                        }
-                        // Same id, different part number: eMAG reused the id for another
-                        // product, so its history starts again.
-                        let reused = s.tracked[0].is_some() && s.tracked[0] != o.part_number;
-                        let first_seen = if reused { now } else { s.first_seen_at };
-                        for ((field, old), new) in TRACKED_FIELDS.iter().zip(&s.tracked).zip(tracked_values(o)) {
-                            if *old != new {
-                                out.changes.push(change(account, run_id, o.id, field, old.as_deref(), new.as_deref(), now));
-                            }
-                        }
-                        to_write.push(Pending { offer: o, first_seen, hash });
-                    }
-                }
-            }
+        let (out, to_write) = classify(account, run_id, &unique, &stored, now);
 
-            // On SQLite new offers go in with plain inserts and reach the FTS index in one
-            // statement per batch (see migration 0004): an upsert, or the FTS trigger, makes
-            // SQLite open a statement journal for every multi-row statement, and FTS5 flushes
-            // its pending index to a new segment at each one.
-            let sqlite = self.backend() == Backend::Sqlite;
-            let (created, changed): (Vec<&Pending>, Vec<&Pending>) = if sqlite {
-                to_write.iter().partition(|p| !stored.contains_key(&p.offer.id))
-            } else {
-                (Vec::new(), to_write.iter().collect())
-            };
-            for (rows, upsert) in [(&created, false), (&changed, true)] {
-                for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
-                    let insert = if upsert { "INSERT" } else { "INSERT OR IGNORE" };
-                    let mut q = QueryBuilder::new(format!("{insert} INTO offers ({COLUMNS}) "));
-                    q.push_values(chunk, |mut b, p| {
-                        let o = p.offer;
-                        let stock: Vec<WarehouseValue> = o.stock.clone();
-                        b.push_bind(account)
-                            .push_bind(o.id)
-                            .push_bind(o.part_number.clone())
-                            .push_bind(o.part_number_key.clone())
-                            .push_bind(o.name.clone())
-                            .push_bind(o.brand.clone())
-                            .push_bind(o.description.clone())
-                            .push_bind(o.url.clone())
-                            .push_bind(o.category_id)
-                            .push_bind(o.vendor_category_id)
-                            .push_bind(o.warranty)
-                            .push_bind(Json(o.eans.clone()))
-                            .push_bind(money::opt(o.sale_price))
-                            .push_bind(money::opt(o.recommended_price))
-                            .push_bind(money::opt(o.min_sale_price))
-                            .push_bind(money::opt(o.max_sale_price))
-                            .push_bind(money::opt(o.best_offer_sale_price))
-                            .push_bind(money::opt(o.best_offer_recommended_price))
-                            .push_bind(o.currency.clone())
-                            .push_bind(o.vat_id)
-                            .push_bind(o.status)
-                            .push_bind(o.general_stock)
-                            .push_bind(o.estimated_stock)
-                            .push_bind(Json(stock))
-                            .push_bind(Json(o.handling_time.clone()))
-                            .push_bind(o.handling_time.first().map(|h| h.value as i32))
-                            .push_bind(o.validation_status)
-                            .push_bind(o.validation_status_description.clone())
-                            .push_bind(o.translation_validation_status)
-                            .push_bind(o.offer_validation_status)
-                            .push_bind(o.offer_validation_status_description.clone())
-                            .push_bind(o.ownership)
-                            .push_bind(o.number_of_offers)
-                            .push_bind(o.buy_button_rank)
-                            .push_bind(o.offer_details_id)
-                            .push_bind(Json(o.image_urls.clone()))
-                            .push_bind(Json(o.raw.as_raw_value()))
-                            .push_bind(p.hash.clone())
-                            .push_bind(search_text(o))
-                            .push_bind(p.first_seen)
-                            .push_bind(now)
-                            .push_bind(None::<DateTime<Utc>>)
-                            .push_bind(run_id);
-                    });
-                    if upsert {
-                        q.push(
+        // New offers go in with plain inserts and reach the FTS index in one statement per
+        // batch (see migration 0004): an upsert, or the FTS trigger, makes SQLite open a
+        // statement journal for every multi-row statement, and FTS5 flushes its pending
+        // index to a new segment at each one.
+        let (created, changed): (Vec<&Pending>, Vec<&Pending>) = to_write
+            .iter()
+            .partition(|p| !stored.contains_key(&p.offer.id));
+        for (rows, upsert) in [(&created, false), (&changed, true)] {
+            for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
+                let insert = if upsert { "INSERT" } else { "INSERT OR IGNORE" };
+                let mut q = QueryBuilder::new(format!("{insert} INTO offers ({COLUMNS}) "));
+                q.push_values(chunk, |mut b, p| {
+                    let o = p.offer;
+                    let stock: Vec<WarehouseValue> = o.stock.clone();
+                    b.push_bind(account)
+                        .push_bind(o.id)
+                        .push_bind(o.part_number.clone())
+                        .push_bind(o.part_number_key.clone())
+                        .push_bind(o.name.clone())
+                        .push_bind(o.brand.clone())
+                        .push_bind(o.description.clone())
+                        .push_bind(o.url.clone())
+                        .push_bind(o.category_id)
+                        .push_bind(o.vendor_category_id)
+                        .push_bind(o.warranty)
+                        .push_bind(Json(o.eans.clone()))
+                        .push_bind(money::opt(o.sale_price))
+                        .push_bind(money::opt(o.recommended_price))
+                        .push_bind(money::opt(o.min_sale_price))
+                        .push_bind(money::opt(o.max_sale_price))
+                        .push_bind(money::opt(o.best_offer_sale_price))
+                        .push_bind(money::opt(o.best_offer_recommended_price))
+                        .push_bind(o.currency.clone())
+                        .push_bind(o.vat_id)
+                        .push_bind(o.status)
+                        .push_bind(o.general_stock)
+                        .push_bind(o.estimated_stock)
+                        .push_bind(Json(stock))
+                        .push_bind(Json(o.handling_time.clone()))
+                        .push_bind(o.handling_time.first().map(|h| h.value as i32))
+                        .push_bind(o.validation_status)
+                        .push_bind(o.validation_status_description.clone())
+                        .push_bind(o.translation_validation_status)
+                        .push_bind(o.offer_validation_status)
+                        .push_bind(o.offer_validation_status_description.clone())
+                        .push_bind(o.ownership)
+                        .push_bind(o.number_of_offers)
+                        .push_bind(o.buy_button_rank)
+                        .push_bind(o.offer_details_id)
+                        .push_bind(Json(o.image_urls.clone()))
+                        .push_bind(Json(o.raw.as_raw_value()))
+                        .push_bind(p.hash.clone())
+                        .push_bind(search_text(o))
+                        .push_bind(p.first_seen)
+                        .push_bind(now)
+                        .push_bind(None::<DateTime<Utc>>)
+                        .push_bind(run_id);
+                });
+                if upsert {
+                    q.push(
                             " ON CONFLICT (account, id) DO UPDATE SET \
                              part_number = excluded.part_number, part_number_key = excluded.part_number_key, \
                              name = excluded.name, brand = excluded.brand, description = excluded.description, \
@@ -303,78 +350,82 @@ impl Store {
                              last_changed_at = excluded.last_changed_at, \
                              missing_since = NULL, last_run_id = excluded.last_run_id",
                         );
-                    }
-                    let done = q.build().execute(&mut *tx).await?.rows_affected();
-                    // OR IGNORE would skip a row silently; the rows were just looked up in this
-                    // transaction, so a shortfall means a bug, and the batch must not commit.
-                    if done != chunk.len() as u64 {
-                        return Err(sqlx::Error::Protocol(format!(
-                            "{} of {} new offers were not inserted",
-                            chunk.len() as u64 - done,
-                            chunk.len()
-                        )));
-                    }
+                }
+                let done = q.build().execute(&mut *tx).await?.rows_affected();
+                // OR IGNORE would skip a row silently; the rows were just looked up in this
+                // transaction, so a shortfall means a bug, and the batch must not commit.
+                if done != chunk.len() as u64 {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "{} of {} new offers were not inserted",
+                        chunk.len() as u64 - done,
+                        chunk.len()
+                    )));
                 }
             }
-            for chunk in created.chunks(30_000) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO offers_fts (rowid, search_text) \
+        }
+        for chunk in created.chunks(30_000) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO offers_fts (rowid, search_text) \
                      SELECT rowid, search_text FROM offers WHERE account = ",
-                );
-                q.push_bind(account).push(" AND id IN (");
-                let mut sep = q.separated(", ");
-                for p in chunk {
-                    sep.push_bind(p.offer.id);
-                }
-                q.push(")");
-                q.build().execute(&mut *tx).await?;
+            );
+            q.push_bind(account).push(" AND id IN (");
+            let mut sep = q.separated(", ");
+            for p in chunk {
+                sep.push_bind(p.offer.id);
             }
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
+        }
 
-            if !to_write.is_empty() {
-                let mut q = QueryBuilder::new("DELETE FROM offer_eans WHERE account = ");
-                q.push_bind(account).push(" AND offer_id IN (");
-                let mut sep = q.separated(", ");
-                for p in &to_write {
-                    sep.push_bind(p.offer.id);
-                }
-                q.push(")");
-                q.build().execute(&mut *tx).await?;
-                let eans: Vec<(i64, &str)> = to_write
-                    .iter()
-                    .flat_map(|p| {
-                        let o = p.offer;
-                        let mut e: Vec<&str> = o.eans.iter().map(String::as_str).collect();
-                        e.sort_unstable();
-                        e.dedup();
-                        e.into_iter().map(move |ean| (o.id, ean))
-                    })
-                    .collect();
-                for chunk in eans.chunks(5_000) {
-                    let mut q = QueryBuilder::new("INSERT INTO offer_eans (account, offer_id, ean) ");
-                    q.push_values(chunk, |mut b, (id, ean)| {
-                        b.push_bind(account).push_bind(*id).push_bind(*ean);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+        if !to_write.is_empty() {
+            let mut q = QueryBuilder::new("DELETE FROM offer_eans WHERE account = ");
+            q.push_bind(account).push(" AND offer_id IN (");
+            let mut sep = q.separated(", ");
+            for p in &to_write {
+                sep.push_bind(p.offer.id);
             }
-
-            // Every offer of the batch was seen now, changed or not: one narrow upsert.
-            for chunk in unique.chunks(5_000) {
-                let mut q = QueryBuilder::new("INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) ");
-                q.push_values(chunk, |mut b, o| {
-                    b.push_bind(account).push_bind(o.id).push_bind(now).push_bind(run_id);
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
+            let eans: Vec<(i64, &str)> = to_write
+                .iter()
+                .flat_map(|p| {
+                    let o = p.offer;
+                    let mut e: Vec<&str> = o.eans.iter().map(String::as_str).collect();
+                    e.sort_unstable();
+                    e.dedup();
+                    e.into_iter().map(move |ean| (o.id, ean))
+                })
+                .collect();
+            for chunk in eans.chunks(5_000) {
+                let mut q = QueryBuilder::new("INSERT INTO offer_eans (account, offer_id, ean) ");
+                q.push_values(chunk, |mut b, (id, ean)| {
+                    b.push_bind(account).push_bind(*id).push_bind(*ean);
                 });
-                q.push(
-                    " ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
-                     last_seen_run_id = excluded.last_seen_run_id",
-                );
                 q.build().execute(&mut *tx).await?;
             }
+        }
 
-            super::runs::insert_changes(&mut tx, &out.changes).await?;
-            tx.commit().await?;
-            Ok(out)
-        })
+        // Every offer of the batch was seen now, changed or not: one narrow upsert.
+        for chunk in unique.chunks(5_000) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) ",
+            );
+            q.push_values(chunk, |mut b, o| {
+                b.push_bind(account)
+                    .push_bind(o.id)
+                    .push_bind(now)
+                    .push_bind(run_id);
+            });
+            q.push(
+                " ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
+                     last_seen_run_id = excluded.last_seen_run_id",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+
+        super::runs::insert_changes(&mut tx, &out.changes).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
@@ -504,7 +555,7 @@ where
     Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
 }
 
-pub(super) fn change(
+fn change(
     account: &str,
     run_id: Option<i64>,
     offer_id: i64,

@@ -7,13 +7,12 @@
 //! with arrays each statement has a fixed text and a few dozen parameters whatever the batch
 //! size, so it is parsed once per connection and planned in microseconds.
 //!
-//! What is compared and recorded is the same as on SQLite: see [`classify`].
+//! What is compared and recorded is the same as on SQLite: see [`classify`](super::offers::classify).
 
 use super::Result;
 use super::money::Money;
 use super::offers::{
-    COLUMNS, TRACKED_COLUMNS, TRACKED_FIELDS, WriteOutcome, change, money_text, search_text,
-    tracked_values,
+    COLUMNS, Pending, Stored, TRACKED_COLUMNS, WriteOutcome, classify, money_text, search_text,
 };
 use crate::model::{Offer, OfferChange};
 use chrono::{DateTime, Utc};
@@ -21,91 +20,6 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
 use std::sync::LazyLock;
-
-/// What is stored for an offer the batch holds.
-pub(super) struct Stored {
-    pub hash: String,
-    pub missing: bool,
-    pub first_seen_at: DateTime<Utc>,
-    pub tracked: Vec<Option<String>>,
-}
-
-/// An offer of the batch that must be (re)written.
-pub(super) struct Pending<'a> {
-    pub offer: &'a Offer,
-    pub first_seen: DateTime<Utc>,
-    pub hash: String,
-    /// Whether a row exists already (its EANs must be replaced, not only added).
-    pub existed: bool,
-}
-
-/// Sorts the batch into created, changed and unchanged offers and records field changes.
-pub(super) fn classify<'a>(
-    account: &str,
-    run_id: Option<i64>,
-    unique: &[&'a Offer],
-    stored: &HashMap<i64, Stored>,
-    now: DateTime<Utc>,
-) -> (WriteOutcome, Vec<Pending<'a>>) {
-    let mut out = WriteOutcome::default();
-    let mut to_write = Vec::new();
-    for &o in unique {
-        let hash = o.raw.content_hash();
-        match stored.get(&o.id) {
-            None => {
-                out.created += 1;
-                to_write.push(Pending {
-                    offer: o,
-                    first_seen: now,
-                    hash,
-                    existed: false,
-                });
-            }
-            Some(s) if s.hash == hash && !s.missing => out.unchanged += 1,
-            Some(s) => {
-                out.updated += 1;
-                if s.missing {
-                    out.restored += 1;
-                    out.changes.push(change(
-                        account,
-                        run_id,
-                        o.id,
-                        "missing",
-                        Some("missing"),
-                        None,
-                        now,
-                    ));
-                }
-                // Same id, different part number: eMAG reused the id for another product, so
-                // its history starts again.
-                let reused = s.tracked[0].is_some() && s.tracked[0] != o.part_number;
-                let first_seen = if reused { now } else { s.first_seen_at };
-                for ((field, old), new) in
-                    TRACKED_FIELDS.iter().zip(&s.tracked).zip(tracked_values(o))
-                {
-                    if *old != new {
-                        out.changes.push(change(
-                            account,
-                            run_id,
-                            o.id,
-                            field,
-                            old.as_deref(),
-                            new.as_deref(),
-                            now,
-                        ));
-                    }
-                }
-                to_write.push(Pending {
-                    offer: o,
-                    first_seen,
-                    hash,
-                    existed: true,
-                });
-            }
-        }
-    }
-    (out, to_write)
-}
 
 fn stored_from_row(row: &PgRow) -> Result<(i64, Stored)> {
     let money = |c: &str| -> Result<Option<String>> {
