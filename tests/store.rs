@@ -533,6 +533,10 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                 ..Default::default()
             },
             ProductQuery {
+                status: Some(StatusFilter::Inactive),
+                ..Default::default()
+            },
+            ProductQuery {
                 account: Some("fbe".into()),
                 status: Some(StatusFilter::Active),
                 ..Default::default()

@@ -454,12 +454,24 @@ pub enum ForcePlan {
     SmallBatches,
 }
 
-/// Whether the index-only walk answers the query: the text is an FTS query and no filter is
-/// rare enough to drive an intersection. The account is checked on the index entries (each
-/// sort index holds it); a status or stock filter ("active" keeps ~90 %) on the few offers
-/// read per batch.
+/// Whether the index-only walk answers the query: the text is an FTS query and no filter
+/// keeps under ~5 % of offers (missing, end of life, no stock, inactive with low stock: a page
+/// of those would take batches of thousands of candidates; intersecting reads fewer). The
+/// account is checked on the index entries (each sort index holds it); a status or stock
+/// filter on the offers read per batch.
 fn member_applies(query: &ProductQuery, fts: Option<&str>) -> bool {
-    fts.is_some() && intersect_driver(query).is_none()
+    let rare = matches!(
+        query.status,
+        Some(StatusFilter::Missing | StatusFilter::Eol)
+    ) || query.stock == Some(StockFilter::Zero)
+        || (query.status == Some(StatusFilter::Inactive) && query.stock == Some(StockFilter::Low));
+    fts.is_some() && !rare
+}
+
+/// Whether the query's status and stock filters keep most offers (none, or "active" ~90 %),
+/// so a batch of candidates little larger than the page fills it.
+fn keeps_most(query: &ProductQuery) -> bool {
+    matches!(query.status, None | Some(StatusFilter::Active)) && query.stock.is_none()
 }
 
 /// The most candidates one batch of the index-only walk reads: a filter that rejects most of
@@ -537,7 +549,12 @@ impl Store {
                     .try_get(0)?;
                     // No window first: a window reads every offer it passes (a common word
                     // can sit half the order away), while the index-only walk reads none.
-                    if member_applies(query, fts.as_deref()) && n >= MEMBER_MIN_MATCHES {
+                    // With "inactive" or low stock (~10 %) it passes ten times the entries,
+                    // worth it only when the matches are too many to read and sort.
+                    if member_applies(query, fts.as_deref())
+                        && n >= MEMBER_MIN_MATCHES
+                        && (keeps_most(query) || n >= FEW_MATCHES)
+                    {
                         plan = SqlitePlan::Member;
                     } else if n < FEW_MATCHES {
                         plan = SqlitePlan::Collect;
@@ -795,12 +812,20 @@ impl Store {
             ..query.clone()
         };
         let filtered = checked.status.is_some() || checked.stock.is_some();
-        let (mut batch, max_batch) = match (small_batches, filtered) {
-            (true, _) => (1, 3),
+        let (mut batch, max_batch) = match (small_batches, filtered, keeps_most(query)) {
+            (true, _, _) => (1, 3),
+            (false, false, _) => (limit, limit),
             // A quarter to spare covers "active" (~90 %) in one batch.
-            (false, true) => (limit + limit / 4 + 8, MEMBER_BATCH_MAX.max(limit)),
-            (false, false) => (limit, limit),
+            (false, true, true) => (limit + limit / 4 + 8, MEMBER_BATCH_MAX.max(limit)),
+            // Inactive or low stock (~10 %): the yield of a first batch of four pages sizes
+            // the next.
+            (false, true, false) => (limit * 4, MEMBER_BATCH_MAX.max(limit)),
         };
+        // A filter's share of the whole store says little about its share of one word's offers
+        // (few lamps may be inactive): past this many candidates read, a filter with its own
+        // index takes the rest by intersecting, which reads only offers that pass.
+        let budget = if small_batches { 5 } else { MEMBER_BATCH_MAX };
+        let mut read = 0i64;
         let mut rows = Vec::new();
         let mut from = after.cloned();
         loop {
@@ -841,6 +866,21 @@ impl Store {
             from = Some(last.cursor(query.sort));
             let found = (rows.len() - before) as i64;
             let want = limit - rows.len() as i64;
+            read += got.len() as i64;
+            if read >= budget && intersect_driver(query).is_some() {
+                let rest = Box::pin(self.sqlite_page(
+                    pool,
+                    query,
+                    from.as_ref(),
+                    want,
+                    SqlitePlan::Intersect,
+                    None,
+                    small_batches,
+                ))
+                .await?;
+                rows.extend(rest);
+                return Ok(rows);
+            }
             // Candidates per passing row, times the rows still wanted, a quarter to spare;
             // growing at most eightfold a batch when the yield so far says little.
             let need = if found == 0 {
