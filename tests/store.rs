@@ -528,6 +528,19 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                 stock: Some(StockFilter::Low),
                 ..Default::default()
             },
+            ProductQuery {
+                status: Some(StatusFilter::Active),
+                ..Default::default()
+            },
+            ProductQuery {
+                status: Some(StatusFilter::Inactive),
+                ..Default::default()
+            },
+            ProductQuery {
+                account: Some("fbe".into()),
+                status: Some(StatusFilter::Active),
+                ..Default::default()
+            },
         ];
         for text in texts {
             for f in &filters {
@@ -553,6 +566,7 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                             ForcePlan::Collect,
                             ForcePlan::Intersect,
                             ForcePlan::Member,
+                            ForcePlan::SmallBatches,
                         ] {
                             let mut got = Vec::new();
                             let mut cursor = None;

@@ -347,27 +347,32 @@ macro_rules! push_keyset {
     }};
 }
 
+macro_rules! product_row {
+    ($r:expr) => {{
+        let r = $r;
+        Ok::<ProductRow, sqlx::Error>(ProductRow {
+            account: r.try_get("account")?,
+            id: r.try_get("id")?,
+            part_number: r.try_get("part_number")?,
+            part_number_key: r.try_get("part_number_key")?,
+            name: r.try_get("name")?,
+            brand: r.try_get("brand")?,
+            sale_price: r.try_get::<Option<Money>, _>("sale_price")?.map(|m| m.0),
+            currency: r.try_get("currency")?,
+            general_stock: r.try_get("general_stock")?,
+            status: r.try_get("status")?,
+            buy_button_rank: r.try_get("buy_button_rank")?,
+            missing_since: r.try_get("missing_since")?,
+            last_changed_at: r.try_get("last_changed_at")?,
+        })
+    }};
+}
+
 macro_rules! fetch_rows {
     ($q:expr, $pool:expr) => {{
         let rows = $q.build().fetch_all($pool).await?;
         rows.iter()
-            .map(|r| {
-                Ok(ProductRow {
-                    account: r.try_get("account")?,
-                    id: r.try_get("id")?,
-                    part_number: r.try_get("part_number")?,
-                    part_number_key: r.try_get("part_number_key")?,
-                    name: r.try_get("name")?,
-                    brand: r.try_get("brand")?,
-                    sale_price: r.try_get::<Option<Money>, _>("sale_price")?.map(|m| m.0),
-                    currency: r.try_get("currency")?,
-                    general_stock: r.try_get("general_stock")?,
-                    status: r.try_get("status")?,
-                    buy_button_rank: r.try_get("buy_button_rank")?,
-                    missing_since: r.try_get("missing_since")?,
-                    last_changed_at: r.try_get("last_changed_at")?,
-                })
-            })
+            .map(|r| product_row!(r))
             .collect::<Result<Vec<ProductRow>>>()
     }};
 }
@@ -421,11 +426,12 @@ enum SqlitePlan {
     /// list on rowids alone, then read and sort only the offers in both. Driving by the FTS
     /// list would read every one of its (hundreds of thousands of) offers to test the filter.
     Intersect,
-    /// For a text with thousands of matches and no status or stock filter: walk the sort index reading index entries alone
-    /// (rowid and account), keeping those in the FTS match list, then read only the page's
-    /// offers. A common word can sit far down
-    /// the order ("lampa" by name starts half way), and walking index entries costs a tenth
-    /// of reading each offer, or of reading every match to sort them.
+    /// For a text with thousands of matches and no rare filter: walk the sort index reading
+    /// index entries alone (rowid and account), keeping those in the FTS match list, then read
+    /// only those candidates' offers, in batches, checking a status or stock filter on them. A
+    /// common word can sit far down the order ("lampa" by name starts half way), and walking
+    /// index entries costs a tenth of reading each offer, or of reading every match to sort
+    /// them; "active" keeps ~90 % of offers, so a batch little larger than the page fills it.
     Member,
 }
 
@@ -440,15 +446,37 @@ pub enum ForcePlan {
     Collect,
     /// [`ForcePlan::Collect`], intersecting when the query has a rare filter to drive it.
     Intersect,
-    /// The index-only walk where it applies (text, at most an account filter), else collect.
+    /// The index-only walk where it applies (text, no filter rare enough to intersect), else
+    /// collect.
     Member,
+    /// [`ForcePlan::Member`] with batches of a few candidates, so a small store goes through
+    /// several batches per page.
+    SmallBatches,
 }
 
-/// Whether the index-only walk answers the query: the text is an FTS query and every other
-/// filter is on a column each sort index holds (the account).
+/// Whether the index-only walk answers the query: the text is an FTS query and no filter
+/// keeps under ~5 % of offers (missing, end of life, no stock, inactive with low stock: a page
+/// of those would take batches of thousands of candidates; intersecting reads fewer). The
+/// account is checked on the index entries (each sort index holds it); a status or stock
+/// filter on the offers read per batch.
 fn member_applies(query: &ProductQuery, fts: Option<&str>) -> bool {
-    fts.is_some() && query.status.is_none() && query.stock.is_none()
+    let rare = matches!(
+        query.status,
+        Some(StatusFilter::Missing | StatusFilter::Eol)
+    ) || query.stock == Some(StockFilter::Zero)
+        || (query.status == Some(StatusFilter::Inactive) && query.stock == Some(StockFilter::Low));
+    fts.is_some() && !rare
 }
+
+/// Whether the query's status and stock filters keep most offers (none, or "active" ~90 %),
+/// so a batch of candidates little larger than the page fills it.
+fn keeps_most(query: &ProductQuery) -> bool {
+    matches!(query.status, None | Some(StatusFilter::Active)) && query.stock.is_none()
+}
+
+/// The most candidates one batch of the index-only walk reads: a filter that rejects most of
+/// a word's offers should not make a batch read as many offers as collecting all matches.
+const MEMBER_BATCH_MAX: i64 = 8_000;
 
 /// The one filter of `query` that is rare enough to drive an intersection with the FTS match
 /// list: the index that holds it and the condition that index answers without reading offers
@@ -521,7 +549,12 @@ impl Store {
                     .try_get(0)?;
                     // No window first: a window reads every offer it passes (a common word
                     // can sit half the order away), while the index-only walk reads none.
-                    if member_applies(query, fts.as_deref()) && n >= MEMBER_MIN_MATCHES {
+                    // With "inactive" or low stock (~10 %) it passes ten times the entries,
+                    // worth it only when the matches are too many to read and sort.
+                    if member_applies(query, fts.as_deref())
+                        && n >= MEMBER_MIN_MATCHES
+                        && (keeps_most(query) || n >= FEW_MATCHES)
+                    {
                         plan = SqlitePlan::Member;
                     } else if n < FEW_MATCHES {
                         plan = SqlitePlan::Collect;
@@ -559,7 +592,7 @@ impl Store {
                             SqlitePlan::Collect
                         };
                     }
-                    ForcePlan::Member => {
+                    ForcePlan::Member | ForcePlan::SmallBatches => {
                         plan = SqlitePlan::Collect;
                         collect = if member_applies(query, fts.as_deref()) {
                             SqlitePlan::Member
@@ -571,9 +604,10 @@ impl Store {
                 if plan == SqlitePlan::Collect {
                     plan = collect;
                 }
+                let small = force == ForcePlan::SmallBatches;
                 if plan != SqlitePlan::Window {
                     return self
-                        .sqlite_page(pool, query, after, limit, plan, None)
+                        .sqlite_page(pool, query, after, limit, plan, None, small)
                         .await;
                 }
                 let mut rows = Vec::new();
@@ -601,6 +635,7 @@ impl Store {
                             want,
                             SqlitePlan::Window,
                             end.as_ref(),
+                            small,
                         )
                         .await?;
                     let found = got.len() as i64;
@@ -629,6 +664,7 @@ impl Store {
                         limit - rows.len() as i64,
                         collect,
                         None,
+                        small,
                     )
                     .await?;
                 rows.extend(rest);
@@ -649,6 +685,9 @@ impl Store {
         }
     }
 
+    // The page's whole plan travels as arguments; a struct for one private call path would
+    // only rename them.
+    #[allow(clippy::too_many_arguments)]
     async fn sqlite_page(
         &self,
         pool: &sqlx::SqlitePool,
@@ -657,9 +696,15 @@ impl Store {
         limit: i64,
         plan: SqlitePlan,
         window_end: Option<&Cursor>,
+        small_batches: bool,
     ) -> Result<Vec<ProductRow>> {
         let fts = sqlite_text_match(query);
         let fts = fts.as_deref();
+        if let (SqlitePlan::Member, Some(m)) = (plan, fts.filter(|_| member_applies(query, fts))) {
+            return self
+                .sqlite_member(pool, query, m, after, limit, small_batches)
+                .await;
+        }
         let expr = query.sort.expr(self.backend());
         let mut q = QueryBuilder::new("");
         match plan {
@@ -696,25 +741,6 @@ impl Store {
                             .push_bind(format!("*[^a-z0-9.]{w}*"));
                     }
                 }
-                q.push(order_by(query, [expr, "account", "id"]));
-            }
-            SqlitePlan::Member if member_applies(query, fts) => {
-                q.push(format!(
-                    "WITH p AS MATERIALIZED (SELECT rowid AS r FROM offers INDEXED BY {} \
-                     WHERE rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ",
-                    query.sort.sqlite_index()
-                ))
-                .push_bind(fts.unwrap_or_default().to_string())
-                .push(")");
-                if let Some(a) = &query.account {
-                    q.push(" AND account = ").push_bind(a.clone());
-                }
-                push_keyset!(q, self, query, after);
-                q.push(order_by(query, [expr, "account", "id"]));
-                q.push(" LIMIT ").push_bind(limit);
-                q.push(format!(
-                    ") SELECT {ROW_COLUMNS} FROM p CROSS JOIN offers ON offers.rowid = p.r"
-                ));
                 q.push(order_by(query, [expr, "account", "id"]));
             }
             SqlitePlan::Member | SqlitePlan::Collect | SqlitePlan::Intersect => {
@@ -764,6 +790,106 @@ impl Store {
         }
         q.push(" LIMIT ").push_bind(limit);
         fetch_rows!(q, pool)
+    }
+
+    /// [`SqlitePlan::Member`]: batches of candidates (matches of the text in the sort order,
+    /// found on index entries alone), each read with a flag saying whether it passes the
+    /// status and stock filters; the next batch starts after the last candidate, passing or
+    /// not, and is sized from the yield so far.
+    async fn sqlite_member(
+        &self,
+        pool: &sqlx::SqlitePool,
+        query: &ProductQuery,
+        fts: &str,
+        after: Option<&Cursor>,
+        limit: i64,
+        small_batches: bool,
+    ) -> Result<Vec<ProductRow>> {
+        let expr = query.sort.expr(self.backend());
+        let checked = ProductQuery {
+            text: None,
+            account: None,
+            ..query.clone()
+        };
+        let filtered = checked.status.is_some() || checked.stock.is_some();
+        let (mut batch, max_batch) = match (small_batches, filtered, keeps_most(query)) {
+            (true, _, _) => (1, 3),
+            (false, false, _) => (limit, limit),
+            // A quarter to spare covers "active" (~90 %) in one batch.
+            (false, true, true) => (limit + limit / 4 + 8, MEMBER_BATCH_MAX.max(limit)),
+            // Inactive or low stock (~10 %): the yield of a first batch of four pages sizes
+            // the next.
+            (false, true, false) => (limit * 4, MEMBER_BATCH_MAX.max(limit)),
+        };
+        // A filter's share of the whole store says little about its share of one word's offers
+        // (few lamps may be inactive): past this many candidates read, a filter with its own
+        // index takes the rest by intersecting, which reads only offers that pass.
+        let budget = if small_batches { 5 } else { MEMBER_BATCH_MAX };
+        let mut read = 0i64;
+        let mut rows = Vec::new();
+        let mut from = after.cloned();
+        loop {
+            let mut q = QueryBuilder::new(format!(
+                "WITH p AS MATERIALIZED (SELECT rowid AS r FROM offers INDEXED BY {} \
+                 WHERE rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ",
+                query.sort.sqlite_index()
+            ));
+            q.push_bind(fts.to_string()).push(")");
+            if let Some(a) = &query.account {
+                q.push(" AND account = ").push_bind(a.clone());
+            }
+            push_keyset!(q, self, query, from.as_ref());
+            q.push(order_by(query, [expr, "account", "id"]));
+            q.push(" LIMIT ").push_bind(batch);
+            q.push(format!(") SELECT {ROW_COLUMNS}, COALESCE((1 = 1"));
+            push_filters!(q, self, &checked);
+            q.push("), 0) AS ok FROM p CROSS JOIN offers ON offers.rowid = p.r");
+            q.push(order_by(query, [expr, "account", "id"]));
+            let got = q.build().fetch_all(pool).await?;
+            let before = rows.len();
+            let mut last = None;
+            for r in &got {
+                let row = product_row!(r)?;
+                let ok: i64 = r.try_get("ok")?;
+                if ok != 0 {
+                    rows.push(row.clone());
+                    if rows.len() as i64 == limit {
+                        return Ok(rows);
+                    }
+                }
+                last = Some(row);
+            }
+            // A short batch held the rest of the order.
+            let Some(last) = last.filter(|_| got.len() as i64 == batch) else {
+                return Ok(rows);
+            };
+            from = Some(last.cursor(query.sort));
+            let found = (rows.len() - before) as i64;
+            let want = limit - rows.len() as i64;
+            read += got.len() as i64;
+            if read >= budget && intersect_driver(query).is_some() {
+                let rest = Box::pin(self.sqlite_page(
+                    pool,
+                    query,
+                    from.as_ref(),
+                    want,
+                    SqlitePlan::Intersect,
+                    None,
+                    small_batches,
+                ))
+                .await?;
+                rows.extend(rest);
+                return Ok(rows);
+            }
+            // Candidates per passing row, times the rows still wanted, a quarter to spare;
+            // growing at most eightfold a batch when the yield so far says little.
+            let need = if found == 0 {
+                batch.saturating_mul(8)
+            } else {
+                (want.saturating_mul(batch) / found * 5 / 4).min(batch.saturating_mul(8))
+            };
+            batch = need.clamp(1, max_batch);
+        }
     }
 
     /// How many products match (the sort is irrelevant).
