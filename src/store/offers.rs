@@ -59,7 +59,7 @@ pub(super) const COLUMNS: &str = "account, id, part_number, part_number_key, nam
 const PARAMS_PER_ROW: usize = 43;
 const MAX_ROWS_PER_STATEMENT: usize = 500;
 
-pub(super) fn money_text(d: Option<Decimal>) -> Option<String> {
+fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
         d.rescale(money::SCALE);
         d.to_string()
@@ -232,35 +232,8 @@ impl Store {
             }
             q.push(")");
             for row in q.build().fetch_all(&mut *tx).await? {
-                let id: i64 = row.try_get("id")?;
-                let money_col = |c: &str| -> Result<Option<String>> {
-                    Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
-                };
-                let tracked = vec![
-                    row.try_get("part_number")?,
-                    row.try_get("name")?,
-                    int_col_small(&row, "status")?,
-                    money_col("sale_price")?,
-                    money_col("recommended_price")?,
-                    money_col("min_sale_price")?,
-                    money_col("max_sale_price")?,
-                    int_col_i32(&row, "general_stock")?,
-                    int_col_i32(&row, "estimated_stock")?,
-                    int_col_small(&row, "validation_status")?,
-                    int_col_small(&row, "offer_validation_status")?,
-                    int_col_small(&row, "translation_validation_status")?,
-                ];
-                stored.insert(
-                    id,
-                    Stored {
-                        hash: row.try_get("content_hash")?,
-                        missing: row
-                            .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
-                            .is_some(),
-                        first_seen_at: row.try_get("first_seen_at")?,
-                        tracked,
-                    },
-                );
+                let (id, s) = stored_from_row(&row)?;
+                stored.insert(id, s);
             }
         }
 
@@ -325,31 +298,9 @@ impl Store {
                         .push_bind(run_id);
                 });
                 if upsert {
-                    q.push(
-                            " ON CONFLICT (account, id) DO UPDATE SET \
-                             part_number = excluded.part_number, part_number_key = excluded.part_number_key, \
-                             name = excluded.name, brand = excluded.brand, description = excluded.description, \
-                             url = excluded.url, category_id = excluded.category_id, \
-                             vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
-                             eans = excluded.eans, sale_price = excluded.sale_price, \
-                             recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
-                             max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
-                             best_offer_recommended_price = excluded.best_offer_recommended_price, \
-                             currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
-                             general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
-                             stock = excluded.stock, handling_time = excluded.handling_time, \
-                             handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
-                             validation_status_description = excluded.validation_status_description, \
-                             translation_validation_status = excluded.translation_validation_status, \
-                             offer_validation_status = excluded.offer_validation_status, \
-                             offer_validation_status_description = excluded.offer_validation_status_description, \
-                             ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
-                             buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
-                             images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
-                             search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
-                             last_changed_at = excluded.last_changed_at, \
-                             missing_since = NULL, last_run_id = excluded.last_run_id",
-                        );
+                    q.push(format!(
+                        " ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}"
+                    ));
                 }
                 let done = q.build().execute(&mut *tx).await?.rows_affected();
                 // OR IGNORE would skip a row silently; the rows were just looked up in this
@@ -539,20 +490,79 @@ impl Store {
     }
 }
 
-fn int_col_small<R: Row>(row: &R, c: &str) -> Result<Option<String>>
-where
-    for<'r> Option<i16>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> &'r str: sqlx::ColumnIndex<R>,
-{
-    Ok(row.try_get::<Option<i16>, _>(c)?.map(|v| v.to_string()))
-}
+/// `ON CONFLICT` update of every column but the key; a written offer is listed again.
+pub(super) const UPSERT_SET: &str = "part_number = excluded.part_number, \
+    part_number_key = excluded.part_number_key, name = excluded.name, brand = excluded.brand, \
+    description = excluded.description, url = excluded.url, category_id = excluded.category_id, \
+    vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
+    eans = excluded.eans, sale_price = excluded.sale_price, \
+    recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
+    max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
+    best_offer_recommended_price = excluded.best_offer_recommended_price, \
+    currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
+    general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
+    stock = excluded.stock, handling_time = excluded.handling_time, \
+    handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
+    validation_status_description = excluded.validation_status_description, \
+    translation_validation_status = excluded.translation_validation_status, \
+    offer_validation_status = excluded.offer_validation_status, \
+    offer_validation_status_description = excluded.offer_validation_status_description, \
+    ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
+    buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
+    images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
+    search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
+    last_changed_at = excluded.last_changed_at, missing_since = NULL, \
+    last_run_id = excluded.last_run_id";
 
-fn int_col_i32<R: Row>(row: &R, c: &str) -> Result<Option<String>>
+/// What the store holds for one offer of a batch, from a row of the batch lookup (`id`,
+/// `content_hash`, `missing_since`, `first_seen_at` and [`TRACKED_COLUMNS`]), on either store.
+pub(super) fn stored_from_row<R: Row>(row: &R) -> Result<(i64, Stored)>
 where
-    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i16>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Money>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
+    let money = |c: &str| -> Result<Option<String>> {
+        Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
+    };
+    let small = |c: &str| -> Result<Option<String>> {
+        Ok(row.try_get::<Option<i16>, _>(c)?.map(|v| v.to_string()))
+    };
+    let int = |c: &str| -> Result<Option<String>> {
+        Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
+    };
+    // In TRACKED_FIELDS order.
+    let tracked = vec![
+        row.try_get("part_number")?,
+        row.try_get("name")?,
+        small("status")?,
+        money("sale_price")?,
+        money("recommended_price")?,
+        money("min_sale_price")?,
+        money("max_sale_price")?,
+        int("general_stock")?,
+        int("estimated_stock")?,
+        small("validation_status")?,
+        small("offer_validation_status")?,
+        small("translation_validation_status")?,
+    ];
+    Ok((
+        row.try_get("id")?,
+        Stored {
+            hash: row.try_get("content_hash")?,
+            missing: row
+                .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
+                .is_some(),
+            first_seen_at: row.try_get("first_seen_at")?,
+            tracked,
+        },
+    ))
 }
 
 fn change(

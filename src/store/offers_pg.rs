@@ -12,75 +12,15 @@
 use super::Result;
 use super::money::Money;
 use super::offers::{
-    COLUMNS, Pending, Stored, TRACKED_COLUMNS, WriteOutcome, classify, money_text, search_text,
+    COLUMNS, Pending, Stored, TRACKED_COLUMNS, UPSERT_SET, WriteOutcome, classify, search_text,
+    stored_from_row,
 };
 use crate::model::{Offer, OfferChange};
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgRow};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
+use sqlx::postgres::PgPool;
 use std::collections::HashMap;
 use std::sync::LazyLock;
-
-fn stored_from_row(row: &PgRow) -> Result<(i64, Stored)> {
-    let money = |c: &str| -> Result<Option<String>> {
-        Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
-    };
-    let small = |c: &str| -> Result<Option<String>> {
-        Ok(row.try_get::<Option<i16>, _>(c)?.map(|v| v.to_string()))
-    };
-    let int = |c: &str| -> Result<Option<String>> {
-        Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
-    };
-    let tracked = vec![
-        row.try_get("part_number")?,
-        row.try_get("name")?,
-        small("status")?,
-        money("sale_price")?,
-        money("recommended_price")?,
-        money("min_sale_price")?,
-        money("max_sale_price")?,
-        int("general_stock")?,
-        int("estimated_stock")?,
-        small("validation_status")?,
-        small("offer_validation_status")?,
-        small("translation_validation_status")?,
-    ];
-    Ok((
-        row.try_get("id")?,
-        Stored {
-            hash: row.try_get("content_hash")?,
-            missing: row
-                .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
-                .is_some(),
-            first_seen_at: row.try_get("first_seen_at")?,
-            tracked,
-        },
-    ))
-}
-
-/// `ON CONFLICT` update of every column but the key; a written offer is listed again.
-const UPSERT_SET: &str = "part_number = excluded.part_number, \
-    part_number_key = excluded.part_number_key, name = excluded.name, brand = excluded.brand, \
-    description = excluded.description, url = excluded.url, category_id = excluded.category_id, \
-    vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
-    eans = excluded.eans, sale_price = excluded.sale_price, \
-    recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
-    max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
-    best_offer_recommended_price = excluded.best_offer_recommended_price, \
-    currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
-    general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
-    stock = excluded.stock, handling_time = excluded.handling_time, \
-    handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
-    validation_status_description = excluded.validation_status_description, \
-    translation_validation_status = excluded.translation_validation_status, \
-    offer_validation_status = excluded.offer_validation_status, \
-    offer_validation_status_description = excluded.offer_validation_status_description, \
-    ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
-    buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
-    images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
-    search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
-    last_changed_at = excluded.last_changed_at, missing_since = NULL, \
-    last_run_id = excluded.last_run_id";
 
 /// The columns that travel as arrays, in bind order, with their array types. JSON travels as
 /// text and is cast on the server, which parses it either way.
