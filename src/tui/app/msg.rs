@@ -1,0 +1,104 @@
+//! What happens to the dashboard (messages in) and the work it asks for (effects out).
+
+use super::{ConnTest, Dashboard, OfferDetail, RunDetail};
+use crate::model::{RunStatus, SyncEvent, SyncOptions, SyncRun};
+use crate::store::search::{Cursor, ProductQuery, ProductRow};
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+/// Everything that can happen to the dashboard.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// The clock ticked (about once a second): poll the store, expire toasts.
+    Tick(DateTime<Utc>),
+    Dashboard(Result<Dashboard, String>),
+    Events {
+        run_id: i64,
+        events: Result<Vec<SyncEvent>, String>,
+    },
+    SearchDue(u64),
+    Products {
+        seq: u64,
+        append: bool,
+        rows: Result<Vec<ProductRow>, String>,
+    },
+    Count {
+        seq: u64,
+        total: Result<i64, String>,
+    },
+    Runs(Result<Vec<SyncRun>, String>),
+    RunDetail(Result<Box<RunDetail>, String>),
+    OfferDetail(Result<Option<Box<OfferDetail>>, String>),
+    SyncStarted {
+        account: String,
+        result: Result<i64, String>,
+    },
+    Cancelled {
+        run_id: i64,
+        result: Result<(), String>,
+    },
+    Tested(ConnTest),
+    Copied(String),
+    Edits(Result<Vec<crate::edits::Edit>, String>),
+    EditQueued(Result<crate::edits::Edit, String>),
+    Pushed(Result<Vec<crate::edits::PushReport>, String>),
+    Resolved(Result<crate::edits::Edit, String>),
+}
+
+/// Work `update` asks for; run by the effects runner off the UI task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadDashboard,
+    LoadEvents {
+        run_id: i64,
+        after_id: i64,
+    },
+    /// Sends `SearchDue(seq)` after the debounce delay.
+    Debounce(u64),
+    Search {
+        seq: u64,
+        query: ProductQuery,
+        after: Option<Cursor>,
+        limit: i64,
+    },
+    Count {
+        seq: u64,
+        query: ProductQuery,
+    },
+    LoadRuns {
+        account: Option<String>,
+        status: Option<RunStatus>,
+        since: Option<DateTime<Utc>>,
+    },
+    LoadRun(i64),
+    LoadOffer {
+        account: String,
+        id: i64,
+    },
+    StartSync {
+        account: String,
+        options: SyncOptions,
+    },
+    CancelRun(i64),
+    Test(String),
+    /// Local edits, newest first (the Changes tab).
+    LoadEdits,
+    QueueEdit {
+        account: String,
+        id: i64,
+        request: crate::edits::EditRequest,
+    },
+    /// Push every account's pending edits.
+    Push,
+    Resolve {
+        account: String,
+        id: i64,
+        keep: crate::edits::Keep,
+    },
+    /// Copy to the clipboard with OSC 52 (written by the terminal loop).
+    Copy(String),
+    Suspend,
+    Quit,
+}

@@ -1,0 +1,162 @@
+//! Keys while a popup is open: confirmations, the options form, help, errors and details.
+
+use super::{App, Confirm, Effect, Popup};
+use crate::model::{ConflictStrategy, SyncMode};
+use crate::tui::keymap::{Action, Context, Key};
+use crossterm::event::{KeyCode, KeyEvent};
+
+impl App {
+    pub(super) fn popup_key(&mut self, ev: KeyEvent, key: Key) -> Vec<Effect> {
+        let Some(top) = self.popups.last_mut() else {
+            return vec![];
+        };
+        match top {
+            Popup::Edit(_) => self.edit_form_key(ev),
+            Popup::Confirm(c) => {
+                let c = c.clone();
+                match ev.code {
+                    KeyCode::Char('y') | KeyCode::Char('Y') => {
+                        self.popups.pop();
+                        match c {
+                            Confirm::FullSync { account, .. } => {
+                                self.start_account(account, SyncMode::Full)
+                            }
+                            Confirm::CancelRun { run_id, .. } => vec![Effect::CancelRun(run_id)],
+                            Confirm::QuitWhileRunning { .. } => self.quit_now(),
+                        }
+                    }
+                    // Anything else is "no": a stray key never starts or cancels work.
+                    _ => {
+                        self.popups.pop();
+                        vec![]
+                    }
+                }
+            }
+            Popup::Options(form) => {
+                match ev.code {
+                    KeyCode::Esc => {
+                        self.popups.pop();
+                    }
+                    KeyCode::Up | KeyCode::BackTab => form.focus = (form.focus + 4) % 5,
+                    KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1) % 5,
+                    KeyCode::Enter => match form.options() {
+                        Ok(o) => {
+                            let account = form.account.clone();
+                            self.popups.pop();
+                            self.toast(format!("{account}: options saved for this session"), false);
+                            self.options.insert(account, o);
+                        }
+                        Err(e) => form.error = Some(e),
+                    },
+                    KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+                        if matches!(form.focus, 0 | 3 | 4) =>
+                    {
+                        let fwd = ev.code != KeyCode::Left;
+                        match form.focus {
+                            0 => {
+                                form.mode = match form.mode {
+                                    SyncMode::Full => SyncMode::Incremental,
+                                    SyncMode::Incremental => SyncMode::Full,
+                                }
+                            }
+                            3 => form.include_inactive = !form.include_inactive,
+                            _ => {
+                                let all = ConflictStrategy::ALL;
+                                let i = all.iter().position(|s| *s == form.strategy).unwrap_or(0);
+                                let n = all.len();
+                                form.strategy =
+                                    all[if fwd { (i + 1) % n } else { (i + n - 1) % n }];
+                            }
+                        }
+                    }
+                    _ if matches!(form.focus, 1 | 2) => {
+                        let input = if form.focus == 1 {
+                            &mut form.max_pages
+                        } else {
+                            &mut form.items_per_page
+                        };
+                        if let Some(req) = tui_input::backend::crossterm::to_input_request(
+                            &crossterm::event::Event::Key(ev),
+                        ) {
+                            input.handle(req);
+                        }
+                        form.error = None;
+                    }
+                    _ => {}
+                }
+                vec![]
+            }
+            Popup::Help {
+                filter,
+                typing,
+                scroll,
+            } => {
+                if *typing {
+                    match ev.code {
+                        KeyCode::Esc | KeyCode::Enter => *typing = false,
+                        _ => {
+                            if let Some(req) = tui_input::backend::crossterm::to_input_request(
+                                &crossterm::event::Event::Key(ev),
+                            ) {
+                                filter.handle(req);
+                                // A new filter shows its matches from the top.
+                                *scroll = 0;
+                            }
+                        }
+                    }
+                } else if ev.code == KeyCode::Char('/') {
+                    *typing = true;
+                } else if matches!(
+                    ev.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
+                ) {
+                    self.popups.pop();
+                } else {
+                    // Bounded by the rows here; the view also stops at the last screenful.
+                    let delta: i32 = match self.keymap.action(Context::Global, key) {
+                        Some(Action::Up) => -1,
+                        Some(Action::Down) => 1,
+                        Some(Action::HalfPageUp) => -10,
+                        Some(Action::HalfPageDown) => 10,
+                        Some(Action::Top) => -10_000,
+                        Some(Action::Bottom) => 10_000,
+                        _ => 0,
+                    };
+                    let rows = self.keymap.help_rows(self.tab.context()).len() as i32;
+                    *scroll = (i32::from(*scroll) + delta).clamp(0, (rows - 1).max(0)) as u16;
+                }
+                vec![]
+            }
+            Popup::Errors { .. } | Popup::Offer(_) | Popup::Run(_) => {
+                if ev.code == KeyCode::Esc || key == Key::ch('q') {
+                    self.popups.pop();
+                    return vec![];
+                }
+                if let (Popup::Offer(d), Some(Action::Copy)) =
+                    (&*top, self.keymap.action(Context::Products, key))
+                {
+                    return match d.offer.offer.part_number.clone() {
+                        Some(pn) => vec![Effect::Copy(pn)],
+                        None => vec![],
+                    };
+                }
+                let delta: i32 = match self.keymap.action(Context::Global, key) {
+                    Some(Action::Up) => -1,
+                    Some(Action::Down) => 1,
+                    Some(Action::HalfPageUp) => -10,
+                    Some(Action::HalfPageDown) => 10,
+                    Some(Action::Top) => -100_000,
+                    _ => 0,
+                };
+                let scroll = match top {
+                    Popup::Errors { scroll } => scroll,
+                    Popup::Offer(d) => &mut d.scroll,
+                    Popup::Run(d) => &mut d.scroll,
+                    _ => return vec![],
+                };
+                *scroll = (*scroll as i32 + delta).clamp(0, u16::MAX as i32) as u16;
+                vec![]
+            }
+        }
+    }
+}

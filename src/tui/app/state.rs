@@ -1,0 +1,274 @@
+//! The dashboard's state, tab by tab: what `update()` changes and the views draw.
+
+use crate::model::{
+    ConflictStrategy, EventLevel, OfferChange, RunStatus, SyncEvent, SyncMode, SyncOptions, SyncRun,
+};
+use crate::store::offers::StoredOffer;
+use crate::store::search::{ProductQuery, ProductRow};
+use crate::store::stats::AccountStats;
+use crate::tui::keymap::Context;
+use chrono::{DateTime, Utc};
+use tui_input::Input;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Connections,
+    Sync,
+    Products,
+    History,
+    Changes,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Connections,
+        Tab::Sync,
+        Tab::Products,
+        Tab::History,
+        Tab::Changes,
+    ];
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Connections => "Connections",
+            Tab::Sync => "Sync",
+            Tab::Products => "Products",
+            Tab::History => "History",
+            Tab::Changes => "Changes",
+        }
+    }
+    pub fn context(self) -> Context {
+        match self {
+            Tab::Connections => Context::Connections,
+            Tab::Sync => Context::Sync,
+            Tab::Products => Context::Products,
+            Tab::History => Context::History,
+            Tab::Changes => Context::Changes,
+        }
+    }
+    pub(super) fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// What the dashboard knows about a configured account (never its password).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountInfo {
+    pub name: String,
+    pub platform: String,
+    pub base_url: String,
+    pub username: String,
+    pub items_per_page: u32,
+    pub max_pages: Option<u32>,
+}
+
+/// Result of testing one account's connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnTest {
+    pub account: String,
+    pub ok: bool,
+    pub message: String,
+    pub offers: Option<u64>,
+    pub latency_ms: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// What a store poll returns (about once a second).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dashboard {
+    pub stats: Vec<AccountStats>,
+    pub running: Vec<SyncRun>,
+}
+
+/// A run opened from History.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDetail {
+    pub run: SyncRun,
+    pub events: Vec<SyncEvent>,
+    pub changes: Vec<OfferChange>,
+    pub scroll: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferDetail {
+    pub offer: StoredOffer,
+    pub changes: Vec<OfferChange>,
+    pub scroll: u16,
+}
+
+/// Actions that need a "yes" first; the confirm popup hands them back typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    FullSync { account: String, pages: Option<i64> },
+    CancelRun { account: String, run_id: i64 },
+    QuitWhileRunning { runs: usize },
+}
+
+impl Confirm {
+    pub fn question(&self) -> String {
+        match self {
+            Confirm::FullSync { account, pages } => format!(
+                "Full sync of {account}: scans all {} and marks offers eMAG no longer lists. Start?",
+                pages
+                    .map(|p| format!("{p} pages"))
+                    .unwrap_or_else(|| "pages".into())
+            ),
+            Confirm::CancelRun { account, run_id } => {
+                format!("Cancel run {run_id} of {account}? Offers already written stay.")
+            }
+            Confirm::QuitWhileRunning { runs } => format!(
+                "{runs} sync{} started here still running{}; quitting cancels {}. Quit?",
+                if *runs == 1 { "" } else { "s" },
+                if *runs == 1 { " is" } else { " are" },
+                if *runs == 1 { "it" } else { "them" }
+            ),
+        }
+    }
+}
+
+/// The options form (`o`): tui-input fields for numbers, toggles for the rest.
+#[derive(Debug, Clone)]
+pub struct OptionsForm {
+    pub account: String,
+    pub focus: usize,
+    pub mode: SyncMode,
+    pub max_pages: Input,
+    pub items_per_page: Input,
+    pub include_inactive: bool,
+    pub strategy: ConflictStrategy,
+    pub error: Option<String>,
+}
+
+impl OptionsForm {
+    pub const FIELDS: [&'static str; 5] = [
+        "mode",
+        "max pages",
+        "items per page",
+        "include inactive",
+        "conflict strategy",
+    ];
+
+    pub(super) fn new(account: &str, o: &SyncOptions) -> OptionsForm {
+        OptionsForm {
+            account: account.to_string(),
+            focus: 0,
+            mode: o.mode,
+            max_pages: Input::new(o.max_pages.map(|p| p.to_string()).unwrap_or_default()),
+            items_per_page: Input::new(o.items_per_page.to_string()),
+            include_inactive: o.include_inactive,
+            strategy: o.conflict_strategy,
+            error: None,
+        }
+    }
+
+    /// The options typed, or the one sentence saying what is wrong.
+    pub fn options(&self) -> Result<SyncOptions, String> {
+        let max_pages = match self.max_pages.value().trim() {
+            "" => None,
+            v => Some(
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("max pages must be a positive number, not \"{v}\""))?,
+            ),
+        };
+        let v = self.items_per_page.value().trim();
+        let items_per_page = v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| format!("items per page must be 1 to 100, not \"{v}\""))?;
+        Ok(SyncOptions {
+            mode: self.mode,
+            max_pages,
+            items_per_page,
+            include_inactive: self.include_inactive,
+            conflict_strategy: self.strategy,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Popup {
+    Confirm(Confirm),
+    Options(OptionsForm),
+    /// `scroll`: the first key row shown, when the rows do not fit (80×24 shows about 15).
+    Help {
+        filter: Input,
+        typing: bool,
+        scroll: u16,
+    },
+    Errors {
+        scroll: u16,
+    },
+    Offer(Box<OfferDetail>),
+    Run(Box<RunDetail>),
+    Edit(Box<crate::tui::changes::EditForm>),
+}
+
+/// The live log pane of the selected account's run.
+#[derive(Debug, Clone, Default)]
+pub struct LogPane {
+    pub run_id: Option<i64>,
+    pub events: Vec<SyncEvent>,
+    pub last_id: i64,
+    /// Following the tail; scrolling up pauses, End resumes.
+    pub follow: bool,
+    /// Lines from the bottom when paused.
+    pub scroll_back: usize,
+    pub min_level: Option<EventLevel>,
+    pub loading: bool,
+}
+
+impl LogPane {
+    pub fn visible(&self) -> Vec<&SyncEvent> {
+        let min = self.min_level.map(level_rank).unwrap_or(0);
+        self.events
+            .iter()
+            .filter(|e| level_rank(e.level) >= min)
+            .collect()
+    }
+}
+
+pub fn level_rank(l: EventLevel) -> u8 {
+    match l {
+        EventLevel::Debug => 0,
+        EventLevel::Info => 1,
+        EventLevel::Warn => 2,
+        EventLevel::Error => 3,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Products {
+    pub query: ProductQuery,
+    pub input: Input,
+    pub typing: bool,
+    pub rows: Vec<ProductRow>,
+    pub selected: usize,
+    pub offset: usize,
+    /// Increases with every query change; results of an older one are dropped.
+    pub seq: u64,
+    pub loading: bool,
+    pub exhausted: bool,
+    pub total: Option<i64>,
+    pub loaded_once: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub runs: Vec<SyncRun>,
+    pub filter_status: Option<RunStatus>,
+    pub filter_account: Option<String>,
+    /// Only runs started in the last this many days.
+    pub filter_since_days: Option<i64>,
+    pub selected: usize,
+    pub offset: usize,
+    pub loaded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub until: DateTime<Utc>,
+}
