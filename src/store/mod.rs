@@ -12,6 +12,7 @@ pub mod lock;
 pub mod money;
 pub mod offers;
 mod offers_pg;
+mod offers_sqlite;
 pub mod runs;
 pub mod search;
 pub mod stats;

@@ -1,8 +1,10 @@
-//! Writing and reading mirrored offers.
+//! Writing and reading mirrored offers: what both stores share.
 //!
-//! A page of offers is written in one transaction: one SELECT loads what is stored for those
-//! ids, only offers whose content hash changed are upserted (one multi-row statement), unchanged
-//! ones get `last_seen_at` in one UPDATE, and field changes go to `offer_changes` in one INSERT.
+//! A batch of offers is written in one transaction by each store's own path
+//! (`offers_sqlite.rs`, `offers_pg.rs`): it loads what is stored for the batch's ids, writes only
+//! offers whose content hash changed ([`classify`]), records every offer as seen, and records
+//! field changes in `offer_changes`. Reading (one offer, an account's offers) and reconciliation
+//! (offers a complete scan missed) live here.
 
 use super::money::{self, Money};
 use super::{Backend, Result, Store, on_pool, on_write_pool};
@@ -53,11 +55,6 @@ pub(super) const COLUMNS: &str = "account, id, part_number, part_number_key, nam
     translation_validation_status, offer_validation_status, offer_validation_status_description, \
     ownership, number_of_offers, buy_button_rank, offer_details_id, images, raw, content_hash, \
     search_text, first_seen_at, last_changed_at, missing_since, last_run_id";
-
-/// Parameters per row; SQLite allows 32 766 per statement, so 100-offer pages fit easily, and
-/// larger batches are chunked below that.
-const PARAMS_PER_ROW: usize = 43;
-const MAX_ROWS_PER_STATEMENT: usize = 500;
 
 fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
@@ -211,172 +208,17 @@ impl Store {
                 }
             }
         }
-        let pool = match (&self.pool, &self.sqlite_writer) {
+        match (&self.pool, &self.sqlite_writer) {
             (super::Pool::Postgres(pool), _) => {
-                return super::offers_pg::write_offers(pool, account, run_id, &unique, now).await;
+                super::offers_pg::write_offers(pool, account, run_id, &unique, now).await
             }
-            (_, Some(writer)) => writer,
-            (super::Pool::Sqlite(pool), None) => pool,
-        };
-        let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
-        let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
-        for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::new(format!(
-                "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
-                     FROM offers WHERE account = "
-            ));
-            q.push_bind(account).push(" AND id IN (");
-            let mut sep = q.separated(", ");
-            for o in chunk {
-                sep.push_bind(o.id);
+            (_, Some(writer)) => {
+                super::offers_sqlite::write_offers(writer, account, run_id, &unique, now).await
             }
-            q.push(")");
-            for row in q.build().fetch_all(&mut *tx).await? {
-                let (id, s) = stored_from_row(&row)?;
-                stored.insert(id, s);
+            (super::Pool::Sqlite(pool), None) => {
+                super::offers_sqlite::write_offers(pool, account, run_id, &unique, now).await
             }
         }
-
-        let (out, to_write) = classify(account, run_id, &unique, &stored, now);
-
-        // New offers go in with plain inserts and reach the FTS index in one statement per
-        // batch (see migration 0004): an upsert, or the FTS trigger, makes SQLite open a
-        // statement journal for every multi-row statement, and FTS5 flushes its pending
-        // index to a new segment at each one.
-        let (created, changed): (Vec<&Pending>, Vec<&Pending>) = to_write
-            .iter()
-            .partition(|p| !stored.contains_key(&p.offer.id));
-        for (rows, upsert) in [(&created, false), (&changed, true)] {
-            for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
-                let insert = if upsert { "INSERT" } else { "INSERT OR IGNORE" };
-                let mut q = QueryBuilder::new(format!("{insert} INTO offers ({COLUMNS}) "));
-                q.push_values(chunk, |mut b, p| {
-                    let o = p.offer;
-                    let stock: Vec<WarehouseValue> = o.stock.clone();
-                    b.push_bind(account)
-                        .push_bind(o.id)
-                        .push_bind(o.part_number.clone())
-                        .push_bind(o.part_number_key.clone())
-                        .push_bind(o.name.clone())
-                        .push_bind(o.brand.clone())
-                        .push_bind(o.description.clone())
-                        .push_bind(o.url.clone())
-                        .push_bind(o.category_id)
-                        .push_bind(o.vendor_category_id)
-                        .push_bind(o.warranty)
-                        .push_bind(Json(o.eans.clone()))
-                        .push_bind(money::opt(o.sale_price))
-                        .push_bind(money::opt(o.recommended_price))
-                        .push_bind(money::opt(o.min_sale_price))
-                        .push_bind(money::opt(o.max_sale_price))
-                        .push_bind(money::opt(o.best_offer_sale_price))
-                        .push_bind(money::opt(o.best_offer_recommended_price))
-                        .push_bind(o.currency.clone())
-                        .push_bind(o.vat_id)
-                        .push_bind(o.status)
-                        .push_bind(o.general_stock)
-                        .push_bind(o.estimated_stock)
-                        .push_bind(Json(stock))
-                        .push_bind(Json(o.handling_time.clone()))
-                        .push_bind(o.handling_time.first().map(|h| h.value as i32))
-                        .push_bind(o.validation_status)
-                        .push_bind(o.validation_status_description.clone())
-                        .push_bind(o.translation_validation_status)
-                        .push_bind(o.offer_validation_status)
-                        .push_bind(o.offer_validation_status_description.clone())
-                        .push_bind(o.ownership)
-                        .push_bind(o.number_of_offers)
-                        .push_bind(o.buy_button_rank)
-                        .push_bind(o.offer_details_id)
-                        .push_bind(Json(o.image_urls.clone()))
-                        .push_bind(Json(o.raw.as_raw_value()))
-                        .push_bind(p.hash.clone())
-                        .push_bind(search_text(o))
-                        .push_bind(p.first_seen)
-                        .push_bind(now)
-                        .push_bind(None::<DateTime<Utc>>)
-                        .push_bind(run_id);
-                });
-                if upsert {
-                    q.push(format!(
-                        " ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}"
-                    ));
-                }
-                let done = q.build().execute(&mut *tx).await?.rows_affected();
-                // OR IGNORE would skip a row silently; the rows were just looked up in this
-                // transaction, so a shortfall means a bug, and the batch must not commit.
-                if done != chunk.len() as u64 {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "{} of {} new offers were not inserted",
-                        chunk.len() as u64 - done,
-                        chunk.len()
-                    )));
-                }
-            }
-        }
-        for chunk in created.chunks(30_000) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO offers_fts (rowid, search_text) \
-                     SELECT rowid, search_text FROM offers WHERE account = ",
-            );
-            q.push_bind(account).push(" AND id IN (");
-            let mut sep = q.separated(", ");
-            for p in chunk {
-                sep.push_bind(p.offer.id);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
-        }
-
-        if !to_write.is_empty() {
-            let mut q = QueryBuilder::new("DELETE FROM offer_eans WHERE account = ");
-            q.push_bind(account).push(" AND offer_id IN (");
-            let mut sep = q.separated(", ");
-            for p in &to_write {
-                sep.push_bind(p.offer.id);
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
-            let eans: Vec<(i64, &str)> = to_write
-                .iter()
-                .flat_map(|p| {
-                    let o = p.offer;
-                    let mut e: Vec<&str> = o.eans.iter().map(String::as_str).collect();
-                    e.sort_unstable();
-                    e.dedup();
-                    e.into_iter().map(move |ean| (o.id, ean))
-                })
-                .collect();
-            for chunk in eans.chunks(5_000) {
-                let mut q = QueryBuilder::new("INSERT INTO offer_eans (account, offer_id, ean) ");
-                q.push_values(chunk, |mut b, (id, ean)| {
-                    b.push_bind(account).push_bind(*id).push_bind(*ean);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-        }
-
-        // Every offer of the batch was seen now, changed or not: one narrow upsert.
-        for chunk in unique.chunks(5_000) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) ",
-            );
-            q.push_values(chunk, |mut b, o| {
-                b.push_bind(account)
-                    .push_bind(o.id)
-                    .push_bind(now)
-                    .push_bind(run_id);
-            });
-            q.push(
-                " ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
-                     last_seen_run_id = excluded.last_seen_run_id",
-            );
-            q.build().execute(&mut *tx).await?;
-        }
-
-        super::runs::insert_changes(&mut tx, &out.changes).await?;
-        tx.commit().await?;
-        Ok(out)
     }
 
     /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
