@@ -487,3 +487,32 @@ fn long_names_end_in_an_ellipsis_at_the_column_edge() {
     // The name column ends where the price column begins, and says it was cut.
     assert!(first.contains("…      "), "{first}");
 }
+
+#[test]
+fn long_log_lines_wrap_under_the_message_and_the_newest_stays_in_view() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    let mut last = app.log.events.last().unwrap().clone();
+    last.id += 1;
+    last.message = "sync of main completed in 4.0 s: 1092 offers seen (1092 new, 0 changed, \
+                    0 unchanged, 0 missing), 11 pages, 12 requests, 0 retries, 0 rate limited"
+        .into();
+    app.log.events.push(last);
+    let t = render(&mut app, 80, 24);
+    let buf = t.backend().buffer();
+    let rows: Vec<String> = (0..24).map(|y| row(buf, y)).collect();
+    let (_, y) = find(buf, "sync of main completed").expect("the summary's first line");
+    let y = y as usize;
+    let col = rows[y].find("sync of main").unwrap();
+    // The rest continues on the next rows, starting in the message column, to the last word.
+    let rest: String = rows[y + 1..]
+        .iter()
+        .take_while(|r| r.len() > col && r[..col].trim_start_matches('│').trim().is_empty())
+        .map(|r| r[col..].trim_end_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(rest.ends_with("0 rate limited"), "{rows:#?}");
+    assert!(rest.contains("11 pages"), "{rows:#?}");
+    // Nothing of the pane is cut at its right border.
+    assert!(!rows.iter().any(|r| r.contains("rate limi│")), "{rows:#?}");
+}

@@ -224,6 +224,9 @@ fn level_style(app: &App, l: EventLevel) -> ratatui::style::Style {
     }
 }
 
+/// Columns before a log message: "HH:MM:SS LEVEL ".
+const LOG_PREFIX: usize = 15;
+
 fn log_pane(f: &mut Frame, area: Rect, app: &App) {
     let log = &app.log;
     let account = app.selected_account_name().unwrap_or("—");
@@ -245,7 +248,6 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
     let end = visible
         .len()
         .saturating_sub(if log.follow { 0 } else { log.scroll_back });
-    let start = end.saturating_sub(inner_h);
     let lines: Vec<Line> = if visible.is_empty() {
         vec![Line::styled(
             if log.run_id.is_some() {
@@ -256,19 +258,38 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
             app.theme.dim(),
         )]
     } else {
-        visible[start..end]
-            .iter()
-            .map(|e| {
-                Line::from(vec![
-                    Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
-                    Span::styled(
-                        format!("{:<5} ", e.level.as_str().to_uppercase()),
-                        level_style(app, e.level),
-                    ),
-                    Span::raw(e.message.clone()),
-                ])
-            })
-            .collect()
+        // Long messages wrap under the message column (a run's summary is the longest and
+        // the one worth reading whole); events are taken from the bottom until the pane is
+        // full, so the newest line always shows.
+        let text_w = (area.width.saturating_sub(2) as usize)
+            .saturating_sub(LOG_PREFIX)
+            .max(20);
+        let mut rows: Vec<Line> = Vec::new();
+        for e in visible[..end].iter().rev() {
+            let parts = textwrap::wrap(&e.message, text_w);
+            let mut event_rows: Vec<Line> = Vec::with_capacity(parts.len());
+            for (i, part) in parts.into_iter().enumerate() {
+                event_rows.push(if i == 0 {
+                    Line::from(vec![
+                        Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
+                        Span::styled(
+                            format!("{:<5} ", e.level.as_str().to_uppercase()),
+                            level_style(app, e.level),
+                        ),
+                        Span::raw(part.into_owned()),
+                    ])
+                } else {
+                    Line::raw(format!("{:LOG_PREFIX$}{part}", ""))
+                });
+            }
+            rows.extend(event_rows.into_iter().rev());
+            if rows.len() >= inner_h {
+                break;
+            }
+        }
+        rows.truncate(inner_h);
+        rows.reverse();
+        rows
     };
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
