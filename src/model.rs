@@ -61,6 +61,31 @@ pub struct Offer {
     pub raw: RawJson,
 }
 
+/// eMAG's name of a documentation / translation validation status value (emag-api.md §9.1;
+/// 13–17 occur only in `translation_validation_status`). None for a value eMAG does not define.
+pub fn validation_name(value: i64) -> Option<&'static str> {
+    Some(match value {
+        0 => "Draft",
+        1 => "Awaiting MKTP validation",
+        2 => "Awaiting Brand validation",
+        3 => "Waiting for EAN approval",
+        4 => "New documentation validation pending",
+        5 => "Rejected Brand",
+        6 => "Invalid product - EAN rejected",
+        8 => "Documentation rejected",
+        9 => "Approved documentation",
+        10 => "Blocked",
+        11 => "Update awaiting approval",
+        12 => "Update rejected",
+        13 => "Waiting for salable offer",
+        14 => "Unsuccessful translation",
+        15 => "Translation in progress",
+        16 => "Translation pending",
+        17 => "Partial translation",
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarehouseValue {
     pub warehouse_id: i64,

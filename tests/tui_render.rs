@@ -516,3 +516,31 @@ fn long_log_lines_wrap_under_the_message_and_the_newest_stays_in_view() {
     // Nothing of the pane is cut at its right border.
     assert!(!rows.iter().any(|r| r.contains("rate limi│")), "{rows:#?}");
 }
+
+#[test]
+fn offer_details_name_validation_values_as_emag_documents_them() {
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let mut d = offer_detail();
+    d.offer.offer.validation_status = Some(8);
+    d.offer.offer.validation_status_description = Some("Documentation rejected".into());
+    d.offer.offer.translation_validation_status = Some(15);
+    d.offer.offer.ownership = Some(2);
+    app.popups.push(Popup::Offer(Box::new(d)));
+    let t = render(&mut app, 120, 40);
+    let screen: String = (0..40)
+        .map(|y| row(t.backend().buffer(), y))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // eMAG's §9.1 names; the description is not repeated when it only says the same.
+    assert!(screen.contains("8 Documentation rejected"), "{screen}");
+    assert!(
+        !screen.contains("Documentation rejected · Documentation rejected"),
+        "{screen}"
+    );
+    assert!(screen.contains("15 Translation in progress"), "{screen}");
+    assert!(
+        screen.contains("2 · may not edit the product's content"),
+        "{screen}"
+    );
+}

@@ -113,26 +113,7 @@ pub fn validation(content: u64) -> (u8, u8, u8) {
 }
 
 pub fn validation_description(value: u8) -> &'static str {
-    match value {
-        0 => "Draft",
-        1 => "Awaiting MKTP validation",
-        2 => "Awaiting Brand validation",
-        3 => "Waiting for EAN approval",
-        4 => "New documentation validation pending",
-        5 => "Rejected Brand",
-        6 => "Invalid product - EAN rejected",
-        8 => "Documentation rejected",
-        9 => "Approved documentation",
-        10 => "Blocked",
-        11 => "Update awaiting approval",
-        12 => "Update rejected",
-        13 => "Waiting for salable offer",
-        14 => "Unsuccessful translation",
-        15 => "Translation in progress",
-        16 => "Translation pending",
-        17 => "Partial translation",
-        _ => "Unknown",
-    }
+    crate::model::validation_name(value.into()).unwrap_or("Unknown")
 }
 
 pub fn is_rejected(value: u8) -> bool {

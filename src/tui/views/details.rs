@@ -25,24 +25,15 @@ fn per_warehouse(v: &[WarehouseValue]) -> String {
         .join(", ")
 }
 
-/// eMAG's documented validation status names (emag-api.md §9).
-fn validation_word(v: Option<i16>) -> &'static str {
-    match v {
-        Some(0) => "draft",
-        Some(1) => "in MKTP validation",
-        Some(2) => "awaiting brand validation",
-        Some(3) => "approved (awaiting EAN)",
-        Some(4) => "new draft",
-        Some(5) => "awaiting EAN approval",
-        Some(6) => "rejected",
-        Some(8) => "blocked",
-        Some(9) => "approved",
-        Some(10) => "awaiting documentation",
-        Some(11) => "approved, awaiting translation",
-        Some(12) => "approved (translation)",
-        Some(13) => "rejected (translation)",
-        Some(_) => "unknown",
-        None => "—",
+/// "9 Approved documentation", plus eMAG's own description when it says something else.
+fn validation(value: Option<i16>, description: Option<&str>) -> String {
+    let Some(v) = value else {
+        return "—".into();
+    };
+    let name = crate::model::validation_name(v.into()).unwrap_or("(not a documented value)");
+    match description.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) if !d.eq_ignore_ascii_case(name) => format!("{v} {name} · {d}"),
+        _ => format!("{v} {name}"),
     }
 }
 
@@ -114,14 +105,9 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         kv(
             app,
             "validation",
-            format!(
-                "{} {}{}",
-                opt(&o.validation_status),
-                validation_word(o.validation_status),
-                o.validation_status_description
-                    .as_deref()
-                    .map(|d| format!(" · {d}"))
-                    .unwrap_or_default()
+            validation(
+                o.validation_status,
+                o.validation_status_description.as_deref(),
             ),
         ),
         kv(
@@ -139,9 +125,17 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         kv(
             app,
             "translation validation",
-            opt(&o.translation_validation_status),
+            validation(o.translation_validation_status, None),
         ),
-        kv(app, "ownership", opt(&o.ownership)),
+        kv(
+            app,
+            "ownership",
+            match o.ownership {
+                Some(1) => "1 · may edit the product's content".into(),
+                Some(2) => "2 · may not edit the product's content".into(),
+                v => opt(&v),
+            },
+        ),
         kv(
             app,
             "category / vendor cat.",
