@@ -237,11 +237,11 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
             format!(
                 "seen {} · new {} · updated {} · unchanged {} · removed {} · failed {}",
                 group(c.offers_seen),
-                c.created,
-                c.updated,
-                c.unchanged,
-                c.removed,
-                c.failed
+                group(c.created),
+                group(c.updated),
+                group(c.unchanged),
+                group(c.removed),
+                group(c.failed)
             ),
         ),
     ];

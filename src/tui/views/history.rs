@@ -61,7 +61,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .take(rows_h)
         .map(|(i, r)| {
             let c = &r.counts;
-            let num = |n: i64| Cell::from(Line::from(n.to_string()).right_aligned());
+            let num = |n: i64| Cell::from(Line::from(group(n)).right_aligned());
             let mode = match (wide, r.mode) {
                 (false, crate::model::SyncMode::Incremental) => "incr",
                 (_, m) => m.as_str(),
@@ -113,9 +113,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Constraint::Length(12),
                 Constraint::Length(7),
                 Constraint::Length(7),
-                Constraint::Length(5),
-                Constraint::Length(5),
-                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(6),
                 Constraint::Length(5),
                 Constraint::Min(10),
             ],
@@ -144,7 +144,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Constraint::Length(12),
                 Constraint::Length(6),
                 Constraint::Length(6),
-                Constraint::Length(4),
+                Constraint::Length(5),
                 Constraint::Length(4),
             ],
             vec![
