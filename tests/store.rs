@@ -639,3 +639,54 @@ async fn the_sqlite_word_index_matches_the_offers_after_inserts_and_changes() {
     assert_eq!(found("husa").await, 100);
     assert_eq!(found("lampa").await, 1150);
 }
+
+#[tokio::test]
+async fn planner_statistics_cover_the_search_columns_once_the_store_is_big() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let stats = match db.label {
+            "sqlite" => "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'",
+            _ => {
+                "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'offers' \
+                 AND attname IN ('search_text', 'general_stock', 'sale_price')"
+            }
+        };
+        let now = Utc::now();
+        let batch = |from: i64, n: i64| -> Vec<Offer> {
+            (from..from + n)
+                .map(|i| offer(i, &format!("Fierbător {i}"), "10.0000"))
+                .collect()
+        };
+        s.write_offers("main", None, &batch(1, 500), now)
+            .await
+            .unwrap();
+        s.optimize().await;
+        // A small store is left alone: statistics taken there mislead the planner later.
+        assert_eq!(db.scalar(stats).await, 0, "{}", db.label);
+
+        for from in (501..=10_000).step_by(2_500) {
+            s.write_offers("main", None, &batch(from, 2_500), now)
+                .await
+                .unwrap();
+        }
+        s.optimize().await;
+        match db.label {
+            "sqlite" => assert!(
+                db.scalar("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'offers'")
+                    .await
+                    > 0
+            ),
+            _ => {
+                assert_eq!(db.scalar(stats).await, 3, "postgres");
+                // The raw JSON is not sampled (that would detoast every sampled row).
+                assert_eq!(
+                    db.scalar(
+                        "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'offers' AND attname = 'raw'"
+                    )
+                    .await,
+                    0
+                );
+            }
+        }
+    }
+}

@@ -89,6 +89,17 @@ impl TestDb {
         });
     }
 
+    /// The first column of the first row of a query that yields one integer (a count).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        super::on_pool!(self.store, pool => {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(pool)
+                .await
+                .expect("test query")
+        })
+    }
+
     /// SQLite, plus Postgres when available: run the same test body on each.
     pub async fn all() -> Vec<TestDb> {
         let mut v = vec![TestDb::sqlite().await];
