@@ -455,6 +455,11 @@ enum SqlitePlan {
     /// index entries costs a tenth of reading each offer, or of reading every match to sort
     /// them; "active" keeps ~90 % of offers, so a batch little larger than the page fills it.
     Member,
+    /// For an account filter without text: each sort value's run of that account, sought on
+    /// (sort value, account) in the sort index, one value after another. A sort key with few
+    /// values (rank, stock) puts a run of 150 000 offers of the other account first, which a
+    /// window cannot pass and collecting means sorting half the store.
+    Groups,
 }
 
 /// Which SQLite plan [`Store::search_products_with`] uses (Postgres plans by itself).
@@ -474,6 +479,33 @@ pub enum ForcePlan {
     /// [`ForcePlan::Member`] with batches of a few candidates, so a small store goes through
     /// several batches per page.
     SmallBatches,
+    /// The per-value walk of an account ([`SqlitePlan::Groups`]) where it applies, giving up
+    /// after a few values so the hand-over to collecting is exercised too; else collect.
+    Groups,
+}
+
+/// Whether [`SqlitePlan::Groups`] answers the query: an account, no text, a sort other than
+/// the account's own (the primary key seeks that), and no filter so rare that reading each
+/// run of the account to test it costs more than collecting the filter's few offers.
+fn groups_apply(query: &ProductQuery) -> bool {
+    query.account.is_some()
+        && !has_text(query)
+        && query.sort != SortKey::Account
+        && !rare_filter(query)
+}
+
+/// How many sort values [`SqlitePlan::Groups`] visits for one page before collecting the
+/// rest: two short queries each, so a key with many values (name, price) is collected.
+const GROUPS_MAX: usize = 64;
+
+/// Filters that keep under ~5 % of offers: missing, end of life, no stock, inactive with low
+/// stock.
+fn rare_filter(query: &ProductQuery) -> bool {
+    matches!(
+        query.status,
+        Some(StatusFilter::Missing | StatusFilter::Eol)
+    ) || query.stock == Some(StockFilter::Zero)
+        || (query.status == Some(StatusFilter::Inactive) && query.stock == Some(StockFilter::Low))
 }
 
 /// Whether the index-only walk answers the query: the text is an FTS query and no filter
@@ -482,12 +514,7 @@ pub enum ForcePlan {
 /// account is checked on the index entries (each sort index holds it); a status or stock
 /// filter on the offers read per batch.
 fn member_applies(query: &ProductQuery, fts: Option<&str>) -> bool {
-    let rare = matches!(
-        query.status,
-        Some(StatusFilter::Missing | StatusFilter::Eol)
-    ) || query.stock == Some(StockFilter::Zero)
-        || (query.status == Some(StatusFilter::Inactive) && query.stock == Some(StockFilter::Low));
-    fts.is_some() && !rare
+    fts.is_some() && !rare_filter(query)
 }
 
 /// Whether the query's status and stock filters keep most offers (none, or "active" ~90 %),
@@ -630,6 +657,14 @@ impl Store {
                             SqlitePlan::Collect
                         };
                     }
+                    ForcePlan::Groups => {
+                        plan = SqlitePlan::Collect;
+                        collect = if groups_apply(query) {
+                            SqlitePlan::Groups
+                        } else {
+                            SqlitePlan::Collect
+                        };
+                    }
                     ForcePlan::Member | ForcePlan::SmallBatches => {
                         plan = SqlitePlan::Collect;
                         collect = if member_applies(query, fts.as_deref()) {
@@ -642,7 +677,7 @@ impl Store {
                 if plan == SqlitePlan::Collect {
                     plan = collect;
                 }
-                let small = force == ForcePlan::SmallBatches;
+                let small = matches!(force, ForcePlan::SmallBatches | ForcePlan::Groups);
                 if plan != SqlitePlan::Window {
                     return self
                         .sqlite_page(pool, query, after, limit, plan, None, small)
@@ -694,6 +729,11 @@ impl Store {
                     }
                     window = need.max(1);
                 }
+                // The windows found too few rows of an account: it sits behind long runs of
+                // the other account's offers of the same sort value.
+                if collect == SqlitePlan::Collect && groups_apply(query) {
+                    collect = SqlitePlan::Groups;
+                }
                 let rest = self
                     .sqlite_page(
                         pool,
@@ -743,6 +783,12 @@ impl Store {
                 .sqlite_member(pool, query, m, after, limit, small_batches)
                 .await;
         }
+        if plan == SqlitePlan::Groups && groups_apply(query) {
+            let max_groups = if small_batches { 3 } else { GROUPS_MAX };
+            return self
+                .sqlite_groups(pool, query, after, limit, max_groups)
+                .await;
+        }
         let expr = query.sort.expr(self.backend());
         let mut q = QueryBuilder::new("");
         match plan {
@@ -781,7 +827,10 @@ impl Store {
                 }
                 q.push(order_by(query, [expr, "account", "id"]));
             }
-            SqlitePlan::Member | SqlitePlan::Collect | SqlitePlan::Intersect => {
+            SqlitePlan::Member
+            | SqlitePlan::Collect
+            | SqlitePlan::Intersect
+            | SqlitePlan::Groups => {
                 // The matches with their sort values, then the page from those; the text, when
                 // there is one, drives (its FTS list is the narrowest way in) unless a rare
                 // filter intersects it first.
@@ -930,6 +979,132 @@ impl Store {
         }
     }
 
+    /// [`SqlitePlan::Groups`]: for each sort value from the cursor on, the account's run of
+    /// it, read off the sort index by (value, account) and then id; the next value is the
+    /// first index entry past the run's value. Past `max_groups` values the rest is collected.
+    async fn sqlite_groups(
+        &self,
+        pool: &sqlx::SqlitePool,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+        max_groups: usize,
+    ) -> Result<Vec<ProductRow>> {
+        let Some(account) = query.account.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let index = query.sort.sqlite_index();
+        let expr = query.sort.expr(self.backend());
+        let (dir, past) = if query.descending {
+            ("DESC", "<")
+        } else {
+            ("ASC", ">")
+        };
+        let text_key = matches!(
+            query.sort,
+            SortKey::Name | SortKey::PartNumber | SortKey::Changed
+        );
+        // The sort value as SQLite stores it (text or integer), bound back as it was read so
+        // no conversion can make `=` miss.
+        let value = |r: &sqlx::sqlite::SqliteRow| -> Result<GroupValue> {
+            Ok(if text_key {
+                GroupValue::Text(r.try_get("v")?)
+            } else {
+                GroupValue::Int(r.try_get("v")?)
+            })
+        };
+        // The first index entry after the cursor: its value is the first run to read.
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {expr} AS v, account, id FROM offers INDEXED BY {index} WHERE 1 = 1"
+        ));
+        push_keyset!(q, self, query, after);
+        q.push(order_by(query, [expr, "account", "id"]));
+        q.push(" LIMIT 1");
+        let mut head = match q.build().fetch_optional(pool).await? {
+            Some(r) => Some((
+                value(&r)?,
+                r.try_get::<String, _>("account")?,
+                r.try_get::<i64, _>("id")?,
+            )),
+            None => None,
+        };
+        let checked = ProductQuery {
+            account: None,
+            ..query.clone()
+        };
+        let mut rows = Vec::new();
+        for _ in 0..max_groups {
+            let Some((v, head_account, head_id)) = head.take() else {
+                return Ok(rows);
+            };
+            // Where the account's run of this value lies against the first entry after the
+            // cursor (in the walk's direction): before it the run is already paged past; the
+            // entry's own account continues from its id; a later account is read whole.
+            let order = account.cmp(head_account.as_str());
+            let order = if query.descending {
+                order.reverse()
+            } else {
+                order
+            };
+            if order != std::cmp::Ordering::Less {
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {ROW_COLUMNS} FROM offers INDEXED BY {index} WHERE {expr} = "
+                ));
+                v.push(&mut q);
+                q.push(" AND account = ").push_bind(account.to_string());
+                if order == std::cmp::Ordering::Equal {
+                    q.push(if query.descending {
+                        " AND id <= "
+                    } else {
+                        " AND id >= "
+                    })
+                    .push_bind(head_id);
+                }
+                push_filters!(q, self, &checked);
+                // By id alone: with the value and account fixed it is the same order, and
+                // SQLite sorts the run when the ORDER BY names the indexed expression.
+                q.push(format!(" ORDER BY id {dir} LIMIT "))
+                    .push_bind(limit - rows.len() as i64);
+                rows.extend(fetch_rows!(q, pool)?);
+                if rows.len() as i64 >= limit {
+                    return Ok(rows);
+                }
+            }
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {expr} AS v, account, id FROM offers INDEXED BY {index} WHERE {expr} {past} "
+            ));
+            v.push(&mut q);
+            q.push(order_by(query, [expr, "account", "id"]));
+            q.push(" LIMIT 1");
+            head = match q.build().fetch_optional(pool).await? {
+                Some(r) => Some((
+                    value(&r)?,
+                    r.try_get::<String, _>("account")?,
+                    r.try_get::<i64, _>("id")?,
+                )),
+                None => None,
+            };
+        }
+        if head.is_none() {
+            return Ok(rows);
+        }
+        // Many values (a name, a price): collecting the rest is cheaper. The values read so
+        // far hold no further match of the account after the last row taken.
+        let from = rows.last().map(|r| r.cursor(query.sort));
+        let rest = Box::pin(self.sqlite_page(
+            pool,
+            query,
+            from.as_ref().or(after),
+            limit - rows.len() as i64,
+            SqlitePlan::Collect,
+            None,
+            false,
+        ))
+        .await?;
+        rows.extend(rest);
+        Ok(rows)
+    }
+
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
         let text_only = query.account.is_none() && query.status.is_none() && query.stock.is_none();
@@ -949,6 +1124,21 @@ impl Store {
             push_filters!(q, self, query);
             Ok(q.build().fetch_one(pool).await?.try_get::<i64, _>("n")?)
         })
+    }
+}
+
+/// A sort value read off a SQLite sort index, to bind in the next query.
+enum GroupValue {
+    Text(String),
+    Int(i64),
+}
+
+impl GroupValue {
+    fn push(&self, q: &mut QueryBuilder<sqlx::Sqlite>) {
+        match self {
+            GroupValue::Text(t) => q.push_bind(t.clone()),
+            GroupValue::Int(i) => q.push_bind(*i),
+        };
     }
 }
 
