@@ -629,10 +629,10 @@ impl Store {
                         // take more candidates than a walk reads before handing over, the
                         // intersection answers at once ("lampa" is never inactive in
                         // bench_tui: the walk passed half the name order, then intersected).
-                        if !keeps_most(query)
-                            && intersect_driver(query).is_some()
-                            && !self.sqlite_sample_fills(pool, query, m, limit).await?
-                        {
+                        if !keeps_most(query) && intersect_driver(query).is_some() && {
+                            let (n, ok) = self.sqlite_sample(pool, query, m).await?;
+                            ok.saturating_mul(MEMBER_BATCH_MAX) < limit.saturating_mul(n)
+                        } {
                             plan = SqlitePlan::Intersect;
                         }
                     } else if n < FEW_MATCHES {
@@ -918,9 +918,22 @@ impl Store {
             (false, false, _) => (limit, limit),
             // A quarter to spare covers "active" (~90 %) in one batch.
             (false, true, true) => (limit + limit / 4 + 8, MEMBER_BATCH_MAX.max(limit)),
-            // Inactive or low stock (~10 %): the yield of a first batch of four pages sizes
-            // the next.
-            (false, true, false) => (limit * 4, MEMBER_BATCH_MAX.max(limit)),
+            // Inactive or low stock (~10 %): a sample of the word's offers sizes the first
+            // batch to fill the page, with a quarter to spare: every batch materialises the
+            // word's whole FTS list again (200 000 rowids for "usb", tens of ms). Without
+            // a passing offer in the sample, four pages, and their yield sizes the next.
+            (false, true, false) => {
+                let (n, ok) = self.sqlite_sample(pool, query, fts).await?;
+                let first = if ok > 0 {
+                    (limit.saturating_mul(n) / ok * 5 / 4 + 8).max(limit)
+                } else {
+                    limit * 4
+                };
+                (
+                    first.min(MEMBER_BATCH_MAX.max(limit)),
+                    MEMBER_BATCH_MAX.max(limit),
+                )
+            }
         };
         // A filter's share of the whole store says little about its share of one word's offers
         // (few lamps may be inactive): past this many candidates read, a filter with its own
@@ -993,18 +1006,19 @@ impl Store {
         }
     }
 
-    /// Whether the first [`SAMPLE_MATCHES`] matches of `fts` (in rowid order: any order
-    /// unrelated to the sort will do) pass the query's filters often enough that a page takes
-    /// at most [`MEMBER_BATCH_MAX`] candidates. Reads that many offers (~1 ms).
-    async fn sqlite_sample_fills(
+    /// How many of the first [`SAMPLE_MATCHES`] matches of `fts` (in rowid order: any order
+    /// unrelated to the sort will do) there are, and how many pass the query's status and
+    /// stock filters: the share of the index-only walk's candidates (already of the account)
+    /// that fill the page. Reads that many offers (~1 ms).
+    async fn sqlite_sample(
         &self,
         pool: &sqlx::SqlitePool,
         query: &ProductQuery,
         fts: &str,
-        limit: i64,
-    ) -> Result<bool> {
+    ) -> Result<(i64, i64)> {
         let filters = ProductQuery {
             text: None,
+            account: None,
             ..query.clone()
         };
         let mut q = QueryBuilder::new("SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN 1 = 1");
@@ -1018,8 +1032,7 @@ impl Store {
         .push_bind(SAMPLE_MATCHES)
         .push(") s CROSS JOIN offers ON offers.rowid = s.r");
         let r = q.build().fetch_one(pool).await?;
-        let (n, ok): (i64, i64) = (r.try_get("n")?, r.try_get("ok")?);
-        Ok(ok.saturating_mul(MEMBER_BATCH_MAX) >= limit.saturating_mul(n))
+        Ok((r.try_get("n")?, r.try_get("ok")?))
     }
 
     /// [`SqlitePlan::Groups`]: for each sort value from the cursor on, the account's run of
