@@ -265,14 +265,25 @@ macro_rules! push_filters {
             }
             None => {}
         }
-        // Written on the stock sort key so its index answers the filter too.
+        // Written on the stock sort key so its index answers the filter too. On SQLite the
+        // same range is repeated on the bare column (it excludes NULL as the COALESCE does):
+        // with a status filter the planner then seeks (status, general_stock) on both
+        // instead of reading every offer of the status to test the stock.
+        let sqlite = matches!(&$store.pool, $crate::store::Pool::Sqlite(_));
         match query.stock {
             Some($crate::store::search::StockFilter::Zero) => {
                 q.push(" AND COALESCE(general_stock, -1) = 0");
+                if sqlite {
+                    q.push(" AND general_stock = 0");
+                }
             }
             Some($crate::store::search::StockFilter::Low) => {
                 q.push(" AND COALESCE(general_stock, -1) BETWEEN 1 AND ")
                     .push_bind($crate::store::search::LOW_STOCK);
+                if sqlite {
+                    q.push(" AND general_stock BETWEEN 1 AND ")
+                        .push_bind($crate::store::search::LOW_STOCK);
+                }
             }
             None => {}
         }
@@ -319,22 +330,33 @@ macro_rules! push_keyset {
             if query.sort == SortKey::Account {
                 q.push(format!(" AND (account, id) {cmp} ("));
             } else {
-                q.push(format!(
-                    " AND ({}, account, id) {cmp} (",
-                    query.sort.expr($store.backend())
-                ));
-                match &c.value {
-                    SortValue::Text(t) => {
-                        q.push_bind(t.clone());
+                let expr = query.sort.expr($store.backend());
+                // SQLite seeks an index on a plain column by a row value, but not one whose
+                // first column is an expression (every sort index but id's): it scanned the
+                // index from its start to the cursor, ~80 ms a page deep in a million
+                // offers. The same bound on the expression alone (inclusive, so no row is
+                // lost) is a range it seeks.
+                let sqlite = $store.backend() == $crate::store::Backend::Sqlite;
+                let bounds: &[&str] = if sqlite { &[&cmp[..1], ""] } else { &[""] };
+                for &op in bounds {
+                    if op.is_empty() {
+                        q.push(format!(" AND ({expr}, account, id) {cmp} ("));
+                    } else {
+                        q.push(format!(" AND {expr} {op}= "));
                     }
-                    SortValue::Int(i) => {
-                        q.push_bind(*i);
-                    }
-                    SortValue::Money(m) => {
-                        q.push_bind(*m);
-                    }
-                    SortValue::Time(t) => {
-                        q.push_bind(*t);
+                    match &c.value {
+                        SortValue::Text(t) => {
+                            q.push_bind(t.clone());
+                        }
+                        SortValue::Int(i) => {
+                            q.push_bind(*i);
+                        }
+                        SortValue::Money(m) => {
+                            q.push_bind(*m);
+                        }
+                        SortValue::Time(t) => {
+                            q.push_bind(*t);
+                        }
                     }
                 }
                 q.push(", ");
@@ -433,6 +455,11 @@ enum SqlitePlan {
     /// index entries costs a tenth of reading each offer, or of reading every match to sort
     /// them; "active" keeps ~90 % of offers, so a batch little larger than the page fills it.
     Member,
+    /// For an account filter without text: each sort value's run of that account, sought on
+    /// (sort value, account) in the sort index, one value after another. A sort key with few
+    /// values (rank, stock) puts a run of 150 000 offers of the other account first, which a
+    /// window cannot pass and collecting means sorting half the store.
+    Groups,
 }
 
 /// Which SQLite plan [`Store::search_products_with`] uses (Postgres plans by itself).
@@ -452,6 +479,33 @@ pub enum ForcePlan {
     /// [`ForcePlan::Member`] with batches of a few candidates, so a small store goes through
     /// several batches per page.
     SmallBatches,
+    /// The per-value walk of an account ([`SqlitePlan::Groups`]) where it applies, giving up
+    /// after a few values so the hand-over to collecting is exercised too; else collect.
+    Groups,
+}
+
+/// Whether [`SqlitePlan::Groups`] answers the query: an account, no text, a sort other than
+/// the account's own (the primary key seeks that), and no filter so rare that reading each
+/// run of the account to test it costs more than collecting the filter's few offers.
+fn groups_apply(query: &ProductQuery) -> bool {
+    query.account.is_some()
+        && !has_text(query)
+        && query.sort != SortKey::Account
+        && !rare_filter(query)
+}
+
+/// How many sort values [`SqlitePlan::Groups`] visits for one page before collecting the
+/// rest: two short queries each, so a key with many values (name, price) is collected.
+const GROUPS_MAX: usize = 64;
+
+/// Filters that keep under ~5 % of offers: missing, end of life, no stock, inactive with low
+/// stock.
+fn rare_filter(query: &ProductQuery) -> bool {
+    matches!(
+        query.status,
+        Some(StatusFilter::Missing | StatusFilter::Eol)
+    ) || query.stock == Some(StockFilter::Zero)
+        || (query.status == Some(StatusFilter::Inactive) && query.stock == Some(StockFilter::Low))
 }
 
 /// Whether the index-only walk answers the query: the text is an FTS query and no filter
@@ -460,12 +514,7 @@ pub enum ForcePlan {
 /// account is checked on the index entries (each sort index holds it); a status or stock
 /// filter on the offers read per batch.
 fn member_applies(query: &ProductQuery, fts: Option<&str>) -> bool {
-    let rare = matches!(
-        query.status,
-        Some(StatusFilter::Missing | StatusFilter::Eol)
-    ) || query.stock == Some(StockFilter::Zero)
-        || (query.status == Some(StatusFilter::Inactive) && query.stock == Some(StockFilter::Low));
-    fts.is_some() && !rare
+    fts.is_some() && !rare_filter(query)
 }
 
 /// Whether the query's status and stock filters keep most offers (none, or "active" ~90 %),
@@ -478,16 +527,35 @@ fn keeps_most(query: &ProductQuery) -> bool {
 /// a word's offers should not make a batch read as many offers as collecting all matches.
 const MEMBER_BATCH_MAX: i64 = 8_000;
 
+/// How many of a common word's matches are read to estimate how many pass a filter.
+const SAMPLE_MATCHES: i64 = 1_000;
+
 /// The one filter of `query` that is rare enough to drive an intersection with the FTS match
 /// list: the index that holds it and the condition that index answers without reading offers
 /// (the other filters are applied to the intersected offers).
 /// Ranked by how few offers each keeps (missing and end of life ~1 %, no stock ~2 %, inactive
 /// and low stock ~10 %); "active" and an account keep too many to drive anything.
 fn intersect_driver(query: &ProductQuery) -> Option<(&'static str, String)> {
+    let stock = match query.stock {
+        Some(StockFilter::Zero) => Some("general_stock = 0".to_string()),
+        Some(StockFilter::Low) => Some(format!("general_stock BETWEEN 1 AND {LOW_STOCK}")),
+        None => None,
+    };
+    let status = match query.status {
+        Some(StatusFilter::Active) => Some(1),
+        Some(StatusFilter::Inactive) => Some(0),
+        Some(StatusFilter::Eol) => Some(2),
+        _ => None,
+    };
     match (query.status, query.stock) {
         (Some(StatusFilter::Missing), _) => {
             Some(("offers_missing", "missing_since IS NOT NULL".into()))
         }
+        // A status with a stock filter: both are one range of (status, general_stock).
+        (Some(_), Some(_)) => Some((
+            "offers_status_stock",
+            format!("status = {} AND {}", status?, stock?),
+        )),
         (Some(StatusFilter::Eol), _) => Some(("offers_status_stock", "status = 2".into())),
         (_, Some(StockFilter::Zero)) => Some((
             "offers_sort_stock",
@@ -556,6 +624,17 @@ impl Store {
                         && (keeps_most(query) || n >= FEW_MATCHES)
                     {
                         plan = SqlitePlan::Member;
+                        // A filter's share of the store says little about its share of one
+                        // word's offers: when a sample of the word's offers says a page would
+                        // take more candidates than a walk reads before handing over, the
+                        // intersection answers at once ("lampa" is never inactive in
+                        // bench_tui: the walk passed half the name order, then intersected).
+                        if !keeps_most(query) && intersect_driver(query).is_some() && {
+                            let (n, ok) = self.sqlite_sample(pool, query, m).await?;
+                            ok.saturating_mul(MEMBER_BATCH_MAX) < limit.saturating_mul(n)
+                        } {
+                            plan = SqlitePlan::Intersect;
+                        }
                     } else if n < FEW_MATCHES {
                         plan = SqlitePlan::Collect;
                     } else {
@@ -592,6 +671,14 @@ impl Store {
                             SqlitePlan::Collect
                         };
                     }
+                    ForcePlan::Groups => {
+                        plan = SqlitePlan::Collect;
+                        collect = if groups_apply(query) {
+                            SqlitePlan::Groups
+                        } else {
+                            SqlitePlan::Collect
+                        };
+                    }
                     ForcePlan::Member | ForcePlan::SmallBatches => {
                         plan = SqlitePlan::Collect;
                         collect = if member_applies(query, fts.as_deref()) {
@@ -604,7 +691,7 @@ impl Store {
                 if plan == SqlitePlan::Collect {
                     plan = collect;
                 }
-                let small = force == ForcePlan::SmallBatches;
+                let small = matches!(force, ForcePlan::SmallBatches | ForcePlan::Groups);
                 if plan != SqlitePlan::Window {
                     return self
                         .sqlite_page(pool, query, after, limit, plan, None, small)
@@ -656,6 +743,11 @@ impl Store {
                     }
                     window = need.max(1);
                 }
+                // The windows found too few rows of an account: it sits behind long runs of
+                // the other account's offers of the same sort value.
+                if collect == SqlitePlan::Collect && groups_apply(query) {
+                    collect = SqlitePlan::Groups;
+                }
                 let rest = self
                     .sqlite_page(
                         pool,
@@ -705,6 +797,12 @@ impl Store {
                 .sqlite_member(pool, query, m, after, limit, small_batches)
                 .await;
         }
+        if plan == SqlitePlan::Groups && groups_apply(query) {
+            let max_groups = if small_batches { 3 } else { GROUPS_MAX };
+            return self
+                .sqlite_groups(pool, query, after, limit, max_groups)
+                .await;
+        }
         let expr = query.sort.expr(self.backend());
         let mut q = QueryBuilder::new("");
         match plan {
@@ -743,7 +841,10 @@ impl Store {
                 }
                 q.push(order_by(query, [expr, "account", "id"]));
             }
-            SqlitePlan::Member | SqlitePlan::Collect | SqlitePlan::Intersect => {
+            SqlitePlan::Member
+            | SqlitePlan::Collect
+            | SqlitePlan::Intersect
+            | SqlitePlan::Groups => {
                 // The matches with their sort values, then the page from those; the text, when
                 // there is one, drives (its FTS list is the narrowest way in) unless a rare
                 // filter intersects it first.
@@ -817,9 +918,22 @@ impl Store {
             (false, false, _) => (limit, limit),
             // A quarter to spare covers "active" (~90 %) in one batch.
             (false, true, true) => (limit + limit / 4 + 8, MEMBER_BATCH_MAX.max(limit)),
-            // Inactive or low stock (~10 %): the yield of a first batch of four pages sizes
-            // the next.
-            (false, true, false) => (limit * 4, MEMBER_BATCH_MAX.max(limit)),
+            // Inactive or low stock (~10 %): a sample of the word's offers sizes the first
+            // batch to fill the page, with a quarter to spare: every batch materialises the
+            // word's whole FTS list again (200 000 rowids for "usb", tens of ms). Without
+            // a passing offer in the sample, four pages, and their yield sizes the next.
+            (false, true, false) => {
+                let (n, ok) = self.sqlite_sample(pool, query, fts).await?;
+                let first = if ok > 0 {
+                    (limit.saturating_mul(n) / ok * 5 / 4 + 8).max(limit)
+                } else {
+                    limit * 4
+                };
+                (
+                    first.min(MEMBER_BATCH_MAX.max(limit)),
+                    MEMBER_BATCH_MAX.max(limit),
+                )
+            }
         };
         // A filter's share of the whole store says little about its share of one word's offers
         // (few lamps may be inactive): past this many candidates read, a filter with its own
@@ -892,6 +1006,161 @@ impl Store {
         }
     }
 
+    /// How many of the first [`SAMPLE_MATCHES`] matches of `fts` (in rowid order: any order
+    /// unrelated to the sort will do) there are, and how many pass the query's status and
+    /// stock filters: the share of the index-only walk's candidates (already of the account)
+    /// that fill the page. Reads that many offers (~1 ms).
+    async fn sqlite_sample(
+        &self,
+        pool: &sqlx::SqlitePool,
+        query: &ProductQuery,
+        fts: &str,
+    ) -> Result<(i64, i64)> {
+        let filters = ProductQuery {
+            text: None,
+            account: None,
+            ..query.clone()
+        };
+        let mut q = QueryBuilder::new("SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN 1 = 1");
+        push_filters!(q, self, &filters);
+        q.push(
+            " THEN 1 ELSE 0 END), 0) AS ok FROM (SELECT rowid AS r FROM offers_fts \
+             WHERE offers_fts MATCH ",
+        )
+        .push_bind(fts.to_string())
+        .push(" LIMIT ")
+        .push_bind(SAMPLE_MATCHES)
+        .push(") s CROSS JOIN offers ON offers.rowid = s.r");
+        let r = q.build().fetch_one(pool).await?;
+        Ok((r.try_get("n")?, r.try_get("ok")?))
+    }
+
+    /// [`SqlitePlan::Groups`]: for each sort value from the cursor on, the account's run of
+    /// it, read off the sort index by (value, account) and then id; the next value is the
+    /// first index entry past the run's value. Past `max_groups` values the rest is collected.
+    async fn sqlite_groups(
+        &self,
+        pool: &sqlx::SqlitePool,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+        max_groups: usize,
+    ) -> Result<Vec<ProductRow>> {
+        let Some(account) = query.account.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let index = query.sort.sqlite_index();
+        let expr = query.sort.expr(self.backend());
+        let (dir, past) = if query.descending {
+            ("DESC", "<")
+        } else {
+            ("ASC", ">")
+        };
+        let text_key = matches!(
+            query.sort,
+            SortKey::Name | SortKey::PartNumber | SortKey::Changed
+        );
+        // The sort value as SQLite stores it (text or integer), bound back as it was read so
+        // no conversion can make `=` miss.
+        let value = |r: &sqlx::sqlite::SqliteRow| -> Result<GroupValue> {
+            Ok(if text_key {
+                GroupValue::Text(r.try_get("v")?)
+            } else {
+                GroupValue::Int(r.try_get("v")?)
+            })
+        };
+        // The first index entry after the cursor: its value is the first run to read.
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {expr} AS v, account, id FROM offers INDEXED BY {index} WHERE 1 = 1"
+        ));
+        push_keyset!(q, self, query, after);
+        q.push(order_by(query, [expr, "account", "id"]));
+        q.push(" LIMIT 1");
+        let mut head = match q.build().fetch_optional(pool).await? {
+            Some(r) => Some((
+                value(&r)?,
+                r.try_get::<String, _>("account")?,
+                r.try_get::<i64, _>("id")?,
+            )),
+            None => None,
+        };
+        let checked = ProductQuery {
+            account: None,
+            ..query.clone()
+        };
+        let mut rows = Vec::new();
+        for _ in 0..max_groups {
+            let Some((v, head_account, head_id)) = head.take() else {
+                return Ok(rows);
+            };
+            // Where the account's run of this value lies against the first entry after the
+            // cursor (in the walk's direction): before it the run is already paged past; the
+            // entry's own account continues from its id; a later account is read whole.
+            let order = account.cmp(head_account.as_str());
+            let order = if query.descending {
+                order.reverse()
+            } else {
+                order
+            };
+            if order != std::cmp::Ordering::Less {
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {ROW_COLUMNS} FROM offers INDEXED BY {index} WHERE {expr} = "
+                ));
+                v.push(&mut q);
+                q.push(" AND account = ").push_bind(account.to_string());
+                if order == std::cmp::Ordering::Equal {
+                    q.push(if query.descending {
+                        " AND id <= "
+                    } else {
+                        " AND id >= "
+                    })
+                    .push_bind(head_id);
+                }
+                push_filters!(q, self, &checked);
+                // By id alone: with the value and account fixed it is the same order, and
+                // SQLite sorts the run when the ORDER BY names the indexed expression.
+                q.push(format!(" ORDER BY id {dir} LIMIT "))
+                    .push_bind(limit - rows.len() as i64);
+                rows.extend(fetch_rows!(q, pool)?);
+                if rows.len() as i64 >= limit {
+                    return Ok(rows);
+                }
+            }
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {expr} AS v, account, id FROM offers INDEXED BY {index} WHERE {expr} {past} "
+            ));
+            v.push(&mut q);
+            q.push(order_by(query, [expr, "account", "id"]));
+            q.push(" LIMIT 1");
+            head = match q.build().fetch_optional(pool).await? {
+                Some(r) => Some((
+                    value(&r)?,
+                    r.try_get::<String, _>("account")?,
+                    r.try_get::<i64, _>("id")?,
+                )),
+                None => None,
+            };
+        }
+        if head.is_none() {
+            return Ok(rows);
+        }
+        // Many values (a name, a price): collecting the rest is cheaper. The values read so
+        // far hold no further match of the account after the last row taken.
+        let from = rows.last().map(|r| r.cursor(query.sort));
+        let rest = Box::pin(self.sqlite_page(
+            pool,
+            query,
+            from.as_ref().or(after),
+            limit - rows.len() as i64,
+            SqlitePlan::Collect,
+            None,
+            false,
+        ))
+        .await?;
+        rows.extend(rest);
+        Ok(rows)
+    }
+
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
         let text_only = query.account.is_none() && query.status.is_none() && query.stock.is_none();
@@ -911,6 +1180,21 @@ impl Store {
             push_filters!(q, self, query);
             Ok(q.build().fetch_one(pool).await?.try_get::<i64, _>("n")?)
         })
+    }
+}
+
+/// A sort value read off a SQLite sort index, to bind in the next query.
+enum GroupValue {
+    Text(String),
+    Int(i64),
+}
+
+impl GroupValue {
+    fn push(&self, q: &mut QueryBuilder<sqlx::Sqlite>) {
+        match self {
+            GroupValue::Text(t) => q.push_bind(t.clone()),
+            GroupValue::Int(i) => q.push_bind(*i),
+        };
     }
 }
 
