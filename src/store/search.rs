@@ -7,7 +7,7 @@
 //! thousandth page costs what the first one does.
 
 use super::money::Money;
-use super::{Backend, Result, Store, on_pool};
+use super::{Backend, Result, Store, on_search_pool};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -594,7 +594,8 @@ impl Store {
     ) -> Result<Vec<ProductRow>> {
         let limit = limit.max(1);
         match &self.pool {
-            super::Pool::Sqlite(pool) => {
+            super::Pool::Sqlite(readers) => {
+                let pool = self.sqlite_search.as_ref().unwrap_or(readers);
                 let fts = sqlite_text_match(query);
                 let filtered = query.account.is_some()
                     || query.status.is_some()
@@ -1164,9 +1165,10 @@ impl Store {
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
         let text_only = query.account.is_none() && query.status.is_none() && query.stock.is_none();
-        if let (super::Pool::Sqlite(pool), Some(m), true) =
+        if let (super::Pool::Sqlite(readers), Some(m), true) =
             (&self.pool, sqlite_text_match(query), text_only)
         {
+            let pool = self.sqlite_search.as_ref().unwrap_or(readers);
             // Every offer has its FTS row (triggers keep them in step), so the match list
             // alone counts them without reading a single offer.
             return sqlx::query("SELECT COUNT(*) FROM offers_fts WHERE offers_fts MATCH $1")
@@ -1175,7 +1177,7 @@ impl Store {
                 .await?
                 .try_get(0);
         }
-        on_pool!(self, pool => {
+        on_search_pool!(self, pool => {
             let mut q = QueryBuilder::new("SELECT COUNT(*) AS n FROM offers WHERE 1 = 1");
             push_filters!(q, self, query);
             Ok(q.build().fetch_one(pool).await?.try_get::<i64, _>("n")?)
