@@ -544,3 +544,13 @@ fn offer_details_name_validation_values_as_emag_documents_them() {
         "{screen}"
     );
 }
+
+#[test]
+fn history_counts_its_runs_in_good_english() {
+    let mut app = fixture::app();
+    app.tab = Tab::History;
+    app.history.runs.truncate(1);
+    let t = render(&mut app, 80, 24);
+    assert!(find(t.backend().buffer(), "1 run ").is_some());
+    assert!(find(t.backend().buffer(), "1 runs").is_none());
+}

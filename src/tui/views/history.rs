@@ -25,7 +25,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             Some(d) => format!("{d} days"),
         },
     );
-    let count = format!("{} runs ", group(h.runs.len() as i64));
+    let n = h.runs.len();
+    let count = format!("{} run{} ", group(n as i64), if n == 1 { "" } else { "s" });
     let [l, r] =
         Layout::horizontal([Constraint::Min(1), Constraint::Length(count.len() as u16)]).areas(bar);
     f.render_widget(Paragraph::new(filters).style(app.theme.dim()), l);
