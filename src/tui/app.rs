@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
+use tui_input::backend::crossterm::EventHandler;
 
 /// Rows fetched per products page; keyset paging loads the next page near the bottom.
 pub const PAGE_ROWS: i64 = 200;
@@ -540,11 +541,9 @@ impl App {
             }
             _ => {
                 let before = self.products.input.value().to_string();
-                if let Some(req) = tui_input::backend::crossterm::to_input_request(
-                    &crossterm::event::Event::Key(ev),
-                ) {
-                    self.products.input.handle(req);
-                }
+                self.products
+                    .input
+                    .handle_event(&crossterm::event::Event::Key(ev));
                 let value = self.products.input.value().trim().to_string();
                 if self.products.input.value() == before {
                     return vec![];

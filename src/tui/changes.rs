@@ -9,6 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
 
 /// The Changes tab.
 #[derive(Debug, Clone, Default)]
@@ -256,11 +257,7 @@ impl App {
                     2 => &mut form.stock,
                     _ => return vec![],
                 };
-                if let Some(req) = tui_input::backend::crossterm::to_input_request(
-                    &crossterm::event::Event::Key(ev),
-                ) {
-                    input.handle(req);
-                }
+                input.handle_event(&crossterm::event::Event::Key(ev));
                 form.error = None;
             }
         }

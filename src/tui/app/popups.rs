@@ -4,6 +4,7 @@ use super::{App, Confirm, Effect, Popup};
 use crate::model::{ConflictStrategy, SyncMode};
 use crate::tui::keymap::{Action, Context, Key};
 use crossterm::event::{KeyCode, KeyEvent};
+use tui_input::backend::crossterm::EventHandler;
 
 impl App {
     pub(super) fn popup_key(&mut self, ev: KeyEvent, key: Key) -> Vec<Effect> {
@@ -75,11 +76,7 @@ impl App {
                         } else {
                             &mut form.items_per_page
                         };
-                        if let Some(req) = tui_input::backend::crossterm::to_input_request(
-                            &crossterm::event::Event::Key(ev),
-                        ) {
-                            input.handle(req);
-                        }
+                        input.handle_event(&crossterm::event::Event::Key(ev));
                         form.error = None;
                     }
                     _ => {}
@@ -95,10 +92,8 @@ impl App {
                     match ev.code {
                         KeyCode::Esc | KeyCode::Enter => *typing = false,
                         _ => {
-                            if let Some(req) = tui_input::backend::crossterm::to_input_request(
-                                &crossterm::event::Event::Key(ev),
-                            ) {
-                                filter.handle(req);
+                            let event = crossterm::event::Event::Key(ev);
+                            if filter.handle_event(&event).is_some() {
                                 // A new filter shows its matches from the top.
                                 *scroll = 0;
                             }
