@@ -49,6 +49,19 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Like [`on_pool`], but on SQLite through the store's own connections named by `$sqlite`
+/// (a field of `Option<SqlitePool>`) when it has them.
+macro_rules! on_sqlite_pool_or_main {
+    ($store:expr, $sqlite:ident, $pool:ident => $body:expr) => {
+        match (&$store.pool, &$store.$sqlite) {
+            (_, Some($pool)) => $body,
+            ($crate::store::Pool::Sqlite($pool), None) => $body,
+            ($crate::store::Pool::Postgres($pool), _) => $body,
+        }
+    };
+}
+pub(crate) use on_sqlite_pool_or_main;
+
 /// Like [`on_pool`], for the sync's bulk writes: on SQLite they go through one dedicated
 /// connection. SQLite empties a connection's page cache whenever another connection has
 /// written since its last transaction, so spreading consecutive write transactions over the
@@ -56,11 +69,7 @@ pub(crate) use on_pool;
 /// re-reading index pages).
 macro_rules! on_write_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match (&$store.pool, &$store.sqlite_writer) {
-            (_, Some($pool)) => $body,
-            ($crate::store::Pool::Sqlite($pool), None) => $body,
-            ($crate::store::Pool::Postgres($pool), _) => $body,
-        }
+        $crate::store::on_sqlite_pool_or_main!($store, sqlite_writer, $pool => $body)
     };
 }
 pub(crate) use on_write_pool;
@@ -69,11 +78,7 @@ pub(crate) use on_write_pool;
 /// database file (see [`SQLITE_SEARCH_MMAP_BYTES`]).
 macro_rules! on_search_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match (&$store.pool, &$store.sqlite_search) {
-            (_, Some($pool)) => $body,
-            ($crate::store::Pool::Sqlite($pool), None) => $body,
-            ($crate::store::Pool::Postgres($pool), _) => $body,
-        }
+        $crate::store::on_sqlite_pool_or_main!($store, sqlite_search, $pool => $body)
     };
 }
 pub(crate) use on_search_pool;

@@ -1063,13 +1063,17 @@ impl Store {
         );
         // The sort value as SQLite stores it (text or integer), bound back as it was read so
         // no conversion can make `=` miss.
-        let value = |r: &sqlx::sqlite::SqliteRow| -> Result<GroupValue> {
-            Ok(if text_key {
-                GroupValue::Text(r.try_get("v")?)
-            } else {
-                GroupValue::Int(r.try_get("v")?)
-            })
-        };
+        // An index entry: its sort value, account and id.
+        let entry =
+            |r: Option<sqlx::sqlite::SqliteRow>| -> Result<Option<(GroupValue, String, i64)>> {
+                let Some(r) = r else { return Ok(None) };
+                let v = if text_key {
+                    GroupValue::Text(r.try_get("v")?)
+                } else {
+                    GroupValue::Int(r.try_get("v")?)
+                };
+                Ok(Some((v, r.try_get("account")?, r.try_get("id")?)))
+            };
         // The first index entry after the cursor: its value is the first run to read.
         let mut q = QueryBuilder::new(format!(
             "SELECT {expr} AS v, account, id FROM offers INDEXED BY {index} WHERE 1 = 1"
@@ -1077,14 +1081,7 @@ impl Store {
         push_keyset!(q, self, query, after);
         q.push(order_by(query, [expr, "account", "id"]));
         q.push(" LIMIT 1");
-        let mut head = match q.build().fetch_optional(pool).await? {
-            Some(r) => Some((
-                value(&r)?,
-                r.try_get::<String, _>("account")?,
-                r.try_get::<i64, _>("id")?,
-            )),
-            None => None,
-        };
+        let mut head = entry(q.build().fetch_optional(pool).await?)?;
         let checked = ProductQuery {
             account: None,
             ..query.clone()
@@ -1133,14 +1130,7 @@ impl Store {
             v.push(&mut q);
             q.push(order_by(query, [expr, "account", "id"]));
             q.push(" LIMIT 1");
-            head = match q.build().fetch_optional(pool).await? {
-                Some(r) => Some((
-                    value(&r)?,
-                    r.try_get::<String, _>("account")?,
-                    r.try_get::<i64, _>("id")?,
-                )),
-                None => None,
-            };
+            head = entry(q.build().fetch_optional(pool).await?)?;
         }
         if head.is_none() {
             return Ok(rows);
