@@ -101,6 +101,19 @@ fn cpu_seconds() -> (f64, f64) {
     )
 }
 
+/// Megabytes this process passed to write and read system calls (`wchar`, `rchar`): SQLite's
+/// WAL appends, checkpoints and page reads, whether or not they reached the disk.
+fn io_mb() -> (f64, f64) {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    let field = |name: &str| {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |b| b / 1e6)
+    };
+    (field("wchar:"), field("rchar:"))
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -250,7 +263,10 @@ async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
         peak_rss_mb()
     );
     let (user, sys) = cpu_seconds();
-    println!("sync process CPU: user {user:.2} s, system {sys:.2} s");
+    let (written, read) = io_mb();
+    println!(
+        "sync process CPU: user {user:.2} s, system {sys:.2} s; I/O calls wrote {written:.0} MB, read {read:.0} MB"
+    );
     if let Some(path) = db.url.strip_prefix("sqlite://") {
         let size = |p: &str| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
         println!(
@@ -258,6 +274,15 @@ async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
             size(path),
             size(&format!("{path}-wal"))
         );
+    }
+    // For a look at where the bytes went (`sqlite3 FILE` with dbstat), without re-syncing.
+    if let (Some(path), Ok(keep)) = (
+        db.url.strip_prefix("sqlite://"),
+        std::env::var("MAGSYNC_BENCH_KEEP_DB"),
+    ) {
+        std::fs::copy(path, &keep)?;
+        std::fs::copy(format!("{path}-wal"), format!("{keep}-wal"))?;
+        println!("database copied to {keep}");
     }
     if mutate {
         let k = offers / 100;
