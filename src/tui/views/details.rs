@@ -168,7 +168,7 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
     let raw = serde_json::to_string_pretty(&o.raw.to_value()).unwrap_or_default();
     lines.extend(raw.lines().map(|l| Line::raw(format!("  {l}"))));
     f.render_widget(
-        Paragraph::new(lines)
+        Paragraph::new(hang_all(lines, r))
             .wrap(Wrap { trim: false })
             .scroll((d.scroll, 0))
             .block(Block::bordered().title(format!(
@@ -287,7 +287,7 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
         )));
     }
     f.render_widget(
-        Paragraph::new(lines)
+        Paragraph::new(hang_all(lines, r))
             .wrap(Wrap { trim: false })
             .scroll((d.scroll, 0))
             .block(Block::bordered().title(format!(
@@ -296,4 +296,14 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
             ))),
         r,
     );
+}
+
+/// Key-value and event lines wrapped under their value column (see [`super::hang`]); the
+/// paragraph still wraps the rest (raw JSON, change lines).
+fn hang_all(lines: Vec<Line<'_>>, popup: Rect) -> Vec<Line<'_>> {
+    let width = popup.width.saturating_sub(2) as usize;
+    lines
+        .into_iter()
+        .flat_map(|l| super::hang(l, width))
+        .collect()
 }

@@ -142,6 +142,35 @@ pub(crate) fn truncate(s: &str, width: usize) -> String {
     }
 }
 
+/// `line` cut to `width` columns with a hanging indent: every span but the last is a prefix
+/// (a key, a time and level) and the last span's text wraps under itself, not under the
+/// prefix, so a long value or message still reads as one column. Widths are display widths
+/// (textwrap), so diacritics and wide glyphs stay aligned. A line of one span is returned as
+/// it is, for the paragraph to wrap.
+pub(crate) fn hang(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
+    if line.spans.len() < 2 {
+        return vec![line];
+    }
+    let style = line.style;
+    let mut spans = line.spans;
+    let Some(body) = spans.pop() else {
+        return Vec::new();
+    };
+    let indent: usize = spans.iter().map(Span::width).sum();
+    let parts = textwrap::wrap(&body.content, width.saturating_sub(indent).max(20));
+    let mut out = Vec::with_capacity(parts.len());
+    for (i, part) in parts.into_iter().enumerate() {
+        let text = Span::styled(part.into_owned(), body.style);
+        if i == 0 {
+            spans.push(text);
+            out.push(Line::from(std::mem::take(&mut spans)).style(style));
+        } else {
+            out.push(Line::from(vec![Span::raw(" ".repeat(indent)), text]).style(style));
+        }
+    }
+    out
+}
+
 pub(crate) fn kv<'a>(app: &App, k: &'a str, v: String) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{k:<24}"), app.theme.dim()),

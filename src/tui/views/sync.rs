@@ -224,9 +224,6 @@ fn level_style(app: &App, l: EventLevel) -> ratatui::style::Style {
     }
 }
 
-/// Columns before a log message: "HH:MM:SS LEVEL ".
-const LOG_PREFIX: usize = 15;
-
 fn log_pane(f: &mut Frame, area: Rect, app: &App) {
     let log = &app.log;
     let account = app.selected_account_name().unwrap_or("—");
@@ -261,27 +258,20 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
         // Long messages wrap under the message column (a run's summary is the longest and
         // the one worth reading whole); events are taken from the bottom until the pane is
         // full, so the newest line always shows.
-        let text_w = (area.width.saturating_sub(2) as usize)
-            .saturating_sub(LOG_PREFIX)
-            .max(20);
+        let width = area.width.saturating_sub(2) as usize;
         let mut rows: Vec<Line> = Vec::new();
         for e in visible[..end].iter().rev() {
-            let parts = textwrap::wrap(&e.message, text_w);
-            let mut event_rows: Vec<Line> = Vec::with_capacity(parts.len());
-            for (i, part) in parts.into_iter().enumerate() {
-                event_rows.push(if i == 0 {
-                    Line::from(vec![
-                        Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
-                        Span::styled(
-                            format!("{:<5} ", e.level.as_str().to_uppercase()),
-                            level_style(app, e.level),
-                        ),
-                        Span::raw(part.into_owned()),
-                    ])
-                } else {
-                    Line::raw(format!("{:LOG_PREFIX$}{part}", ""))
-                });
-            }
+            let event_rows = super::hang(
+                Line::from(vec![
+                    Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
+                    Span::styled(
+                        format!("{:<5} ", e.level.as_str().to_uppercase()),
+                        level_style(app, e.level),
+                    ),
+                    Span::raw(e.message.as_str()),
+                ]),
+                width,
+            );
             rows.extend(event_rows.into_iter().rev());
             if rows.len() >= inner_h {
                 break;
