@@ -691,3 +691,59 @@ async fn planner_statistics_cover_the_search_columns_once_the_store_is_big() {
         }
     }
 }
+
+/// Postgres: a filtered page whose planned query overruns its budget is collected instead,
+/// not failed. An exclusive lock held by another session makes the planned query wait past
+/// the budget; the collected page then waits for the lock and must equal the unhurried one.
+#[tokio::test]
+async fn a_postgres_page_over_its_planner_budget_is_collected_not_failed() {
+    use sqlx::Connection;
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let s = &db.store;
+    let offers: Vec<Offer> = (1..=30)
+        .map(|i| {
+            let name = if i % 3 == 0 {
+                "Lampă de birou"
+            } else {
+                "Cablu USB"
+            };
+            offer(i, &format!("{name} {i}"), &format!("{i}.5000"))
+        })
+        .collect();
+    s.write_offers("main", None, &offers, Utc::now())
+        .await
+        .unwrap();
+    let q = ProductQuery {
+        text: Some("lampa".into()),
+        sort: SortKey::Price,
+        descending: true,
+        ..Default::default()
+    };
+    let want = s.search_products(&q, None, 4).await.unwrap();
+    assert_eq!(
+        want.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [30, 27, 24, 21]
+    );
+
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE offers IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    let got = s.search_products(&q, None, 4).await;
+    release.await.unwrap();
+    let got = got.expect("the page is collected after the planned query's budget ran out");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(
+        got.iter().map(|r| r.id).collect::<Vec<_>>(),
+        want.iter().map(|r| r.id).collect::<Vec<_>>()
+    );
+}

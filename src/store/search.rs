@@ -399,6 +399,9 @@ macro_rules! fetch_rows {
     }};
 }
 
+// After the macros above, which it uses.
+mod pg;
+
 /// `ORDER BY` of a page: the sort value, then account and id so the order is total (keyset
 /// paging needs it); `cols` names the three, which differ in a materialised list.
 fn order_by(query: &ProductQuery, cols: [&str; 3]) -> String {
@@ -763,18 +766,7 @@ impl Store {
                 rows.extend(rest);
                 Ok(rows)
             }
-            super::Pool::Postgres(pool) => {
-                let mut q =
-                    QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM offers WHERE 1 = 1"));
-                push_filters!(q, self, query);
-                push_keyset!(q, self, query, after);
-                q.push(order_by(
-                    query,
-                    [query.sort.expr(self.backend()), "account", "id"],
-                ));
-                q.push(" LIMIT ").push_bind(limit);
-                fetch_rows!(q, pool)
-            }
+            super::Pool::Postgres(pool) => self.pg_page(pool, query, after, limit, force).await,
         }
     }
 
