@@ -243,7 +243,7 @@ async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
     let tuning = Tuning {
         min_interval: Duration::ZERO,
         concurrency: 8,
-        ..Tuning::from_settings(&Settings::default())
+        ..Tuning::from_settings(&Settings::default()).for_store(&db.store)
     };
     let engine = Engine::new(
         db.store.clone(),
