@@ -41,7 +41,7 @@ impl Store {
         if let super::Pool::Postgres(pool) = &self.pool {
             sqlx::raw_sql(
                 "ANALYZE offers (account, id, status, missing_since); \
-                 ANALYZE offer_seen (account, id, last_seen_at); ANALYZE offer_eans (account, offer_id)",
+                 ANALYZE offer_seen (account, id, last_seen_at)",
             )
             .execute(pool)
             .await?;

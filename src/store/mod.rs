@@ -249,7 +249,7 @@ impl Store {
             Backend::Postgres => {
                 "ANALYZE offers (account, id, name, part_number, part_number_key, status, \
                  general_stock, sale_price, buy_button_rank, last_changed_at, missing_since, \
-                 search_text); ANALYZE offer_eans; ANALYZE offer_seen"
+                 search_text); ANALYZE offer_seen"
             }
         };
         on_pool!(self, pool => {

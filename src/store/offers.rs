@@ -112,8 +112,6 @@ pub(super) struct Pending<'a> {
     pub offer: &'a Offer,
     pub first_seen: DateTime<Utc>,
     pub hash: String,
-    /// Whether a row exists already (its EANs must be replaced, not only added).
-    pub existed: bool,
 }
 
 /// Sorts the batch into created, changed and unchanged offers and records field changes.
@@ -135,7 +133,6 @@ pub(super) fn classify<'a>(
                     offer: o,
                     first_seen: now,
                     hash,
-                    existed: false,
                 });
             }
             Some(s) if s.hash == hash && !s.missing => out.unchanged += 1,
@@ -176,7 +173,6 @@ pub(super) fn classify<'a>(
                     offer: o,
                     first_seen,
                     hash,
-                    existed: true,
                 });
             }
         }

@@ -243,42 +243,6 @@ async fn write_part(
 
     if !to_write.is_empty() {
         upsert(&mut tx, account, run_id, &to_write, now).await?;
-
-        // A new offer has no EANs stored, so only offers that existed need theirs cleared.
-        let replaced: Vec<i64> = to_write
-            .iter()
-            .filter(|p| p.existed)
-            .map(|p| p.offer.id)
-            .collect();
-        if !replaced.is_empty() {
-            sqlx::query(
-                "DELETE FROM offer_eans WHERE account = $1 AND offer_id = ANY($2::bigint[])",
-            )
-            .bind(account)
-            .bind(&replaced)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let mut ean_ids: Vec<i64> = Vec::new();
-        let mut eans: Vec<&str> = Vec::new();
-        for p in &to_write {
-            let mut e: Vec<&str> = p.offer.eans.iter().map(String::as_str).collect();
-            e.sort_unstable();
-            e.dedup();
-            ean_ids.extend(std::iter::repeat_n(p.offer.id, e.len()));
-            eans.extend(e);
-        }
-        if !eans.is_empty() {
-            sqlx::query(
-                "INSERT INTO offer_eans (account, offer_id, ean) \
-                 SELECT $1, * FROM UNNEST($2::bigint[], $3::text[])",
-            )
-            .bind(account)
-            .bind(&ean_ids)
-            .bind(&eans)
-            .execute(&mut *tx)
-            .await?;
-        }
     }
 
     // Every offer of the batch was seen now, changed or not: one narrow upsert.

@@ -139,34 +139,6 @@ pub(super) async fn write_offers(
         q.build().execute(&mut *tx).await?;
     }
 
-    if !to_write.is_empty() {
-        let mut q = QueryBuilder::new("DELETE FROM offer_eans WHERE account = ");
-        q.push_bind(account).push(" AND offer_id IN (");
-        let mut sep = q.separated(", ");
-        for p in &to_write {
-            sep.push_bind(p.offer.id);
-        }
-        q.push(")");
-        q.build().execute(&mut *tx).await?;
-        let eans: Vec<(i64, &str)> = to_write
-            .iter()
-            .flat_map(|p| {
-                let o = p.offer;
-                let mut e: Vec<&str> = o.eans.iter().map(String::as_str).collect();
-                e.sort_unstable();
-                e.dedup();
-                e.into_iter().map(move |ean| (o.id, ean))
-            })
-            .collect();
-        for chunk in eans.chunks(5_000) {
-            let mut q = QueryBuilder::new("INSERT INTO offer_eans (account, offer_id, ean) ");
-            q.push_values(chunk, |mut b, (id, ean)| {
-                b.push_bind(account).push_bind(*id).push_bind(*ean);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-    }
-
     // Every offer of the batch was seen now, changed or not: one narrow upsert.
     for chunk in unique.chunks(5_000) {
         let mut q = QueryBuilder::new(
