@@ -32,6 +32,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "fts batched",
         include_str!("migrations/sqlite/0004_fts_batched.sql"),
     ),
+    (
+        5,
+        "drop offer_eans",
+        include_str!("migrations/sqlite/0005_drop_offer_eans.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/postgres/0001_init.sql")),
@@ -55,6 +60,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "raw json",
         include_str!("migrations/postgres/0005_raw_json.sql"),
     ),
+    (
+        6,
+        "drop offer_eans",
+        include_str!("migrations/postgres/0006_drop_offer_eans.sql"),
+    ),
 ];
 
 pub fn migrator(backend: Backend) -> Migrator {
@@ -75,4 +85,36 @@ pub fn migrator(backend: Backend) -> Migrator {
         })
         .collect();
     Migrator::with_migrations(migrations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration file that is not listed above never runs (the list, not the folder, is
+    /// what the binary carries), and nothing else would notice.
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        for (dir, listed) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src/store/migrations")
+                .join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(&folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            files.sort();
+            assert_eq!(files.len(), listed.len(), "{dir}: {files:?}");
+            for (i, (file, (version, _, sql))) in files.iter().zip(listed).enumerate() {
+                assert_eq!(*version, i as i64 + 1, "{dir}: {file}");
+                assert!(file.starts_with(&format!("{version:04}_")), "{dir}: {file}");
+                assert_eq!(
+                    std::fs::read_to_string(folder.join(file)).unwrap(),
+                    *sql,
+                    "{dir}: {file} is not the text embedded as version {version}"
+                );
+            }
+        }
+    }
 }
