@@ -251,6 +251,16 @@ fn row(buf: &Buffer, y: u16) -> String {
         .to_string()
 }
 
+/// Every row of the screen ([`row`]).
+fn rows(buf: &Buffer) -> Vec<String> {
+    (0..buf.area.height).map(|y| row(buf, y)).collect()
+}
+
+/// The whole screen as text, one line per row.
+fn screen(buf: &Buffer) -> String {
+    rows(buf).join("\n")
+}
+
 #[test]
 fn status_line_hints_give_way_to_the_toast_whole() {
     let mut app = fixture::app();
@@ -343,7 +353,7 @@ fn help_lists_enter_once_on_products() {
     snap("popup_help_products", &mut app);
     let t = render(&mut app, 120, 40);
     let buf = t.backend().buffer();
-    let text: String = (0..40).map(|y| row(buf, y)).collect::<Vec<_>>().join("\n");
+    let text = screen(buf);
     assert_eq!(text.matches("Enter").count(), 1, "{text}");
 }
 
@@ -429,31 +439,24 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
     let mut app = fixture::app();
     app.tab = Tab::Products;
     app.update(key('?'));
-    let screen = |app: &mut App| {
-        let t = render(app, 80, 24);
-        let buf = t.backend().buffer().clone();
-        (0..24).map(|y| row(&buf, y)).collect::<Vec<_>>().join("\n")
-    };
+    let at_80x24 = |app: &mut App| screen(render(app, 80, 24).backend().buffer());
     let last = app
         .keymap
         .help_rows(app.tab.context())
         .last()
         .map(|(_, _, help)| *help)
         .expect("help rows");
-    let top = screen(&mut app);
+    let top = at_80x24(&mut app);
     assert!(top.contains("more · j/k scroll"), "{top}");
     // The last key is hidden until scrolled to.
     assert!(!top.contains(last), "{last}: {top}");
     app.update(key('G'));
-    let bottom = screen(&mut app);
+    let bottom = at_80x24(&mut app);
     assert!(bottom.contains(last), "{last}: {bottom}");
     assert!(bottom.contains("more above"), "{bottom}");
     // At 120×40 everything fits and nothing scrolls.
     let t = render(&mut app, 120, 40);
-    let tall: String = (0..40)
-        .map(|y| row(t.backend().buffer(), y))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let tall = screen(t.backend().buffer());
     assert!(!tall.contains("j/k scroll"), "{tall}");
 }
 
@@ -500,7 +503,7 @@ fn long_log_lines_wrap_under_the_message_and_the_newest_stays_in_view() {
     app.log.events.push(last);
     let t = render(&mut app, 80, 24);
     let buf = t.backend().buffer();
-    let rows: Vec<String> = (0..24).map(|y| row(buf, y)).collect();
+    let rows = rows(buf);
     let (_, y) = find(buf, "sync of main completed").expect("the summary's first line");
     let y = y as usize;
     let col = rows[y].find("sync of main").unwrap();
@@ -528,10 +531,7 @@ fn offer_details_name_validation_values_as_emag_documents_them() {
     d.offer.offer.ownership = Some(2);
     app.popups.push(Popup::Offer(Box::new(d)));
     let t = render(&mut app, 120, 40);
-    let screen: String = (0..40)
-        .map(|y| row(t.backend().buffer(), y))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let screen = screen(t.backend().buffer());
     // eMAG's §9.1 names; the description is not repeated when it only says the same.
     assert!(screen.contains("8 Documentation rejected"), "{screen}");
     assert!(
