@@ -74,15 +74,7 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
             },
         ),
         kv(app, "status", status),
-        kv(
-            app,
-            "saleable",
-            if o.is_saleable() {
-                "yes".into()
-            } else {
-                "no".into()
-            },
-        ),
+        kv(app, "saleable", if o.is_saleable() { "yes" } else { "no" }),
         kv(app, "sale price", money(&o.sale_price)),
         kv(app, "recommended price", money(&o.recommended_price)),
         kv(
@@ -131,8 +123,8 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
             app,
             "ownership",
             match o.ownership {
-                Some(1) => "1 · may edit the product's content".into(),
-                Some(2) => "2 · may not edit the product's content".into(),
+                Some(1) => "1 · may edit the product's content".to_string(),
+                Some(2) => "2 · may not edit the product's content".to_string(),
                 v => opt(&v),
             },
         ),
@@ -190,10 +182,7 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
     let c = &run.counts;
     let o = &run.options;
     let mut lines = vec![
-        Line::from(vec![
-            Span::styled(format!("{:<24}", "status"), app.theme.dim()),
-            status_span(app, run.status),
-        ]),
+        kv(app, "status", status_span(app, run.status)),
         kv(app, "account", run.account.clone()),
         kv(app, "trigger", run.trigger.to_string()),
         kv(
@@ -246,10 +235,7 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
         ),
     ];
     if let Some(e) = &run.error_summary {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<24}", "error"), app.theme.dim()),
-            Span::styled(e.clone(), app.theme.error()),
-        ]));
+        lines.push(kv(app, "error", Span::styled(e.clone(), app.theme.error())));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

@@ -171,9 +171,10 @@ pub(crate) fn hang(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
     out
 }
 
-pub(crate) fn kv<'a>(app: &App, k: &'a str, v: String) -> Line<'a> {
+/// A popup's "key   value" line: the key dimmed in a column of 24.
+pub(crate) fn kv<'a>(app: &App, k: &'a str, v: impl Into<Span<'a>>) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{k:<24}"), app.theme.dim()),
-        Span::raw(v),
+        v.into(),
     ])
 }
