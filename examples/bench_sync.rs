@@ -4,9 +4,15 @@
 //! cargo run --release --example bench_sync            # everything below, in order
 //! cargo run --release --example bench_sync -- floor   # 1,274 offers at 3 rps / 180 rpm / 150 ms latency
 //! cargo run --release --example bench_sync -- big --offers 200000 --db sqlite --mutate
+//! cargo run --release --example bench_sync -- big --offers 200000 --db postgres --bare
 //! ```
 //!
 //! `RUST_LOG=magsync::sync=debug` adds the engine's own account of where the time went.
+//!
+//! `--bare` first drops the store's sort, status and text indexes (the ones the Products tab
+//! needs at a million offers): the write rate with nothing but the table to maintain, an upper
+//! bound for any index design on this machine. `big` also prints how busy the machine's cores
+//! were during the sync and who used them (sync process, simulator, the rest).
 //!
 //! `big` runs in its own process with the simulator in a child process, so the peak RSS it
 //! reports (VmHWM) is the sync's alone, and 50k vs 200k are comparable.
@@ -55,7 +61,8 @@ fn main() -> anyhow::Result<()> {
         Some("big") => {
             let offers = flag(&args, "--offers").map_or(Ok(200_000), |v| v.parse())?;
             let db = flag(&args, "--db").unwrap_or_else(|| "sqlite".into());
-            rt.block_on(big(offers, &db, args.iter().any(|a| a == "--mutate")))
+            let has = |f: &str| args.iter().any(|a| a == f);
+            rt.block_on(big(offers, &db, has("--mutate"), has("--bare")))
         }
         Some("sim") => {
             let offers = flag(&args, "--offers").map_or(Ok(200_000), |v| v.parse())?;
@@ -86,8 +93,9 @@ fn account(base_url: &str) -> Account {
 }
 
 /// User and system CPU seconds of this process so far (the simulator child is not counted).
-fn cpu_seconds() -> (f64, f64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// User and system CPU seconds of a process (`self` or a pid).
+fn cpu_seconds(pid: &str) -> (f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<f64> = rest
@@ -99,6 +107,23 @@ fn cpu_seconds() -> (f64, f64) {
         f.get(11).copied().unwrap_or(0.0) / tick,
         f.get(12).copied().unwrap_or(0.0) / tick,
     )
+}
+
+/// Busy and total CPU seconds of the whole machine so far (all cores, from `/proc/stat`).
+fn machine_cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let f: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    let total: f64 = f.iter().sum();
+    // Idle and iowait are the fourth and fifth fields.
+    let idle = f.get(3).copied().unwrap_or(0.0) + f.get(4).copied().unwrap_or(0.0);
+    ((total - idle) / 100.0, total / 100.0)
 }
 
 /// Megabytes this process passed to write and read system calls (`wchar`, `rchar`): SQLite's
@@ -218,7 +243,43 @@ async fn serve_sim(offers: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
+/// Drops the store's sort and status indexes and its text index (SQLite's FTS table becomes a
+/// plain table the write path can still insert into), for `--bare`: how fast offers go in when
+/// nothing but the table and its primary key is maintained.
+async fn strip_search_indexes(db: &TestDb) -> anyhow::Result<()> {
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await?;
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'offers' \
+             AND sql IS NOT NULL",
+        )
+        .fetch_all(&pool)
+        .await?;
+        for name in names {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+                .execute(&pool)
+                .await?;
+        }
+        sqlx::raw_sql(
+            "DROP TRIGGER IF EXISTS offers_fts_delete; DROP TRIGGER IF EXISTS offers_fts_update; \
+             DROP TABLE offers_fts; CREATE TABLE offers_fts (search_text TEXT)",
+        )
+        .execute(&pool)
+        .await?;
+        pool.close().await;
+    } else {
+        db.execute(
+            "DO $$ DECLARE r record; BEGIN \
+             FOR r IN SELECT indexname FROM pg_indexes WHERE tablename = 'offers' \
+             AND indexname <> 'offers_pkey' LOOP \
+             EXECUTE 'DROP INDEX ' || quote_ident(r.indexname); END LOOP; END $$",
+        )
+        .await;
+    }
+    Ok(())
+}
+
+async fn big(offers: u64, db_kind: &str, mutate: bool, bare: bool) -> anyhow::Result<()> {
     let mut child = Command::new(std::env::current_exe()?)
         .args(["sim", "--offers", &offers.to_string()])
         .stdin(Stdio::piped())
@@ -252,8 +313,27 @@ async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
     )
     .with_tuning(tuning);
 
+    if bare {
+        strip_search_indexes(&db).await?;
+    }
+    let sim_pid = child.id().to_string();
+    let before = (
+        cpu_seconds("self"),
+        cpu_seconds(&sim_pid),
+        machine_cpu_seconds(),
+    );
     let (p, took) = sync(&engine, true).await?;
-    println!("== {offers} offers, rate limit off, into {db_kind}");
+    let after = (
+        cpu_seconds("self"),
+        cpu_seconds(&sim_pid),
+        machine_cpu_seconds(),
+    );
+    let bare_label = if bare {
+        " (BARE: no sort or text indexes, an upper bound, not magsync's store)"
+    } else {
+        ""
+    };
+    println!("== {offers} offers, rate limit off, into {db_kind}{bare_label}");
     println!(
         "first sync: {} offers in {:.2} s = {:.0} offers/s  ({} requests)  peak RSS {:.1} MB",
         p.counts.offers_seen,
@@ -262,10 +342,25 @@ async fn big(offers: u64, db_kind: &str, mutate: bool) -> anyhow::Result<()> {
         p.counts.requests,
         peak_rss_mb()
     );
-    let (user, sys) = cpu_seconds();
+    let (user, sys) = cpu_seconds("self");
     let (written, read) = io_mb();
     println!(
         "sync process CPU: user {user:.2} s, system {sys:.2} s; I/O calls wrote {written:.0} MB, read {read:.0} MB"
+    );
+    // Where the machine's cores went during the sync: the simulator stands in for eMAG's
+    // servers but shares this machine's cores, and on Postgres the rest is mostly the server.
+    let spent = |(u, s): (f64, f64), (u0, s0): (f64, f64)| u + s - u0 - s0;
+    let (busy, total) = (after.2.0 - before.2.0, after.2.1 - before.2.1);
+    let wall = took.as_secs_f64();
+    let sync_cpu = spent(after.0, before.0);
+    let sim_cpu = spent(after.1, before.1);
+    println!(
+        "cores busy during the sync: {:.2} of {:.0} (sync process {:.2}, simulator {:.2}, everything else {:.2})",
+        busy / wall,
+        total / wall,
+        sync_cpu / wall,
+        sim_cpu / wall,
+        (busy - sync_cpu - sim_cpu).max(0.0) / wall
     );
     if let Some(path) = db.url.strip_prefix("sqlite://") {
         let size = |p: &str| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
