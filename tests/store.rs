@@ -567,6 +567,7 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                             ForcePlan::Intersect,
                             ForcePlan::Member,
                             ForcePlan::SmallBatches,
+                            ForcePlan::ProbeThenMember,
                             ForcePlan::Groups,
                         ] {
                             let mut got = Vec::new();

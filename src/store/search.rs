@@ -435,6 +435,9 @@ pub enum ForcePlan {
     /// [`ForcePlan::Member`] with batches of a few candidates, so a small store goes through
     /// several batches per page.
     SmallBatches,
+    /// One window of a few rows, then the index-only walk from its end where that applies
+    /// (how a common word with no rare filter is paged), else collect.
+    ProbeThenMember,
     /// The per-value walk of an account (SQLite's `Groups` plan) where it applies, giving up
     /// after a few values so the hand-over to collecting is exercised too; else collect.
     Groups,

@@ -102,6 +102,13 @@ fn keeps_most(query: &ProductQuery) -> bool {
     matches!(query.status, None | Some(StatusFilter::Active)) && query.stock.is_none()
 }
 
+/// How many rows of the sort order a common word with no rare filter walks before the
+/// index-only walk takes over: a word spread along the order (a brand by price) fills a page
+/// in the first thousand or so rows, ≈2 ms, where the walk first materialises the word's
+/// whole FTS list (≈35 ms for 200 000 matches); a word bunched far down the order ("lampa" by
+/// name) costs those 2 ms extra.
+const MEMBER_PROBE_WINDOW: i64 = 2_000;
+
 /// The most candidates one batch of the index-only walk reads: a filter that rejects most of
 /// a word's offers should not make a batch read as many offers as collecting all matches.
 const MEMBER_BATCH_MAX: i64 = 8_000;
@@ -170,6 +177,7 @@ impl Store {
             SqlitePlan::Window
         };
         let mut common_text = false;
+        let mut probe_first = false;
         if let Some(m) = &fts {
             let n: i64 = sqlx::query(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM offers_fts WHERE offers_fts MATCH $1 LIMIT $2)",
@@ -179,8 +187,9 @@ impl Store {
             .fetch_one(pool)
             .await?
             .try_get(0)?;
-            // No window first: a window reads every offer it passes (a common word
-            // can sit half the order away), while the index-only walk reads none.
+            // The index-only walk, after one short window when nearly every match
+            // qualifies (see MEMBER_PROBE_WINDOW): a full window reads every offer it
+            // passes, and a common word can sit half the order away.
             // With "inactive" or low stock (~10 %) it passes ten times the entries,
             // worth it only when the matches are too many to read and sort.
             if member_applies(query, fts.as_deref())
@@ -188,6 +197,7 @@ impl Store {
                 && (keeps_most(query) || n >= FEW_MATCHES)
             {
                 plan = SqlitePlan::Member;
+                probe_first = keeps_most(query);
                 // A filter's share of the store says little about its share of one
                 // word's offers: when a sample of the word's offers says a page would
                 // take more candidates than a walk reads before handing over, the
@@ -215,6 +225,15 @@ impl Store {
         } else {
             SqlitePlan::Collect
         };
+        let mut stages = 3;
+        if probe_first && matches!(force, ForcePlan::Auto) {
+            (plan, window, stages, collect) = (
+                SqlitePlan::Window,
+                MEMBER_PROBE_WINDOW,
+                1,
+                SqlitePlan::Member,
+            );
+        }
         match force {
             ForcePlan::Auto => {}
             _ if !filtered => {}
@@ -243,6 +262,14 @@ impl Store {
                     SqlitePlan::Collect
                 };
             }
+            ForcePlan::ProbeThenMember => {
+                (plan, window, stages) = (SqlitePlan::Window, 4, 1);
+                collect = if member_applies(query, fts.as_deref()) {
+                    SqlitePlan::Member
+                } else {
+                    SqlitePlan::Collect
+                };
+            }
             ForcePlan::Member | ForcePlan::SmallBatches => {
                 plan = SqlitePlan::Collect;
                 collect = if member_applies(query, fts.as_deref()) {
@@ -264,7 +291,7 @@ impl Store {
         let mut rows = Vec::new();
         let mut from = after.cloned();
         // The first window, then at most two more sized from the yield so far.
-        for stage in 0..3 {
+        for stage in 0..stages {
             // The window's last row, read off the sort index alone (≈0.5 ms per 8 000).
             let mut q = QueryBuilder::new(format!(
                 "SELECT {ROW_COLUMNS} FROM offers INDEXED BY {} WHERE 1 = 1",
@@ -302,7 +329,7 @@ impl Store {
             // Rows walked per match found, times the matches still wanted, with a
             // quarter to spare so the estimate's noise rarely costs a third walk.
             let need = (want - found).saturating_mul(window) / found.max(1) * 5 / 4;
-            if found == 0 || need > WALK_MAX.max(window) || stage == 2 {
+            if found == 0 || need > WALK_MAX.max(window) || stage + 1 == stages {
                 break;
             }
             window = need.max(1);
