@@ -13,6 +13,7 @@
 //! `MAGSYNC_BENCH_DB=URL` runs on that store instead of a temporary SQLite file (e.g.
 //! `sqlite:///tmp/bench.db`, or `postgres://postgres@127.0.0.1/bench` after `createdb bench`);
 //! offers are only inserted when the store holds fewer than OFFERS, so a kept store is reused.
+//! `MAGSYNC_BENCH_SLOWEST=N` lists the N slowest query shapes instead of 5.
 
 use chrono::{Duration as ChronoDuration, Utc};
 use magsync::model::Offer;
@@ -367,8 +368,12 @@ async fn run_queries(store: &Store, cases: &[Case], runs: usize) -> anyhow::Resu
     row("next page (keyset)", &next);
     row("count (separate)", &count);
     worst.sort_by_key(|w| std::cmp::Reverse(w.0));
+    let show = std::env::var("MAGSYNC_BENCH_SLOWEST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     println!("slowest first pages (median):");
-    for (d, q) in worst.iter().take(5) {
+    for (d, q) in worst.iter().take(show) {
         println!("  {:>10}  {q}", ms(*d));
     }
     Ok(())

@@ -568,6 +568,7 @@ async fn every_search_plan_pages_like_one_sorted_query() {
                             ForcePlan::Member,
                             ForcePlan::SmallBatches,
                             ForcePlan::ProbeThenMember,
+                            ForcePlan::Columns,
                             ForcePlan::Groups,
                         ] {
                             let mut got = Vec::new();
@@ -597,6 +598,97 @@ async fn every_search_plan_pages_like_one_sorted_query() {
             }
         }
     }
+}
+
+/// SQLite's in-memory search columns hold one version of the database: after any write the
+/// next page must not come from them (the forced plan rebuilds them first; a live page takes
+/// SQLite's own plans meanwhile), so a changed price, a renamed offer and a new offer all
+/// show at once, and a cursor whose row moved still pages like the unpaged query.
+#[tokio::test]
+async fn search_columns_never_answer_from_an_older_version_of_the_offers() {
+    let db = TestDb::sqlite().await;
+    let s = &db.store;
+    let t0 = Utc::now() - Duration::minutes(10);
+    let offers: Vec<Offer> = (1..=30)
+        .map(|i| offer(i, "Lampă de birou", &format!("{i}.0000")))
+        .collect();
+    s.write_offers("main", None, &offers, t0).await.unwrap();
+    let q = ProductQuery {
+        text: Some("lampa".into()),
+        sort: SortKey::Price,
+        ..Default::default()
+    };
+    let want = |s: &magsync::store::Store| {
+        let s = s.clone();
+        let q = q.clone();
+        async move {
+            let mut ids = Vec::new();
+            s.export_offers::<sqlx::Error, _>(&q, |o| {
+                ids.push(o.offer.id);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            ids
+        }
+    };
+    let pages = |s: &magsync::store::Store| {
+        let s = s.clone();
+        let q = q.clone();
+        async move {
+            let mut ids = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = s
+                    .search_products_with(&q, cursor.as_ref(), 4, ForcePlan::Columns)
+                    .await
+                    .unwrap();
+                ids.extend(page.iter().map(|r| r.id));
+                match page.last() {
+                    Some(r) if page.len() == 4 && ids.len() <= 40 => {
+                        cursor = Some(r.cursor(q.sort))
+                    }
+                    _ => break,
+                }
+            }
+            ids
+        }
+    };
+    let first = s
+        .search_products_with(&q, None, 4, ForcePlan::Columns)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    // Offer 30 becomes the cheapest, offer 1 is no longer a lamp, offer 31 is new.
+    let changed = [
+        offer(30, "Lampă de birou", "0.5000"),
+        offer(1, "Cablu USB", "1.0000"),
+        offer(31, "Lampă nouă", "2.5000"),
+    ];
+    s.write_offers("main", None, &changed, t0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    let expected = want(s).await;
+    assert_eq!(&expected[..4], &[30, 2, 31, 3]);
+    assert_eq!(pages(s).await, expected);
+    // A cursor taken before its row changed: the page after it still matches the unpaged
+    // query from that cursor on.
+    let stale_cursor = first[1].cursor(SortKey::Price);
+    let moved = [offer(2, "Lampă de birou", "99.0000")];
+    s.write_offers("main", None, &moved, t0 + Duration::minutes(2))
+        .await
+        .unwrap();
+    let after = s
+        .search_products_with(&q, Some(&stale_cursor), 4, ForcePlan::Columns)
+        .await
+        .unwrap();
+    assert_eq!(
+        after.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![31, 3, 4, 5]
+    );
 }
 
 #[tokio::test]

@@ -91,6 +91,9 @@ pub struct Store {
     /// SQLite only: connections for the products search, which map the database file (see
     /// [`SQLITE_SEARCH_MMAP_BYTES`]); opened on first use, so a headless sync never maps.
     pub(crate) sqlite_search: Option<SqlitePool>,
+    /// SQLite only: the products search's in-memory columns for common words (see
+    /// `search/columns.rs`); built on first need, so a headless sync never holds them.
+    pub(crate) sqlite_columns: Option<std::sync::Arc<search::ColumnCache>>,
     masked_url: String,
 }
 
@@ -135,7 +138,7 @@ impl Store {
                 short_db_error(&e)
             ))
         };
-        let (pool, sqlite_writer, sqlite_search) = if url.starts_with("sqlite:") {
+        let (pool, sqlite_writer, sqlite_search, sqlite_columns) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid SQLite URL {masked_url}: {e}")))?
                 .create_if_missing(true)
@@ -167,15 +170,22 @@ impl Store {
                 .connect_with(readers.clone())
                 .await
                 .map_err(unreachable)?;
+            let searcher = readers.pragma("mmap_size", SQLITE_SEARCH_MMAP_BYTES);
+            let columns = search::ColumnCache::new(searcher.clone());
             let search = SqlitePoolOptions::new()
                 .max_connections(2)
-                .connect_lazy_with(readers.pragma("mmap_size", SQLITE_SEARCH_MMAP_BYTES));
+                .connect_lazy_with(searcher);
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(opts.pragma("cache_size", SQLITE_WRITER_CACHE_KIB))
                 .await
                 .map_err(unreachable)?;
-            (Pool::Sqlite(pool), Some(writer), Some(search))
+            (
+                Pool::Sqlite(pool),
+                Some(writer),
+                Some(search),
+                Some(columns),
+            )
         } else {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?
@@ -195,12 +205,13 @@ impl Store {
                 .connect_with(opts)
                 .await
                 .map_err(unreachable)?;
-            (Pool::Postgres(pool), None, None)
+            (Pool::Postgres(pool), None, None, None)
         };
         Ok(Store {
             pool,
             sqlite_writer,
             sqlite_search,
+            sqlite_columns,
             masked_url,
         })
     }
@@ -271,6 +282,9 @@ impl Store {
             .flatten()
         {
             p.close().await;
+        }
+        if let Some(columns) = &self.sqlite_columns {
+            columns.close().await;
         }
         on_pool!(self, p => p.close().await)
     }

@@ -413,8 +413,11 @@ fn order_by(query: &ProductQuery, cols: [&str; 3]) -> String {
 }
 
 // Each store's own page plans; after the macros above, which they use.
+mod columns;
 mod pg;
 mod sqlite;
+
+pub(crate) use columns::ColumnCache;
 
 /// Which plan [`Store::search_products_with`] uses, for tests: on SQLite the plan of that name
 /// (see `search/sqlite.rs`); on Postgres `Collect` collects at once and anything else lets the
@@ -438,6 +441,9 @@ pub enum ForcePlan {
     /// One window of a few rows, then the index-only walk from its end where that applies
     /// (how a common word with no rare filter is paged), else collect.
     ProbeThenMember,
+    /// SQLite's in-memory columns (see `search/columns.rs`), built first if missing or stale,
+    /// for any query with text; else collect.
+    Columns,
     /// The per-value walk of an account (SQLite's `Groups` plan) where it applies, giving up
     /// after a few values so the hand-over to collecting is exercised too; else collect.
     Groups,

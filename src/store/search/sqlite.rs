@@ -178,7 +178,23 @@ impl Store {
         };
         let mut common_text = false;
         let mut probe_first = false;
-        if let Some(m) = &fts {
+        // Whether the page may come from the in-memory columns (`search/columns.rs`), and
+        // whether they are built first when missing (tests).
+        let mut columns = false;
+        let wait = force == ForcePlan::Columns;
+        if fts.is_some() && force == ForcePlan::Auto && self.columns_current().await {
+            // The columns answer any text at one FTS read; only a word spread along the
+            // order is answered sooner, by a short window, when nearly every match qualifies.
+            // (Should the columns turn stale meanwhile, the index-only walk or a collection
+            // answers.)
+            columns = true;
+            probe_first = keeps_most(query);
+            plan = if probe_first {
+                SqlitePlan::Member
+            } else {
+                SqlitePlan::Collect
+            };
+        } else if let Some(m) = &fts {
             let n: i64 = sqlx::query(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM offers_fts WHERE offers_fts MATCH $1 LIMIT $2)",
             )
@@ -187,6 +203,7 @@ impl Store {
             .fetch_one(pool)
             .await?
             .try_get(0)?;
+            columns = n >= MEMBER_MIN_MATCHES;
             // The index-only walk, after one short window when nearly every match
             // qualifies (see MEMBER_PROBE_WINDOW): a full window reads every offer it
             // passes, and a common word can sit half the order away.
@@ -270,6 +287,9 @@ impl Store {
                     SqlitePlan::Collect
                 };
             }
+            ForcePlan::Columns => {
+                (plan, collect, columns) = (SqlitePlan::Collect, SqlitePlan::Collect, true);
+            }
             ForcePlan::Member | ForcePlan::SmallBatches => {
                 plan = SqlitePlan::Collect;
                 collect = if member_applies(query, fts.as_deref()) {
@@ -283,7 +303,17 @@ impl Store {
             plan = collect;
         }
         let small = matches!(force, ForcePlan::SmallBatches | ForcePlan::Groups);
+        if !matches!(force, ForcePlan::Auto | ForcePlan::Columns) {
+            columns = false;
+        }
+        let fts_columns = fts.as_deref().filter(|_| columns);
         if plan != SqlitePlan::Window {
+            if let Some(rows) = self
+                .columns_page(fts_columns, query, after, limit, wait)
+                .await?
+            {
+                return Ok(rows);
+            }
             return self
                 .sqlite_page(pool, query, after, limit, plan, None, small)
                 .await;
@@ -339,17 +369,17 @@ impl Store {
         if collect == SqlitePlan::Collect && groups_apply(query) {
             collect = SqlitePlan::Groups;
         }
-        let rest = self
-            .sqlite_page(
-                pool,
-                query,
-                from.as_ref(),
-                limit - rows.len() as i64,
-                collect,
-                None,
-                small,
-            )
-            .await?;
+        let want = limit - rows.len() as i64;
+        let rest = match self
+            .columns_page(fts_columns, query, from.as_ref(), want, wait)
+            .await?
+        {
+            Some(rest) => rest,
+            None => {
+                self.sqlite_page(pool, query, from.as_ref(), want, collect, None, small)
+                    .await?
+            }
+        };
         rows.extend(rest);
         Ok(rows)
     }

@@ -1,0 +1,484 @@
+//! SQLite's in-memory column index of the offers, for pages of common words.
+//!
+//! A word with hundreds of thousands of matches that sit far down the sort order ("lampa" by
+//! name starts half way; "bosch" by part number descending at the far end) cannot be paged
+//! quickly with SQLite's indexes alone: walking the sort index passes every offer before the
+//! first match (~0.15 µs each, 75–130 ms at 1M), and collecting reads every match to sort it.
+//! A search engine answers this from columns: the position of every offer in each sort order
+//! and which filters it passes, in memory. The word's match list then comes from FTS as one
+//! string (~15 ms for 200 000 matches), the page is the matches with the lowest positions
+//! (a linear selection, a few ms), and only its rows are read.
+//!
+//! The columns are built from the database itself (each order by `row_number()` over the
+//! search's own ORDER BY, each filter by the search's own WHERE), on a connection of their own
+//! inside one read transaction, so they are exact for one version of the database. They are
+//! used only while `PRAGMA data_version` on that connection says no other connection has
+//! committed since: any write makes them stale, and the next common-word page rebuilds them in
+//! the background (at most every [`REBUILD_EVERY`], so a running sync does not keep a core
+//! busy rebuilding) while the page takes SQLite's own plans.
+
+use super::{
+    Cursor, LOW_STOCK, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, StatusFilter,
+    StockFilter, order_by,
+};
+use crate::store::money::Money;
+use crate::store::{Backend, Result, Store};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The shortest time between two builds.
+const REBUILD_EVERY: Duration = Duration::from_secs(30);
+
+/// The filters a page can ask for besides the account, each a bit of [`Columns::flags`].
+const FILTERS: [(Option<StatusFilter>, Option<StockFilter>); 6] = [
+    (Some(StatusFilter::Active), None),
+    (Some(StatusFilter::Inactive), None),
+    (Some(StatusFilter::Eol), None),
+    (Some(StatusFilter::Missing), None),
+    (None, Some(StockFilter::Zero)),
+    (None, Some(StockFilter::Low)),
+];
+
+/// No position: the rowid holds no offer.
+const NONE: u32 = u32::MAX;
+
+/// The columns of one version of the offers.
+struct Columns {
+    /// `PRAGMA data_version` of the cache's connection when they were read.
+    version: i64,
+    /// Per sort key (in [`SortKey::ALL`] order), each rowid's position in the ascending order.
+    positions: Vec<Vec<u32>>,
+    /// Per rowid, a bit per entry of [`FILTERS`] it passes.
+    flags: Vec<u8>,
+    /// Per rowid, its account's index in `accounts`.
+    account: Vec<u16>,
+    accounts: Vec<String>,
+}
+
+struct State {
+    conn: Option<SqliteConnection>,
+    columns: Option<Columns>,
+    last_build: Option<Instant>,
+}
+
+/// The column index and the connection it reads through; one per SQLite store.
+pub(crate) struct ColumnCache {
+    opts: SqliteConnectOptions,
+    state: tokio::sync::Mutex<State>,
+}
+
+impl std::fmt::Debug for ColumnCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ColumnCache")
+    }
+}
+
+impl ColumnCache {
+    async fn connect(&self, state: &mut State) -> Result<()> {
+        if state.conn.is_none() {
+            state.conn = Some(SqliteConnection::connect_with(&self.opts).await?);
+        }
+        Ok(())
+    }
+
+    /// Reads the columns in one read transaction (see the module's notes).
+    async fn build(&self, store: &Store, state: &mut State) -> Result<()> {
+        state.last_build = Some(Instant::now());
+        state.columns = None;
+        self.connect(state).await?;
+        let conn = state.conn.as_mut().expect("connected above");
+        let built = async {
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            let built = store.read_columns(conn).await?;
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok::<_, sqlx::Error>(built)
+        }
+        .await;
+        match built {
+            Ok(c) => state.columns = Some(c),
+            Err(e) => {
+                state.conn = None;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the connection and drops the columns (waiting for a build under way).
+    pub(crate) async fn close(&self) {
+        let mut state = self.state.lock().await;
+        state.columns = None;
+        if let Some(conn) = state.conn.take() {
+            let _ = conn.close().await;
+        }
+    }
+
+    pub(crate) fn new(opts: SqliteConnectOptions) -> Arc<ColumnCache> {
+        Arc::new(ColumnCache {
+            opts,
+            state: tokio::sync::Mutex::new(State {
+                conn: None,
+                columns: None,
+                last_build: None,
+            }),
+        })
+    }
+}
+
+/// Rowids from a `group_concat(..., ' ')`, in its order (NULL when nothing matched).
+fn rowids(list: Option<String>) -> Vec<usize> {
+    list.unwrap_or_default()
+        .split(' ')
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
+/// The connection's `data_version`, after a read so it is the open transaction's snapshot.
+async fn data_version(conn: &mut SqliteConnection) -> Result<i64> {
+    sqlx::query("SELECT 1 FROM offers LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(&mut *conn)
+        .await
+}
+
+impl Store {
+    /// One page of `query` (whose text is the FTS query `fts`) from the columns, when they are
+    /// current; None when the caller must page with SQLite's plans. Stale or missing columns
+    /// start a build in the background, unless `wait` (tests) builds them first.
+    pub(super) async fn columns_page(
+        &self,
+        fts: Option<&str>,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+        wait: bool,
+    ) -> Result<Option<Vec<ProductRow>>> {
+        let (Some(cache), Some(fts)) = (self.sqlite_columns.clone(), fts) else {
+            return Ok(None);
+        };
+        // Another page or a build holds the connection: SQLite's own plans answer this one.
+        let mut state = if wait {
+            cache.state.lock().await
+        } else {
+            match cache.state.try_lock() {
+                Ok(s) => s,
+                Err(_) => return Ok(None),
+            }
+        };
+        cache.connect(&mut state).await?;
+        let State { conn, columns, .. } = &mut *state;
+        let conn = conn.as_mut().expect("connected above");
+        let current = columns.as_ref();
+        let answer = self
+            .current_page(conn, current, fts, query, after, limit)
+            .await;
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                // A statement failed inside the read transaction: start afresh next time.
+                state.conn = None;
+                return Err(e);
+            }
+        };
+        match answer {
+            Some(Some(rows)) => return Ok(Some(rows)),
+            // The cursor's row changed since it was read: the keyset bound is a value the
+            // columns do not hold.
+            Some(None) => return Ok(None),
+            None => {}
+        }
+        if wait {
+            cache.build(self, &mut state).await?;
+            drop(state);
+            return Box::pin(self.columns_page(Some(fts), query, after, limit, false)).await;
+        }
+        if state
+            .last_build
+            .is_none_or(|t| t.elapsed() >= REBUILD_EVERY)
+        {
+            state.last_build = Some(Instant::now());
+            drop(state);
+            let store = self.clone();
+            tokio::spawn(async move {
+                let Some(cache) = store.sqlite_columns.clone() else {
+                    return;
+                };
+                let mut state = cache.state.lock().await;
+                let t = Instant::now();
+                match cache.build(&store, &mut state).await {
+                    Ok(()) => tracing::debug!("search columns built in {:?}", t.elapsed()),
+                    Err(e) => tracing::debug!("search columns not built: {e}"),
+                }
+            });
+        }
+        Ok(None)
+    }
+
+    /// Whether the columns are built and current, as far as a page starting now can tell
+    /// (another page or a build holding them counts as not).
+    pub(super) async fn columns_current(&self) -> bool {
+        let Some(cache) = &self.sqlite_columns else {
+            return false;
+        };
+        let Ok(mut state) = cache.state.try_lock() else {
+            return false;
+        };
+        let State { conn, columns, .. } = &mut *state;
+        let (Some(conn), Some(cols)) = (conn.as_mut(), columns.as_ref()) else {
+            return false;
+        };
+        let version = async {
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            let v = data_version(conn).await;
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            v
+        }
+        .await;
+        match version {
+            Ok(v) => v == cols.version,
+            Err(_) => {
+                state.conn = None;
+                false
+            }
+        }
+    }
+
+    /// The page from the columns, in one read transaction: None when they are missing or
+    /// stale, Some(None) when the cursor's row changed since it was read.
+    async fn current_page(
+        &self,
+        conn: &mut SqliteConnection,
+        columns: Option<&Columns>,
+        fts: &str,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Option<Option<Vec<ProductRow>>>> {
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        let version = data_version(conn).await?;
+        let answer = match columns.filter(|c| c.version == version) {
+            Some(cols) => Some(self.page_from(conn, cols, fts, query, after, limit).await?),
+            None => None,
+        };
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok(answer)
+    }
+
+    async fn read_columns(&self, conn: &mut SqliteConnection) -> Result<Columns> {
+        let version = data_version(conn).await?;
+        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(rowid) FROM offers")
+            .fetch_one(&mut *conn)
+            .await?;
+        let len = usize::try_from(max.unwrap_or(0)).unwrap_or(0) + 1;
+        let mut positions = Vec::with_capacity(SortKey::ALL.len());
+        for &sort in SortKey::ALL {
+            let order = order_by(
+                &ProductQuery {
+                    sort,
+                    ..Default::default()
+                },
+                [sort.expr(Backend::Sqlite), "account", "id"],
+            );
+            // The sort index read in order, as the walk plans read it; the subquery's LIMIT
+            // keeps it a co-routine whose rows reach the aggregate in that order (every plan
+            // test compares these pages with the unpaged query). A window's row_number()
+            // would say so explicitly but took ten times as long (1.4 s at 1M).
+            let list: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT group_concat(rowid, ' ') FROM \
+                 (SELECT rowid FROM offers INDEXED BY {} {order} LIMIT -1)",
+                sort.sqlite_index()
+            )))
+            .fetch_one(&mut *conn)
+            .await?;
+            let mut pos = vec![NONE; len];
+            for (p, rowid) in rowids(list).into_iter().enumerate() {
+                if let (Some(slot), Ok(p)) = (pos.get_mut(rowid), u32::try_from(p)) {
+                    *slot = p;
+                }
+            }
+            positions.push(pos);
+        }
+        // Each filter from the offers' index entries alone (reading every offer for its
+        // status took seconds): the status, missing and stock indexes, combined here as
+        // `push_filters!` combines the conditions.
+        let mut set = async |sql: &str, bind: i64| -> Result<Vec<bool>> {
+            let list: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT group_concat(rowid, ' ') FROM offers {sql}"
+            )))
+            .bind(bind)
+            .fetch_one(&mut *conn)
+            .await?;
+            let mut v = vec![false; len];
+            for rowid in rowids(list) {
+                if let Some(slot) = v.get_mut(rowid) {
+                    *slot = true;
+                }
+            }
+            Ok(v)
+        };
+        let status = "INDEXED BY offers_status_stock WHERE status = $1";
+        let (active, inactive, eol) = (
+            set(status, 1).await?,
+            set(status, 0).await?,
+            set(status, 2).await?,
+        );
+        let missing = set(
+            "INDEXED BY offers_missing WHERE missing_since IS NOT NULL AND $1 = 1",
+            1,
+        )
+        .await?;
+        let stock = "INDEXED BY offers_sort_stock WHERE COALESCE(general_stock, -1)";
+        let zero = set(&format!("{stock} = $1"), 0).await?;
+        let low = set(&format!("{stock} BETWEEN 1 AND $1"), LOW_STOCK.into()).await?;
+        let flags = (0..len)
+            .map(|r| {
+                let listed = !missing[r];
+                [
+                    active[r] && listed,
+                    inactive[r] && listed,
+                    eol[r] && listed,
+                    missing[r],
+                    zero[r],
+                    low[r],
+                ]
+                .iter()
+                .enumerate()
+                .fold(0u8, |f, (bit, &on)| f | (u8::from(on) << bit))
+            })
+            .collect();
+        let mut account = vec![u16::MAX; len];
+        let mut accounts = Vec::new();
+        let groups = sqlx::query(
+            "SELECT account, group_concat(rowid, ' ') FROM offers GROUP BY account ORDER BY account",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for g in groups {
+            let index = u16::try_from(accounts.len()).unwrap_or(u16::MAX);
+            accounts.push(g.try_get::<String, _>(0)?);
+            for rowid in rowids(g.try_get(1)?) {
+                if let Some(a) = account.get_mut(rowid) {
+                    *a = index;
+                }
+            }
+        }
+        Ok(Columns {
+            version,
+            positions,
+            flags,
+            account,
+            accounts,
+        })
+    }
+
+    /// The page from current columns; None when the cursor's row no longer has the cursor's
+    /// sort value (it changed after the previous page was read).
+    async fn page_from(
+        &self,
+        conn: &mut SqliteConnection,
+        cols: &Columns,
+        fts: &str,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Option<Vec<ProductRow>>> {
+        let key = SortKey::ALL
+            .iter()
+            .position(|&k| k == query.sort)
+            .expect("every sort key has columns");
+        let pos = &cols.positions[key];
+        let from = match after {
+            None => None,
+            Some(c) => {
+                let mut q =
+                    QueryBuilder::<Sqlite>::new("SELECT rowid FROM offers WHERE account = ");
+                q.push_bind(c.account.clone())
+                    .push(" AND id = ")
+                    .push_bind(c.id)
+                    .push(format!(" AND {} = ", query.sort.expr(Backend::Sqlite)));
+                match &c.value {
+                    SortValue::Text(t) => q.push_bind(t.clone()),
+                    SortValue::Int(i) => q.push_bind(*i),
+                    SortValue::Money(m) => q.push_bind(*m),
+                    SortValue::Time(t) => q.push_bind(*t),
+                };
+                let rowid: Option<i64> = q.build_query_scalar().fetch_optional(&mut *conn).await?;
+                let Some(p) = rowid
+                    .and_then(|r| usize::try_from(r).ok())
+                    .and_then(|r| pos.get(r).copied())
+                    .filter(|&p| p != NONE)
+                else {
+                    return Ok(None);
+                };
+                Some(p)
+            }
+        };
+        let mut mask = 0u8;
+        for (bit, (status, stock)) in FILTERS.iter().enumerate() {
+            if (status.is_some() && *status == query.status)
+                || (stock.is_some() && *stock == query.stock)
+            {
+                mask |= 1 << bit;
+            }
+        }
+        let account = match &query.account {
+            None => None,
+            Some(a) => match cols.accounts.iter().position(|x| x == a) {
+                Some(i) => Some(u16::try_from(i).unwrap_or(u16::MAX)),
+                None => return Ok(Some(Vec::new())),
+            },
+        };
+        let list: Option<String> = sqlx::query_scalar(
+            "SELECT group_concat(rowid, ' ') FROM offers_fts WHERE offers_fts MATCH $1",
+        )
+        .bind(fts)
+        .fetch_one(&mut *conn)
+        .await?;
+        // Descending pages rank by the reversed position, so both directions take the lowest.
+        let rank = |p: u32| if query.descending { NONE - 1 - p } else { p };
+        let past = from.map(rank);
+        let mut hits: Vec<(u32, usize)> = rowids(list)
+            .into_iter()
+            .filter_map(|r| {
+                let p = *pos.get(r)?;
+                let passes = p != NONE
+                    && cols.flags[r] & mask == mask
+                    && account.is_none_or(|a| cols.account[r] == a);
+                let p = rank(p);
+                (passes && past.is_none_or(|c| p > c)).then_some((p, r))
+            })
+            .collect();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        if hits.len() > limit {
+            hits.select_nth_unstable(limit);
+            hits.truncate(limit);
+        }
+        hits.sort_unstable();
+        if hits.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT rowid AS r, {ROW_COLUMNS} FROM offers WHERE rowid IN ("
+        ));
+        let mut ids = q.separated(", ");
+        for &(_, r) in &hits {
+            ids.push_bind(r as i64);
+        }
+        q.push(")");
+        let got = q.build().fetch_all(&mut *conn).await?;
+        let mut by_rowid = std::collections::HashMap::with_capacity(got.len());
+        for r in &got {
+            let rowid: i64 = r.try_get("r")?;
+            by_rowid.insert(rowid as usize, product_row!(r)?);
+        }
+        Ok(Some(
+            hits.iter()
+                .filter_map(|(_, r)| by_rowid.remove(r))
+                .collect(),
+        ))
+    }
+}
