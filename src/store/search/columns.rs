@@ -14,8 +14,8 @@
 //! inside one read transaction, so they are exact for one version of the database. They are
 //! used only while `PRAGMA data_version` on that connection says no other connection has
 //! committed since: any write makes them stale, and the next common-word page rebuilds them in
-//! the background (at most every [`REBUILD_EVERY`], so a running sync does not keep a core
-//! busy rebuilding) while the page takes SQLite's own plans.
+//! the background once nothing has been written for a second (so a running sync does not keep
+//! a core busy rebuilding), while pages take SQLite's own plans.
 
 use super::{
     Cursor, LOW_STOCK, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, StatusFilter,
@@ -30,6 +30,10 @@ use std::time::{Duration, Instant};
 
 /// The shortest time between two builds.
 const REBUILD_EVERY: Duration = Duration::from_secs(30);
+
+/// How long nothing must be written before a build starts, and how long a build waits for that.
+const QUIET: Duration = Duration::from_secs(1);
+const QUIET_MAX: Duration = Duration::from_secs(60);
 
 /// The filters a page can ask for besides the account, each a bit of [`Columns::flags`].
 const FILTERS: [(Option<StatusFilter>, Option<StockFilter>); 6] = [
@@ -61,6 +65,8 @@ struct State {
     conn: Option<SqliteConnection>,
     columns: Option<Columns>,
     last_build: Option<Instant>,
+    /// Set by [`ColumnCache::close`]: a build still waiting must not reconnect.
+    closed: bool,
 }
 
 /// The column index and the connection it reads through; one per SQLite store.
@@ -77,6 +83,9 @@ impl std::fmt::Debug for ColumnCache {
 
 impl ColumnCache {
     async fn connect(&self, state: &mut State) -> Result<()> {
+        if state.closed {
+            return Err(sqlx::Error::PoolClosed);
+        }
         if state.conn.is_none() {
             state.conn = Some(SqliteConnection::connect_with(&self.opts).await?);
         }
@@ -106,10 +115,52 @@ impl ColumnCache {
         Ok(())
     }
 
+    /// The database's `data_version` as the cache's connection sees it now.
+    async fn version(&self, state: &mut State) -> Result<i64> {
+        self.connect(state).await?;
+        let conn = state.conn.as_mut().expect("connected above");
+        let version = async {
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            let v = data_version(conn).await;
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            v
+        }
+        .await;
+        if version.is_err() {
+            state.conn = None;
+        }
+        version
+    }
+
+    /// Waits until nothing has been written for [`QUIET`]; false when that did not happen
+    /// within [`QUIET_MAX`] (a long sync: the next page to find the columns stale after
+    /// [`REBUILD_EVERY`] tries again). Columns built while a sync commits every second would
+    /// be stale before a page used them.
+    async fn wait_for_quiet(&self) -> bool {
+        let start = Instant::now();
+        let mut last = None;
+        while start.elapsed() < QUIET_MAX {
+            let now = {
+                let mut state = self.state.lock().await;
+                match self.version(&mut state).await {
+                    Ok(v) => v,
+                    Err(_) => return false,
+                }
+            };
+            if last == Some(now) {
+                return true;
+            }
+            last = Some(now);
+            tokio::time::sleep(QUIET).await;
+        }
+        false
+    }
+
     /// Closes the connection and drops the columns (waiting for a build under way).
     pub(crate) async fn close(&self) {
         let mut state = self.state.lock().await;
         state.columns = None;
+        state.closed = true;
         if let Some(conn) = state.conn.take() {
             let _ = conn.close().await;
         }
@@ -122,6 +173,7 @@ impl ColumnCache {
                 conn: None,
                 columns: None,
                 last_build: None,
+                closed: false,
             }),
         })
     }
@@ -207,6 +259,9 @@ impl Store {
                 let Some(cache) = store.sqlite_columns.clone() else {
                     return;
                 };
+                if !cache.wait_for_quiet().await {
+                    return;
+                }
                 let mut state = cache.state.lock().await;
                 let t = Instant::now();
                 match cache.build(&store, &mut state).await {
@@ -227,24 +282,10 @@ impl Store {
         let Ok(mut state) = cache.state.try_lock() else {
             return false;
         };
-        let State { conn, columns, .. } = &mut *state;
-        let (Some(conn), Some(cols)) = (conn.as_mut(), columns.as_ref()) else {
+        let Some(built) = state.columns.as_ref().map(|c| c.version) else {
             return false;
         };
-        let version = async {
-            sqlx::query("BEGIN").execute(&mut *conn).await?;
-            let v = data_version(conn).await;
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-            v
-        }
-        .await;
-        match version {
-            Ok(v) => v == cols.version,
-            Err(_) => {
-                state.conn = None;
-                false
-            }
-        }
+        cache.version(&mut state).await.is_ok_and(|v| v == built)
     }
 
     /// The page from the columns, in one read transaction: None when they are missing or

@@ -4,6 +4,9 @@
 //! is planned here from cheap probes (the FTS match count, a sample of a word's offers) and run
 //! as one of the [`SqlitePlan`]s. Every plan returns exactly the rows and order of one sorted
 //! query; `every_search_plan_pages_like_one_sorted_query` forces each one to check that.
+//! A page with text comes from the in-memory columns of `columns.rs` instead whenever they are
+//! current, after at most one short window; the plans here answer while they are not (a sync
+//! is writing, or they are being read).
 
 use super::{
     Cursor, ForcePlan, LOW_STOCK, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue,
