@@ -32,6 +32,10 @@ use std::time::{Duration, Instant};
 /// The shortest time between two builds.
 const REBUILD_EVERY: Duration = Duration::from_secs(30);
 
+/// The store size from which a page without text starts reading the columns ahead of need:
+/// below it every plan answers in a few milliseconds anyway.
+const WARM_FROM: i64 = 20_000;
+
 /// How long nothing must be written before a build starts, and how long a build waits for that.
 const QUIET: Duration = Duration::from_secs(1);
 const QUIET_MAX: Duration = Duration::from_secs(60);
@@ -249,29 +253,68 @@ impl Store {
             drop(state);
             return Box::pin(self.columns_page(Some(fts), query, after, limit, false)).await;
         }
+        self.spawn_build(state);
+        Ok(None)
+    }
+
+    /// Starts reading the columns in the background, unless a build started within
+    /// [`REBUILD_EVERY`]; it waits for a quiet second first (see [`ColumnCache::wait_for_quiet`]).
+    fn spawn_build(&self, mut state: tokio::sync::MutexGuard<'_, State>) {
         if state
             .last_build
-            .is_none_or(|t| t.elapsed() >= REBUILD_EVERY)
+            .is_some_and(|t| t.elapsed() < REBUILD_EVERY)
         {
-            state.last_build = Some(Instant::now());
-            drop(state);
-            let store = self.clone();
-            tokio::spawn(async move {
-                let Some(cache) = store.sqlite_columns.clone() else {
-                    return;
-                };
-                if !cache.wait_for_quiet().await {
-                    return;
-                }
-                let mut state = cache.state.lock().await;
-                let t = Instant::now();
-                match cache.build(&store, &mut state).await {
-                    Ok(()) => tracing::debug!("search columns built in {:?}", t.elapsed()),
-                    Err(e) => tracing::debug!("search columns not built: {e}"),
-                }
-            });
+            return;
         }
-        Ok(None)
+        state.last_build = Some(Instant::now());
+        drop(state);
+        let store = self.clone();
+        tokio::spawn(async move {
+            let Some(cache) = store.sqlite_columns.clone() else {
+                return;
+            };
+            if !cache.wait_for_quiet().await {
+                return;
+            }
+            let mut state = cache.state.lock().await;
+            let t = Instant::now();
+            match cache.build(&store, &mut state).await {
+                Ok(()) => tracing::debug!("search columns built in {:?}", t.elapsed()),
+                Err(e) => tracing::debug!("search columns not built: {e}"),
+            }
+        });
+    }
+
+    /// For a page without text on a store big enough for the columns to matter (the
+    /// Products tab opening, a filter or sort change): starts reading them if they are
+    /// missing or stale, so they are ready by the time a word is typed.
+    pub(super) async fn warm_columns(&self, pool: &sqlx::SqlitePool) -> Result<()> {
+        let Some(cache) = &self.sqlite_columns else {
+            return Ok(());
+        };
+        let Ok(mut state) = cache.state.try_lock() else {
+            return Ok(());
+        };
+        if state
+            .last_build
+            .is_some_and(|t| t.elapsed() < REBUILD_EVERY)
+        {
+            return Ok(());
+        }
+        // The largest rowid stands for the number of offers (they are never deleted) and
+        // costs one seek where a count reads every offer.
+        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(rowid) FROM offers")
+            .fetch_one(pool)
+            .await?;
+        if max.unwrap_or(0) < WARM_FROM {
+            return Ok(());
+        }
+        let built = state.columns.as_ref().map(|c| c.version);
+        if built.is_some() && cache.version(&mut state).await.ok() == built {
+            return Ok(());
+        }
+        self.spawn_build(state);
+        Ok(())
     }
 
     /// Whether the columns are built and current, as far as a page starting now can tell

@@ -185,6 +185,9 @@ impl Store {
         // whether they are built first when missing (tests).
         let mut columns = false;
         let wait = force == ForcePlan::Columns;
+        if fts.is_none() && force == ForcePlan::Auto {
+            self.warm_columns(pool).await?;
+        }
         if fts.is_some() && force == ForcePlan::Auto && self.columns_current().await {
             // The columns answer any text at one FTS read; only a word spread along the
             // order is answered sooner, by a short window, when nearly every match qualifies.
