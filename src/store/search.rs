@@ -316,6 +316,18 @@ macro_rules! push_filters {
 pub(crate) use push_filters;
 
 /// Appends `AND (sort value, account, id) > (cursor)` (`<` descending; `$cmp` overrides).
+/// Binds a cursor's sort value as its own type, on either database.
+macro_rules! push_sort_value {
+    ($q:expr, $value:expr) => {{
+        match $value {
+            SortValue::Text(t) => $q.push_bind(t.clone()),
+            SortValue::Int(i) => $q.push_bind(*i),
+            SortValue::Money(m) => $q.push_bind(*m),
+            SortValue::Time(t) => $q.push_bind(*t),
+        };
+    }};
+}
+
 macro_rules! push_keyset {
     ($q:expr, $store:expr, $query:expr, $after:expr) => {{
         let query: &ProductQuery = $query;
@@ -344,20 +356,7 @@ macro_rules! push_keyset {
                     } else {
                         q.push(format!(" AND {expr} {op}= "));
                     }
-                    match &c.value {
-                        SortValue::Text(t) => {
-                            q.push_bind(t.clone());
-                        }
-                        SortValue::Int(i) => {
-                            q.push_bind(*i);
-                        }
-                        SortValue::Money(m) => {
-                            q.push_bind(*m);
-                        }
-                        SortValue::Time(t) => {
-                            q.push_bind(*t);
-                        }
-                    }
+                    push_sort_value!(q, &c.value);
                 }
                 q.push(", ");
             }

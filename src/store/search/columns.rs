@@ -428,20 +428,21 @@ impl Store {
         let stock = "INDEXED BY offers_sort_stock WHERE COALESCE(general_stock, -1)";
         let zero = set(&format!("{stock} = $1"), 0).await?;
         let low = set(&format!("{stock} BETWEEN 1 AND $1"), LOW_STOCK.into()).await?;
+        // Each entry of FILTERS as push_filters! writes it: a status excludes missing offers.
+        let passes = |filter: &(Option<StatusFilter>, Option<StockFilter>), r: usize| match filter {
+            (Some(StatusFilter::Active), _) => active[r] && !missing[r],
+            (Some(StatusFilter::Inactive), _) => inactive[r] && !missing[r],
+            (Some(StatusFilter::Eol), _) => eol[r] && !missing[r],
+            (Some(StatusFilter::Missing), _) => missing[r],
+            (None, Some(StockFilter::Zero)) => zero[r],
+            (None, Some(StockFilter::Low)) => low[r],
+            (None, None) => true,
+        };
         let flags = (0..len)
             .map(|r| {
-                let listed = !missing[r];
-                [
-                    active[r] && listed,
-                    inactive[r] && listed,
-                    eol[r] && listed,
-                    missing[r],
-                    zero[r],
-                    low[r],
-                ]
-                .iter()
-                .enumerate()
-                .fold(0u8, |f, (bit, &on)| f | (u8::from(on) << bit))
+                FILTERS.iter().enumerate().fold(0u8, |f, (bit, filter)| {
+                    f | (u8::from(passes(filter, r)) << bit)
+                })
             })
             .collect();
         let mut account = vec![u16::MAX; len];
@@ -494,12 +495,7 @@ impl Store {
                     .push(" AND id = ")
                     .push_bind(c.id)
                     .push(format!(" AND {} = ", query.sort.expr(Backend::Sqlite)));
-                match &c.value {
-                    SortValue::Text(t) => q.push_bind(t.clone()),
-                    SortValue::Int(i) => q.push_bind(*i),
-                    SortValue::Money(m) => q.push_bind(*m),
-                    SortValue::Time(t) => q.push_bind(*t),
-                };
+                push_sort_value!(q, &c.value);
                 let rowid: Option<i64> = q.build_query_scalar().fetch_optional(&mut *conn).await?;
                 let Some(p) = rowid
                     .and_then(|r| usize::try_from(r).ok())

@@ -209,7 +209,7 @@ impl Store {
             .fetch_one(pool)
             .await?
             .try_get(0)?;
-            columns = n >= MEMBER_MIN_MATCHES;
+            columns = force == ForcePlan::Auto && n >= MEMBER_MIN_MATCHES;
             // The index-only walk, after one short window when nearly every match
             // qualifies (see MEMBER_PROBE_WINDOW): a full window reads every offer it
             // passes, and a common word can sit half the order away.
@@ -309,9 +309,6 @@ impl Store {
             plan = collect;
         }
         let small = matches!(force, ForcePlan::SmallBatches | ForcePlan::Groups);
-        if !matches!(force, ForcePlan::Auto | ForcePlan::Columns) {
-            columns = false;
-        }
         let fts_columns = fts.as_deref().filter(|_| columns);
         if plan != SqlitePlan::Window {
             if let Some(rows) = self
