@@ -432,7 +432,9 @@ fn spawn_sync(
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
     tokio::spawn(async move {
         let mut page = 0i64;
-        let mut bump = 1;
+        // New values on every run, so a kept store sees real changes (the same values as the
+        // last run would be skipped as unchanged and write nothing).
+        let mut bump = 1 + Utc::now().timestamp().rem_euclid(100_000);
         while !stop.load(Ordering::Relaxed) {
             let from = (page * 100) % (n / 2);
             let offers: Vec<Offer> = (from..from + 100).map(|i| offer(i, bump)).collect();
@@ -451,6 +453,14 @@ fn spawn_sync(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `RUST_LOG=magsync::store=debug` shows when the search columns were built and which
+    // pages Postgres' planner ran out of time for.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let n: i64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

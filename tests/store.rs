@@ -600,14 +600,26 @@ async fn every_search_plan_pages_like_one_sorted_query() {
     }
 }
 
-/// SQLite's in-memory search columns hold one version of the database: after any write the
-/// next page must not come from them (the forced plan rebuilds them first; a live page takes
-/// SQLite's own plans meanwhile), so a changed price, a renamed offer and a new offer all
-/// show at once, and a cursor whose row moved still pages like the unpaged query.
+/// The in-memory search columns hold one version of the offers: after any write the next
+/// page must not come from them (on SQLite the forced plan rebuilds them first; on Postgres a
+/// page takes the planner's plans until they are rebuilt), so a changed price, a renamed
+/// offer and a new offer all show at once, and a cursor whose row moved still pages like the
+/// unpaged query.
 #[tokio::test]
 async fn search_columns_never_answer_from_an_older_version_of_the_offers() {
-    let db = TestDb::sqlite().await;
+    for db in TestDb::all().await {
+        columns_follow_every_write(&db).await;
+    }
+}
+
+async fn columns_follow_every_write(db: &TestDb) {
     let s = &db.store;
+    // Postgres builds forced columns inside the page's own transaction, which could never be
+    // stale: there the automatic plan is checked, on columns built beforehand.
+    let plan = match s.backend() {
+        magsync::store::Backend::Sqlite => ForcePlan::Columns,
+        magsync::store::Backend::Postgres => ForcePlan::Auto,
+    };
     let t0 = Utc::now() - Duration::minutes(10);
     let offers: Vec<Offer> = (1..=30)
         .map(|i| offer(i, "Lampă de birou", &format!("{i}.0000")))
@@ -640,7 +652,7 @@ async fn search_columns_never_answer_from_an_older_version_of_the_offers() {
             let mut cursor = None;
             loop {
                 let page = s
-                    .search_products_with(&q, cursor.as_ref(), 4, ForcePlan::Columns)
+                    .search_products_with(&q, cursor.as_ref(), 4, plan)
                     .await
                     .unwrap();
                 ids.extend(page.iter().map(|r| r.id));
@@ -654,13 +666,13 @@ async fn search_columns_never_answer_from_an_older_version_of_the_offers() {
             ids
         }
     };
-    let first = s
-        .search_products_with(&q, None, 4, ForcePlan::Columns)
-        .await
-        .unwrap();
+    s.build_search_columns().await.unwrap();
+    let first = s.search_products_with(&q, None, 4, plan).await.unwrap();
     assert_eq!(
         first.iter().map(|r| r.id).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4]
+        vec![1, 2, 3, 4],
+        "{}",
+        db.label
     );
     // Offer 30 becomes the cheapest, offer 1 is no longer a lamp, offer 31 is new.
     let changed = [
@@ -672,23 +684,45 @@ async fn search_columns_never_answer_from_an_older_version_of_the_offers() {
         .await
         .unwrap();
     let expected = want(s).await;
-    assert_eq!(&expected[..4], &[30, 2, 31, 3]);
-    assert_eq!(pages(s).await, expected);
+    assert_eq!(&expected[..4], &[30, 2, 31, 3], "{}", db.label);
+    assert_eq!(pages(s).await, expected, "{} after a write", db.label);
+    let count = s.count_products(&q).await.unwrap();
+    assert_eq!(
+        count,
+        expected.len() as i64,
+        "{} count after a write",
+        db.label
+    );
+    s.build_search_columns().await.unwrap();
+    assert_eq!(pages(s).await, expected, "{} rebuilt", db.label);
+    let count = s.count_products(&q).await.unwrap();
+    assert_eq!(count, expected.len() as i64, "{} count rebuilt", db.label);
     // A cursor taken before its row changed: the page after it still matches the unpaged
-    // query from that cursor on.
+    // query from that cursor on, also from columns read after the change.
     let stale_cursor = first[1].cursor(SortKey::Price);
     let moved = [offer(2, "Lampă de birou", "99.0000")];
     s.write_offers("main", None, &moved, t0 + Duration::minutes(2))
         .await
         .unwrap();
-    let after = s
-        .search_products_with(&q, Some(&stale_cursor), 4, ForcePlan::Columns)
-        .await
-        .unwrap();
-    assert_eq!(
-        after.iter().map(|r| r.id).collect::<Vec<_>>(),
-        vec![31, 3, 4, 5]
-    );
+    for rebuilt in [false, true] {
+        if rebuilt {
+            s.build_search_columns().await.unwrap();
+        }
+        let after = s
+            .search_products_with(&q, Some(&stale_cursor), 4, plan)
+            .await
+            .unwrap();
+        assert_eq!(
+            after.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![31, 3, 4, 5],
+            "{} rebuilt: {rebuilt}",
+            db.label
+        );
+        // A write that only updates: offer 2 is now the dearest.
+        let expected = want(s).await;
+        assert_eq!(expected.last(), Some(&2), "{}", db.label);
+        assert_eq!(pages(s).await, expected, "{} rebuilt: {rebuilt}", db.label);
+    }
 }
 
 #[tokio::test]
@@ -831,7 +865,8 @@ async fn a_postgres_page_over_its_planner_budget_is_collected_not_failed() {
         sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
     });
     let started = std::time::Instant::now();
-    let got = s.search_products(&q, None, 4).await;
+    // The planner's plan first (Auto could answer from the search columns once read).
+    let got = s.search_products_with(&q, None, 4, ForcePlan::Window).await;
     release.await.unwrap();
     let got = got.expect("the page is collected after the planned query's budget ran out");
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));

@@ -65,6 +65,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "drop offer_eans",
         include_str!("migrations/postgres/0006_drop_offer_eans.sql"),
     ),
+    (
+        7,
+        "offer versions",
+        include_str!("migrations/postgres/0007_offer_versions.sql"),
+    ),
 ];
 
 pub fn migrator(backend: Backend) -> Migrator {

@@ -94,6 +94,9 @@ pub struct Store {
     /// SQLite only: the products search's in-memory columns for common words (see
     /// `search/columns.rs`); built on first need, so a headless sync never holds them.
     pub(crate) sqlite_columns: Option<std::sync::Arc<search::ColumnCache>>,
+    /// Postgres only: the products search's in-memory columns (see `search/columns_pg.rs`);
+    /// read on first need.
+    pub(crate) pg_columns: Option<std::sync::Arc<search::PgColumnCache>>,
     masked_url: String,
 }
 
@@ -207,10 +210,12 @@ impl Store {
                 .map_err(unreachable)?;
             (Pool::Postgres(pool), None, None, None)
         };
+        let pg_columns = matches!(pool, Pool::Postgres(_)).then(Default::default);
         Ok(Store {
             pool,
             sqlite_writer,
             sqlite_search,
+            pg_columns,
             sqlite_columns,
             masked_url,
         })
@@ -285,6 +290,9 @@ impl Store {
         }
         if let Some(columns) = &self.sqlite_columns {
             columns.close().await;
+        }
+        if let Some(columns) = &self.pg_columns {
+            columns.close();
         }
         on_pool!(self, p => p.close().await)
     }

@@ -413,14 +413,17 @@ fn order_by(query: &ProductQuery, cols: [&str; 3]) -> String {
 
 // Each store's own page plans; after the macros above, which they use.
 mod columns;
+mod columns_pg;
+mod columns_sqlite;
 mod pg;
 mod sqlite;
 
-pub(crate) use columns::ColumnCache;
+pub(crate) use columns_pg::PgColumnCache;
+pub(crate) use columns_sqlite::ColumnCache;
 
 /// Which plan [`Store::search_products_with`] uses, for tests: on SQLite the plan of that name
-/// (see `search/sqlite.rs`); on Postgres `Collect` collects at once and anything else lets the
-/// planner try first (see `search/pg.rs`).
+/// (see `search/sqlite.rs`); on Postgres `Columns` reads the columns, `Collect` collects at
+/// once and anything else lets the planner try first (see `search/pg.rs`).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForcePlan {
@@ -440,8 +443,9 @@ pub enum ForcePlan {
     /// One window of a few rows, then the index-only walk from its end where that applies
     /// (how a common word with no rare filter is paged), else collect.
     ProbeThenMember,
-    /// SQLite's in-memory columns (see `search/columns.rs`), built first if missing or stale,
-    /// for any query with text; else collect.
+    /// The in-memory columns (see `search/columns.rs`): on SQLite built first if missing or
+    /// stale, for any query with text, else collect; on Postgres read in the page's own
+    /// transaction, for any filtered query.
     Columns,
     /// The per-value walk of an account (SQLite's `Groups` plan) where it applies, giving up
     /// after a few values so the hand-over to collecting is exercised too; else collect.
@@ -481,6 +485,16 @@ impl Store {
         }
     }
 
+    /// Reads the search's in-memory columns now instead of on first need, so the next pages
+    /// may come from them (tests).
+    #[doc(hidden)]
+    pub async fn build_search_columns(&self) -> Result<()> {
+        match &self.pool {
+            super::Pool::Sqlite(_) => self.build_sqlite_columns().await,
+            super::Pool::Postgres(pool) => self.build_pg_columns(pool).await,
+        }
+    }
+
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
         let text_only = query.account.is_none() && query.status.is_none() && query.stock.is_none();
@@ -495,6 +509,11 @@ impl Store {
                 .fetch_one(pool)
                 .await?
                 .try_get(0);
+        }
+        if let super::Pool::Postgres(pool) = &self.pool
+            && let Some(n) = self.pg_columns_count(pool, query).await?
+        {
+            return Ok(n);
         }
         on_search_pool!(self, pool => {
             let mut q = QueryBuilder::new("SELECT COUNT(*) AS n FROM offers WHERE 1 = 1");

@@ -1,11 +1,13 @@
 //! Postgres pages of the products search.
 //!
-//! Postgres plans a page by itself and mostly well (bench_tui at 1M offers: p50 9 ms), but it
-//! assumes a filter's matches are spread evenly along the sort order. When they are not — the
-//! lamps' names all start with "Lampă", half way through the name order; no lamp is inactive
-//! — it walks the sort index reading offers one by one: "lampa" by name took 1.4 s, with
-//! "inactive" 3.4 s, to find nothing. Collecting the matches through the filters' own indexes
-//! (trigram, status) and sorting them took ~240 ms and 35 ms for the same pages.
+//! A filtered page comes from the in-memory columns (`columns_pg.rs`) whenever they hold the
+//! page's own snapshot. Otherwise Postgres plans it, and mostly well (bench_tui at 1M offers:
+//! p50 9 ms), but it assumes a filter's matches are spread evenly along the sort order. When
+//! they are not — the lamps' names all start with "Lampă", half way through the name order;
+//! no lamp is inactive — it walks the sort index reading offers one by one: "lampa" by name
+//! took 1.4 s, with "inactive" 3.4 s, to find nothing. Collecting the matches through the
+//! filters' own indexes (trigram, status) and sorting them took ~240 ms and 35 ms for the same
+//! pages.
 //!
 //! Which one wins depends on where the matches sit, which nothing cheap tells. So a filtered
 //! page runs the planner's plan within [`PLANNER_BUDGET`] and, when that runs out, collects.
@@ -47,7 +49,17 @@ impl Store {
         q.push(" LIMIT ").push_bind(limit);
         if !filtered {
             // Every row of the sort order qualifies: the index walk is always the answer.
+            if force == ForcePlan::Auto {
+                self.warm_pg_columns(pool).await?;
+            }
             return fetch_rows!(q, pool);
+        }
+        if matches!(force, ForcePlan::Auto | ForcePlan::Columns)
+            && let Some(rows) = self
+                .pg_columns_page(pool, query, after, limit, force == ForcePlan::Columns)
+                .await?
+        {
+            return Ok(rows);
         }
         if force != ForcePlan::Collect {
             let mut tx = pool.begin().await?;

@@ -1,0 +1,641 @@
+//! Postgres' in-memory search columns (see `columns.rs`), with the offers' search text.
+//!
+//! Postgres finds a word through the trigram index, but must then recheck every candidate
+//! against its search text and sort the matches: "usb" (200 000 matches at a million offers)
+//! took 300 ms a page, "bosch" by part number descending 400 ms. Here the folded search text
+//! of every offer is held too (about 90 MB at a million), and a page scans it with
+//! `memchr::memmem` for the folded query as `LIKE '%query%'` would, selects the page from the
+//! columns and reads only its rows.
+//!
+//! The columns are read in one REPEATABLE READ transaction, so they are exact for its
+//! snapshot, and a page uses them only inside a transaction that sees the same offer versions
+//! (migration 0007: a counter per account that every statement writing its offers raises, in
+//! the writing transaction). Any committed write to the offers makes them stale: pages then
+//! take Postgres' own plans until the columns are rebuilt in the background, once nothing has
+//! been written for a second.
+
+use super::columns::{
+    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, filter_mask,
+};
+use super::{Cursor, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, order_by};
+use crate::store::money::Money;
+use crate::store::offers::fold_search;
+use crate::store::{Backend, Result, Store};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgPool, Postgres};
+use sqlx::{PgConnection, QueryBuilder, Row};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The columns of the offers as one snapshot saw them. Slots are the offers in
+/// (account, id) order.
+struct Columns {
+    /// The offer versions the transaction they were read in saw.
+    versions: String,
+    accounts: Vec<String>,
+    /// Each account's first slot, and the end of the last one.
+    account_starts: Vec<usize>,
+    /// Per slot, its account's index in `accounts`, and its offer id.
+    account: Vec<u16>,
+    ids: Vec<i64>,
+    /// Per sort key (in [`SortKey::ALL`] order), each slot's position in the ascending order.
+    positions: Vec<Vec<u32>>,
+    /// Per slot, a bit per entry of [`FILTERS`] it passes.
+    flags: Vec<u8>,
+    /// Every slot's folded search text, each followed by a NUL (which text in Postgres never
+    /// holds, so no match spans two offers), and where each starts.
+    text: Vec<u8>,
+    starts: Vec<u32>,
+}
+
+impl Columns {
+    /// What they hold in memory, in bytes.
+    fn bytes(&self) -> usize {
+        self.text.len()
+            + self.starts.len() * 4
+            + self.ids.len() * 8
+            + self.account.len() * 2
+            + self.flags.len()
+            + self.positions.iter().map(|p| p.len() * 4).sum::<usize>()
+    }
+
+    fn slot(&self, account: &str, id: i64) -> Option<usize> {
+        let a = self.accounts.iter().position(|x| x == account)?;
+        let (from, to) = (self.account_starts[a], self.account_starts[a + 1]);
+        self.ids[from..to].binary_search(&id).ok().map(|i| from + i)
+    }
+
+    /// The slots whose search text contains `needle`, in order.
+    fn matching(&self, needle: &[u8]) -> Vec<usize> {
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut slots = Vec::new();
+        let (mut at, mut slot) = (0, 0);
+        while at < self.text.len()
+            && let Some(found) = finder.find(&self.text[at..])
+        {
+            // On to the slot whose text holds the match (a walk, not a search: a letter
+            // matches nearly every slot), then to the next slot's text.
+            let offset = at + found;
+            while self.starts[slot + 1] as usize <= offset {
+                slot += 1;
+            }
+            slots.push(slot);
+            at = self.starts[slot + 1] as usize;
+            slot += 1;
+        }
+        slots
+    }
+}
+
+#[derive(Default)]
+struct State {
+    columns: Option<Arc<Columns>>,
+    last_build: Option<Instant>,
+    /// Set by [`PgColumnCache::close`]: a build still running must not keep what it read.
+    closed: bool,
+}
+
+/// The column index of one Postgres store; pages read it without waiting for each other.
+#[derive(Default)]
+pub(crate) struct PgColumnCache {
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for PgColumnCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgColumnCache")
+    }
+}
+
+impl PgColumnCache {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops the columns; a build under way discards what it reads.
+    pub(crate) fn close(&self) {
+        let mut state = self.state();
+        state.columns = None;
+        state.closed = true;
+    }
+
+    /// Whether a build may start now (none started within [`REBUILD_EVERY`]); if so, marks
+    /// one as started.
+    fn claim_build(&self) -> bool {
+        let mut state = self.state();
+        if state.closed
+            || state
+                .last_build
+                .is_some_and(|t| t.elapsed() < REBUILD_EVERY)
+        {
+            return false;
+        }
+        state.last_build = Some(Instant::now());
+        true
+    }
+}
+
+/// The offer versions (see the module's notes) as one text, the same for the same versions.
+const VERSIONS: &str = "SELECT COALESCE(string_agg(account || ':' || version, ',' ORDER BY account), '') \
+     FROM offer_versions";
+
+/// Starts a REPEATABLE READ, read-only transaction and returns the offer versions it sees.
+async fn begin_versioned(conn: &mut PgConnection) -> Result<String> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar(VERSIONS).fetch_one(&mut *conn).await
+}
+
+/// The offer versions now, outside any transaction of ours.
+async fn current_versions(pool: &PgPool) -> Result<String> {
+    sqlx::query_scalar(VERSIONS).fetch_one(pool).await
+}
+
+impl Store {
+    /// A REPEATABLE READ transaction and columns of the offers it sees: read in it when
+    /// `force` (tests), else the cache's when they are current. None when they are missing or
+    /// stale (a build then starts in the background).
+    async fn pg_columns_in_tx(
+        &self,
+        pool: &PgPool,
+        force: bool,
+    ) -> Result<Option<(sqlx::Transaction<'static, Postgres>, Arc<Columns>)>> {
+        let Some(cache) = &self.pg_columns else {
+            return Ok(None);
+        };
+        let current = cache.state().columns.clone();
+        if current.is_none() && !force {
+            self.spawn_pg_build();
+            return Ok(None);
+        }
+        let mut tx = pool.begin().await?;
+        let versions = begin_versioned(&mut tx).await?;
+        if force {
+            let cols = self.read_pg_columns(&mut tx, versions).await?;
+            return Ok(Some((tx, Arc::new(cols))));
+        }
+        match current.filter(|c| c.versions == versions) {
+            Some(cols) => Ok(Some((tx, cols))),
+            None => {
+                tx.commit().await?;
+                self.spawn_pg_build();
+                Ok(None)
+            }
+        }
+    }
+
+    /// One filtered page from the columns (see [`Store::pg_columns_in_tx`]); None when
+    /// the caller must page with Postgres' plans: no current columns, or the cursor's row
+    /// changed since it was read.
+    pub(super) async fn pg_columns_page(
+        &self,
+        pool: &PgPool,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+        force: bool,
+    ) -> Result<Option<Vec<ProductRow>>> {
+        if has_nul(query) {
+            return Ok(None);
+        }
+        let Some((mut tx, cols)) = self.pg_columns_in_tx(pool, force).await? else {
+            return Ok(None);
+        };
+        let rows = self
+            .pg_page_from(&mut tx, cols, query, after, limit)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// How many offers match, from current columns; None when there are none.
+    pub(super) async fn pg_columns_count(
+        &self,
+        pool: &PgPool,
+        query: &ProductQuery,
+    ) -> Result<Option<i64>> {
+        if has_nul(query) {
+            return Ok(None);
+        }
+        let Some((tx, cols)) = self.pg_columns_in_tx(pool, false).await? else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        let Some(ask) = Ask::new(&cols, query) else {
+            return Ok(Some(0));
+        };
+        let n = off_async(move || ask.run(&cols, None, |sel, slots| sel.count(slots))).await?;
+        Ok(Some(n as i64))
+    }
+
+    /// For a page without filters on a store big enough for the columns to matter (the
+    /// Products tab opening): starts reading them if they are missing or stale, so they are
+    /// ready by the time a word is typed.
+    pub(super) async fn warm_pg_columns(&self, pool: &PgPool) -> Result<()> {
+        let Some(cache) = &self.pg_columns else {
+            return Ok(());
+        };
+        let built = cache.state().columns.as_ref().map(|c| c.versions.clone());
+        if built.is_some() && built == Some(current_versions(pool).await?) {
+            return Ok(());
+        }
+        let big: bool =
+            sqlx::query_scalar("SELECT COUNT(*) >= $1 FROM (SELECT 1 FROM offers LIMIT $1) AS o")
+                .bind(WARM_FROM)
+                .fetch_one(pool)
+                .await?;
+        if big {
+            self.spawn_pg_build();
+        }
+        Ok(())
+    }
+
+    /// Reads the columns now and keeps them (tests: pages may then come from them at once).
+    pub(super) async fn build_pg_columns(&self, pool: &PgPool) -> Result<()> {
+        let Some(cache) = &self.pg_columns else {
+            return Ok(());
+        };
+        let t = Instant::now();
+        let mut tx = pool.begin().await?;
+        let versions = begin_versioned(&mut tx).await?;
+        let cols = self.read_pg_columns(&mut tx, versions).await?;
+        tx.commit().await?;
+        tracing::debug!(
+            target: "magsync::store",
+            "search columns of {} offers read in {:?}: {} MB",
+            cols.ids.len(),
+            t.elapsed(),
+            cols.bytes() / 1_000_000
+        );
+        let mut state = cache.state();
+        if !state.closed {
+            state.columns = Some(Arc::new(cols));
+        }
+        Ok(())
+    }
+
+    /// Reads the columns in the background once nothing has been written for [`QUIET`],
+    /// unless a build started within [`REBUILD_EVERY`].
+    fn spawn_pg_build(&self) {
+        let (Some(cache), crate::store::Pool::Postgres(pool)) = (&self.pg_columns, &self.pool)
+        else {
+            return;
+        };
+        if !cache.claim_build() {
+            return;
+        }
+        let (store, pool) = (self.clone(), pool.clone());
+        tokio::spawn(async move {
+            if !wait_for_quiet(&pool).await {
+                return;
+            }
+            if let Err(e) = store.build_pg_columns(&pool).await {
+                tracing::debug!(target: "magsync::store", "search columns not read: {e}");
+            }
+        });
+    }
+
+    /// Reads the columns inside the caller's REPEATABLE READ transaction.
+    async fn read_pg_columns(&self, conn: &mut PgConnection, versions: String) -> Result<Columns> {
+        // Each filter's flag computed by the very conditions `push_filters!` writes, and the
+        // values of the orders sorted here as the search's ORDER BY has them.
+        let mut q = QueryBuilder::<Postgres>::new("SELECT account, id, search_text, 0");
+        for (bit, &(status, stock)) in FILTERS.iter().enumerate() {
+            let filter = ProductQuery {
+                status,
+                stock,
+                ..Default::default()
+            };
+            // A NULL status fails the filter, as it does in a WHERE.
+            q.push(" | (COALESCE((1 = 1");
+            push_filters!(q, self, &filter);
+            q.push(format!("), false)::int << {bit})"));
+        }
+        q.push(" AS flags");
+        for &sort in SORTED_HERE {
+            q.push(format!(", {}", sort.expr(Backend::Postgres)));
+            if !matches!(sort, SortKey::Price | SortKey::Changed) {
+                q.push("::int8");
+            }
+        }
+        q.push(" FROM offers ORDER BY account, id");
+        let mut cols = Columns {
+            versions,
+            accounts: Vec::new(),
+            account_starts: Vec::new(),
+            account: Vec::new(),
+            ids: Vec::new(),
+            positions: Vec::new(),
+            flags: Vec::new(),
+            text: Vec::new(),
+            starts: Vec::new(),
+        };
+        let mut values: Vec<Values> = SORTED_HERE
+            .iter()
+            .map(|&sort| match sort {
+                SortKey::Price => Values::Money(Vec::new()),
+                SortKey::Changed => Values::Time(Vec::new()),
+                _ => Values::Int(Vec::new()),
+            })
+            .collect();
+        {
+            let mut rows = q.build().fetch(&mut *conn);
+            while let Some(r) = rows.try_next().await? {
+                let account: &str = r.try_get(0)?;
+                if cols.accounts.last().is_none_or(|a| a != account) {
+                    if cols.accounts.len() >= usize::from(u16::MAX) {
+                        return Err(too_big("accounts"));
+                    }
+                    cols.accounts.push(account.to_string());
+                    cols.account_starts.push(cols.ids.len());
+                }
+                cols.account.push((cols.accounts.len() - 1) as u16);
+                cols.ids.push(r.try_get(1)?);
+                let offset = u32::try_from(cols.text.len()).map_err(|_| too_big("text"))?;
+                cols.starts.push(offset);
+                cols.text
+                    .extend_from_slice(r.try_get::<&str, _>(2)?.as_bytes());
+                cols.text.push(0);
+                cols.flags.push(r.try_get::<i32, _>(3)? as u8);
+                for (i, v) in values.iter_mut().enumerate() {
+                    match v {
+                        Values::Int(v) => v.push(r.try_get(4 + i)?),
+                        Values::Money(v) => v.push(r.try_get::<Money, _>(4 + i)?.0),
+                        Values::Time(v) => v.push(r.try_get(4 + i)?),
+                    }
+                }
+            }
+        }
+        cols.account_starts.push(cols.ids.len());
+        cols.starts
+            .push(u32::try_from(cols.text.len()).map_err(|_| too_big("text"))?);
+        if u32::try_from(cols.ids.len()).is_err() {
+            return Err(too_big("offers"));
+        }
+        let mut sorted_here = off_async(move || {
+            values
+                .iter()
+                .map(|v| match v {
+                    Values::Int(v) => positions_by(v),
+                    Values::Money(v) => positions_by(v),
+                    Values::Time(v) => positions_by(v),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?
+        .into_iter();
+        for &sort in SortKey::ALL {
+            let pos = if sort == SortKey::Account {
+                // The slots are numbered in this very order.
+                (0..cols.ids.len() as u32).collect()
+            } else if SORTED_HERE.contains(&sort) {
+                sorted_here.next().expect("one per key sorted here")
+            } else {
+                self.read_pg_order(conn, &cols, sort).await?
+            };
+            cols.positions.push(pos);
+        }
+        Ok(cols)
+    }
+
+    /// Each slot's position in a text order, which Postgres sorts by its collation: the
+    /// offers in the search's own ORDER BY (a plain aggregate takes its subquery's rows in
+    /// the order they come).
+    async fn read_pg_order(
+        &self,
+        conn: &mut PgConnection,
+        cols: &Columns,
+        sort: SortKey,
+    ) -> Result<Vec<u32>> {
+        let order = order_by(
+            &ProductQuery {
+                sort,
+                ..Default::default()
+            },
+            [sort.expr(Backend::Postgres), "account", "id"],
+        );
+        let (accounts, ids): (Option<Vec<i32>>, Option<Vec<i64>>) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT array_agg(a), array_agg(id) FROM (SELECT \
+                 array_position($1::text[], account) AS a, id FROM offers {order}) AS s"
+            )))
+            .bind(&cols.accounts)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut pos = vec![NONE; cols.ids.len()];
+        for (p, (a, id)) in accounts
+            .unwrap_or_default()
+            .into_iter()
+            .zip(ids.unwrap_or_default())
+            .enumerate()
+        {
+            let slot = usize::try_from(a - 1)
+                .ok()
+                .and_then(|a| cols.accounts.get(a))
+                .and_then(|a| cols.slot(a, id))
+                .ok_or_else(|| {
+                    sqlx::Error::Protocol(format!(
+                        "search columns: offer {id} of the {} order is not in the snapshot",
+                        sort.as_str()
+                    ))
+                })?;
+            pos[slot] = p as u32;
+        }
+        Ok(pos)
+    }
+
+    /// The page from columns of the offers the transaction sees; None when the cursor's row no
+    /// longer has the cursor's sort value (it changed after the previous page was read).
+    async fn pg_page_from(
+        &self,
+        conn: &mut PgConnection,
+        cols: Arc<Columns>,
+        query: &ProductQuery,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Option<Vec<ProductRow>>> {
+        let Some(ask) = Ask::new(&cols, query) else {
+            return Ok(Some(Vec::new()));
+        };
+        let from = match after {
+            None => None,
+            Some(c) => {
+                let mut q = QueryBuilder::<Postgres>::new("SELECT 1 FROM offers WHERE account = ");
+                q.push_bind(c.account.clone())
+                    .push(" AND id = ")
+                    .push_bind(c.id)
+                    .push(format!(" AND {} = ", query.sort.expr(Backend::Postgres)));
+                push_sort_value!(q, &c.value);
+                let found: Option<i32> = q.build_query_scalar().fetch_optional(&mut *conn).await?;
+                match found.and_then(|_| cols.slot(&c.account, c.id)) {
+                    Some(slot) => Some(cols.positions[ask.key][slot]),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let picked = {
+            let cols = cols.clone();
+            off_async(move || ask.run(&cols, from, |sel, slots| sel.page(slots, limit))).await?
+        };
+        if picked.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let (accounts, ids): (Vec<&str>, Vec<i64>) = picked
+            .iter()
+            .map(|&s| {
+                (
+                    cols.accounts[usize::from(cols.account[s])].as_str(),
+                    cols.ids[s],
+                )
+            })
+            .unzip();
+        let got = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ROW_COLUMNS} FROM offers \
+             JOIN unnest($1::text[], $2::int8[]) AS k(a, i) ON account = k.a AND id = k.i"
+        )))
+        .bind(&accounts)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_key = HashMap::with_capacity(got.len());
+        for r in &got {
+            let row = product_row!(r)?;
+            by_key.insert((row.account.clone(), row.id), row);
+        }
+        Ok(Some(
+            accounts
+                .into_iter()
+                .zip(ids)
+                .filter_map(|(a, id)| by_key.remove(&(a.to_string(), id)))
+                .collect(),
+        ))
+    }
+}
+
+/// What a query asks of the columns.
+struct Ask {
+    /// The sort key's index in [`SortKey::ALL`].
+    key: usize,
+    /// The folded text an offer's search text must contain, as `LIKE '%text%'` has it.
+    needle: Option<String>,
+    mask: u8,
+    account_is: Option<u16>,
+    descending: bool,
+}
+
+impl Ask {
+    /// None when the query's account has no offers.
+    fn new(cols: &Columns, query: &ProductQuery) -> Option<Ask> {
+        let account_is = match &query.account {
+            None => None,
+            Some(a) => Some(cols.accounts.iter().position(|x| x == a)? as u16),
+        };
+        Some(Ask {
+            key: SortKey::ALL
+                .iter()
+                .position(|&k| k == query.sort)
+                .expect("every sort key has columns"),
+            needle: query
+                .text
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(fold_search),
+            mask: filter_mask(query),
+            account_is,
+            descending: query.descending,
+        })
+    }
+
+    /// `f` on the selection and the candidate slots: those holding the text, or all.
+    fn run<T>(
+        &self,
+        cols: &Columns,
+        after: Option<u32>,
+        f: impl FnOnce(&Selection<'_>, &mut dyn Iterator<Item = usize>) -> T,
+    ) -> T {
+        let selection = Selection {
+            positions: &cols.positions[self.key],
+            flags: &cols.flags,
+            account: &cols.account,
+            mask: self.mask,
+            account_is: self.account_is,
+            descending: self.descending,
+            after,
+        };
+        match &self.needle {
+            Some(n) => f(&selection, &mut cols.matching(n.as_bytes()).into_iter()),
+            None => f(&selection, &mut (0..cols.ids.len())),
+        }
+    }
+}
+
+/// Scanning 90 MB of text is CPU work: off the async threads.
+async fn off_async<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("search columns: {e}")))
+}
+
+/// Postgres refuses text holding a NUL; its own plans say so.
+fn has_nul(query: &ProductQuery) -> bool {
+    query.text.as_deref().is_some_and(|t| t.contains('\0'))
+}
+
+/// The orders whose positions the columns work out themselves: numbers and times order the
+/// same everywhere, and their ties fall back to (account, id), the slots' own order. Text
+/// orders by the database's collation, so Postgres sorts those.
+const SORTED_HERE: &[SortKey] = &[
+    SortKey::Id,
+    SortKey::Price,
+    SortKey::Stock,
+    SortKey::Rank,
+    SortKey::Changed,
+];
+
+/// The values of one order sorted here, per slot.
+enum Values {
+    Int(Vec<i64>),
+    Money(Vec<Decimal>),
+    Time(Vec<DateTime<Utc>>),
+}
+
+/// Each slot's position when sorted by `values`, ties in slot order.
+fn positions_by<K: Ord>(values: &[K]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    // Stable: equal values keep the slots' (account, id) order.
+    order.sort_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
+    let mut pos = vec![NONE; values.len()];
+    for (p, &slot) in order.iter().enumerate() {
+        pos[slot as usize] = p as u32;
+    }
+    pos
+}
+
+fn too_big(what: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("too many {what} for the search columns"))
+}
+
+/// Waits until the offer versions have not changed for [`QUIET`]; false when that did not
+/// happen within [`QUIET_MAX`] (a long sync: a page finding the columns stale after
+/// [`REBUILD_EVERY`] tries again).
+async fn wait_for_quiet(pool: &PgPool) -> bool {
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < QUIET_MAX {
+        let Ok(now) = current_versions(pool).await else {
+            return false;
+        };
+        if last.as_ref() == Some(&now) {
+            return true;
+        }
+        last = Some(now);
+        tokio::time::sleep(QUIET).await;
+    }
+    false
+}
