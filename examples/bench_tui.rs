@@ -77,7 +77,15 @@ fn offer(i: i64, bump: i64) -> Offer {
         buy_button_rank: (r % 10 >= 3).then_some((r % 5 + 1) as i32),
         validation_status: Some(9),
         offer_validation_status: Some(1),
-        raw: serde_json::json!({"id": i, "part_number": pn}).into(),
+        // The store tells a changed offer by its raw JSON, so what the sync below changes
+        // (price, stock) is in it, as in eMAG's.
+        raw: serde_json::json!({
+            "id": i,
+            "part_number": pn,
+            "sale_price": format!("{}", Decimal::new(500 + (r + bump) % 200_000, 2)),
+            "general_stock": (r / 13 + bump) % 50,
+        })
+        .into(),
         ..Default::default()
     }
 }

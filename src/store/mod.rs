@@ -93,7 +93,7 @@ pub struct Store {
     pub(crate) sqlite_search: Option<SqlitePool>,
     /// SQLite only: the products search's in-memory columns for common words (see
     /// `search/columns.rs`); built on first need, so a headless sync never holds them.
-    pub(crate) sqlite_columns: Option<std::sync::Arc<search::ColumnCache>>,
+    pub(crate) sqlite_columns: Option<std::sync::Arc<search::SqliteColumnCache>>,
     /// Postgres only: the products search's in-memory columns (see `search/columns_pg.rs`);
     /// read on first need.
     pub(crate) pg_columns: Option<std::sync::Arc<search::PgColumnCache>>,
@@ -174,7 +174,7 @@ impl Store {
                 .await
                 .map_err(unreachable)?;
             let searcher = readers.pragma("mmap_size", SQLITE_SEARCH_MMAP_BYTES);
-            let columns = search::ColumnCache::new(searcher.clone());
+            let columns = search::SqliteColumnCache::new(searcher.clone());
             let search = SqlitePoolOptions::new()
                 .max_connections(2)
                 .connect_lazy_with(searcher);

@@ -419,7 +419,7 @@ mod pg;
 mod sqlite;
 
 pub(crate) use columns_pg::PgColumnCache;
-pub(crate) use columns_sqlite::ColumnCache;
+pub(crate) use columns_sqlite::SqliteColumnCache;
 
 /// Which plan [`Store::search_products_with`] uses, for tests: on SQLite the plan of that name
 /// (see `search/sqlite.rs`); on Postgres `Columns` reads the columns, `Collect` collects at

@@ -122,19 +122,25 @@ impl PgColumnCache {
         state.closed = true;
     }
 
-    /// Whether a build may start now (none started within [`REBUILD_EVERY`]); if so, marks
-    /// one as started.
+    /// Whether a build may start now: none started within [`REBUILD_EVERY`].
+    fn may_build(&self) -> bool {
+        self.state().may_build()
+    }
+
+    /// [`PgColumnCache::may_build`], marking a build as started if so.
     fn claim_build(&self) -> bool {
         let mut state = self.state();
-        if state.closed
-            || state
-                .last_build
-                .is_some_and(|t| t.elapsed() < REBUILD_EVERY)
-        {
-            return false;
+        let may = state.may_build();
+        if may {
+            state.last_build = Some(Instant::now());
         }
-        state.last_build = Some(Instant::now());
-        true
+        may
+    }
+}
+
+impl State {
+    fn may_build(&self) -> bool {
+        !self.closed && self.last_build.is_none_or(|t| t.elapsed() >= REBUILD_EVERY)
     }
 }
 
@@ -236,7 +242,7 @@ impl Store {
     /// Products tab opening): starts reading them if they are missing or stale, so they are
     /// ready by the time a word is typed.
     pub(super) async fn warm_pg_columns(&self, pool: &PgPool) -> Result<()> {
-        let Some(cache) = &self.pg_columns else {
+        let Some(cache) = self.pg_columns.as_ref().filter(|c| c.may_build()) else {
             return Ok(());
         };
         let built = cache.state().columns.as_ref().map(|c| c.versions.clone());
@@ -638,4 +644,48 @@ async fn wait_for_quiet(pool: &PgPool) -> bool {
         tokio::time::sleep(QUIET).await;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(texts: &[&str]) -> Columns {
+        let mut text = Vec::new();
+        let mut starts = Vec::new();
+        for t in texts {
+            starts.push(text.len() as u32);
+            text.extend_from_slice(t.as_bytes());
+            text.push(0);
+        }
+        starts.push(text.len() as u32);
+        Columns {
+            versions: String::new(),
+            accounts: vec!["main".into()],
+            account_starts: vec![0, texts.len()],
+            account: vec![0; texts.len()],
+            ids: (1..=texts.len() as i64).collect(),
+            positions: Vec::new(),
+            flags: vec![0; texts.len()],
+            text,
+            starts,
+        }
+    }
+
+    /// As `LIKE '%needle%'`: each offer once however often it matches, a match never spans
+    /// two offers, an empty text matches only the empty needle, and the empty needle matches
+    /// every offer.
+    #[test]
+    fn matching_finds_each_offer_holding_the_text_once() {
+        let cols = columns(&["usb usb", "", "hub", "us", "b lamp", "usb"]);
+        assert_eq!(cols.matching(b"usb"), [0, 5]);
+        assert_eq!(cols.matching(b"sb"), [0, 5]);
+        assert_eq!(cols.matching(b"u"), [0, 2, 3, 5]);
+        assert_eq!(cols.matching(b"hubus"), Vec::<usize>::new());
+        assert_eq!(cols.matching(b"b"), [0, 2, 4, 5]);
+        assert_eq!(cols.matching(b""), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(cols.slot("main", 4), Some(3));
+        assert_eq!(cols.slot("main", 9), None);
+        assert_eq!(cols.slot("fbe", 1), None);
+    }
 }

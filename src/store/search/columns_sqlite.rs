@@ -43,23 +43,23 @@ struct State {
     conn: Option<SqliteConnection>,
     columns: Option<Columns>,
     last_build: Option<Instant>,
-    /// Set by [`ColumnCache::close`]: a build still waiting must not reconnect.
+    /// Set by [`SqliteColumnCache::close`]: a build still waiting must not reconnect.
     closed: bool,
 }
 
 /// The column index and the connection it reads through; one per SQLite store.
-pub(crate) struct ColumnCache {
+pub(crate) struct SqliteColumnCache {
     opts: SqliteConnectOptions,
     state: tokio::sync::Mutex<State>,
 }
 
-impl std::fmt::Debug for ColumnCache {
+impl std::fmt::Debug for SqliteColumnCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ColumnCache")
+        f.write_str("SqliteColumnCache")
     }
 }
 
-impl ColumnCache {
+impl SqliteColumnCache {
     async fn connect(&self, state: &mut State) -> Result<()> {
         if state.closed {
             return Err(sqlx::Error::PoolClosed);
@@ -144,8 +144,8 @@ impl ColumnCache {
         }
     }
 
-    pub(crate) fn new(opts: SqliteConnectOptions) -> Arc<ColumnCache> {
-        Arc::new(ColumnCache {
+    pub(crate) fn new(opts: SqliteConnectOptions) -> Arc<SqliteColumnCache> {
+        Arc::new(SqliteColumnCache {
             opts,
             state: tokio::sync::Mutex::new(State {
                 conn: None,
@@ -240,7 +240,7 @@ impl Store {
     }
 
     /// Starts reading the columns in the background, unless a build started within
-    /// [`REBUILD_EVERY`]; it waits for a quiet second first (see [`ColumnCache::wait_for_quiet`]).
+    /// [`REBUILD_EVERY`]; it waits for a quiet second first (see [`SqliteColumnCache::wait_for_quiet`]).
     fn spawn_build(&self, mut state: tokio::sync::MutexGuard<'_, State>) {
         if state
             .last_build
