@@ -328,6 +328,21 @@ macro_rules! push_sort_value {
     }};
 }
 
+/// Appends `account = .. AND id = .. AND <sort value> = ..`: the cursor's own row, found only
+/// while it still has the cursor's sort value (the search columns' check that a cursor's
+/// position is one they hold).
+macro_rules! push_cursor_row {
+    ($q:expr, $backend:expr, $sort:expr, $cursor:expr) => {{
+        let c: &Cursor = $cursor;
+        $q.push(" account = ")
+            .push_bind(c.account.clone())
+            .push(" AND id = ")
+            .push_bind(c.id)
+            .push(format!(" AND {} = ", $sort.expr($backend)));
+        push_sort_value!($q, &c.value);
+    }};
+}
+
 macro_rules! push_keyset {
     ($q:expr, $store:expr, $query:expr, $after:expr) => {{
         let query: &ProductQuery = $query;

@@ -9,7 +9,7 @@
 //! only its rows are read. Each store reads its columns, tells when they are stale and finds a
 //! word's matches in its own way (`columns_sqlite.rs`, `columns_pg.rs`).
 
-use super::{ProductQuery, StatusFilter, StockFilter};
+use super::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use std::time::Duration;
 
 /// The shortest time between two builds.
@@ -37,6 +37,14 @@ pub(super) const FILTERS: [(Option<StatusFilter>, Option<StockFilter>); 6] = [
 
 /// No position: the slot holds no offer.
 pub(super) const NONE: u32 = u32::MAX;
+
+/// The index of a sort key's positions among the columns' (they follow [`SortKey::ALL`]).
+pub(super) fn column_of(sort: SortKey) -> usize {
+    SortKey::ALL
+        .iter()
+        .position(|&k| k == sort)
+        .expect("SortKey::ALL lists every sort key")
+}
 
 /// The flag bits an offer must have to pass the query's status and stock filters.
 pub(super) fn filter_mask(query: &ProductQuery) -> u8 {

@@ -15,7 +15,7 @@
 //! been written for a second.
 
 use super::columns::{
-    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, filter_mask,
+    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask,
 };
 use super::{Cursor, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, order_by};
 use crate::store::money::Money;
@@ -470,12 +470,8 @@ impl Store {
         let from = match after {
             None => None,
             Some(c) => {
-                let mut q = QueryBuilder::<Postgres>::new("SELECT 1 FROM offers WHERE account = ");
-                q.push_bind(c.account.clone())
-                    .push(" AND id = ")
-                    .push_bind(c.id)
-                    .push(format!(" AND {} = ", query.sort.expr(Backend::Postgres)));
-                push_sort_value!(q, &c.value);
+                let mut q = QueryBuilder::<Postgres>::new("SELECT 1 FROM offers WHERE");
+                push_cursor_row!(q, Backend::Postgres, query.sort, c);
                 let found: Option<i32> = q.build_query_scalar().fetch_optional(&mut *conn).await?;
                 match found.and_then(|_| cols.slot(&c.account, c.id)) {
                     Some(slot) => Some(cols.positions[ask.key][slot]),
@@ -542,10 +538,7 @@ impl Ask {
             Some(a) => Some(cols.accounts.iter().position(|x| x == a)? as u16),
         };
         Some(Ask {
-            key: SortKey::ALL
-                .iter()
-                .position(|&k| k == query.sort)
-                .expect("every sort key has columns"),
+            key: column_of(query.sort),
             needle: query
                 .text
                 .as_deref()

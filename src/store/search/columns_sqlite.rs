@@ -13,7 +13,7 @@
 //! a core busy rebuilding), while pages take SQLite's own plans.
 
 use super::columns::{
-    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, filter_mask,
+    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask,
 };
 use super::{
     Cursor, LOW_STOCK, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, StatusFilter,
@@ -463,21 +463,12 @@ impl Store {
         after: Option<&Cursor>,
         limit: i64,
     ) -> Result<Option<Vec<ProductRow>>> {
-        let key = SortKey::ALL
-            .iter()
-            .position(|&k| k == query.sort)
-            .expect("every sort key has columns");
-        let pos = &cols.positions[key];
+        let pos = &cols.positions[column_of(query.sort)];
         let from = match after {
             None => None,
             Some(c) => {
-                let mut q =
-                    QueryBuilder::<Sqlite>::new("SELECT rowid FROM offers WHERE account = ");
-                q.push_bind(c.account.clone())
-                    .push(" AND id = ")
-                    .push_bind(c.id)
-                    .push(format!(" AND {} = ", query.sort.expr(Backend::Sqlite)));
-                push_sort_value!(q, &c.value);
+                let mut q = QueryBuilder::<Sqlite>::new("SELECT rowid FROM offers WHERE");
+                push_cursor_row!(q, Backend::Sqlite, query.sort, c);
                 let rowid: Option<i64> = q.build_query_scalar().fetch_optional(&mut *conn).await?;
                 let Some(p) = rowid
                     .and_then(|r| usize::try_from(r).ok())
