@@ -364,6 +364,7 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
             .map(|i| offer(i, &format!("Produs generic {i:03}"), "5.0000"))
             .collect();
         offers[9].name = Some("Lampă LED birou, cu încărcare".into());
+        offers[12].name = Some("Cablu USB-C, 2 m".into());
         offers[10].general_stock = Some(0);
         offers[11].status = Some(0);
         s.write_offers("main", None, &offers, Utc::now())
@@ -377,6 +378,7 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
             "PN-10",
             "5940000000010",
             "la",
+            "birou lampa",
         ] {
             let q = ProductQuery {
                 text: Some(needle.into()),
@@ -388,6 +390,21 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
                 "{}: {needle:?} should find offer 10",
                 db.label
             );
+        }
+        // Every word must be there, in any order; a word may end inside a word of the name.
+        for (needle, want) in [
+            ("usb c", vec![13]),
+            ("cablu 2 m", vec![13]),
+            ("usb lampa", vec![]),
+        ] {
+            let q = ProductQuery {
+                text: Some(needle.into()),
+                ..Default::default()
+            };
+            let rows = s.search_products(&q, None, 50).await.unwrap();
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            assert_eq!(ids, want, "{}: {needle:?}", db.label);
+            assert_eq!(s.count_products(&q).await.unwrap(), want.len() as i64);
         }
         let q = ProductQuery {
             text: Some("100%_x".into()),

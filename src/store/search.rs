@@ -2,8 +2,9 @@
 //!
 //! Text is folded (see [`super::offers::fold_search`]) and matched against the name, part
 //! number, part number key and EANs: on SQLite every word of the query must start a word there
-//! (FTS5 prefix index); on Postgres the query must be a substring (pg_trgm index). Both find
-//! "Lampă" for "lampa" and "LMP-450-BK" for "450". Paging is keyset-based on (sort value, account, id), so the
+//! (FTS5 prefix index); on Postgres every word of the query must be a substring (pg_trgm
+//! index). Both find "Lampă" for "lampa", "LMP-450-BK" for "450" and "Cablu USB-C" for
+//! "usb c". Paging is keyset-based on (sort value, account, id), so the
 //! thousandth page costs what the first one does.
 
 use super::money::Money;
@@ -226,6 +227,13 @@ pub(crate) fn like_pattern(folded: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The words of folded text that must each be a substring of an offer's search text where no
+/// word index answers (Postgres; text without word characters on SQLite): split on
+/// whitespace only, so "usb-c" stays one word and "usb c" finds "USB-C".
+pub(crate) fn like_words(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split_whitespace()
+}
+
 /// An FTS5 query matching every word of the input as a word prefix (`"hek"* AND "17"*`), or
 /// None when the input has no word characters (then a LIKE scan answers it).
 pub(crate) fn fts_prefix_query(folded: &str) -> Option<String> {
@@ -304,9 +312,11 @@ macro_rules! push_filters {
                         .push(")");
                 }
                 _ => {
-                    q.push(" AND search_text LIKE ")
-                        .push_bind($crate::store::search::like_pattern(&folded))
-                        .push(" ESCAPE '\\'");
+                    for word in $crate::store::search::like_words(&folded) {
+                        q.push(" AND search_text LIKE ")
+                            .push_bind($crate::store::search::like_pattern(word))
+                            .push(" ESCAPE '\\'");
+                    }
                 }
             }
         }

@@ -4,8 +4,8 @@
 //! against its search text and sort the matches: "usb" (200 000 matches at a million offers)
 //! took 300 ms a page, "bosch" by part number descending 400 ms. Here the folded search text
 //! of every offer is held too (about 90 MB at a million), and a page scans it with
-//! `memchr::memmem` for the folded query as `LIKE '%query%'` would, selects the page from the
-//! columns and reads only its rows.
+//! `memchr::memmem` for each word of the folded query as `push_filters!`' `LIKE '%word%'`
+//! conditions would, selects the page from the columns and reads only its rows.
 //!
 //! The columns are read in one REPEATABLE READ transaction, so they are exact for its
 //! snapshot, and a page uses them only inside a transaction that sees the same offer versions
@@ -17,7 +17,9 @@
 use super::columns::{
     FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask,
 };
-use super::{Cursor, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, order_by};
+use super::{
+    Cursor, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, like_words, order_by,
+};
 use crate::store::money::Money;
 use crate::store::offers::fold_search;
 use crate::store::{Backend, Result, Store};
@@ -68,13 +70,20 @@ impl Columns {
         self.ids[from..to].binary_search(&id).ok().map(|i| from + i)
     }
 
-    /// The slots whose search text contains `needle`, in order.
-    fn matching(&self, needle: &[u8]) -> Vec<usize> {
-        let finder = memchr::memmem::Finder::new(needle);
+    /// The slots whose search text contains every one of `words`, in order (all slots for
+    /// none).
+    fn matching(&self, words: &[&[u8]]) -> Vec<usize> {
+        // The longest word finds the candidates (it is likely the rarest); the others are
+        // looked for in each candidate's own text.
+        let mut finders: Vec<_> = words.iter().map(memchr::memmem::Finder::new).collect();
+        finders.sort_by_key(|f| std::cmp::Reverse(f.needle().len()));
+        let Some((first, rest)) = finders.split_first() else {
+            return (0..self.ids.len()).collect();
+        };
         let mut slots = Vec::new();
         let (mut at, mut slot) = (0, 0);
         while at < self.text.len()
-            && let Some(found) = finder.find(&self.text[at..])
+            && let Some(found) = first.find(&self.text[at..])
         {
             // On to the slot whose text holds the match (a walk, not a search: a letter
             // matches nearly every slot), then to the next slot's text.
@@ -82,7 +91,10 @@ impl Columns {
             while self.starts[slot + 1] as usize <= offset {
                 slot += 1;
             }
-            slots.push(slot);
+            let text = &self.text[self.starts[slot] as usize..self.starts[slot + 1] as usize];
+            if rest.iter().all(|f| f.find(text).is_some()) {
+                slots.push(slot);
+            }
             at = self.starts[slot + 1] as usize;
             slot += 1;
         }
@@ -523,8 +535,9 @@ impl Store {
 struct Ask {
     /// The sort key's index in [`SortKey::ALL`].
     key: usize,
-    /// The folded text an offer's search text must contain, as `LIKE '%text%'` has it.
-    needle: Option<String>,
+    /// The folded text whose words an offer's search text must each contain, as
+    /// `push_filters!`' `LIKE '%word%'` conditions have it (None: no text).
+    text: Option<String>,
     mask: u8,
     account_is: Option<u16>,
     descending: bool,
@@ -539,7 +552,7 @@ impl Ask {
         };
         Some(Ask {
             key: column_of(query.sort),
-            needle: query
+            text: query
                 .text
                 .as_deref()
                 .map(str::trim)
@@ -567,8 +580,11 @@ impl Ask {
             descending: self.descending,
             after,
         };
-        match &self.needle {
-            Some(n) => f(&selection, &mut cols.matching(n.as_bytes()).into_iter()),
+        match &self.text {
+            Some(text) => {
+                let words: Vec<&[u8]> = like_words(text).map(str::as_bytes).collect();
+                f(&selection, &mut cols.matching(&words).into_iter())
+            }
             None => f(&selection, &mut (0..cols.ids.len())),
         }
     }
@@ -665,18 +681,25 @@ mod tests {
         }
     }
 
-    /// As `LIKE '%needle%'`: each offer once however often it matches, a match never spans
-    /// two offers, an empty text matches only the empty needle, and the empty needle matches
-    /// every offer.
+    /// As `push_filters!`' `LIKE '%word%'` conditions: each offer once however often it
+    /// matches, a match never spans two offers, every word must be in the same offer, and no
+    /// words match every offer.
     #[test]
-    fn matching_finds_each_offer_holding_the_text_once() {
-        let cols = columns(&["usb usb", "", "hub", "us", "b lamp", "usb"]);
-        assert_eq!(cols.matching(b"usb"), [0, 5]);
-        assert_eq!(cols.matching(b"sb"), [0, 5]);
-        assert_eq!(cols.matching(b"u"), [0, 2, 3, 5]);
-        assert_eq!(cols.matching(b"hubus"), Vec::<usize>::new());
-        assert_eq!(cols.matching(b"b"), [0, 2, 4, 5]);
-        assert_eq!(cols.matching(b""), [0, 1, 2, 3, 4, 5]);
+    fn matching_finds_each_offer_holding_every_word_once() {
+        let cols = columns(&["usb usb", "", "hub", "us", "b lamp", "usb-c lamp"]);
+        let m = |words: &[&str]| {
+            let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+            cols.matching(&words)
+        };
+        assert_eq!(m(&["usb"]), [0, 5]);
+        assert_eq!(m(&["sb"]), [0, 5]);
+        assert_eq!(m(&["u"]), [0, 2, 3, 5]);
+        assert_eq!(m(&["hubus"]), Vec::<usize>::new());
+        assert_eq!(m(&["b"]), [0, 2, 4, 5]);
+        assert_eq!(m(&["usb", "c"]), [5]);
+        assert_eq!(m(&["lamp", "b"]), [4, 5]);
+        assert_eq!(m(&["lamp", "hub"]), Vec::<usize>::new());
+        assert_eq!(m(&[]), [0, 1, 2, 3, 4, 5]);
         assert_eq!(cols.slot("main", 4), Some(3));
         assert_eq!(cols.slot("main", 9), None);
         assert_eq!(cols.slot("fbe", 1), None);
