@@ -319,6 +319,11 @@ impl Store {
 
     /// Reads the columns inside the caller's REPEATABLE READ transaction.
     async fn read_pg_columns(&self, conn: &mut PgConnection, versions: String) -> Result<Columns> {
+        // The text orders are read through an aggregate over an ordered subquery (see
+        // `read_pg_order`), which only a serial plan feeds in order.
+        sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+            .execute(&mut *conn)
+            .await?;
         // Each filter's flag computed by the very conditions `push_filters!` writes, and the
         // values of the orders sorted here as the search's ORDER BY has them.
         let mut q = QueryBuilder::<Postgres>::new("SELECT account, id, search_text, 0");
