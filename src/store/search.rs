@@ -520,6 +520,14 @@ impl Store {
         }
     }
 
+    /// How many pages Postgres' search columns have answered (tests).
+    #[doc(hidden)]
+    pub fn search_columns_answers(&self) -> u64 {
+        self.pg_columns
+            .as_ref()
+            .map_or(0, |c| c.answered.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
         let text_only = query.account.is_none() && query.status.is_none() && query.stock.is_none();

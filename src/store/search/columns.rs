@@ -72,6 +72,9 @@ pub(super) struct Selection<'a> {
     pub descending: bool,
     /// The cursor row's position: only offers after it (in the page's direction) qualify.
     pub after: Option<u32>,
+    /// A bit per slot whose offer was written since the columns were read, which never
+    /// qualifies (empty: none was).
+    pub written: &'a [u64],
 }
 
 impl Selection<'_> {
@@ -90,7 +93,12 @@ impl Selection<'_> {
         let past = self.after.map(rank);
         candidates.filter_map(move |r| {
             let p = *self.positions.get(r)?;
+            let written = self
+                .written
+                .get(r / 64)
+                .is_some_and(|w| w & (1 << (r % 64)) != 0);
             let passes = p != NONE
+                && !written
                 && self.flags[r] & self.mask == self.mask
                 && self.account_is.is_none_or(|a| self.account[r] == a);
             let p = rank(p);

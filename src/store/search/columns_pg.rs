@@ -28,7 +28,6 @@ use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgPool, Postgres};
 use sqlx::{PgConnection, QueryBuilder, Row};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,7 +35,7 @@ use std::time::Instant;
 /// (account, id) order.
 struct Columns {
     /// The offer versions the transaction they were read in saw.
-    versions: String,
+    versions: Versions,
     accounts: Vec<String>,
     /// Each account's first slot, and the end of the last one.
     account_starts: Vec<usize>,
@@ -114,6 +113,8 @@ struct State {
 #[derive(Default)]
 pub(crate) struct PgColumnCache {
     state: Mutex<State>,
+    /// Pages answered from the columns (tests: that a path was taken, not only its answer).
+    pub(super) answered: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for PgColumnCache {
@@ -156,51 +157,151 @@ impl State {
     }
 }
 
-/// The offer versions (see the module's notes) as one text, the same for the same versions.
-const VERSIONS: &str = "SELECT COALESCE(string_agg(account || ':' || version, ',' ORDER BY account), '') \
-     FROM offer_versions";
+/// Each account's offer version (see the module's notes), by account.
+type Versions = Vec<(String, i64)>;
+
+const VERSIONS: &str = "SELECT account, version FROM offer_versions ORDER BY account";
 
 /// Starts a REPEATABLE READ, read-only transaction and returns the offer versions it sees.
-async fn begin_versioned(conn: &mut PgConnection) -> Result<String> {
+async fn begin_versioned(conn: &mut PgConnection) -> Result<Versions> {
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *conn)
         .await?;
-    sqlx::query_scalar(VERSIONS).fetch_one(&mut *conn).await
+    sqlx::query_as(VERSIONS).fetch_all(&mut *conn).await
 }
 
 /// The offer versions now, outside any transaction of ours.
-async fn current_versions(pool: &PgPool) -> Result<String> {
-    sqlx::query_scalar(VERSIONS).fetch_one(pool).await
+async fn current_versions(pool: &PgPool) -> Result<Versions> {
+    sqlx::query_as(VERSIONS).fetch_all(pool).await
 }
 
+/// The offers written since the columns were read: a page reads these afresh instead of
+/// taking them from the columns.
+#[derive(Default)]
+struct Delta {
+    accounts: Vec<String>,
+    ids: Vec<i64>,
+    /// A bit per slot whose offer is among them (empty when none is).
+    written: Vec<u64>,
+}
+
+impl Delta {
+    /// The written offers of `versions` since `cols` were read, from the write log; None
+    /// when the log no longer holds them all, or they are too many to read afresh.
+    async fn read(
+        conn: &mut PgConnection,
+        cols: &Columns,
+        versions: &Versions,
+    ) -> Result<Option<Delta>> {
+        if cols.versions.len() > versions.len() {
+            // Versions never go away; something reset them.
+            return Ok(None);
+        }
+        let mut accounts = Vec::new();
+        let mut since = Vec::new();
+        let mut statements = 0;
+        for (account, version) in versions {
+            let built = cols
+                .versions
+                .iter()
+                .find(|(a, _)| a == account)
+                .map_or(0, |(_, v)| *v);
+            if *version > built {
+                accounts.push(account.clone());
+                since.push(built);
+                statements += version - built;
+            }
+        }
+        let rows: Vec<(String, Vec<i64>)> = sqlx::query_as(
+            "SELECT w.account, w.ids FROM offer_writes AS w \
+             JOIN unnest($1::text[], $2::int8[]) AS b(account, since) \
+             ON w.account = b.account AND w.version > b.since",
+        )
+        .bind(&accounts)
+        .bind(&since)
+        .fetch_all(&mut *conn)
+        .await?;
+        if rows.len() as i64 != statements {
+            return Ok(None);
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for (account, ids) in &rows {
+            for &id in ids {
+                keys.insert((account.as_str(), id));
+                if keys.len() > DELTA_MAX {
+                    return Ok(None);
+                }
+            }
+        }
+        let mut delta = Delta::default();
+        if !keys.is_empty() {
+            delta.written = vec![0; cols.ids.len().div_ceil(64)];
+        }
+        for (account, id) in keys {
+            if let Some(slot) = cols.slot(account, id) {
+                delta.written[slot / 64] |= 1 << (slot % 64);
+            }
+            delta.accounts.push(account.to_string());
+            delta.ids.push(id);
+        }
+        Ok(Some(delta))
+    }
+
+    fn holds(&self, slot: usize) -> bool {
+        self.written
+            .get(slot / 64)
+            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+    }
+}
+
+/// The most written offers a page reads afresh beside the columns (each is looked up by its
+/// key and filtered in SQL); past it, the columns are stale.
+const DELTA_MAX: usize = 10_000;
+
+/// How many written offers make a page start reading the columns again, without waiting for
+/// the writes to stop.
+const DELTA_REBUILD: usize = 2_000;
+
 impl Store {
-    /// A REPEATABLE READ transaction and columns of the offers it sees: read in it when
-    /// `force` (tests), else the cache's when they are current. None when they are missing or
-    /// stale (a build then starts in the background).
+    /// A REPEATABLE READ transaction, columns of the offers and the offers written since
+    /// they were read: the columns read in it when `force` (tests), else the cache's when the
+    /// write log still says what changed since. None when they are missing or stale (a build
+    /// then starts in the background).
     async fn pg_columns_in_tx(
         &self,
         pool: &PgPool,
         force: bool,
-    ) -> Result<Option<(sqlx::Transaction<'static, Postgres>, Arc<Columns>)>> {
+    ) -> Result<Option<(sqlx::Transaction<'static, Postgres>, Arc<Columns>, Delta)>> {
         let Some(cache) = &self.pg_columns else {
             return Ok(None);
         };
         let current = cache.state().columns.clone();
         if current.is_none() && !force {
-            self.spawn_pg_build();
+            self.spawn_pg_build(true);
             return Ok(None);
         }
         let mut tx = pool.begin().await?;
         let versions = begin_versioned(&mut tx).await?;
-        if force {
-            let cols = self.read_pg_columns(&mut tx, versions).await?;
-            return Ok(Some((tx, Arc::new(cols))));
+        let cols = match current {
+            Some(c) if !force => c,
+            _ => {
+                let cols = self.read_pg_columns(&mut tx, versions).await?;
+                return Ok(Some((tx, Arc::new(cols), Delta::default())));
+            }
+        };
+        if cols.versions == versions {
+            return Ok(Some((tx, cols, Delta::default())));
         }
-        match current.filter(|c| c.versions == versions) {
-            Some(cols) => Ok(Some((tx, cols))),
+        match Delta::read(&mut tx, &cols, &versions).await? {
+            Some(delta) => {
+                if delta.ids.len() >= DELTA_REBUILD {
+                    self.spawn_pg_build(false);
+                }
+                Ok(Some((tx, cols, delta)))
+            }
             None => {
                 tx.commit().await?;
-                self.spawn_pg_build();
+                self.spawn_pg_build(true);
                 Ok(None)
             }
         }
@@ -220,13 +321,20 @@ impl Store {
         if has_nul(query) {
             return Ok(None);
         }
-        let Some((mut tx, cols)) = self.pg_columns_in_tx(pool, force).await? else {
+        let Some((mut tx, cols, delta)) = self.pg_columns_in_tx(pool, force).await? else {
             return Ok(None);
         };
         let rows = self
-            .pg_page_from(&mut tx, cols, query, after, limit)
+            .pg_page_from(&mut tx, cols, delta, query, after, limit)
             .await?;
         tx.commit().await?;
+        if rows.is_some()
+            && let Some(cache) = &self.pg_columns
+        {
+            cache
+                .answered
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(rows)
     }
 
@@ -239,15 +347,38 @@ impl Store {
         if has_nul(query) {
             return Ok(None);
         }
-        let Some((tx, cols)) = self.pg_columns_in_tx(pool, false).await? else {
+        let Some((mut tx, cols, delta)) = self.pg_columns_in_tx(pool, false).await? else {
             return Ok(None);
         };
+        let fresh = self.count_written(&mut tx, &delta, query).await?;
         tx.commit().await?;
         let Some(ask) = Ask::new(&cols, query) else {
-            return Ok(Some(0));
+            // The account has no offers in the columns: all it has were written since.
+            return Ok(Some(fresh));
         };
-        let n = off_async(move || ask.run(&cols, None, |sel, slots| sel.count(slots))).await?;
-        Ok(Some(n as i64))
+        let n =
+            off_async(move || ask.run(&cols, None, &delta.written, |sel, slots| sel.count(slots)))
+                .await?;
+        Ok(Some(n as i64 + fresh))
+    }
+
+    /// How many of the offers written since the columns were read match.
+    async fn count_written(
+        &self,
+        conn: &mut PgConnection,
+        delta: &Delta,
+        query: &ProductQuery,
+    ) -> Result<i64> {
+        if delta.ids.is_empty() {
+            return Ok(0);
+        }
+        let mut q = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM offers JOIN unnest(");
+        q.push_bind(&delta.accounts)
+            .push("::text[], ")
+            .push_bind(&delta.ids)
+            .push("::int8[]) AS k(a, i) ON account = k.a AND id = k.i WHERE 1 = 1");
+        push_filters!(q, self, query);
+        Ok(q.build_query_scalar().fetch_one(&mut *conn).await?)
     }
 
     /// For a page without filters on a store big enough for the columns to matter (the
@@ -267,7 +398,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?;
         if big {
-            self.spawn_pg_build();
+            self.spawn_pg_build(true);
         }
         Ok(())
     }
@@ -296,9 +427,10 @@ impl Store {
         Ok(())
     }
 
-    /// Reads the columns in the background once nothing has been written for [`QUIET`],
-    /// unless a build started within [`REBUILD_EVERY`].
-    fn spawn_pg_build(&self) {
+    /// Reads the columns in the background, unless a build started within
+    /// [`REBUILD_EVERY`]; once nothing has been written for [`QUIET`] if `quiet` (columns
+    /// read during a sync soon have more written offers than the log can make up for).
+    fn spawn_pg_build(&self, quiet: bool) {
         let (Some(cache), crate::store::Pool::Postgres(pool)) = (&self.pg_columns, &self.pool)
         else {
             return;
@@ -308,7 +440,7 @@ impl Store {
         }
         let (store, pool) = (self.clone(), pool.clone());
         tokio::spawn(async move {
-            if !wait_for_quiet(&pool).await {
+            if quiet && !wait_for_quiet(&pool).await {
                 return;
             }
             if let Err(e) = store.build_pg_columns(&pool).await {
@@ -318,7 +450,11 @@ impl Store {
     }
 
     /// Reads the columns inside the caller's REPEATABLE READ transaction.
-    async fn read_pg_columns(&self, conn: &mut PgConnection, versions: String) -> Result<Columns> {
+    async fn read_pg_columns(
+        &self,
+        conn: &mut PgConnection,
+        versions: Versions,
+    ) -> Result<Columns> {
         // The text orders are read through an aggregate over an ordered subquery (see
         // `read_pg_order`), which only a serial plan feeds in order.
         sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
@@ -471,40 +607,48 @@ impl Store {
         Ok(pos)
     }
 
-    /// The page from columns of the offers the transaction sees; None when the cursor's row no
-    /// longer has the cursor's sort value (it changed after the previous page was read).
+    /// The page from columns of the offers the transaction sees and the offers written
+    /// since; None when the cursor's row no longer has the cursor's sort value (it changed
+    /// after the previous page was read) or was written since the columns were read.
     async fn pg_page_from(
         &self,
         conn: &mut PgConnection,
         cols: Arc<Columns>,
+        mut delta: Delta,
         query: &ProductQuery,
         after: Option<&Cursor>,
         limit: i64,
     ) -> Result<Option<Vec<ProductRow>>> {
-        let Some(ask) = Ask::new(&cols, query) else {
-            return Ok(Some(Vec::new()));
-        };
         let from = match after {
             None => None,
             Some(c) => {
                 let mut q = QueryBuilder::<Postgres>::new("SELECT 1 FROM offers WHERE");
                 push_cursor_row!(q, Backend::Postgres, query.sort, c);
                 let found: Option<i32> = q.build_query_scalar().fetch_optional(&mut *conn).await?;
-                match found.and_then(|_| cols.slot(&c.account, c.id)) {
-                    Some(slot) => Some(cols.positions[ask.key][slot]),
+                match found
+                    .and_then(|_| cols.slot(&c.account, c.id))
+                    .filter(|&slot| !delta.holds(slot))
+                {
+                    Some(slot) => Some(slot),
                     None => return Ok(None),
                 }
             }
         };
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let picked = {
-            let cols = cols.clone();
-            off_async(move || ask.run(&cols, from, |sel, slots| sel.page(slots, limit))).await?
+        // The columns' page among the offers not written since (none when the account has
+        // no offers in them).
+        let picked = match Ask::new(&cols, query) {
+            None => Vec::new(),
+            Some(ask) => {
+                let from = from.map(|slot| cols.positions[ask.key][slot]);
+                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                let (cols, written) = (cols.clone(), std::mem::take(&mut delta.written));
+                off_async(move || {
+                    ask.run(&cols, from, &written, |sel, slots| sel.page(slots, limit))
+                })
+                .await?
+            }
         };
-        if picked.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        let (accounts, ids): (Vec<&str>, Vec<i64>) = picked
+        let (mut accounts, mut ids): (Vec<&str>, Vec<i64>) = picked
             .iter()
             .map(|&s| {
                 (
@@ -513,26 +657,27 @@ impl Store {
                 )
             })
             .unzip();
-        let got = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ROW_COLUMNS} FROM offers \
-             JOIN unnest($1::text[], $2::int8[]) AS k(a, i) ON account = k.a AND id = k.i"
-        )))
-        .bind(&accounts)
-        .bind(&ids)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut by_key = HashMap::with_capacity(got.len());
-        for r in &got {
-            let row = product_row!(r)?;
-            by_key.insert((row.account.clone(), row.id), row);
+        accounts.extend(delta.accounts.iter().map(String::as_str));
+        ids.extend(&delta.ids);
+        if ids.is_empty() {
+            return Ok(Some(Vec::new()));
         }
-        Ok(Some(
-            accounts
-                .into_iter()
-                .zip(ids)
-                .filter_map(|(a, id)| by_key.remove(&(a.to_string(), id)))
-                .collect(),
-        ))
+        // Those rows and the written offers, filtered and sorted as the query says: the
+        // columns' page already passes, the written offers are judged afresh.
+        let mut q =
+            QueryBuilder::<Postgres>::new(format!("SELECT {ROW_COLUMNS} FROM offers JOIN unnest("));
+        q.push_bind(accounts)
+            .push("::text[], ")
+            .push_bind(ids)
+            .push("::int8[]) AS k(a, i) ON account = k.a AND id = k.i WHERE 1 = 1");
+        push_filters!(q, self, query);
+        push_keyset!(q, self, query, after);
+        q.push(order_by(
+            query,
+            [query.sort.expr(Backend::Postgres), "account", "id"],
+        ));
+        q.push(" LIMIT ").push_bind(limit);
+        Ok(Some(fetch_rows!(q, &mut *conn)?))
     }
 }
 
@@ -569,14 +714,17 @@ impl Ask {
         })
     }
 
-    /// `f` on the selection and the candidate slots: those holding the text, or all.
+    /// `f` on the selection and the candidate slots: those holding the text, or all;
+    /// never those `written` (a bit per slot) says were written since.
     fn run<T>(
         &self,
         cols: &Columns,
         after: Option<u32>,
+        written: &[u64],
         f: impl FnOnce(&Selection<'_>, &mut dyn Iterator<Item = usize>) -> T,
     ) -> T {
         let selection = Selection {
+            written,
             positions: &cols.positions[self.key],
             flags: &cols.flags,
             account: &cols.account,
@@ -674,7 +822,7 @@ mod tests {
         }
         starts.push(text.len() as u32);
         Columns {
-            versions: String::new(),
+            versions: Vec::new(),
             accounts: vec!["main".into()],
             account_starts: vec![0, texts.len()],
             account: vec![0; texts.len()],

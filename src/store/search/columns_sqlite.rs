@@ -501,6 +501,7 @@ impl Store {
             account_is: account,
             descending: query.descending,
             after: from,
+            written: &[],
         }
         .page(
             rowids(list).into_iter(),
