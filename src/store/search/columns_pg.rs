@@ -378,7 +378,7 @@ impl Store {
             .push_bind(&delta.ids)
             .push("::int8[]) AS k(a, i) ON account = k.a AND id = k.i WHERE 1 = 1");
         push_filters!(q, self, query);
-        Ok(q.build_query_scalar().fetch_one(&mut *conn).await?)
+        q.build_query_scalar().fetch_one(&mut *conn).await
     }
 
     /// For a page without filters on a store big enough for the columns to matter (the
