@@ -8,11 +8,14 @@
 //! conditions would, selects the page from the columns and reads only its rows.
 //!
 //! The columns are read in one REPEATABLE READ transaction, so they are exact for its
-//! snapshot, and a page uses them only inside a transaction that sees the same offer versions
-//! (migration 0007: a counter per account that every statement writing its offers raises, in
-//! the writing transaction). Any committed write to the offers makes them stale: pages then
-//! take Postgres' own plans until the columns are rebuilt in the background, once nothing has
-//! been written for a second.
+//! snapshot. A page runs in a transaction of its own and compares the offer versions it sees
+//! with theirs (migration 0007: a counter per account that every statement writing its offers
+//! raises, in the writing transaction, and a log of the ids each such statement wrote). The
+//! same versions: the page comes from the columns. Newer ones: the offers written since are
+//! read afresh, and the page is the columns' page among the other offers merged with those,
+//! filtered and sorted by Postgres. Past [`DELTA_REBUILD`] written offers the columns are read
+//! again in the background; past [`DELTA_MAX`], or when the log no longer reaches back, pages
+//! take Postgres' own plans until they are.
 
 use super::columns::{
     FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask,
@@ -222,6 +225,11 @@ impl Delta {
         .fetch_all(&mut *conn)
         .await?;
         if rows.len() as i64 != statements {
+            tracing::debug!(
+                target: "magsync::store",
+                "search columns stale: the write log holds {} of {statements} writes since",
+                rows.len()
+            );
             return Ok(None);
         }
         let mut keys = std::collections::BTreeSet::new();
@@ -229,6 +237,10 @@ impl Delta {
             for &id in ids {
                 keys.insert((account.as_str(), id));
                 if keys.len() > DELTA_MAX {
+                    tracing::debug!(
+                        target: "magsync::store",
+                        "search columns stale: over {DELTA_MAX} offers written since"
+                    );
                     return Ok(None);
                 }
             }
@@ -301,7 +313,7 @@ impl Store {
             }
             None => {
                 tx.commit().await?;
-                self.spawn_pg_build(true);
+                self.spawn_pg_build(false);
                 Ok(None)
             }
         }
@@ -372,11 +384,12 @@ impl Store {
         if delta.ids.is_empty() {
             return Ok(0);
         }
-        let mut q = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM offers JOIN unnest(");
-        q.push_bind(&delta.accounts)
-            .push("::text[], ")
-            .push_bind(&delta.ids)
-            .push("::int8[]) AS k(a, i) ON account = k.a AND id = k.i WHERE 1 = 1");
+        let mut q = QueryBuilder::<Postgres>::new("SELECT COUNT(*)");
+        push_offers_by_key(
+            &mut q,
+            delta.accounts.iter().map(String::as_str).collect(),
+            delta.ids.clone(),
+        );
         push_filters!(q, self, query);
         q.build_query_scalar().fetch_one(&mut *conn).await
     }
@@ -428,8 +441,9 @@ impl Store {
     }
 
     /// Reads the columns in the background, unless a build started within
-    /// [`REBUILD_EVERY`]; once nothing has been written for [`QUIET`] if `quiet` (columns
-    /// read during a sync soon have more written offers than the log can make up for).
+    /// [`REBUILD_EVERY`]; the first ones once nothing has been written for [`QUIET`] (`quiet`:
+    /// a one-off `magsync products` is gone by then). Later builds need no quiet: pages make
+    /// up for what is written meanwhile from the write log.
     fn spawn_pg_build(&self, quiet: bool) {
         let (Some(cache), crate::store::Pool::Postgres(pool)) = (&self.pg_columns, &self.pool)
         else {
@@ -664,12 +678,8 @@ impl Store {
         }
         // Those rows and the written offers, filtered and sorted as the query says: the
         // columns' page already passes, the written offers are judged afresh.
-        let mut q =
-            QueryBuilder::<Postgres>::new(format!("SELECT {ROW_COLUMNS} FROM offers JOIN unnest("));
-        q.push_bind(accounts)
-            .push("::text[], ")
-            .push_bind(ids)
-            .push("::int8[]) AS k(a, i) ON account = k.a AND id = k.i WHERE 1 = 1");
+        let mut q = QueryBuilder::<Postgres>::new(format!("SELECT {ROW_COLUMNS}"));
+        push_offers_by_key(&mut q, accounts, ids);
         push_filters!(q, self, query);
         push_keyset!(q, self, query, after);
         q.push(order_by(
@@ -679,6 +689,21 @@ impl Store {
         q.push(" LIMIT ").push_bind(limit);
         Ok(Some(fetch_rows!(q, &mut *conn)?))
     }
+}
+
+/// Appends `FROM` the offers of these keys `WHERE 1 = 1`, each looked up by its primary key
+/// before any condition that follows is tested: a join let the planner read a common word's
+/// whole trigram list instead (measured 30 ms for 200 keys, 1.5 ms looked up).
+fn push_offers_by_key(q: &mut QueryBuilder<Postgres>, accounts: Vec<&str>, ids: Vec<i64>) {
+    q.push(" FROM unnest(")
+        .push_bind(accounts)
+        .push("::text[], ")
+        .push_bind(ids)
+        .push(
+            "::int8[]) AS k(a, i) CROSS JOIN LATERAL \
+             (SELECT * FROM offers WHERE account = k.a AND id = k.i OFFSET 0) AS offers \
+             WHERE 1 = 1",
+        );
 }
 
 /// What a query asks of the columns.
