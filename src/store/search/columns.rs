@@ -20,8 +20,8 @@ pub(super) const REBUILD_EVERY: Duration = Duration::from_secs(30);
 pub(super) const WARM_FROM: i64 = 20_000;
 
 /// How long nothing must be written before a build starts, and how long a build waits for
-/// that: columns built while a sync commits every second would be stale before a page used
-/// them.
+/// that: SQLite's columns built while a sync commits every second would be stale before a
+/// page used them (Postgres' wait only for their first build; see `columns_pg.rs`).
 pub(super) const QUIET: Duration = Duration::from_secs(1);
 pub(super) const QUIET_MAX: Duration = Duration::from_secs(60);
 
