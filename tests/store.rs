@@ -694,6 +694,19 @@ async fn postgres_search_columns_answer_with_the_offers_written_since() {
         "{} of {filtered} first pages from the columns",
         s.search_columns_answers() - before
     );
+    // Versions reset (a restored backup, a hand-made fix) and then lower than the columns':
+    // they must not pass for "nothing written since".
+    s.build_search_columns().await.unwrap();
+    db.execute("DELETE FROM offer_versions").await;
+    for account in ["aaa", "fbe", "main"] {
+        let renamed = [offer(3, "Zzz lampa renamed", "1.0000")];
+        s.write_offers(account, None, &renamed, Utc::now())
+            .await
+            .unwrap();
+    }
+    for q in search_matrix().iter().step_by(7) {
+        assert_pages_match_export(&db, q, &[ForcePlan::Auto]).await;
+    }
 }
 
 /// The in-memory search columns hold one version of the offers: after any write the next

@@ -196,12 +196,17 @@ impl Delta {
         cols: &Columns,
         versions: &Versions,
     ) -> Result<Option<Delta>> {
-        if cols.versions.len() > versions.len() {
-            // Versions never go away; something reset them.
+        let now = |account: &str| versions.iter().find(|(a, _)| a == account).map(|(_, v)| *v);
+        if cols
+            .versions
+            .iter()
+            .any(|(a, built)| now(a).is_none_or(|v| v < *built))
+        {
+            // Versions only ever grow; something reset them.
             return Ok(None);
         }
         let mut accounts = Vec::new();
-        let mut since = Vec::new();
+        let (mut since, mut until) = (Vec::new(), Vec::new());
         let mut statements = 0;
         for (account, version) in versions {
             let built = cols
@@ -212,16 +217,18 @@ impl Delta {
             if *version > built {
                 accounts.push(account.clone());
                 since.push(built);
+                until.push(*version);
                 statements += version - built;
             }
         }
         let rows: Vec<(String, Vec<i64>)> = sqlx::query_as(
             "SELECT w.account, w.ids FROM offer_writes AS w \
-             JOIN unnest($1::text[], $2::int8[]) AS b(account, since) \
-             ON w.account = b.account AND w.version > b.since",
+             JOIN unnest($1::text[], $2::int8[], $3::int8[]) AS b(account, since, until) \
+             ON w.account = b.account AND w.version > b.since AND w.version <= b.until",
         )
         .bind(&accounts)
         .bind(&since)
+        .bind(&until)
         .fetch_all(&mut *conn)
         .await?;
         if rows.len() as i64 != statements {

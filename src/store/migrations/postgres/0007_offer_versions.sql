@@ -26,7 +26,10 @@ BEGIN
     INSERT INTO offer_versions (account, version) VALUES (written_account, 1)
     ON CONFLICT (account) DO UPDATE SET version = offer_versions.version + 1
     RETURNING version INTO v;
-    INSERT INTO offer_writes (account, version, ids) VALUES (written_account, v, written_ids);
+    -- A row of this version can only be left from before the counters were reset; a write
+    -- must never fail for the log's sake.
+    INSERT INTO offer_writes (account, version, ids) VALUES (written_account, v, written_ids)
+    ON CONFLICT (account, version) DO UPDATE SET ids = excluded.ids;
     DELETE FROM offer_writes WHERE account = written_account AND version <= v - 2000;
 END
 $$;
