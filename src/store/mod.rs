@@ -92,7 +92,7 @@ pub struct Store {
     /// [`SQLITE_SEARCH_MMAP_BYTES`]); opened on first use, so a headless sync never maps.
     pub(crate) sqlite_search: Option<SqlitePool>,
     /// SQLite only: the products search's in-memory columns for common words (see
-    /// `search/columns.rs`); built on first need, so a headless sync never holds them.
+    /// `search/columns_sqlite.rs`); built on first need, so a headless sync never holds them.
     pub(crate) sqlite_columns: Option<std::sync::Arc<search::SqliteColumnCache>>,
     /// Postgres only: the products search's in-memory columns (see `search/columns_pg.rs`);
     /// read on first need.

@@ -1,13 +1,13 @@
 //! Postgres pages of the products search.
 //!
-//! A filtered page comes from the in-memory columns (`columns_pg.rs`) whenever they hold the
-//! page's own snapshot. Otherwise Postgres plans it, and mostly well (bench_tui at 1M offers:
-//! p50 9 ms), but it assumes a filter's matches are spread evenly along the sort order. When
-//! they are not — the lamps' names all start with "Lampă", half way through the name order;
-//! no lamp is inactive — it walks the sort index reading offers one by one: "lampa" by name
-//! took 1.4 s, with "inactive" 3.4 s, to find nothing. Collecting the matches through the
-//! filters' own indexes (trigram, status) and sorting them took ~240 ms and 35 ms for the same
-//! pages.
+//! A filtered page comes from the in-memory columns (`columns_pg.rs`) whenever they are
+//! current or the write log makes up for what was written since. Otherwise Postgres plans it,
+//! and mostly well (bench_tui at 1M offers: p50 9 ms), but it assumes a filter's matches are
+//! spread evenly along the sort order. When they are not — the lamps' names all start with
+//! "Lampă", half way through the name order; no lamp is inactive — it walks the sort index
+//! reading offers one by one: "lampa" by name took 1.4 s, with "inactive" 3.4 s, to find
+//! nothing. Collecting the matches through the filters' own indexes (trigram, status) and
+//! sorting them took ~240 ms and 35 ms for the same pages.
 //!
 //! Which one wins depends on where the matches sit, which nothing cheap tells. So a filtered
 //! page runs the planner's plan within [`PLANNER_BUDGET`] and, when that runs out, collects.
