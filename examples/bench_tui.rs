@@ -522,14 +522,11 @@ async fn main() -> anyhow::Result<()> {
         let written = Arc::new(AtomicU64::new(0));
         let sync = spawn_sync(store.clone(), n, pace, stop.clone(), written.clone());
         let t = Instant::now();
-        match pace {
-            None => {
-                println!("\nwhile a sync writes changed pages as fast as the store takes them:")
-            }
-            Some(_) => {
-                println!("\nwhile a sync writes changed pages at eMAG's pace (3 pages a second):")
-            }
-        }
+        let how = match pace {
+            Some(_) => "at eMAG's pace (3 pages a second)",
+            None => "as fast as the store takes them",
+        };
+        println!("\nwhile a sync writes changed pages {how}:");
         println!("render per tab:");
         render_tabs(&mut app, 500)?;
         println!("search-to-first-rows, every 4th query shape, once each:");

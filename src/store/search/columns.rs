@@ -25,6 +25,28 @@ pub(super) const WARM_FROM: i64 = 20_000;
 pub(super) const QUIET: Duration = Duration::from_secs(1);
 pub(super) const QUIET_MAX: Duration = Duration::from_secs(60);
 
+/// Waits until `version()` reads the same twice [`QUIET`] apart, i.e. nothing was written
+/// for that long; false when that did not happen within [`QUIET_MAX`] (a long sync: a page
+/// finding the columns stale after [`REBUILD_EVERY`] tries again) or a read failed.
+pub(super) async fn wait_for_quiet<V: PartialEq, F>(mut version: impl FnMut() -> F) -> bool
+where
+    F: Future<Output = crate::store::Result<V>>,
+{
+    let start = std::time::Instant::now();
+    let mut last = None;
+    while start.elapsed() < QUIET_MAX {
+        let Ok(now) = version().await else {
+            return false;
+        };
+        if last.as_ref() == Some(&now) {
+            return true;
+        }
+        last = Some(now);
+        tokio::time::sleep(QUIET).await;
+    }
+    false
+}
+
 /// The filters a page can ask for besides the account, each a bit of the columns' flags.
 pub(super) const FILTERS: [(Option<StatusFilter>, Option<StockFilter>); 6] = [
     (Some(StatusFilter::Active), None),
@@ -44,6 +66,13 @@ pub(super) fn column_of(sort: SortKey) -> usize {
         .iter()
         .position(|&k| k == sort)
         .expect("SortKey::ALL lists every sort key")
+}
+
+/// Whether `slot`'s bit is set in a bit set of slots (one bit per slot, 64 to a word; an
+/// empty set holds none).
+pub(super) fn has_slot(bits: &[u64], slot: usize) -> bool {
+    bits.get(slot / 64)
+        .is_some_and(|w| w & (1 << (slot % 64)) != 0)
 }
 
 /// The flag bits an offer must have to pass the query's status and stock filters.
@@ -93,12 +122,8 @@ impl Selection<'_> {
         let past = self.after.map(rank);
         candidates.filter_map(move |r| {
             let p = *self.positions.get(r)?;
-            let written = self
-                .written
-                .get(r / 64)
-                .is_some_and(|w| w & (1 << (r % 64)) != 0);
             let passes = p != NONE
-                && !written
+                && !has_slot(self.written, r)
                 && self.flags[r] & self.mask == self.mask
                 && self.account_is.is_none_or(|a| self.account[r] == a);
             let p = rank(p);

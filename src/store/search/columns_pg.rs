@@ -18,7 +18,8 @@
 //! take Postgres' own plans until they are.
 
 use super::columns::{
-    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask,
+    FILTERS, NONE, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask, has_slot,
+    wait_for_quiet,
 };
 use super::{
     Cursor, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, like_words, order_by,
@@ -68,7 +69,12 @@ impl Columns {
 
     fn slot(&self, account: &str, id: i64) -> Option<usize> {
         let a = self.accounts.iter().position(|x| x == account)?;
-        let (from, to) = (self.account_starts[a], self.account_starts[a + 1]);
+        self.slot_in(a, id)
+    }
+
+    /// The slot of offer `id` of the account at index `a` of `accounts`.
+    fn slot_in(&self, a: usize, id: i64) -> Option<usize> {
+        let (&from, &to) = (self.account_starts.get(a)?, self.account_starts.get(a + 1)?);
         self.ids[from..to].binary_search(&id).ok().map(|i| from + i)
     }
 
@@ -267,9 +273,7 @@ impl Delta {
     }
 
     fn holds(&self, slot: usize) -> bool {
-        self.written
-            .get(slot / 64)
-            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+        has_slot(&self.written, slot)
     }
 }
 
@@ -289,11 +293,16 @@ impl Store {
     async fn pg_columns_in_tx(
         &self,
         pool: &PgPool,
+        query: &ProductQuery,
         force: bool,
     ) -> Result<Option<(sqlx::Transaction<'static, Postgres>, Arc<Columns>, Delta)>> {
         let Some(cache) = &self.pg_columns else {
             return Ok(None);
         };
+        if query.text.as_deref().is_some_and(|t| t.contains('\0')) {
+            // Postgres refuses such text; its own plans say so.
+            return Ok(None);
+        }
         let current = cache.state().columns.clone();
         if current.is_none() && !force {
             self.spawn_pg_build(true);
@@ -327,8 +336,8 @@ impl Store {
     }
 
     /// One filtered page from the columns (see [`Store::pg_columns_in_tx`]); None when
-    /// the caller must page with Postgres' plans: no current columns, or the cursor's row
-    /// changed since it was read.
+    /// the caller must page with Postgres' plans: no usable columns, or the cursor's row
+    /// changed since it was read or was written since the columns were.
     pub(super) async fn pg_columns_page(
         &self,
         pool: &PgPool,
@@ -337,10 +346,7 @@ impl Store {
         limit: i64,
         force: bool,
     ) -> Result<Option<Vec<ProductRow>>> {
-        if has_nul(query) {
-            return Ok(None);
-        }
-        let Some((mut tx, cols, delta)) = self.pg_columns_in_tx(pool, force).await? else {
+        let Some((mut tx, cols, delta)) = self.pg_columns_in_tx(pool, query, force).await? else {
             return Ok(None);
         };
         let rows = self
@@ -363,10 +369,7 @@ impl Store {
         pool: &PgPool,
         query: &ProductQuery,
     ) -> Result<Option<i64>> {
-        if has_nul(query) {
-            return Ok(None);
-        }
-        let Some((mut tx, cols, delta)) = self.pg_columns_in_tx(pool, false).await? else {
+        let Some((mut tx, cols, delta)) = self.pg_columns_in_tx(pool, query, false).await? else {
             return Ok(None);
         };
         let fresh = self.count_written(&mut tx, &delta, query).await?;
@@ -448,7 +451,7 @@ impl Store {
     }
 
     /// Reads the columns in the background, unless a build started within
-    /// [`REBUILD_EVERY`]; the first ones once nothing has been written for [`QUIET`] (`quiet`:
+    /// [`REBUILD_EVERY`]; the first ones once nothing has been written for a second (`quiet`:
     /// a one-off `magsync products` is gone by then). Later builds need no quiet: pages make
     /// up for what is written meanwhile from the write log.
     fn spawn_pg_build(&self, quiet: bool) {
@@ -461,7 +464,7 @@ impl Store {
         }
         let (store, pool) = (self.clone(), pool.clone());
         tokio::spawn(async move {
-            if quiet && !wait_for_quiet(&pool).await {
+            if quiet && !wait_for_quiet(|| current_versions(&pool)).await {
                 return;
             }
             if let Err(e) = store.build_pg_columns(&pool).await {
@@ -615,8 +618,7 @@ impl Store {
         {
             let slot = usize::try_from(a - 1)
                 .ok()
-                .and_then(|a| cols.accounts.get(a))
-                .and_then(|a| cols.slot(a, id))
+                .and_then(|a| cols.slot_in(a, id))
                 .ok_or_else(|| {
                     sqlx::Error::Protocol(format!(
                         "search columns: offer {id} of the {} order is not in the snapshot",
@@ -782,11 +784,6 @@ async fn off_async<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) ->
         .map_err(|e| sqlx::Error::Protocol(format!("search columns: {e}")))
 }
 
-/// Postgres refuses text holding a NUL; its own plans say so.
-fn has_nul(query: &ProductQuery) -> bool {
-    query.text.as_deref().is_some_and(|t| t.contains('\0'))
-}
-
 /// The orders whose positions the columns work out themselves: numbers and times order the
 /// same everywhere, and their ties fall back to (account, id), the slots' own order. Text
 /// orders by the database's collation, so Postgres sorts those.
@@ -819,25 +816,6 @@ fn positions_by<K: Ord>(values: &[K]) -> Vec<u32> {
 
 fn too_big(what: &str) -> sqlx::Error {
     sqlx::Error::Protocol(format!("too many {what} for the search columns"))
-}
-
-/// Waits until the offer versions have not changed for [`QUIET`]; false when that did not
-/// happen within [`QUIET_MAX`] (a long sync: a page finding the columns stale after
-/// [`REBUILD_EVERY`] tries again).
-async fn wait_for_quiet(pool: &PgPool) -> bool {
-    let start = Instant::now();
-    let mut last = None;
-    while start.elapsed() < QUIET_MAX {
-        let Ok(now) = current_versions(pool).await else {
-            return false;
-        };
-        if last.as_ref() == Some(&now) {
-            return true;
-        }
-        last = Some(now);
-        tokio::time::sleep(QUIET).await;
-    }
-    false
 }
 
 #[cfg(test)]
@@ -888,5 +866,6 @@ mod tests {
         assert_eq!(cols.slot("main", 4), Some(3));
         assert_eq!(cols.slot("main", 9), None);
         assert_eq!(cols.slot("fbe", 1), None);
+        assert_eq!(cols.slot_in(1, 1), None);
     }
 }

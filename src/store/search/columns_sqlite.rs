@@ -13,7 +13,7 @@
 //! a core busy rebuilding), while pages take SQLite's own plans.
 
 use super::columns::{
-    FILTERS, NONE, QUIET, QUIET_MAX, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask,
+    FILTERS, NONE, REBUILD_EVERY, Selection, WARM_FROM, column_of, filter_mask, wait_for_quiet,
 };
 use super::{
     Cursor, LOW_STOCK, ProductQuery, ProductRow, ROW_COLUMNS, SortKey, SortValue, StatusFilter,
@@ -110,28 +110,15 @@ impl SqliteColumnCache {
         version
     }
 
-    /// Waits until nothing has been written for [`QUIET`]; false when that did not happen
-    /// within [`QUIET_MAX`] (a long sync: the next page to find the columns stale after
-    /// [`REBUILD_EVERY`] tries again). Columns built while a sync commits every second would
-    /// be stale before a page used them.
-    async fn wait_for_quiet(&self) -> bool {
-        let start = Instant::now();
-        let mut last = None;
-        while start.elapsed() < QUIET_MAX {
-            let now = {
-                let mut state = self.state.lock().await;
-                match self.version(&mut state).await {
-                    Ok(v) => v,
-                    Err(_) => return false,
-                }
-            };
-            if last == Some(now) {
-                return true;
-            }
-            last = Some(now);
-            tokio::time::sleep(QUIET).await;
-        }
-        false
+    /// Waits until nothing has been written for a second (see [`wait_for_quiet`]).
+    /// Columns built while a sync commits every second would be stale before a page used
+    /// them.
+    async fn quiet(&self) -> bool {
+        wait_for_quiet(|| async {
+            let mut state = self.state.lock().await;
+            self.version(&mut state).await
+        })
+        .await
     }
 
     /// Closes the connection and drops the columns (waiting for a build under way).
@@ -240,7 +227,7 @@ impl Store {
     }
 
     /// Starts reading the columns in the background, unless a build started within
-    /// [`REBUILD_EVERY`]; it waits for a quiet second first (see [`SqliteColumnCache::wait_for_quiet`]).
+    /// [`REBUILD_EVERY`]; it waits for a quiet second first (see [`SqliteColumnCache::quiet`]).
     fn spawn_build(&self, mut state: tokio::sync::MutexGuard<'_, State>) {
         if state
             .last_build
@@ -255,7 +242,7 @@ impl Store {
             let Some(cache) = store.sqlite_columns.clone() else {
                 return;
             };
-            if !cache.wait_for_quiet().await {
+            if !cache.quiet().await {
                 return;
             }
             let mut state = cache.state.lock().await;
