@@ -1,0 +1,236 @@
+//! `magsync offer set`, `pending`, `push` and `conflicts resolve` as a user runs them: the real
+//! binary, the account from `EMAG_MAIN_*`, the simulator over HTTP, a temporary SQLite file.
+
+use crate::edits_support;
+
+use edits_support::*;
+use magsync::sim::{SimAccount, SimHandle};
+use serde_json::{Value, json};
+use std::process::Output;
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn run(&self, h: &SimHandle, args: &[&str]) -> Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_magsync"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("MAGSYNC_CONFIG_DIR", self.dir.path().join("config"))
+            .env("MAGSYNC_DATA_DIR", self.dir.path().join("data"))
+            .env("EMAG_MAIN_USERNAME", "main")
+            .env("EMAG_MAIN_PASSWORD", "demo")
+            .env("EMAG_MAIN_BASE_URL", h.base_url())
+            .output()
+            .await
+            .expect("magsync runs")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn edit_push_and_resolve_from_the_command_line() {
+    let h = start_sim(sim_config(vec![SimAccount::new("main", 120)], 0)).await;
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let out = env
+        .run(&h, &["sync", "--account", "main", "--include-inactive"])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cat = catalogue(&h, "main").await;
+    let mut it = cat.iter();
+    let ((&a, oa), (&b, ob)) = (it.next().unwrap(), it.next().unwrap());
+    let (a_id, b_id) = (a.to_string(), b.to_string());
+    let amax = dec(&oa["max_sale_price"]).unwrap();
+
+    // A value out of bounds: exit 2, one sentence naming the bound, nothing queued.
+    let over = (amax + d("1")).to_string();
+    let out = env
+        .run(
+            &h,
+            &[
+                "offer",
+                "set",
+                "--account",
+                "main",
+                "--id",
+                &a_id,
+                "--price",
+                &over,
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("maximum sale price {amax}")),
+        "{}",
+        text(&out)
+    );
+    let out = env
+        .run(
+            &h,
+            &[
+                "offer",
+                "set",
+                "--account",
+                "main",
+                "--id",
+                &a_id,
+                "--stock",
+                "70000",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("maximum 65535"), "{}", text(&out));
+
+    let mine = other_price(oa).to_string();
+    let out = env
+        .run(
+            &h,
+            &[
+                "offer",
+                "set",
+                "--account",
+                "main",
+                "--id",
+                &a_id,
+                "--price",
+                &mine,
+                "--stock",
+                "7",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env
+        .run(
+            &h,
+            &[
+                "offer",
+                "set",
+                "--account",
+                "main",
+                "--id",
+                &b_id,
+                "--status",
+                "inactive",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = env.run(&h, &["pending", "--json"]).await;
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|e| e["state"] == "pending"));
+
+    let out = env.run(&h, &["push", "--dry-run"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("2 pending edits would go out in 1 offer/save calls"));
+    assert_eq!(catalogue(&h, "main").await, cat, "a dry run sends nothing");
+
+    let out = env.run(&h, &["push", "--account", "main"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("main: 2 pushed, 0 rejected, 0 still pending"),
+        "{}",
+        text(&out)
+    );
+    let now = catalogue(&h, "main").await;
+    assert_eq!(price_of(&now[&a]).to_string(), mine);
+    assert_eq!(stock_of(&now[&a]), 7);
+    assert_eq!(now[&b]["status"], 0);
+    assert_eq!(ob["status"], 1, "the fixture offer was active");
+
+    // A manual conflict resolved from the command line.
+    let bmin = dec(&ob["min_sale_price"]).unwrap();
+    let bmax = dec(&ob["max_sale_price"]).unwrap();
+    let out = env
+        .run(
+            &h,
+            &[
+                "offer",
+                "set",
+                "--account",
+                "main",
+                "--id",
+                &b_id,
+                "--price",
+                &bmin.to_string(),
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    remote_save(
+        &h,
+        "main",
+        json!([{"id": b, "sale_price": bmax.to_string()}]),
+    )
+    .await;
+    let out = env
+        .run(
+            &h,
+            &[
+                "sync",
+                "--account",
+                "main",
+                "--include-inactive",
+                "--conflict-strategy",
+                "manual",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env.run(&h, &["pending"]).await;
+    assert!(text(&out).contains("conflict"), "{}", text(&out));
+    let out = env.run(&h, &["push"]).await;
+    assert!(text(&out).contains("nothing to push"), "{}", text(&out));
+    let out = env
+        .run(
+            &h,
+            &[
+                "conflicts",
+                "resolve",
+                "--account",
+                "main",
+                "--id",
+                &b_id,
+                "--keep",
+                "local",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("kept the local edit"), "{}", text(&out));
+    let out = env.run(&h, &["push"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(price_of(&catalogue(&h, "main").await[&b]), bmin);
+    let out = env
+        .run(
+            &h,
+            &[
+                "conflicts",
+                "resolve",
+                "--account",
+                "main",
+                "--id",
+                &b_id,
+                "--keep",
+                "remote",
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    h.shutdown().await;
+}

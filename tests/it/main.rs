@@ -1,0 +1,28 @@
+//! Every integration test, in one binary so the suite links once. Each module is one area:
+//! the engine, the store and the CLI against the simulator over real sockets, on SQLite and
+//! Postgres; the dashboard rendered to a test backend and driven in tmux.
+
+mod edits_support;
+mod emag_support;
+mod sim_support;
+
+mod cli_sync;
+mod config;
+mod daemon;
+mod edits_cli;
+mod edits_conflicts;
+mod edits_push;
+mod edits_settle;
+mod emag_client;
+mod engine_sync;
+mod ops_cli;
+mod sim_behaviour;
+mod sim_client;
+mod sim_faults;
+mod sim_protocol;
+mod sim_saves;
+mod store;
+mod tui_changes;
+mod tui_render;
+mod tui_state;
+mod tui_tmux;
