@@ -13,7 +13,6 @@ use serde::Deserialize;
 use std::fmt::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Offers rendered per streamed chunk of the catalogue dump.
 const CHUNK: usize = 1000;
@@ -204,7 +203,7 @@ pub async fn faults(
         }
     };
     let mut rt = lock(&sim.faults);
-    if let Err(e) = switch.apply(&mut rt, Instant::now()) {
+    if let Err(e) = switch.apply(&mut rt, sim.config.clock.now()) {
         return refuse(StatusCode::BAD_REQUEST, &e);
     }
     let kinds: Vec<String> = rt.faults.iter().map(|k| format!("\"{k}\"")).collect();
@@ -216,7 +215,7 @@ pub async fn faults(
             kinds.join(","),
             rt.churn_rate,
             rt.fail_pages.len(),
-            rt.storming(Instant::now()),
+            rt.storming(sim.config.clock.now()),
             serde_json::Value::from(rt.outage.clone())
         ),
     )

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Response, StatusCode};
 use rand::Rng;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub async fn handle(
     State(sim): State<Arc<Sim>>,
@@ -28,7 +28,7 @@ pub async fn handle(
     let Some(account) = sim.accounts.iter().find(|a| a.cfg.username == user) else {
         return reply::forbidden();
     };
-    let now = Instant::now();
+    let now = sim.config.clock.now();
     let decision = {
         let mut stats = lock(&account.stats);
         stats.requests += 1;

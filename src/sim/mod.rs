@@ -11,6 +11,7 @@ mod admin;
 mod api;
 mod auth;
 mod catalogue;
+mod clock;
 mod content;
 mod faults;
 mod filter;
@@ -25,6 +26,7 @@ mod server;
 mod state;
 mod words;
 
+pub use clock::SimClock;
 pub use server::{SimHandle, start};
 
 use std::fmt;
@@ -208,6 +210,8 @@ pub struct SimConfig {
     pub ignore_wrapped_filters: bool,
     /// Answer `itemsPerPage > 100` with `isError` instead of silently capping it.
     pub strict_page_size: bool,
+    /// What the rate-limit windows and fault storms measure time with.
+    pub clock: SimClock,
 }
 
 impl Default for SimConfig {
@@ -227,6 +231,7 @@ impl Default for SimConfig {
             campaign_rate: 0.0,
             ignore_wrapped_filters: false,
             strict_page_size: false,
+            clock: SimClock::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod offers_sqlite;
 pub mod runs;
 pub mod search;
 pub mod stats;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use dialect::Backend;

@@ -50,6 +50,7 @@ impl TestDb {
                 eprintln!(
                     "SKIPPED Postgres test: cannot reach {admin_url} ({e}); set MAGSYNC_TEST_PG=required to make this fail"
                 );
+                skipped::count(&admin_url);
                 return None;
             }
             Err(e) => {
@@ -135,4 +136,44 @@ impl Drop for TestDb {
             .join();
         }
     }
+}
+
+/// Skipped Postgres tests are counted, and the count is printed when the test process exits,
+/// which is after the test runner's summary: a green run that silently tested only SQLite
+/// would otherwise look like a whole one.
+mod skipped {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+    static URL: Mutex<String> = Mutex::new(String::new());
+
+    pub fn count(url: &str) {
+        if SKIPPED.fetch_add(1, Ordering::SeqCst) == 0 {
+            *URL.lock().unwrap_or_else(|e| e.into_inner()) = url.to_string();
+            register();
+        }
+    }
+
+    #[cfg(feature = "testing")]
+    fn register() {
+        extern "C" fn report() {
+            let url = URL.lock().map(|u| u.clone()).unwrap_or_default();
+            eprintln!(
+                "\nWARNING: the Postgres half of the tests did not run: {} Postgres test(s) \
+                 skipped, no server at {url}. Start one (see README) or set \
+                 MAGSYNC_TEST_PG=required to make this a failure.\n",
+                SKIPPED.load(Ordering::SeqCst)
+            );
+        }
+        // SAFETY: registers a plain function with no captured state; it only reads statics.
+        unsafe {
+            libc::atexit(report);
+        }
+    }
+
+    /// The library's own unit tests build without the feature (and its libc): they say it
+    /// per test only.
+    #[cfg(not(feature = "testing"))]
+    fn register() {}
 }

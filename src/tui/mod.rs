@@ -6,6 +6,7 @@ pub mod changes;
 pub mod effects;
 pub mod engine_backend;
 #[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod fixture;
 pub mod keymap;
 pub mod run;
