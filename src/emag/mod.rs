@@ -1,4 +1,4 @@
-//! The eMAG Marketplace HTTP client (contract: shared/emag-api.md).
+//! The eMAG Marketplace HTTP client (contract: docs/emag-api.md).
 //!
 //! `wire` decodes eMAG's loosely typed payloads, `error` classifies failures by §7.3, `retry`
 //! times retries, `ratelimit` keeps each account within 3 requests per second, and `client`

@@ -1,5 +1,5 @@
 //! The eMAG Marketplace API simulator: a real HTTP server on loopback that behaves like eMAG,
-//! quirks included (see `shared/emag-api.md` §13). Tests, `magsync demo` and benchmarks start it
+//! quirks included (see `docs/emag-api.md` §13). Tests, `magsync demo` and benchmarks start it
 //! in-process with [`start`]; `magsync simulator` runs it from the command line.
 //!
 //! The catalogue is a pure function of the seed: each offer keeps only a compact mutable state

@@ -9,6 +9,7 @@ mod sim_support;
 mod cli_sync;
 mod config;
 mod daemon;
+mod docs;
 mod edits_cli;
 mod edits_conflicts;
 mod edits_push;
