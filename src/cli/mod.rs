@@ -7,6 +7,7 @@ pub mod edits;
 pub mod export;
 pub mod filters;
 pub mod history;
+pub mod output;
 pub mod products;
 pub mod simulator;
 pub mod stats;
@@ -110,6 +111,7 @@ pub enum Command {
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
 pub fn main() -> ExitCode {
+    crate::private_files::restrict_umask();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -129,6 +131,8 @@ pub fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader of our output went away (`| head`): it has what it wanted.
+        Err(err) if output::is_closed_reader(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let (code, message) = describe(&err);
             eprintln!("magsync: {message}");
