@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::GlobalArgs;
 use super::filters::at_least_one;
-use super::output::outln;
+use super::output::{outln, reportln};
 use crate::config::Config;
 use crate::edits::{self, Edit, EditFilter, EditRequest, EditState, Keep};
 use crate::error::Failure;
@@ -211,7 +211,7 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
     store.close().await;
     let reports = result?;
     if a.json {
-        outln!("{}", serde_json::to_string_pretty(&reports)?);
+        reportln!("{}", serde_json::to_string_pretty(&reports)?);
     }
     let mut failed = false;
     for r in &reports {
@@ -220,18 +220,18 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
             continue;
         }
         if a.dry_run {
-            outln!(
+            reportln!(
                 "{}: {} pending edits would go out in {} offer/save calls",
                 r.account,
                 r.pending,
                 r.save_calls
             );
             for b in &r.bodies {
-                outln!("  POST offer/save {b}");
+                reportln!("  POST offer/save {b}");
             }
             continue;
         }
-        outln!(
+        reportln!(
             "{}: {} pushed, {} rejected, {} still pending ({} offer/save calls, {} re-reads){}",
             r.account,
             r.pushed,
@@ -246,7 +246,7 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
         );
     }
     if reports.is_empty() && !a.json {
-        outln!("nothing to push");
+        reportln!("nothing to push");
     }
     Ok(if failed && !a.dry_run { 1 } else { 0 })
 }

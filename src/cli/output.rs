@@ -71,6 +71,23 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// Like [`write_stdout`], for the report of work already done (a sync, a push): a closed
+/// reader is ignored, so the exit code still says how the work went.
+pub fn write_report(args: fmt::Arguments<'_>) -> Result<(), OutputError> {
+    match write_stdout(args) {
+        Err(e) if e.error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `println!` for reports of work done: see [`write_report`].
+macro_rules! reportln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_report(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+pub(crate) use reportln;
+
 /// A writer that keeps the first I/O error it met, so a caller whose error went through csv
 /// or serde_json (which wrap it) can still report it as an [`OutputError`].
 pub struct Watched<W> {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::GlobalArgs;
 use super::filters::{at_least_one, items_per_page};
-use super::output::outln;
+use super::output::reportln;
 use crate::error::{EXIT_CANCELLED, EXIT_FAILURE, Failure};
 use crate::model::{ConflictStrategy, RunStatus, SyncMode, Trigger};
 use crate::store::Store;
@@ -109,9 +109,9 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         });
         all_completed &= last.status == RunStatus::Completed;
         if args.json {
-            outln!("{}", run_json(&last));
+            reportln!("{}", run_json(&last));
         } else {
-            outln!("{}", summary_line(&last));
+            reportln!("{}", summary_line(&last));
         }
     }
     Ok(if interrupted {

@@ -1,7 +1,7 @@
 //! `magsync test-connection`: one `product_offer/count` per account, no database needed.
 
 use super::GlobalArgs;
-use super::output::outln;
+use super::output::reportln;
 use crate::sync::{ConnectionReport, Tuning, test_account};
 use serde_json::json;
 
@@ -25,9 +25,9 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let width = reports.iter().map(|r| r.account.len()).max().unwrap_or(0);
     for r in &reports {
         if args.json {
-            outln!("{}", report_json(r));
+            reportln!("{}", report_json(r));
         } else {
-            outln!(
+            reportln!(
                 "{:width$}  {}  {}  {}  ({} ms)",
                 r.account,
                 if r.ok { "ok  " } else { "FAIL" },

@@ -861,3 +861,37 @@ async fn sync_prints_progress_lines_when_stderr_is_not_a_terminal() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_sync_keeps_its_exit_code_when_stdout_is_closed() {
+    let h = start(sim_config(&[("main", 20)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    for (password, code) in [("demo", 0), ("wrong", 1)] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let base = h.base_url();
+        let path = dir.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_magsync"))
+                .args(["sync", "--account", "main"])
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("MAGSYNC_CONFIG_DIR", path.join("config"))
+                .env("MAGSYNC_DATA_DIR", path.join("data"))
+                .env("EMAG_MAIN_USERNAME", "main")
+                .env("EMAG_MAIN_PASSWORD", password)
+                .env("EMAG_MAIN_BASE_URL", base)
+                .stdout(writer)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{password}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    }
+}
