@@ -98,9 +98,11 @@ fn db_failure(e: sqlx::Error) -> Failure {
     Failure::runtime(format!("database error: {}", short_db_error(&e)))
 }
 
+/// Edits act on offers already mirrored, so a database that does not exist is an error (a
+/// mistyped path), never a new empty one.
 async fn open(g: &GlobalArgs) -> Result<(Config, Store), Failure> {
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
     Ok((config, store))
 }
 
@@ -138,8 +140,7 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
 }
 
 pub async fn pending(g: &GlobalArgs, a: PendingArgs) -> anyhow::Result<u8> {
-    let config = g.load_config()?;
-    let store = Store::open_existing(&config.database_url).await?;
+    let (_config, store) = open(g).await?;
     let list = edits::db::list(
         &store,
         &EditFilter {

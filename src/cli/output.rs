@@ -155,6 +155,10 @@ pub fn resolve_target(output: &str) -> Result<Target, crate::error::Failure> {
     if output == "-" || output.is_empty() {
         return Ok(Target::Stdout);
     }
+    if is_descriptor_alias(output) && Path::new(output).exists() {
+        // `/dev/stdout` links to `/proc/self/fd/1`, whose "target" (`pipe:[…]`) is no path.
+        return Ok(Target::Stream(PathBuf::from(output)));
+    }
     let mut path = PathBuf::from(output);
     for _ in 0..MAX_LINKS {
         let meta = match std::fs::symlink_metadata(&path) {
@@ -187,6 +191,13 @@ pub fn resolve_target(output: &str) -> Result<Target, crate::error::Failure> {
     Err(Failure::runtime(format!(
         "cannot write {output}: more than {MAX_LINKS} symbolic links to follow"
     )))
+}
+
+/// Names of this process's open descriptors: written through, never resolved or replaced.
+fn is_descriptor_alias(path: &str) -> bool {
+    matches!(path, "/dev/stdout" | "/dev/stderr")
+        || path.starts_with("/dev/fd/")
+        || (path.starts_with("/proc/") && path.contains("/fd/"))
 }
 
 /// A path that does not exist yet: written beside its final name, so its folder must exist.
@@ -258,6 +269,17 @@ mod tests {
         std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
         let err = resolve_target(dir.path().join("loop").to_str().unwrap()).unwrap_err();
         assert!(err.message.contains("symbolic links"), "{err}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn descriptor_aliases_are_streamed() {
+        for alias in ["/dev/stderr", "/proc/self/fd/2"] {
+            assert_eq!(
+                resolve_target(alias).unwrap(),
+                Target::Stream(PathBuf::from(alias))
+            );
+        }
     }
 
     #[cfg(unix)]

@@ -308,6 +308,14 @@ async fn a_reader_that_closes_early_ends_the_command_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(bytes.len(), 100);
     assert_eq!(stderr(&out), "", "nothing said about the closed pipe");
+
+    // The same through `--output /dev/stdout`, a link to a pipe that is no path.
+    let mut cmd = magsync(dir.path(), &db.url);
+    cmd.args(["export", "--format", "jsonl", "--output", "/dev/stdout"]);
+    let (out, bytes) = read_then_close(cmd, false, 100);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(bytes.starts_with(b"{"));
+    assert!(!stderr(&out).contains("Broken pipe"), "{}", stderr(&out));
 }
 
 #[tokio::test]
@@ -351,7 +359,7 @@ async fn every_command_ends_quietly_on_a_closed_stdout() {
 // --- 22.7: read-only commands never create a database ------------------------------------------
 
 #[test]
-fn read_only_commands_on_a_missing_database_say_so_and_create_nothing() {
+fn commands_on_a_missing_database_say_so_and_create_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("typo/deeper/magsync.db");
     let db = magsync::config::sqlite_url(&missing);
@@ -369,8 +377,34 @@ fn read_only_commands_on_a_missing_database_say_so_and_create_nothing() {
             dir.path().join("o.csv").to_str().unwrap(),
         ],
         &["pending"],
+        &["push", "--dry-run"],
+        &[
+            "offer",
+            "set",
+            "--account",
+            "main",
+            "--id",
+            "1",
+            "--stock",
+            "3",
+        ],
+        &[
+            "conflicts",
+            "resolve",
+            "--account",
+            "main",
+            "--id",
+            "1",
+            "--keep",
+            "local",
+        ],
     ] {
-        let out = run(dir.path(), &db, args);
+        let out = magsync(dir.path(), &db)
+            .env("EMAG_MAIN_USERNAME", "u")
+            .env("EMAG_MAIN_PASSWORD", "p")
+            .args(args)
+            .output()
+            .unwrap();
         let err = one_sentence(&out, 1);
         assert!(
             err.contains("does not exist") && err.contains(missing.to_str().unwrap()),
