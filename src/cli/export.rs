@@ -7,7 +7,7 @@
 
 use super::GlobalArgs;
 use super::filters::{ProductFilterArgs, check_account, rfc3339, state_word};
-use super::output::{self, OutputError, Target, Watched};
+use super::output::{self, OutputError, Target, Watched, note};
 use crate::error::Failure;
 use crate::store::Store;
 use crate::store::money;
@@ -167,7 +167,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     }
     let n = result?;
     if target != Target::Stdout {
-        eprintln!("exported {n} offers to {}", args.output);
+        note!("exported {n} offers to {}", args.output);
     }
     Ok(0)
 }

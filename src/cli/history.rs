@@ -4,7 +4,7 @@ use super::GlobalArgs;
 use super::filters::{
     at_least_one, check_account, clip, local_time, parse_limit, parse_since, render_table, rfc3339,
 };
-use super::output::{out, outln};
+use super::output::{note, out, outln};
 use crate::error::Failure;
 use crate::model::{OfferChange, RunStatus, SyncEvent, SyncRun};
 use crate::store::Store;
@@ -126,7 +126,7 @@ async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
             serde_json::to_string_pretty(&json!({ "runs": runs }))?
         );
     } else if runs.is_empty() {
-        eprintln!("no sync runs match");
+        note!("no sync runs match");
     } else {
         out!("{}", list_text(&runs));
     }

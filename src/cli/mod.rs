@@ -18,6 +18,7 @@ pub mod tui;
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
 use clap::{Parser, Subcommand};
+use output::note;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,7 +69,7 @@ impl GlobalArgs {
             database_url: self.database_url.clone(),
         })?;
         for w in &config.warnings {
-            eprintln!("magsync: warning: {w}");
+            note!("magsync: warning: {w}");
         }
         Ok(config)
     }
@@ -122,7 +123,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("magsync: cannot start the async runtime: {e}");
+            note!("magsync: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -135,7 +136,7 @@ pub fn main() -> ExitCode {
         Err(err) if output::is_closed_reader(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let (code, message) = describe(&err);
-            eprintln!("magsync: {message}");
+            note!("magsync: {message}");
             ExitCode::from(code)
         }
     }
@@ -174,7 +175,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .and_then(|v| v.strip_suffix(']'))
         .map(|v| format!("; expected one of: {v}"))
         .unwrap_or_default();
-    eprintln!("magsync: {first}{accepted} (see `magsync --help`)");
+    note!("magsync: {first}{accepted} (see `magsync --help`)");
     ExitCode::from(crate::error::EXIT_USAGE)
 }
 

@@ -88,6 +88,20 @@ macro_rules! reportln {
 }
 pub(crate) use reportln;
 
+/// Writes to stderr, ignoring failure: a closed or full stderr (`2>/dev/full`) loses the
+/// message, not the command.
+pub fn write_stderr(args: fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// `eprintln!` that never panics: see [`write_stderr`].
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use note;
+
 /// A writer that keeps the first I/O error it met, so a caller whose error went through csv
 /// or serde_json (which wrap it) can still report it as an [`OutputError`].
 pub struct Watched<W> {

@@ -5,7 +5,7 @@ use super::filters::{
     ProductFilterArgs, check_account, clip, local_time, parse_limit, render_table, rfc3339,
     state_word,
 };
-use super::output::{out, outln};
+use super::output::{note, out, outln};
 use crate::store::Store;
 use crate::store::search::{ProductRow, SortKey};
 use serde_json::{Value, json};
@@ -56,7 +56,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         );
     } else {
         out!("{}", to_text(&rows));
-        eprintln!("{} of {matched} matching offers shown", rows.len());
+        note!("{} of {matched} matching offers shown", rows.len());
     }
     Ok(0)
 }

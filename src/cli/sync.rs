@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::GlobalArgs;
 use super::filters::{at_least_one, items_per_page};
-use super::output::reportln;
+use super::output::{note, reportln};
 use crate::error::{EXIT_CANCELLED, EXIT_FAILURE, Failure};
 use crate::model::{ConflictStrategy, RunStatus, SyncMode, Trigger};
 use crate::store::Store;
@@ -82,7 +82,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 refused = true;
-                eprintln!("magsync: {name}: {e}");
+                note!("magsync: {name}: {e}");
             }
         }
     }

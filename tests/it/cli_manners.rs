@@ -929,3 +929,34 @@ async fn a_sync_keeps_its_exit_code_when_stdout_is_closed() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_full_or_closed_stderr_never_turns_into_a_panic() {
+    let db = filled(5).await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = magsync::config::sqlite_url(&dir.path().join("none.db"));
+    let out_file = dir.path().join("o.csv");
+    for (url, args, code) in [
+        (&db.url, &["products"][..], 0),
+        (&db.url, &["history"], 0),
+        (
+            &db.url,
+            &["export", "--output", out_file.to_str().unwrap()],
+            0,
+        ),
+        (&db.url, &["products", "--limit", "-1"], 2),
+        (&db.url, &["--no-such-flag"], 2),
+        (&missing, &["stats"], 1),
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = magsync(dir.path(), url)
+            .args(args)
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
