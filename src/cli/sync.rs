@@ -1,7 +1,7 @@
 //! `magsync sync`: headless runs of one or all accounts, in parallel, with progress bars on a
 //! terminal, a summary line each, or one JSON object per run; Ctrl-C cancels cleanly (130).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -90,8 +90,11 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let on_terminal = std::io::stderr().is_terminal();
     let bars = (!args.json && on_terminal).then(|| Bars::new(&handles));
     let lines =
-        (!on_terminal).then(|| ProgressLines::new(Duration::from_secs(args.progress_every)));
-    let interrupted = wait_all(&handles, bars.as_ref(), lines, interrupt).await;
+        (!on_terminal).then(|| progress_lines(&handles, Duration::from_secs(args.progress_every)));
+    let interrupted = wait_all(&handles, bars.as_ref(), interrupt).await;
+    if let Some(task) = lines {
+        task.abort();
+    }
     if let Some(b) = &bars {
         // Final positions stay on screen above the summary lines.
         b.draw(&handles);
@@ -124,20 +127,12 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
 }
 
 /// Waits for every run, redrawing bars; Ctrl-C cancels them all (they still finish cleanly).
-async fn wait_all(
-    handles: &[RunHandle],
-    bars: Option<&Bars>,
-    mut lines: Option<ProgressLines>,
-    mut interrupt: Interrupt,
-) -> bool {
+async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>, mut interrupt: Interrupt) -> bool {
     let mut interrupted = false;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         if let Some(b) = bars {
             b.draw(handles);
-        }
-        if let Some(l) = lines.as_mut() {
-            l.maybe_print(handles, std::time::Instant::now());
         }
         if handles.iter().all(|h| h.done.is_finished()) {
             return interrupted;
@@ -183,32 +178,25 @@ impl Interrupt {
     }
 }
 
-/// Progress as plain lines for logs (cron mail, journald), at most one per account per period;
-/// the first after one period, so a short run prints only its summary.
-struct ProgressLines {
-    every: Duration,
-    next: std::time::Instant,
-}
-
-impl ProgressLines {
-    fn new(every: Duration) -> ProgressLines {
-        ProgressLines {
-            every,
-            next: std::time::Instant::now() + every,
+/// Progress as plain lines for logs (cron mail, journald): one per running account every
+/// `every`, the first after one period, so a short run prints only its summary. Abort the task
+/// when the runs are done.
+fn progress_lines(handles: &[RunHandle], every: Duration) -> tokio::task::JoinHandle<()> {
+    let runs: Vec<_> = handles.iter().map(|h| h.progress.clone()).collect();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        // A late tick (a busy machine) shifts the next ones instead of bunching them.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for run in &runs {
+                let p = run.borrow().clone();
+                if p.status == RunStatus::Running {
+                    note!("{}", progress_line(&p));
+                }
+            }
         }
-    }
-
-    fn maybe_print(&mut self, handles: &[RunHandle], now: std::time::Instant) {
-        if now < self.next {
-            return;
-        }
-        self.next = now + self.every;
-        let mut err = std::io::stderr().lock();
-        for h in handles.iter().filter(|h| !h.done.is_finished()) {
-            // A closed stderr must not stop the sync; the summary still goes to stdout.
-            let _ = writeln!(err, "{}", progress_line(&h.progress.borrow()));
-        }
-    }
+    })
 }
 
 /// "main: page 12/40, 1 200 offers, 95 offers/s, ETA 0:29".

@@ -894,6 +894,22 @@ async fn sync_prints_progress_lines_when_stderr_is_not_a_terminal() {
             "at most one line a period: {seen:?}"
         );
     }
+
+    // By default a line every 10 s: a run of a few seconds prints only its summary.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_magsync"))
+        .args(["sync", "--account", "main", "--items-per-page", "50"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MAGSYNC_CONFIG_DIR", dir.path().join("config"))
+        .env("MAGSYNC_DATA_DIR", dir.path().join("data"))
+        .env("EMAG_MAIN_USERNAME", "main")
+        .env("EMAG_MAIN_PASSWORD", "demo")
+        .env("EMAG_MAIN_BASE_URL", h.base_url())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "", "no progress line before 10 s");
 }
 
 #[tokio::test]
