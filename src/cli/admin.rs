@@ -124,8 +124,9 @@ fn describe(config: &Config, problems: &[String]) -> serde_json::Value {
     })
 }
 
-/// Warnings for the database (with its -wal and -shm), the data and log folders and the log
-/// files when other users may read them: they hold the whole catalogue and its history.
+/// Warnings for the database (with its -wal and -shm), magsync's data and log folders and the
+/// log files when other users may read them: they hold the whole catalogue and its history. A
+/// database elsewhere is judged by its own mode, not its folder's (`/tmp` is open by design).
 fn loose_files(config: &Config) -> Vec<String> {
     use crate::private_files::loose_mode_warning;
     let mut found = Vec::new();
@@ -139,10 +140,11 @@ fn loose_files(config: &Config) -> Vec<String> {
             name.push(suffix);
             found.extend(loose_mode_warning(std::path::Path::new(&name), what));
         }
-        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-            found.extend(loose_mode_warning(dir, "the database folder"));
-        }
     }
+    found.extend(loose_mode_warning(
+        &config.paths.data_dir,
+        "the data folder",
+    ));
     let logs = &config.paths.log_dir;
     found.extend(loose_mode_warning(logs, "the log folder"));
     if let Ok(entries) = std::fs::read_dir(logs) {
