@@ -18,7 +18,7 @@ pub fn init(log_dir: &Path, level: Option<&str>, stderr: bool) -> Option<WorkerG
             .or_else(|| EnvFilter::try_from_default_env().ok())
             .unwrap_or_else(|| EnvFilter::new("info"))
     };
-    let (file_layer, guard) = match std::fs::create_dir_all(log_dir) {
+    let (file_layer, guard) = match crate::private_files::create_dir(log_dir) {
         Ok(()) => {
             let appender = tracing_appender::rolling::daily(log_dir, LOG_FILE_PREFIX);
             let (writer, guard) = tracing_appender::non_blocking(appender);

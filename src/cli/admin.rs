@@ -1,6 +1,7 @@
 //! `magsync paths`, `magsync migrate`, `magsync config check`.
 
 use super::GlobalArgs;
+use super::output::outln;
 use crate::config::Config;
 use crate::store::Store;
 use serde_json::json;
@@ -33,7 +34,7 @@ pub async fn paths(g: &GlobalArgs, args: PathsArgs) -> anyhow::Result<u8> {
     };
     let log_file = crate::logging::current_log_file(&config.paths.log_dir);
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "config_file": config.source.as_ref().map(|p| p.display().to_string()),
@@ -45,10 +46,10 @@ pub async fn paths(g: &GlobalArgs, args: PathsArgs) -> anyhow::Result<u8> {
             }))?
         );
     } else {
-        println!("config file   {config_file}");
-        println!("data dir      {}", config.paths.data_dir.display());
-        println!("database      {}", config.masked_database_url());
-        println!("log file      {}", log_file.display());
+        outln!("config file   {config_file}");
+        outln!("data dir      {}", config.paths.data_dir.display());
+        outln!("database      {}", config.masked_database_url());
+        outln!("log file      {}", log_file.display());
     }
     Ok(0)
 }
@@ -56,7 +57,7 @@ pub async fn paths(g: &GlobalArgs, args: PathsArgs) -> anyhow::Result<u8> {
 pub async fn migrate(g: &GlobalArgs) -> anyhow::Result<u8> {
     let config = g.load_config()?;
     let store = Store::open(&config.database_url).await?;
-    println!(
+    outln!(
         "database {} is up to date ({})",
         store.masked_url(),
         store.backend().name()
@@ -67,19 +68,20 @@ pub async fn migrate(g: &GlobalArgs) -> anyhow::Result<u8> {
 
 pub async fn config(g: &GlobalArgs, cmd: ConfigCommand) -> anyhow::Result<u8> {
     let ConfigCommand::Check { json } = cmd;
-    let config = g.load_config()?;
+    let mut config = g.load_config()?;
+    config.warnings.extend(loose_files(&config));
     let problems: Vec<String> = config
         .accounts
         .iter()
         .filter_map(|a| a.credentials().err().map(|e| e.message))
         .collect();
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&describe(&config, &problems))?
         );
     } else {
-        print_human(&config, &problems);
+        print_human(&config, &problems)?;
     }
     Ok(if problems.is_empty() {
         0
@@ -96,7 +98,7 @@ fn describe(config: &Config, problems: &[String]) -> serde_json::Value {
         "accounts": config.accounts.iter().map(|a| json!({
             "name": a.name,
             "platform": a.platform.map(|p| p.code()),
-            "base_url": a.base_url,
+            "base_url": crate::config::mask_url(&a.base_url),
             "username": a.username,
             "password": if a.password.is_some() { "set" } else { "missing" },
             "max_pages": a.max_pages,
@@ -122,14 +124,57 @@ fn describe(config: &Config, problems: &[String]) -> serde_json::Value {
     })
 }
 
-fn print_human(config: &Config, problems: &[String]) {
+/// Warnings for the database (with its -wal and -shm), magsync's data and log folders and the
+/// log files when other users may read them: they hold the whole catalogue and its history. A
+/// database elsewhere is judged by its own mode, not its folder's (`/tmp` is open by design).
+fn loose_files(config: &Config) -> Vec<String> {
+    use crate::private_files::loose_mode_warning;
+    let mut found = Vec::new();
+    if let Some(db) = config.sqlite_file() {
+        for (suffix, what) in [
+            ("", "the database"),
+            ("-wal", "the database's WAL file"),
+            ("-shm", "the database's shared-memory file"),
+        ] {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            found.extend(loose_mode_warning(std::path::Path::new(&name), what));
+        }
+    }
+    found.extend(loose_mode_warning(
+        &config.paths.data_dir,
+        "the data folder",
+    ));
+    let logs = &config.paths.log_dir;
+    found.extend(loose_mode_warning(logs, "the log folder"));
+    if let Ok(entries) = std::fs::read_dir(logs) {
+        let mut files: Vec<_> = entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(crate::logging::LOG_FILE_PREFIX)
+            })
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        found.extend(
+            files
+                .iter()
+                .filter_map(|f| loose_mode_warning(f, "the log file")),
+        );
+    }
+    found
+}
+
+fn print_human(config: &Config, problems: &[String]) -> anyhow::Result<()> {
     let s = &config.settings;
     match &config.source {
-        Some(p) => println!("config file: {}", p.display()),
-        None => println!("config file: none (defaults and environment)"),
+        Some(p) => outln!("config file: {}", p.display()),
+        None => outln!("config file: none (defaults and environment)"),
     }
-    println!("database:    {}", config.masked_database_url());
-    println!(
+    outln!("database:    {}", config.masked_database_url());
+    outln!(
         "sync:        {} per page, include inactive {}, strategy {}, retention {} days, timeouts {}s/{}s, {} attempts",
         s.items_per_page,
         s.include_inactive,
@@ -139,7 +184,7 @@ fn print_human(config: &Config, problems: &[String]) {
         s.request_timeout.as_secs(),
         s.max_attempts
     );
-    println!(
+    outln!(
         "schedule:    {} every {} min{}",
         if s.schedule.enabled {
             "enabled,"
@@ -153,15 +198,15 @@ fn print_human(config: &Config, problems: &[String]) {
             .unwrap_or_default()
     );
     if config.accounts.is_empty() {
-        println!(
+        outln!(
             "accounts:    none (add [accounts.NAME] or set EMAG_<NAME>_USERNAME/_PASSWORD/_BASE_URL)"
         );
     }
     for a in &config.accounts {
-        println!(
+        outln!(
             "account {:<8} {}  user {}  password {}  max pages {}  {} per page  retention {} days",
             a.name,
-            a.base_url,
+            crate::config::mask_url(&a.base_url),
             a.username.as_deref().unwrap_or("(missing)"),
             if a.password.is_some() {
                 "set"
@@ -176,12 +221,13 @@ fn print_human(config: &Config, problems: &[String]) {
         );
     }
     for w in &config.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     for p in problems {
-        println!("problem: {p}");
+        outln!("problem: {p}");
     }
     if problems.is_empty() {
-        println!("configuration OK");
+        outln!("configuration OK");
     }
+    Ok(())
 }

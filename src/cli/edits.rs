@@ -2,9 +2,10 @@
 
 use chrono::Utc;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 use super::GlobalArgs;
+use super::filters::at_least_one;
+use super::output::{outln, reportln};
 use crate::config::Config;
 use crate::edits::{self, Edit, EditFilter, EditRequest, EditState, Keep};
 use crate::error::Failure;
@@ -29,13 +30,13 @@ pub struct SetArgs {
     #[arg(long)]
     pub account: String,
     /// The seller offer id (eMAG's `id`, not `offer_details.id`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one::<i64>)]
     pub id: i64,
-    /// New sale price without VAT, at most 4 decimals (e.g. 104.95).
-    #[arg(long, value_parser = parse_price)]
+    /// New sale price without VAT: digits with one dot or comma, at most 4 decimals (104.95).
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_price)]
     pub price: Option<Decimal>,
     /// New recommended price; must be above the sale price.
-    #[arg(long, value_parser = parse_price)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_price)]
     pub recommended_price: Option<Decimal>,
     /// New stock, 0..65535 (refused for FBE accounts: eMAG manages their stock).
     #[arg(long, allow_negative_numbers = true)]
@@ -77,7 +78,7 @@ pub enum ConflictsCommand {
     Resolve {
         #[arg(long)]
         account: String,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = at_least_one::<i64>)]
         id: i64,
         /// `local` keeps your edit, `remote` takes eMAG's value.
         #[arg(long, value_parser = parse_keep)]
@@ -86,9 +87,7 @@ pub enum ConflictsCommand {
 }
 
 fn parse_price(s: &str) -> Result<Decimal, String> {
-    // Parsed from the text, never through a float.
-    Decimal::from_str(s.trim())
-        .map_err(|_| format!("\"{s}\" is not a price (use digits and a dot, e.g. 104.95)"))
+    crate::edits::price::parse(s)
 }
 
 fn parse_keep(s: &str) -> Result<Keep, String> {
@@ -99,9 +98,11 @@ fn db_failure(e: sqlx::Error) -> Failure {
     Failure::runtime(format!("database error: {}", short_db_error(&e)))
 }
 
+/// Edits act on offers already mirrored, so a database that does not exist is an error (a
+/// mistyped path), never a new empty one.
 async fn open(g: &GlobalArgs) -> Result<(Config, Store), Failure> {
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
     Ok((config, store))
 }
 
@@ -123,7 +124,7 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
     store.close().await;
     let edit = edit?;
     let fields = edit.fields();
-    println!(
+    outln!(
         "queued: offer {} of {}: {} (eMAG had {}){}; run `magsync push` to send it",
         edit.offer_id,
         edit.account,
@@ -157,19 +158,22 @@ pub async fn pending(g: &GlobalArgs, a: PendingArgs) -> anyhow::Result<u8> {
     store.close().await;
     let list = list?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(0);
     }
     if list.is_empty() {
-        println!("no local edits");
+        outln!("no local edits");
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<10} {:>10}  {:<9}  {:<44}  MESSAGE",
-        "ACCOUNT", "OFFER", "STATE", "EDIT (eMAG)"
+        "ACCOUNT",
+        "OFFER",
+        "STATE",
+        "EDIT (eMAG)"
     );
     for e in &list {
-        println!(
+        outln!(
             "{:<10} {:>10}  {:<9}  {:<44}  {}",
             e.account,
             e.offer_id,
@@ -208,7 +212,7 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
     store.close().await;
     let reports = result?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        reportln!("{}", serde_json::to_string_pretty(&reports)?);
     }
     let mut failed = false;
     for r in &reports {
@@ -217,16 +221,18 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
             continue;
         }
         if a.dry_run {
-            println!(
+            reportln!(
                 "{}: {} pending edits would go out in {} offer/save calls",
-                r.account, r.pending, r.save_calls
+                r.account,
+                r.pending,
+                r.save_calls
             );
             for b in &r.bodies {
-                println!("  POST offer/save {b}");
+                reportln!("  POST offer/save {b}");
             }
             continue;
         }
-        println!(
+        reportln!(
             "{}: {} pushed, {} rejected, {} still pending ({} offer/save calls, {} re-reads){}",
             r.account,
             r.pushed,
@@ -241,7 +247,7 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
         );
     }
     if reports.is_empty() && !a.json {
-        println!("nothing to push");
+        reportln!("nothing to push");
     }
     Ok(if failed && !a.dry_run { 1 } else { 0 })
 }
@@ -282,7 +288,7 @@ pub async fn conflicts(g: &GlobalArgs, cmd: ConflictsCommand) -> anyhow::Result<
     let result = edits::resolve(&store, &account, id, keep, Utc::now()).await;
     store.close().await;
     let edit = result?;
-    println!(
+    outln!(
         "offer {} of {}: {}",
         edit.offer_id,
         edit.account,

@@ -1,11 +1,13 @@
 //! `magsync export`: the whole filtered set of offers as CSV, JSON or JSON Lines, streamed.
 //!
 //! Rows go from one database cursor straight to a buffered writer, so memory does not grow
-//! with the store. A file is written under a temporary name in the same folder and renamed
-//! when complete: a failed export never leaves a file that looks finished.
+//! with the store. A regular file is written under a temporary name in the same folder and
+//! renamed when complete, so a failed export never leaves a file that looks finished; a device
+//! or FIFO is written into directly, and a symlink's target is written (see [`output`]).
 
 use super::GlobalArgs;
-use super::filters::{ProductFilterArgs, rfc3339, state_word};
+use super::filters::{ProductFilterArgs, check_account, rfc3339, state_word};
+use super::output::{self, OutputError, Target, Watched, note};
 use crate::error::Failure;
 use crate::store::Store;
 use crate::store::money;
@@ -74,7 +76,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
 
-    /// Where to write; `-` is stdout. A file appears only once the export is complete.
+    /// Where to write; `-` is stdout. A regular file appears only once the export is complete
+    /// (written beside it, then renamed); a device or FIFO is written into; a symlink's target
+    /// is written and the link kept.
     #[arg(long, short, value_name = "FILE", default_value = "-")]
     pub output: String,
 
@@ -113,12 +117,13 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     if args.excel && args.format != Format::Csv {
         return Err(Failure::usage("--excel only applies to --format csv").into());
     }
-    let target = match args.output.as_str() {
-        "-" | "" => None,
-        path => Some(PathBuf::from(path)),
-    };
+    let target = output::resolve_target(&args.output)?;
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
+    if let Err(e) = check_account(&config, &store, query.account.as_deref()).await {
+        store.close().await;
+        return Err(e.into());
+    }
     let progress = if std::io::stderr().is_terminal() {
         let total = store.count_products(&query).await?;
         Some(progress_bar(total as u64))
@@ -127,47 +132,44 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     };
 
     let result = match &target {
-        None => {
-            let stdout = std::io::stdout().lock();
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
-            let r = write_all(
+        Target::Stdout => {
+            let out = Watched::new(std::io::stdout().lock());
+            stream(
                 &store,
                 &query,
-                args.format,
-                args.excel,
-                &mut out,
+                &args,
+                out,
+                "standard output",
                 progress.as_ref(),
             )
-            .await;
-            r.and_then(|n| out.flush().map(|_| n).map_err(Into::into))
+            .await
         }
-        Some(path) => write_file(&store, &query, &args, path, progress.as_ref()).await,
+        Target::Stream(path) => match std::fs::OpenOptions::new().write(true).open(path) {
+            Ok(file) => {
+                let name = path.display().to_string();
+                stream(
+                    &store,
+                    &query,
+                    &args,
+                    Watched::new(file),
+                    &name,
+                    progress.as_ref(),
+                )
+                .await
+            }
+            Err(e) => Err(cannot_write(path, e).into()),
+        },
+        Target::Replace(path) => write_file(&store, &query, &args, path, progress.as_ref()).await,
     };
     store.close().await;
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
-    match result {
-        Ok(n) => {
-            if let Some(path) = &target {
-                eprintln!("exported {n} offers to {}", path.display());
-            }
-            Ok(0)
-        }
-        // A closed pipe (`| head`) is the reader's choice, not a failure.
-        Err(e) if target.is_none() && is_broken_pipe(&e) => Ok(0),
-        Err(e) => Err(e),
+    let n = result?;
+    if target != Target::Stdout {
+        note!("exported {n} offers to {}", args.output);
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<csv::Error>().is_some_and(|ce| {
-                matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
-            })
-    })
+    Ok(0)
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -183,6 +185,43 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
+fn cannot_write(path: &Path, error: std::io::Error) -> OutputError {
+    OutputError {
+        target: path.display().to_string(),
+        error,
+    }
+}
+
+/// Writes straight into stdout, a device or a FIFO (which cannot be renamed over). A write
+/// error comes back as an [`OutputError`] naming `name`, whatever wrapped it on the way.
+async fn stream<W: Write>(
+    store: &Store,
+    query: &crate::store::search::ProductQuery,
+    args: &Args,
+    out: Watched<W>,
+    name: &str,
+    progress: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<u64> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let r = write_all(store, query, args.format, args.excel, &mut out, progress).await;
+    let r = r.and_then(|n| out.flush().map(|_| n).map_err(Into::into));
+    match r {
+        Ok(n) => Ok(n),
+        Err(e) => {
+            // Drop the buffer without flushing it again: the target already failed once.
+            let (mut watched, _) = out.into_parts();
+            match watched.take_error() {
+                Some(error) => Err(OutputError {
+                    target: name.to_string(),
+                    error,
+                }
+                .into()),
+                None => Err(e),
+            }
+        }
+    }
+}
+
 async fn write_file(
     store: &Store,
     query: &crate::store::search::ProductQuery,
@@ -194,16 +233,26 @@ async fn write_file(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let cannot =
-        |e: std::io::Error| Failure::runtime(format!("cannot write {}: {e}", path.display()));
+    let cannot = |e: std::io::Error| cannot_write(path, e);
     let tmp = tempfile::Builder::new()
         .prefix(".magsync-export-")
         .suffix(".partial")
         .tempfile_in(&dir)
         .map_err(cannot)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp);
-    let n = write_all(store, query, args.format, args.excel, &mut out, progress).await?;
-    let tmp = out.into_inner().map_err(|e| cannot(e.into_error()))?;
+    // A file that is replaced keeps its permissions; a new one is private to its owner.
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
+    let name = path.display().to_string();
+    let n = stream(
+        store,
+        query,
+        args,
+        Watched::new(tmp.as_file()),
+        &name,
+        progress,
+    )
+    .await?;
     tmp.as_file().sync_all().map_err(cannot)?;
     // Dropping the temp file on any earlier error deletes it; only a complete one is renamed.
     tmp.persist(path).map_err(|e| cannot(e.error))?;

@@ -86,15 +86,74 @@ fn parse_sort(s: &str) -> Result<(SortKey, bool), Failure> {
     Ok((key, descending))
 }
 
+/// `--account NAME` must name a configured account or one the store has data for; a typo is
+/// an error listing the known names, not an empty result.
+pub async fn check_account(
+    config: &crate::config::Config,
+    store: &crate::store::Store,
+    account: Option<&str>,
+) -> Result<(), Failure> {
+    let Some(name) = account else { return Ok(()) };
+    let db = |e: sqlx::Error| {
+        Failure::runtime(format!(
+            "database error: {}",
+            crate::store::short_db_error(&e)
+        ))
+    };
+    if config.accounts.iter().any(|a| a.name == name)
+        || store.has_account(name).await.map_err(db)?
+    {
+        return Ok(());
+    }
+    let mut known: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
+    for a in store.stored_accounts().await.map_err(db)? {
+        if !known.contains(&a) {
+            known.push(a);
+        }
+    }
+    Err(Failure::usage(if known.is_empty() {
+        format!("--account: no account \"{name}\" is configured or stored (there are none yet)")
+    } else {
+        format!(
+            "--account: no account \"{name}\" is configured or stored (known: {})",
+            known.join(", ")
+        )
+    }))
+}
+
 /// `--limit`: a positive count.
 pub fn parse_limit(n: i64) -> Result<i64, Failure> {
     if n > 0 {
         Ok(n)
     } else {
         Err(Failure::usage(format!(
-            "--limit must be a positive number, not {n}"
+            "--limit must be at least 1, not {n}"
         )))
     }
+}
+
+/// A clap value parser for counts and ids: a whole number of at least 1. The argument must
+/// also set `allow_negative_numbers`, so "-1" reaches this sentence instead of being taken for
+/// a flag.
+pub fn at_least_one<T: TryFrom<i128> + Copy>(s: &str) -> Result<T, String> {
+    let n: i128 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("must be a whole number, not \"{s}\""))?;
+    if n < 1 {
+        return Err(format!("must be at least 1, not {n}"));
+    }
+    T::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+/// `--items-per-page`: 1 to eMAG's page maximum.
+pub fn items_per_page(s: &str) -> Result<u32, String> {
+    let max = crate::config::MAX_ITEMS_PER_PAGE;
+    let n: u32 = at_least_one(s)?;
+    if n > max {
+        return Err(format!("eMAG serves at most {max} items per page, not {n}"));
+    }
+    Ok(n)
 }
 
 /// `--since`: an age (`30m`, `24h`, `7d`, `2w`), an RFC 3339 time or a date (UTC midnight).

@@ -1,7 +1,10 @@
 //! `magsync history` and `magsync history show RUN_ID`: past and running syncs.
 
 use super::GlobalArgs;
-use super::filters::{clip, local_time, parse_limit, parse_since, render_table, rfc3339};
+use super::filters::{
+    at_least_one, check_account, clip, local_time, parse_limit, parse_since, render_table, rfc3339,
+};
+use super::output::{note, out, outln};
 use crate::error::Failure;
 use crate::model::{OfferChange, RunStatus, SyncEvent, SyncRun};
 use crate::store::Store;
@@ -63,7 +66,7 @@ pub enum HistoryCommand {
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
     /// The run id (first column of `magsync history`).
-    #[arg(value_name = "RUN_ID")]
+    #[arg(value_name = "RUN_ID", allow_negative_numbers = true, value_parser = at_least_one::<i64>)]
     pub run_id: i64,
 
     /// At most this many offer changes (the run may have recorded more).
@@ -101,7 +104,11 @@ async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
         .transpose()?;
     let limit = parse_limit(a.limit)?;
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
+    if let Err(e) = check_account(&config, &store, a.account.as_deref()).await {
+        store.close().await;
+        return Err(e.into());
+    }
     let runs = store
         .list_runs(&RunFilter {
             account: a.account.clone(),
@@ -114,14 +121,14 @@ async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
     store.close().await;
     if a.json {
         let runs: Vec<Value> = runs.iter().map(run_json).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "runs": runs }))?
         );
     } else if runs.is_empty() {
-        eprintln!("no sync runs match");
+        note!("no sync runs match");
     } else {
-        print!("{}", list_text(&runs));
+        out!("{}", list_text(&runs));
     }
     Ok(0)
 }
@@ -220,14 +227,10 @@ fn list_text(runs: &[SyncRun]) -> String {
 }
 
 async fn show(g: &GlobalArgs, a: ShowArgs) -> anyhow::Result<u8> {
-    let changes_limit = parse_limit(a.changes).map_err(|_| {
-        Failure::usage(format!(
-            "--changes must be a positive number, not {}",
-            a.changes
-        ))
-    })?;
+    let changes_limit = parse_limit(a.changes)
+        .map_err(|_| Failure::usage(format!("--changes must be at least 1, not {}", a.changes)))?;
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
     let Some(run) = store.get_run(a.run_id).await? else {
         store.close().await;
         return Err(Failure::runtime(format!(
@@ -264,9 +267,9 @@ async fn show(g: &GlobalArgs, a: ShowArgs) -> anyhow::Result<u8> {
             "changes": changes.iter().map(change_json).collect::<Vec<_>>(),
             "changes_truncated": truncated,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", show_text(&run, &events, &changes, truncated));
+        out!("{}", show_text(&run, &events, &changes, truncated));
     }
     Ok(0)
 }

@@ -7,6 +7,7 @@ pub mod edits;
 pub mod export;
 pub mod filters;
 pub mod history;
+pub mod output;
 pub mod products;
 pub mod simulator;
 pub mod stats;
@@ -17,6 +18,7 @@ pub mod tui;
 use crate::config::{Config, Overrides};
 use crate::error::{Failure, describe};
 use clap::{Parser, Subcommand};
+use output::note;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,7 +69,7 @@ impl GlobalArgs {
             database_url: self.database_url.clone(),
         })?;
         for w in &config.warnings {
-            eprintln!("magsync: warning: {w}");
+            note!("magsync: warning: {w}");
         }
         Ok(config)
     }
@@ -110,6 +112,7 @@ pub enum Command {
 
 /// Parses the command line, runs it and maps any error to one sentence and an exit code.
 pub fn main() -> ExitCode {
+    crate::private_files::restrict_umask();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -120,7 +123,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("magsync: cannot start the async runtime: {e}");
+            note!("magsync: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -129,9 +132,11 @@ pub fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader of our output went away (`| head`): it has what it wanted.
+        Err(err) if output::is_closed_reader(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let (code, message) = describe(&err);
-            eprintln!("magsync: {message}");
+            note!("magsync: {message}");
             ExitCode::from(code)
         }
     }
@@ -170,7 +175,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .and_then(|v| v.strip_suffix(']'))
         .map(|v| format!("; expected one of: {v}"))
         .unwrap_or_default();
-    eprintln!("magsync: {first}{accepted} (see `magsync --help`)");
+    note!("magsync: {first}{accepted} (see `magsync --help`)");
     ExitCode::from(crate::error::EXIT_USAGE)
 }
 

@@ -2,8 +2,10 @@
 
 use super::GlobalArgs;
 use super::filters::{
-    ProductFilterArgs, clip, local_time, parse_limit, render_table, rfc3339, state_word,
+    ProductFilterArgs, check_account, clip, local_time, parse_limit, render_table, rfc3339,
+    state_word,
 };
+use super::output::{note, out, outln};
 use crate::store::Store;
 use crate::store::search::{ProductRow, SortKey};
 use serde_json::{Value, json};
@@ -38,19 +40,23 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let query = args.filters.query(SortKey::Name)?;
     let limit = parse_limit(args.limit)?;
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
+    if let Err(e) = check_account(&config, &store, query.account.as_deref()).await {
+        store.close().await;
+        return Err(e.into());
+    }
     let matched = store.count_products(&query).await?;
     let rows = store.search_products(&query, None, limit).await?;
     store.close().await;
     if args.json {
         let products: Vec<Value> = rows.iter().map(row_json).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "matched": matched, "products": products }))?
         );
     } else {
-        print!("{}", to_text(&rows));
-        eprintln!("{} of {matched} matching offers shown", rows.len());
+        out!("{}", to_text(&rows));
+        note!("{} of {matched} matching offers shown", rows.len());
     }
     Ok(0)
 }

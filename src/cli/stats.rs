@@ -2,6 +2,7 @@
 
 use super::GlobalArgs;
 use super::filters::{local_time, render_table, rfc3339};
+use super::output::{out, outln};
 use crate::model::SyncRun;
 use crate::store::Store;
 use crate::store::stats::{AccountStats, OfferCounts};
@@ -24,14 +25,14 @@ pub struct Args {
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
     let names: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
     let stats = store.account_stats(&names).await?;
     store.close().await;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&stats))?);
+        outln!("{}", serde_json::to_string_pretty(&to_json(&stats))?);
     } else {
-        print!("{}", to_text(&stats));
+        out!("{}", to_text(&stats));
     }
     Ok(0)
 }

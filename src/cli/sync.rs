@@ -8,6 +8,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use super::GlobalArgs;
+use super::filters::{at_least_one, items_per_page};
+use super::output::{note, reportln};
 use crate::error::{EXIT_CANCELLED, EXIT_FAILURE, Failure};
 use crate::model::{ConflictStrategy, RunStatus, SyncMode, Trigger};
 use crate::store::Store;
@@ -22,10 +24,10 @@ pub struct Args {
     #[arg(long, default_value = "full", value_name = "full|incremental")]
     pub mode: SyncMode,
     /// Pages per incremental run (default: the account's `max_pages`, else all).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one::<u32>)]
     pub max_pages: Option<u32>,
     /// Offers per page, 1..100 (eMAG's maximum is 100).
-    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_name = "1..100", allow_negative_numbers = true, value_parser = items_per_page)]
     pub items_per_page: Option<u32>,
     /// Also mirror inactive and end-of-life offers.
     #[arg(long)]
@@ -36,6 +38,10 @@ pub struct Args {
     /// One JSON object per account run on stdout instead of bars and summaries.
     #[arg(long)]
     pub json: bool,
+    /// When stderr is not a terminal (cron, journald), print a progress line per running
+    /// account every SECS seconds: pages, offers, rate and time left.
+    #[arg(long, value_name = "SECS", default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one::<u64>)]
+    pub progress_every: u64,
 }
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
@@ -76,13 +82,19 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 refused = true;
-                eprintln!("magsync: {name}: {e}");
+                note!("magsync: {name}: {e}");
             }
         }
     }
 
-    let bars = (!args.json && std::io::stderr().is_terminal()).then(|| Bars::new(&handles));
+    let on_terminal = std::io::stderr().is_terminal();
+    let bars = (!args.json && on_terminal).then(|| Bars::new(&handles));
+    let lines =
+        (!on_terminal).then(|| progress_lines(&handles, Duration::from_secs(args.progress_every)));
     let interrupted = wait_all(&handles, bars.as_ref(), interrupt).await;
+    if let Some(task) = lines {
+        task.abort();
+    }
     if let Some(b) = &bars {
         // Final positions stay on screen above the summary lines.
         b.draw(&handles);
@@ -100,9 +112,9 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         });
         all_completed &= last.status == RunStatus::Completed;
         if args.json {
-            println!("{}", run_json(&last));
+            reportln!("{}", run_json(&last));
         } else {
-            println!("{}", summary_line(&last));
+            reportln!("{}", summary_line(&last));
         }
     }
     Ok(if interrupted {
@@ -164,6 +176,54 @@ impl Interrupt {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+/// Progress as plain lines for logs (cron mail, journald): one per running account every
+/// `every`, the first after one period, so a short run prints only its summary. Abort the task
+/// when the runs are done.
+fn progress_lines(handles: &[RunHandle], every: Duration) -> tokio::task::JoinHandle<()> {
+    let runs: Vec<_> = handles.iter().map(|h| h.progress.clone()).collect();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        // A late tick (a busy machine) shifts the next ones instead of bunching them.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for run in &runs {
+                let p = run.borrow().clone();
+                if p.status == RunStatus::Running {
+                    note!("{}", progress_line(&p));
+                }
+            }
+        }
+    })
+}
+
+/// "main: page 12/40, 1 200 offers, 95 offers/s, ETA 0:29".
+fn progress_line(p: &RunProgress) -> String {
+    let c = &p.counts;
+    let pages = match c.pages_total {
+        Some(total) => format!("page {}/{}", c.pages_done, total.max(c.pages_done)),
+        None => format!("page {}", c.pages_done),
+    };
+    let eta = p.eta.map_or("unknown".to_string(), minutes_seconds);
+    let mut line = format!(
+        "{}: {pages}, {} offers, {:.0} offers/s, ETA {eta}",
+        p.account, c.offers_seen, p.offers_per_sec
+    );
+    if c.retries + c.rate_limited > 0 {
+        line.push_str(&format!(
+            ", {} retries, {} rate limited",
+            c.retries, c.rate_limited
+        ));
+    }
+    line
+}
+
+/// A duration as m:ss ("0:29", "12:05", "75:00").
+fn minutes_seconds(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}", s / 60, s % 60)
 }
 
 struct Bars {
@@ -259,4 +319,41 @@ fn run_json(p: &RunProgress) -> serde_json::Value {
         "duration_s": (p.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         "error": p.error_summary,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RunCounts;
+
+    #[test]
+    fn eta_is_minutes_and_seconds() {
+        assert_eq!(minutes_seconds(Duration::from_secs(29)), "0:29");
+        assert_eq!(minutes_seconds(Duration::from_secs(725)), "12:05");
+        assert_eq!(minutes_seconds(Duration::from_secs(4500)), "75:00");
+    }
+
+    #[test]
+    fn a_progress_line_names_account_pages_offers_rate_and_eta() {
+        let mut p = RunProgress::new(7, "main", SyncMode::Full, chrono::Utc::now());
+        p.counts = RunCounts {
+            pages_done: 12,
+            pages_total: Some(40),
+            offers_seen: 1200,
+            ..Default::default()
+        };
+        p.offers_per_sec = 95.4;
+        p.eta = Some(Duration::from_secs(89));
+        assert_eq!(
+            progress_line(&p),
+            "main: page 12/40, 1200 offers, 95 offers/s, ETA 1:29"
+        );
+        p.counts.pages_total = None;
+        p.eta = None;
+        p.counts.retries = 2;
+        assert_eq!(
+            progress_line(&p),
+            "main: page 12, 1200 offers, 95 offers/s, ETA unknown, 2 retries, 0 rate limited"
+        );
+    }
 }

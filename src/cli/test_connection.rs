@@ -1,6 +1,7 @@
 //! `magsync test-connection`: one `product_offer/count` per account, no database needed.
 
 use super::GlobalArgs;
+use super::output::reportln;
 use crate::sync::{ConnectionReport, Tuning, test_account};
 use serde_json::json;
 
@@ -24,13 +25,13 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let width = reports.iter().map(|r| r.account.len()).max().unwrap_or(0);
     for r in &reports {
         if args.json {
-            println!("{}", report_json(r));
+            reportln!("{}", report_json(r));
         } else {
-            println!(
+            reportln!(
                 "{:width$}  {}  {}  {}  ({} ms)",
                 r.account,
                 if r.ok { "ok  " } else { "FAIL" },
-                r.base_url,
+                crate::config::mask_url(&r.base_url),
                 r.message,
                 r.latency.as_millis()
             );
@@ -46,7 +47,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
 fn report_json(r: &ConnectionReport) -> serde_json::Value {
     json!({
         "account": r.account,
-        "base_url": r.base_url,
+        "base_url": crate::config::mask_url(&r.base_url),
         "ok": r.ok,
         "message": r.message,
         "offers": r.offers,

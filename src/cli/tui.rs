@@ -28,7 +28,8 @@ pub fn account_info(a: &Account) -> AccountInfo {
             .platform
             .map(|p| p.code().to_string())
             .unwrap_or_else(|| "—".into()),
-        base_url: a.base_url.clone(),
+        // Shown on the Connections tab only; the client gets the account itself.
+        base_url: crate::config::mask_url(&a.base_url),
         username: a.username.clone().unwrap_or_else(|| "—".into()),
         items_per_page: a.items_per_page,
         max_pages: a.max_pages,

@@ -18,7 +18,14 @@ pub fn build_accounts(
     get: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Account>, Failure> {
     let mut names: BTreeSet<String> = parsed.accounts.keys().cloned().collect();
-    names.extend(env_only_accounts(vars));
+    // EMAG_MAIN_* also configures a file's [accounts.MAIN]: only names no table has are new.
+    let tables: BTreeSet<String> = names.iter().map(|n| account_prefix(n)).collect();
+    names.extend(
+        env_only_accounts(vars)
+            .into_iter()
+            .filter(|n| !tables.contains(&account_prefix(n))),
+    );
+    check_names_distinct(&names)?;
     let empty = AccountSection::default();
     names
         .into_iter()
@@ -27,6 +34,30 @@ pub fn build_accounts(
             build_account(&name, section, settings, get)
         })
         .collect()
+}
+
+/// Words that select several accounts wherever an account name is taken.
+const RESERVED_NAMES: &[&str] = &["all", "both"];
+
+/// Refuses names that could not be told apart: `all`/`both` (they mean every account) and two
+/// names that differ only in case or `-`/`_`, which share one set of EMAG_<NAME>_ variables.
+fn check_names_distinct(names: &BTreeSet<String>) -> Result<(), Failure> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for name in names {
+        if RESERVED_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            return Err(Failure::usage(format!(
+                "account name \"{name}\" is reserved: `--account {}` means every account; rename [accounts.{name}]",
+                name.to_ascii_lowercase()
+            )));
+        }
+        if let Some(other) = seen.insert(account_prefix(name), name) {
+            return Err(Failure::usage(format!(
+                "accounts \"{other}\" and \"{name}\" differ only in case or '-'/'_' and would share {}_* variables; rename one",
+                account_prefix(name)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Names that have `EMAG_<NAME>_USERNAME` set, e.g. the original's `EMAG_MAIN_*` / `EMAG_FBE_*`.
@@ -157,7 +188,8 @@ fn parse_int(v: &str, what: &str) -> Result<i64, Failure> {
 fn validate_base_url(name: &str, base: &str) -> Result<(), Failure> {
     let url = url::Url::parse(base).map_err(|_| {
         Failure::usage(format!(
-            "account \"{name}\" has an invalid base_url \"{base}\""
+            "account \"{name}\" has an invalid base_url \"{}\"",
+            super::mask_url(base)
         ))
     })?;
     match url.scheme() {

@@ -30,9 +30,9 @@ pub struct SyncSection {
     pub include_inactive: Option<bool>,
     pub conflict_strategy: Option<String>,
     pub log_retention_days: Option<i64>,
-    pub connect_timeout_secs: Option<u64>,
-    pub request_timeout_secs: Option<u64>,
-    pub max_attempts: Option<u32>,
+    pub connect_timeout_secs: Option<i64>,
+    pub request_timeout_secs: Option<i64>,
+    pub max_attempts: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -253,6 +253,17 @@ impl Config {
         Ok(chosen)
     }
 
+    /// The SQLite database file, when the store is a SQLite file.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite:")?;
+        if rest.contains(":memory:") || rest.contains("mode=memory") {
+            return None;
+        }
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let path = rest.split('?').next().unwrap_or(rest);
+        (!path.is_empty()).then(|| PathBuf::from(path))
+    }
+
     /// The database URL with any password replaced, safe to print.
     pub fn masked_database_url(&self) -> String {
         mask_url(&self.database_url)
@@ -280,13 +291,15 @@ fn build_settings(
         s.log_retention_days = positive(d, "[sync] log_retention_days")?;
     }
     if let Some(t) = sync.connect_timeout_secs {
-        s.connect_timeout = Duration::from_secs(t.max(1));
+        let secs = in_range(t, CONNECT_TIMEOUT_SECS, "[sync] connect_timeout_secs")?;
+        s.connect_timeout = Duration::from_secs(secs.into());
     }
     if let Some(t) = sync.request_timeout_secs {
-        s.request_timeout = Duration::from_secs(t.max(1));
+        let secs = in_range(t, REQUEST_TIMEOUT_SECS, "[sync] request_timeout_secs")?;
+        s.request_timeout = Duration::from_secs(secs.into());
     }
     if let Some(n) = sync.max_attempts {
-        s.max_attempts = n.max(1);
+        s.max_attempts = in_range(n, MAX_ATTEMPTS, "[sync] max_attempts")?;
     }
     let sched = &parsed.schedule;
     if let Some(b) = sched.enabled {
@@ -330,6 +343,31 @@ pub(crate) fn items_per_page(n: i64, what: &str) -> Result<u32, Failure> {
     }
 }
 
+/// Accepted `[sync] connect_timeout_secs`: 0 would fail every request, over 5 minutes hides a
+/// dead host.
+pub const CONNECT_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=300;
+/// Accepted `[sync] request_timeout_secs` (a whole page of 100 offers; up to an hour).
+pub const REQUEST_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=3600;
+/// Accepted `[sync] max_attempts` (1 = no retry).
+pub const MAX_ATTEMPTS: std::ops::RangeInclusive<i64> = 1..=20;
+
+/// `n` when inside `range`, else an error naming the key and the range; never a clamp.
+pub(crate) fn in_range(
+    n: i64,
+    range: std::ops::RangeInclusive<i64>,
+    what: &str,
+) -> Result<u32, Failure> {
+    if range.contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(Failure::usage(format!(
+            "{what} is {n}, but must be {} to {}",
+            range.start(),
+            range.end()
+        )))
+    }
+}
+
 pub(crate) fn positive(n: i64, what: &str) -> Result<u32, Failure> {
     u32::try_from(n)
         .ok()
@@ -359,14 +397,35 @@ fn validate_database_url(url: &str) -> Result<(), Failure> {
     }
 }
 
-/// Replaces the password of a URL (`scheme://user:secret@host`) with `***`.
+/// The URL safe to show: a password (`scheme://user:secret@host`) becomes `***`, and so does a
+/// user name standing alone in a web URL (`https://token@host`), which is how tokens travel.
+/// Text that does not parse as a URL but holds an `@` after `://` has that part masked too.
 pub fn mask_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => url.to_string(),
+        Ok(mut u) if !u.username().is_empty() && matches!(u.scheme(), "http" | "https") => {
+            let _ = u.set_username("***");
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => mask_unparsed(url),
+    }
+}
+
+/// `scheme://anything@rest` → `scheme://***@rest` for text `url` could not parse.
+fn mask_unparsed(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
     }
 }
 

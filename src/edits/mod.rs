@@ -12,6 +12,7 @@
 //! No UI code lives here; the CLI and the TUI call these functions.
 
 pub mod db;
+pub mod price;
 pub mod push;
 pub mod resolve;
 pub mod settle;

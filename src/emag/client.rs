@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
@@ -60,7 +60,7 @@ impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
             .field("account", &self.account)
-            .field("base_url", &self.base_url)
+            .field("base_url", &crate::config::mask_url(&self.base_url))
             .field("username", &self.username)
             .field("password", &"[redacted]")
             .field("min_interval", &self.min_interval)
@@ -104,7 +104,10 @@ impl EmagClient {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
             _ => {
                 return Err(EmagError::Config {
-                    message: format!("the base URL \"{}\" is not an http(s) URL", cfg.base_url),
+                    message: format!(
+                        "the base URL \"{}\" is not an http(s) URL",
+                        crate::config::mask_url(&cfg.base_url)
+                    ),
                 });
             }
         }
@@ -114,6 +117,8 @@ impl EmagClient {
             .user_agent(concat!("magsync/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
+            // A redirect would re-send the password and the body to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| EmagError::Config {
                 message: format!("cannot build the HTTP client: {e}"),
@@ -331,6 +336,17 @@ impl EmagClient {
             }
         };
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(crate::config::mask_url)
+                .unwrap_or_else(|| "an unnamed place (no Location header)".into());
+            let error = EmagError::Redirected { status, location };
+            tracing::warn!(target: "magsync::emag", account = %cfg.account, method = "POST", path, status, duration_ms = started.elapsed().as_millis() as u64, error = %error, "exchange failed");
+            return (Err(error), None);
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)

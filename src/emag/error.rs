@@ -29,6 +29,9 @@ pub enum EmagError {
     Cancelled,
     /// The client configuration is unusable (bad base URL, TLS setup).
     Config { message: String },
+    /// A 3xx answer: never followed (the request carries the password and, for a save, the
+    /// changes), never retried; `location` is the target it named, masked.
+    Redirected { status: u16, location: String },
 }
 
 impl EmagError {
@@ -46,7 +49,8 @@ impl EmagError {
             | EmagError::InvalidUrl { .. }
             | EmagError::FilterIgnored
             | EmagError::Cancelled
-            | EmagError::Config { .. } => false,
+            | EmagError::Config { .. }
+            | EmagError::Redirected { .. } => false,
         }
     }
 
@@ -64,6 +68,7 @@ impl EmagError {
             EmagError::FilterIgnored => "filter_ignored",
             EmagError::Cancelled => "cancelled",
             EmagError::Config { .. } => "config",
+            EmagError::Redirected { .. } => "redirect",
         }
     }
 }
@@ -105,6 +110,10 @@ impl fmt::Display for EmagError {
             EmagError::Config { message } => {
                 write!(f, "invalid eMAG client configuration: {message}")
             }
+            EmagError::Redirected { status, location } => write!(
+                f,
+                "eMAG answered HTTP {status}, a redirect to {location}, which magsync does not follow; check the account's base_url"
+            ),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! by both dialects (`$N` placeholders, `ON CONFLICT`, `RETURNING`); what differs — DDL, money
 //! encoding, search, locking — lives in [`dialect`], [`money`] and the per-dialect migrations.
 
+pub mod accounts;
 pub mod dialect;
 pub mod engine_queries;
 pub mod export;
@@ -123,6 +124,14 @@ const SQLITE_SEARCH_MMAP_BYTES: &str = "4294967296";
 /// 16 KiB; the file is cut back to `journal_size_limit` after a checkpoint.
 const SQLITE_WAL_AUTOCHECKPOINT: &str = "4000";
 
+/// How long a SQLite statement waits for another process's write lock before failing with
+/// "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a task waits for one of the store's SQLite connections. Longer than the busy
+/// timeout, so a connection waiting on another process's lock reports SQLite's own "database
+/// is locked" instead of the pool's "timed out waiting for a connection".
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(75);
+
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
 impl Store {
@@ -131,6 +140,28 @@ impl Store {
         let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Like [`Store::open`], for commands that only read: a SQLite database that does not
+    /// exist is an error naming it, not an empty database (and folders) created at a mistyped
+    /// path. A Postgres database is never created by connecting anyway.
+    pub async fn open_existing(url: &str) -> std::result::Result<Store, Failure> {
+        if url.starts_with("sqlite:") && !sqlite_in_memory(url) {
+            let opts = SqliteConnectOptions::from_str(url).map_err(|e| {
+                Failure::usage(format!(
+                    "invalid SQLite URL {}: {e}",
+                    crate::config::mask_url(url)
+                ))
+            })?;
+            let path = opts.get_filename();
+            if !path.exists() {
+                return Err(Failure::runtime(format!(
+                    "the database {} does not exist; check --database-url or DATABASE_URL, or run `magsync sync` to create it",
+                    path.display()
+                )));
+            }
+        }
+        Store::open(url).await
     }
 
     /// Connects without migrating.
@@ -151,7 +182,7 @@ impl Store {
                 .foreign_keys(true)
                 // Several processes (TUI, daemon, cron) share the file; wait for a writer
                 // instead of failing with "database is locked".
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .page_size(SQLITE_PAGE_SIZE.parse().expect("a valid page size"))
                 .pragma("wal_autocheckpoint", SQLITE_WAL_AUTOCHECKPOINT)
                 // Each multi-row upsert keeps a statement journal (so a failing row can undo
@@ -159,17 +190,12 @@ impl Store {
                 .pragma("temp_store", "memory")
                 // After a checkpoint the WAL file is cut back instead of staying at its peak.
                 .pragma("journal_size_limit", "67108864");
-            let dir = std::path::Path::new(opts.get_filename()).parent();
-            if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Failure::runtime(format!(
-                        "cannot create the data folder {}: {e}",
-                        dir.display()
-                    ))
-                })?;
+            if !sqlite_in_memory(url) {
+                create_private_sqlite_file(opts.get_filename())?;
             }
             let readers = opts.clone().pragma("cache_size", SQLITE_READER_CACHE_KIB);
             let pool = SqlitePoolOptions::new()
+                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
                 .max_connections(4)
                 .connect_with(readers.clone())
                 .await
@@ -177,9 +203,11 @@ impl Store {
             let searcher = readers.pragma("mmap_size", SQLITE_SEARCH_MMAP_BYTES);
             let columns = search::SqliteColumnCache::new(searcher.clone());
             let search = SqlitePoolOptions::new()
+                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
                 .max_connections(2)
                 .connect_lazy_with(searcher);
             let writer = SqlitePoolOptions::new()
+                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
                 .max_connections(1)
                 .connect_with(opts.pragma("cache_size", SQLITE_WRITER_CACHE_KIB))
                 .await
@@ -299,12 +327,39 @@ impl Store {
     }
 }
 
+/// `sqlite::memory:`, `sqlite://:memory:` or `?mode=memory`: no file behind it.
+fn sqlite_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Creates the SQLite file's folder (0700) and the file itself (0600) when missing, so the
+/// catalogue is private from its first byte; SQLite gives its -wal and -shm files the
+/// database file's mode.
+fn create_private_sqlite_file(file: &std::path::Path) -> std::result::Result<(), Failure> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dir(dir).map_err(|e| {
+            Failure::runtime(format!(
+                "cannot create the data folder {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    crate::private_files::create_file(file).map_err(|e| {
+        Failure::runtime(format!(
+            "cannot create the database {}: {e}",
+            file.display()
+        ))
+    })
+}
+
 /// A database error as one line, without driver internals.
 pub fn short_db_error(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => db.message().to_string(),
         sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".into(),
+        sqlx::Error::PoolTimedOut => {
+            "timed out waiting for a database connection (the database is busy)".into()
+        }
         other => other.to_string(),
     }
 }

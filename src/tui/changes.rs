@@ -7,7 +7,6 @@ use crate::edits::{Edit, EditRequest, EditState, Keep, PushReport};
 use crate::store::search::ProductRow;
 use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;
-use std::str::FromStr;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -58,9 +57,9 @@ impl EditForm {
         let money = |what: &str, input: &Input| -> Result<Option<Decimal>, String> {
             match input.value().trim() {
                 "" => Ok(None),
-                v => Decimal::from_str(v)
+                v => crate::edits::price::parse(v)
                     .map(Some)
-                    .map_err(|_| format!("the {what} \"{v}\" is not a number")),
+                    .map_err(|e| format!("{what}: {e}")),
             }
         };
         let stock = match self.stock.value().trim() {

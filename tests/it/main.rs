@@ -6,6 +6,7 @@ mod edits_support;
 mod emag_support;
 mod sim_support;
 
+mod cli_manners;
 mod cli_sync;
 mod config;
 mod daemon;
