@@ -8,6 +8,7 @@ pub mod export;
 pub mod filters;
 pub mod history;
 pub mod products;
+pub mod signals;
 pub mod simulator;
 pub mod stats;
 pub mod sync;
