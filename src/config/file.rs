@@ -33,6 +33,7 @@ pub struct SyncSection {
     pub connect_timeout_secs: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub max_attempts: Option<u32>,
+    pub count_shortfall_partial_percent: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,6 +16,8 @@ mod edits_settle;
 mod emag_client;
 mod engine_sync;
 mod ops_cli;
+mod reliability;
+mod reliability_cli;
 mod sim_behaviour;
 mod sim_client;
 mod sim_faults;
