@@ -18,6 +18,7 @@ mod engine_sync;
 mod ops_cli;
 mod reliability;
 mod reliability_cli;
+mod reliability_push;
 mod sim_behaviour;
 mod sim_client;
 mod sim_faults;

@@ -423,3 +423,46 @@ async fn a_full_scan_that_saw_fewer_offers_than_counted_says_so() {
         );
     }
 }
+
+#[test]
+fn the_dashboard_history_flags_a_scan_that_saw_fewer_offers_than_counted() {
+    use magsync::tui::app::Tab;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let mut app = magsync::tui::fixture::app();
+    app.tab = Tab::History;
+    let run = &mut app.history.runs[0];
+    run.mode = magsync::model::SyncMode::Full;
+    run.status = RunStatus::Completed;
+    run.error_summary = None;
+    run.finished_at = Some(run.heartbeat_at);
+    run.counts.offers_seen = 1269;
+    run.offers_expected = Some(1274);
+    let warn = app.theme.warn().fg;
+    for (w, h, note) in [(80, 24, false), (120, 40, true)] {
+        app.size = (w, h);
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| magsync::tui::views::draw(f, &mut app)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let lines: Vec<String> = (0..h)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
+            .collect();
+        let (y, line) = lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.contains("1 269!"))
+            .unwrap_or_else(|| panic!("{w}x{h}: the seen count is flagged\n{}", lines.join("\n")));
+        let x = line[..line.find("1 269!").unwrap()].chars().count() as u16;
+        assert_eq!(
+            buf[(x, y as u16)].fg,
+            warn.unwrap(),
+            "{w}x{h}: in the warning colour"
+        );
+        assert_eq!(
+            lines.iter().any(|l| l.contains("saw 1 269/1 274")),
+            note,
+            "{w}x{h}: the wide table names it"
+        );
+    }
+}

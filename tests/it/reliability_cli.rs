@@ -379,3 +379,49 @@ async fn a_full_disk_fails_runs_with_the_cause_and_the_next_run_completes_once_f
 fn stdout_has(out: &Output, needle: &str) -> bool {
     String::from_utf8_lossy(&out.stdout).contains(needle)
 }
+
+#[tokio::test]
+async fn history_flags_a_full_sync_that_saw_fewer_offers_than_counted() {
+    let h = start(sim_config(&[("main", 10)])).await;
+    let env = Env::new();
+    std::fs::create_dir_all(env.db.parent().unwrap()).unwrap();
+    let s = env.store().await;
+    let now = chrono::Utc::now();
+    let opts = full(false);
+    let run = s
+        .create_run("main", &opts, magsync::model::Trigger::Cli, "h:1", now)
+        .await
+        .unwrap();
+    s.set_offers_expected(run.id, 1274).await.unwrap();
+    let counts = magsync::model::RunCounts {
+        offers_seen: 1269,
+        pages_done: 13,
+        ..Default::default()
+    };
+    s.finish_run(run.id, RunStatus::Completed, &counts, None, None, now)
+        .await
+        .unwrap();
+    s.close().await;
+
+    let out = env.run(&h, &["history", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["runs"][0];
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["offers_expected"], 1274);
+    assert_eq!(r["count_shortfall"], "saw 1 269 of 1 274");
+
+    let out = env.run(&h, &["history"]).await;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("warning: saw 1 269 of 1 274 offers eMAG counted"),
+        "{listing}"
+    );
+    let out = env.run(&h, &["history", "show", &run.id.to_string()]).await;
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("saw 1 269 of 1 274 offers eMAG counted"),
+        "{shown}"
+    );
+    h.shutdown().await;
+}

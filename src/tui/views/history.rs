@@ -102,7 +102,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             if wide {
                 let note = match (&r.error_summary, r.count_shortfall()) {
                     (Some(e), _) => e.clone(),
-                    (None, Some(saw)) => format!("{saw} offers eMAG counted"),
+                    // "saw 1 269/1 274": the column is what is left of a 120-column line.
+                    (None, Some(_)) => format!(
+                        "saw {}/{}",
+                        group(c.offers_seen),
+                        group(r.offers_expected.unwrap_or_default())
+                    ),
                     (None, None) => String::new(),
                 };
                 cells.push(Cell::from(note).style(app.theme.dim()));
