@@ -443,7 +443,7 @@ fn the_dashboard_history_flags_a_scan_that_saw_fewer_offers_than_counted() {
     for (w, h, note) in [(80, 24, false), (120, 40, true)] {
         app.size = (w, h);
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| magsync::tui::views::draw(f, &mut app)).unwrap();
+        t.draw(|f| magsync::tui::views::draw(f, &app)).unwrap();
         let buf = t.backend().buffer().clone();
         let lines: Vec<String> = (0..h)
             .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
