@@ -259,6 +259,38 @@ pub struct SyncRun {
     /// Where an incremental scan stopped (next page to read), for the next run to resume.
     pub next_page: Option<i64>,
     pub error_summary: Option<String>,
+    /// Offers eMAG counted for the run's filter when it started.
+    #[serde(default)]
+    pub offers_expected: Option<i64>,
+}
+
+impl SyncRun {
+    /// "saw 1 269 of 1 274" when a full run that ended saw fewer offers than eMAG counted
+    /// (catalogue churn, or offers eMAG counts but does not list).
+    pub fn count_shortfall(&self) -> Option<String> {
+        count_shortfall(self.mode, self.counts.offers_seen, self.offers_expected)
+            .filter(|_| self.status.is_finished())
+    }
+}
+
+/// "saw 1 269 of 1 274" for a full scan that saw fewer offers than counted.
+pub fn count_shortfall(mode: SyncMode, seen: i64, expected: Option<i64>) -> Option<String> {
+    let expected = expected?;
+    (mode == SyncMode::Full && seen < expected)
+        .then(|| format!("saw {} of {}", group_digits(seen), group_digits(expected)))
+}
+
+/// 1274 → "1 274", as the dashboard shows counts.
+fn group_digits(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -207,9 +207,27 @@ pub fn edit_summary(e: &Edit) -> String {
 }
 
 pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
+    // A stop signal must not kill the process while a save is on the wire: it lets the call in
+    // flight finish and be recorded, and sends no further one.
+    let mut interrupt = super::signals::Interrupt::install()?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let signalled = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let signal = interrupt.recv().await;
+            stop.cancel();
+            signal
+        })
+    };
     let (config, store) = open(g).await?;
-    let result = push_all(&config, &store, &a).await;
+    let result = push_all(&config, &store, &a, &stop).await;
     store.close().await;
+    let signal = if stop.is_cancelled() {
+        signalled.await.ok()
+    } else {
+        signalled.abort();
+        None
+    };
     let reports = result?;
     if a.json {
         reportln!("{}", serde_json::to_string_pretty(&reports)?);
@@ -249,6 +267,13 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
     if reports.is_empty() && !a.json {
         reportln!("nothing to push");
     }
+    if let Some(signal) = signal {
+        eprintln!(
+            "magsync: push stopped by {}; pending edits stay pending",
+            signal.name()
+        );
+        return Ok(signal.exit_code());
+    }
     Ok(if failed && !a.dry_run { 1 } else { 0 })
 }
 
@@ -256,6 +281,7 @@ async fn push_all(
     config: &Config,
     store: &Store,
     a: &PushArgs,
+    stop: &tokio_util::sync::CancellationToken,
 ) -> Result<Vec<edits::PushReport>, Failure> {
     let accounts = match &a.account {
         Some(name) => {
@@ -269,11 +295,14 @@ async fn push_all(
     let engine = Engine::new(store.clone(), config.accounts.clone(), &config.settings);
     let mut reports = Vec::new();
     for name in accounts {
+        if stop.is_cancelled() {
+            break;
+        }
         let client = engine
             .client(&name)
             .map_err(|e| Failure::usage(e.to_string()))?;
         let fbe = edits::is_fbe_account(&name);
-        let report = edits::push_account(store, &client, &name, fbe, a.dry_run)
+        let report = edits::push_account_until(store, &client, &name, fbe, a.dry_run, stop)
             .await
             .map_err(db_failure)?;
         reports.push(report);

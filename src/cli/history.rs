@@ -105,6 +105,7 @@ async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
     let limit = parse_limit(a.limit)?;
     let config = g.load_config()?;
     let store = Store::open_existing(&config.database_url).await?;
+    store.settle_dead_runs_quietly().await;
     if let Err(e) = check_account(&config, &store, a.account.as_deref()).await {
         store.close().await;
         return Err(e.into());
@@ -173,6 +174,8 @@ fn run_json(r: &SyncRun) -> Value {
         },
         "next_page": r.next_page,
         "error_summary": r.error_summary,
+        "offers_expected": r.offers_expected,
+        "count_shortfall": r.count_shortfall(),
     })
 }
 
@@ -191,6 +194,15 @@ fn pages_text(r: &SyncRun) -> String {
     match r.counts.pages_total {
         Some(t) => format!("{}/{t}", r.counts.pages_done),
         None => r.counts.pages_done.to_string(),
+    }
+}
+
+/// The run's error, or else its count warning ("saw 1 269 of 1 274").
+fn error_or_warning(r: &SyncRun) -> String {
+    match (&r.error_summary, r.count_shortfall()) {
+        (Some(e), _) => e.clone(),
+        (None, Some(saw)) => format!("warning: {saw} offers eMAG counted"),
+        (None, None) => String::new(),
     }
 }
 
@@ -213,7 +225,7 @@ fn list_text(runs: &[SyncRun]) -> String {
                 c.updated.to_string(),
                 c.removed.to_string(),
                 c.failed.to_string(),
-                clip(r.error_summary.as_deref().unwrap_or(""), 60),
+                clip(&error_or_warning(r), 60),
             ]
         })
         .collect();
@@ -231,6 +243,7 @@ async fn show(g: &GlobalArgs, a: ShowArgs) -> anyhow::Result<u8> {
         .map_err(|_| Failure::usage(format!("--changes must be at least 1, not {}", a.changes)))?;
     let config = g.load_config()?;
     let store = Store::open_existing(&config.database_url).await?;
+    store.settle_dead_runs_quietly().await;
     let Some(run) = store.get_run(a.run_id).await? else {
         store.close().await;
         return Err(Failure::runtime(format!(
@@ -341,6 +354,9 @@ fn show_text(
             c.offers_seen, c.created, c.updated, c.unchanged, c.removed, c.failed
         ),
     );
+    if let Some(saw) = run.count_shortfall() {
+        kv("warning", format!("{saw} offers eMAG counted"));
+    }
     kv(
         "errors",
         run.error_summary.clone().unwrap_or_else(|| "none".into()),

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod history;
 pub mod output;
 pub mod products;
+pub mod signals;
 pub mod simulator;
 pub mod stats;
 pub mod sync;

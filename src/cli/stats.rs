@@ -26,6 +26,7 @@ pub struct Args {
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let config = g.load_config()?;
     let store = Store::open_existing(&config.database_url).await?;
+    store.settle_dead_runs_quietly().await;
     let names: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
     let stats = store.account_stats(&names).await?;
     store.close().await;

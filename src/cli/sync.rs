@@ -1,5 +1,6 @@
 //! `magsync sync`: headless runs of one or all accounts, in parallel, with progress bars on a
-//! terminal, a summary line each, or one JSON object per run; Ctrl-C cancels cleanly (130).
+//! terminal, a summary line each, or one JSON object per run; SIGINT (Ctrl-C), SIGTERM and
+//! SIGHUP cancel cleanly and exit 128 + the signal's number (130, 143, 129).
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -10,12 +11,18 @@ use serde_json::json;
 use super::GlobalArgs;
 use super::filters::{at_least_one, items_per_page};
 use super::output::{note, reportln};
-use crate::error::{EXIT_CANCELLED, EXIT_FAILURE, Failure};
+use crate::error::{EXIT_FAILURE, Failure};
 use crate::model::{ConflictStrategy, RunStatus, SyncMode, Trigger};
 use crate::store::Store;
 use crate::sync::{Engine, RunHandle, RunProgress};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes: 0 every run completed, 1 a run ended partial or failed (or \
+was refused), 2 usage error, 130 / 143 / 129 cancelled by SIGINT (Ctrl-C) / SIGTERM (timeout, \
+kill, systemd, docker) / SIGHUP. A signal cancels every run between pages: each ends \
+`cancelled` with its counts, and its account lock is released."
+)]
 pub struct Args {
     /// A configured account, or `all` (`both` is accepted for the original's users).
     #[arg(long, default_value = "all", value_name = "NAME|all")]
@@ -103,6 +110,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         }
     }
     let mut all_completed = !refused;
+    let interrupted = interrupted.map(|signal| signal.exit_code());
     for h in handles {
         let last = h.done.await.unwrap_or_else(|_| {
             let mut p = h.progress.borrow().clone();
@@ -117,8 +125,8 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
             reportln!("{}", summary_line(&last));
         }
     }
-    Ok(if interrupted {
-        EXIT_CANCELLED
+    Ok(if let Some(code) = interrupted {
+        code
     } else if all_completed {
         0
     } else {
@@ -126,9 +134,14 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     })
 }
 
-/// Waits for every run, redrawing bars; Ctrl-C cancels them all (they still finish cleanly).
-async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>, mut interrupt: Interrupt) -> bool {
-    let mut interrupted = false;
+/// Waits for every run, redrawing bars; the first stop signal cancels them all (they still
+/// finish cleanly) and is returned.
+async fn wait_all(
+    handles: &[RunHandle],
+    bars: Option<&Bars>,
+    mut interrupt: Interrupt,
+) -> Option<StopSignal> {
+    let mut interrupted = None;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         if let Some(b) = bars {
@@ -139,8 +152,8 @@ async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>, mut interrupt: Int
         }
         tokio::select! {
             _ = tick.tick() => {}
-            _ = interrupt.recv(), if !interrupted => {
-                interrupted = true;
+            signal = interrupt.recv(), if interrupted.is_none() => {
+                interrupted = Some(signal);
                 for h in handles {
                     h.cancel.cancel();
                 }
@@ -149,34 +162,7 @@ async fn wait_all(handles: &[RunHandle], bars: Option<&Bars>, mut interrupt: Int
     }
 }
 
-/// SIGINT (Ctrl-C), listened for from creation on.
-struct Interrupt {
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-}
-
-impl Interrupt {
-    fn install() -> anyhow::Result<Interrupt> {
-        #[cfg(unix)]
-        {
-            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-            Ok(Interrupt { signal })
-        }
-        #[cfg(not(unix))]
-        Ok(Interrupt {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            self.signal.recv().await;
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
+use super::signals::{Interrupt, StopSignal};
 
 /// Progress as plain lines for logs (cron mail, journald): one per running account every
 /// `every`, the first after one period, so a short run prints only its summary. Abort the task

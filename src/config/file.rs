@@ -33,6 +33,7 @@ pub struct SyncSection {
     pub connect_timeout_secs: Option<i64>,
     pub request_timeout_secs: Option<i64>,
     pub max_attempts: Option<i64>,
+    pub count_shortfall_partial_percent: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -104,6 +104,9 @@ pub struct Settings {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_attempts: u32,
+    /// A full scan that saw more than this share (in %) fewer offers than eMAG counted ends
+    /// `partial`; a smaller shortfall completes with a warning.
+    pub count_shortfall_partial_percent: u32,
     pub schedule: Schedule,
 }
 
@@ -117,6 +120,7 @@ impl Default for Settings {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_attempts: 5,
+            count_shortfall_partial_percent: 2,
             schedule: Schedule {
                 enabled: false,
                 interval_minutes: 60,
@@ -300,6 +304,10 @@ fn build_settings(
     }
     if let Some(n) = sync.max_attempts {
         s.max_attempts = in_range(n, MAX_ATTEMPTS, "[sync] max_attempts")?;
+    }
+    if let Some(p) = sync.count_shortfall_partial_percent {
+        s.count_shortfall_partial_percent =
+            in_range(p, 0..=100, "[sync] count_shortfall_partial_percent")?;
     }
     let sched = &parsed.schedule;
     if let Some(b) = sched.enabled {

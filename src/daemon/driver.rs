@@ -154,20 +154,22 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
 
     async fn perform(&mut self, action: &Action, now: DateTime<Utc>, report: &mut TickReport) {
         match action {
-            Action::FailStale { cutoff } => match self.store.fail_stale_runs(*cutoff, now).await {
-                Ok(ids) => {
-                    if !ids.is_empty() {
-                        tracing::warn!(
-                            "marked stuck runs {ids:?} as failed (interrupted): no heartbeat since before {cutoff}"
-                        );
+            Action::FailStale { cutoff } => {
+                match self.store.settle_dead_runs_before(*cutoff, now).await {
+                    Ok(ids) => {
+                        if !ids.is_empty() {
+                            tracing::warn!(
+                                "marked stuck runs {ids:?} as failed (interrupted): no heartbeat since before {cutoff}"
+                            );
+                        }
+                        report.stale_failed.extend(ids);
                     }
-                    report.stale_failed.extend(ids);
+                    Err(e) => report.error(format!(
+                        "stuck-run cleanup failed: {}",
+                        crate::store::short_db_error(&e)
+                    )),
                 }
-                Err(e) => report.error(format!(
-                    "stuck-run cleanup failed: {}",
-                    crate::store::short_db_error(&e)
-                )),
-            },
+            }
             Action::Retention { account, cutoff } => {
                 match self.store.delete_runs_before(account, *cutoff).await {
                     Ok(n) => {

@@ -19,7 +19,7 @@ pub mod settle;
 pub mod validate;
 
 pub use db::{EditFilter, queue};
-pub use push::{PushReport, push_account};
+pub use push::{PushReport, push_account, push_account_until};
 pub use resolve::{Keep, resolve};
 pub use settle::{ConflictCounts, SettleOutcome, run_conflicts, settle, settle_batch};
 pub use validate::{EditError, EditRequest};

@@ -13,6 +13,7 @@
 
 use chrono::Utc;
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::db::{self, Transition};
 use super::{Edit, EditState, Field, Values};
@@ -66,6 +67,20 @@ pub async fn push_account(
     fbe: bool,
     dry_run: bool,
 ) -> Result<PushReport> {
+    let never = CancellationToken::new();
+    push_account_until(store, client, account, fbe, dry_run, &never).await
+}
+
+/// [`push_account`] that sends no further call once `stop` fires: the call in flight is
+/// finished and its answer recorded, the edits not yet sent stay pending.
+pub async fn push_account_until(
+    store: &Store,
+    client: &EmagClient,
+    account: &str,
+    fbe: bool,
+    dry_run: bool,
+    stop: &CancellationToken,
+) -> Result<PushReport> {
     let edits = db::pending_of(store, account).await?;
     let mut report = PushReport {
         account: account.to_string(),
@@ -97,7 +112,14 @@ pub async fn push_account(
         let update = update_for(&e, fbe, warehouse);
         sendable.push((e, update));
     }
-    for chunk in sendable.chunks(MAX_SAVE_ITEMS) {
+    for (n, chunk) in sendable.chunks(MAX_SAVE_ITEMS).enumerate() {
+        if stop.is_cancelled() {
+            let left = sendable.len() - n * MAX_SAVE_ITEMS;
+            report.error = Some(format!(
+                "stopped by a signal; {left} edits were not sent and stay pending"
+            ));
+            break;
+        }
         let updates: Vec<OfferUpdate> = chunk.iter().map(|(_, u)| u.clone()).collect();
         report.save_calls += 1;
         if dry_run {

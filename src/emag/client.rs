@@ -217,6 +217,39 @@ impl EmagClient {
         Ok(offers.into_iter().next())
     }
 
+    /// The offers among `ids` (at most [`MAX_PER_PAGE`]) that exist on this account, in one
+    /// request through the `id` list filter. An answer holding any other id means the filter
+    /// was ignored, and is refused rather than trusted.
+    pub async fn read_offers_by_ids(&self, ids: &[i64]) -> Result<Vec<Offer>, EmagError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if ids.len() > MAX_PER_PAGE as usize {
+            return Err(EmagError::Config {
+                message: format!(
+                    "{} ids in one read; at most {MAX_PER_PAGE} fit a page",
+                    ids.len()
+                ),
+            });
+        }
+        let body = wire::read_ids_body(ids, MAX_PER_PAGE);
+        let env = self.call("product_offer/read", body, Kind::Read).await?;
+        let offers = wire::decode_offers(&env.results).map_err(|why| EmagError::Malformed {
+            status: 200,
+            snippet: why,
+        })?;
+        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        let mut seen = std::collections::HashSet::new();
+        if offers
+            .iter()
+            .any(|o| !wanted.contains(&o.id) || !seen.insert(o.id))
+        {
+            tracing::warn!(target: "magsync::emag", account = %self.account(), "eMAG ignored the id list filter");
+            return Err(EmagError::FilterIgnored);
+        }
+        Ok(offers)
+    }
+
     /// Light `offer/save` of at most 50 items; per-item outcomes keyed by id. An envelope
     /// `isError` is returned as `Api` without retry (nothing was applied).
     pub async fn save_offers(

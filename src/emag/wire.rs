@@ -263,6 +263,16 @@ pub fn read_body(filter: &OfferFilter, page: Option<(u32, u32)>) -> Vec<u8> {
     serde_json::to_vec(&Value::Object(m)).unwrap_or_default()
 }
 
+/// The body of a read of the offers with these ids: eMAG's `id` filter takes a list.
+pub fn read_ids_body(ids: &[i64], per_page: u32) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "currentPage": 1,
+        "itemsPerPage": per_page,
+        "id": ids,
+    }))
+    .unwrap_or_default()
+}
+
 /// A decimal as a JSON number literal, exactly (never via f64), at most 4 places.
 fn number_literal(d: Decimal) -> String {
     d.round_dp(4).normalize().to_string()

@@ -117,10 +117,11 @@ async fn read(
     let parsed = parse_body(body)
         .and_then(|b| params_with(b, rt.ignore_wrapped_filters))
         .and_then(|p| {
-            Ok((
-                Page::checked(&p, rt.strict_page_size)?,
-                Filters::from_params(&p)?,
-            ))
+            let mut filters = Filters::from_params(&p)?;
+            if rt.ignore_id_list && p.get("id").is_some_and(|v| v.is_array()) {
+                filters.id = None;
+            }
+            Ok((Page::checked(&p, rt.strict_page_size)?, filters))
         });
     let (page, filters) = match parsed {
         Ok(v) => v,

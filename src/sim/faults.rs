@@ -24,6 +24,9 @@ pub struct RuntimeFaults {
     /// Every request of this account answered 503.
     pub outage: Option<String>,
     pub ignore_wrapped_filters: bool,
+    /// An `id` filter given as a list is ignored (every offer matches), as a server that
+    /// understands single ids only would; the client must notice.
+    pub ignore_id_list: bool,
     pub strict_page_size: bool,
 }
 
@@ -41,6 +44,7 @@ impl RuntimeFaults {
             storm_until: None,
             outage: None,
             ignore_wrapped_filters: false,
+            ignore_id_list: false,
             strict_page_size: false,
         }
     }
@@ -79,6 +83,7 @@ pub struct FaultSwitch {
     #[serde(default, with = "double_option")]
     pub account_outage: Option<Option<String>>,
     pub ignore_wrapped_filters: Option<bool>,
+    pub ignore_id_list: Option<bool>,
     pub strict_page_size: Option<bool>,
 }
 
@@ -116,6 +121,9 @@ impl FaultSwitch {
         }
         if let Some(on) = self.ignore_wrapped_filters {
             rt.ignore_wrapped_filters = on;
+        }
+        if let Some(on) = self.ignore_id_list {
+            rt.ignore_id_list = on;
         }
         if let Some(on) = self.strict_page_size {
             rt.strict_page_size = on;

@@ -65,6 +65,25 @@ pub fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// An integer or a list of integers (each a number or numeric string), sorted, deduplicated.
+fn int_list_param(p: &Map<String, Value>, key: &str) -> Result<Option<Vec<i64>>, String> {
+    let invalid = || format!("Invalid value for {key}");
+    let mut ids = match p.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| as_int(v).ok_or_else(invalid))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(v) => vec![as_int(v).ok_or_else(invalid)?],
+    };
+    if ids.is_empty() {
+        return Err(invalid());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
+}
+
 fn str_param(p: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match p.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -117,7 +136,8 @@ impl Page {
 /// The filters of §6; all combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Filters {
-    pub id: Option<i64>,
+    /// One id or a list of them (`{"id": [1, 2, 3]}`), sorted and without repeats.
+    pub id: Option<Vec<i64>>,
     pub status: Option<i64>,
     pub part_number: Option<String>,
     pub part_number_key: Option<String>,
@@ -132,7 +152,7 @@ impl Filters {
     /// Known filter keys; anything else is ignored, like eMAG does.
     pub fn from_params(p: &Map<String, Value>) -> Result<Filters, String> {
         Ok(Filters {
-            id: int_param(p, "id")?,
+            id: int_list_param(p, "id")?,
             status: int_param(p, "status")?,
             part_number: str_param(p, "part_number")?,
             part_number_key: str_param(p, "part_number_key")?,
@@ -150,7 +170,10 @@ impl Filters {
 
     pub fn matches(&self, o: &Offer) -> bool {
         let stock_ok = |limit: Option<i64>, v: i64| limit.is_none_or(|l| 0 <= v && v <= l);
-        if self.id.is_some_and(|id| id != i64::from(o.id))
+        if self
+            .id
+            .as_ref()
+            .is_some_and(|ids| ids.binary_search(&i64::from(o.id)).is_err())
             || self.status.is_some_and(|s| s != i64::from(o.status))
             || !stock_ok(self.general_stock, o.general_stock())
             || !stock_ok(self.estimated_stock, o.estimated_stock())

@@ -59,17 +59,22 @@ impl AccountState {
         list
     }
 
+    /// Positions of the offers an `id` filter (one id or a list) selects, in id order.
+    fn id_hits(&self, f: &Filters) -> Vec<usize> {
+        f.id.iter()
+            .flatten()
+            .filter_map(|&id| self.position(id))
+            .filter(|&p| f.matches(&self.offers[p]))
+            .collect()
+    }
+
     /// Offers matching `f`, as a page of the filtered listing at this instant.
     pub fn page(&mut self, f: &Filters, page: Page) -> Vec<Offer> {
-        if let Some(id) = f.id {
-            let hit = self
-                .position(id)
-                .map(|p| &self.offers[p])
-                .filter(|o| f.matches(o));
-            return hit
-                .into_iter()
-                .filter(|_| page.current == 1)
-                .cloned()
+        if f.id.is_some() {
+            let hits = self.id_hits(f);
+            return hits[page.range(hits.len())]
+                .iter()
+                .map(|&p| self.offers[p].clone())
                 .collect();
         }
         if f.is_empty() {
@@ -83,11 +88,8 @@ impl AccountState {
     }
 
     pub fn count(&mut self, f: &Filters) -> usize {
-        if let Some(id) = f.id {
-            return self
-                .position(id)
-                .filter(|&p| f.matches(&self.offers[p]))
-                .map_or(0, |_| 1);
+        if f.id.is_some() {
+            return self.id_hits(f).len();
         }
         if f.is_empty() {
             return self.offers.len();

@@ -37,6 +37,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "drop offer_eans",
         include_str!("migrations/sqlite/0005_drop_offer_eans.sql"),
     ),
+    (
+        6,
+        "run offers expected",
+        include_str!("migrations/sqlite/0006_run_offers_expected.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/postgres/0001_init.sql")),
@@ -69,6 +74,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "offer versions",
         include_str!("migrations/postgres/0007_offer_versions.sql"),
+    ),
+    (
+        8,
+        "run offers expected",
+        include_str!("migrations/postgres/0008_run_offers_expected.sql"),
     ),
 ];
 

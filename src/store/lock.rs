@@ -1,8 +1,11 @@
 //! One running sync per account, across processes.
 //!
-//! SQLite: a row in `sync_locks`, taken over when its heartbeat is stale (the holder crashed).
+//! SQLite: a row in `sync_locks`, taken over when its heartbeat is stale (the holder crashed)
+//! or at once when its owner is a process of this host that no longer exists.
 //! Postgres: a session advisory lock held on a dedicated connection, released by the server the
-//! moment that connection closes, plus the same row so both answer "who holds it".
+//! moment that connection closes, plus the same row so both answer "who holds it". The
+//! connection is watched (see [`LockWatch`]): when it is lost the run is told to stop, and
+//! until then its fresh row keeps a second run out.
 
 use super::{Pool, Result, Store, on_pool};
 use chrono::{DateTime, Utc};
@@ -10,9 +13,19 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
 use std::fmt;
 use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 /// A lock whose heartbeat is older than this belongs to a dead process.
 pub const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// Postgres: a lock row this fresh belongs to a live run even when the advisory lock is free,
+/// because its holder may not have noticed yet that its lock connection dropped (a run writes
+/// its heartbeat at least every 5 s and checks its connection every [`WATCH_EVERY`]).
+const PG_ROW_FRESH: Duration = Duration::from_secs(15);
+
+/// How often the Postgres lock connection is checked with a `SELECT 1`.
+pub const WATCH_EVERY: Duration = Duration::from_secs(2);
 
 /// Why a lock could not be taken: another run of that account is going on.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,10 +56,27 @@ pub struct AccountLock {
     store: Store,
     pub account: String,
     owner: String,
-    pg: Option<PgConnection>,
+    pg: Option<LockWatch>,
+    lost: CancellationToken,
+    lost_why: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
-fn advisory_key(account: &str) -> i64 {
+/// The task that owns a Postgres lock connection: it checks the connection every
+/// [`WATCH_EVERY`] and, on release, unlocks and closes it.
+struct LockWatch {
+    release: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LockWatch {
+    /// A lock dropped without release (a panicking run) closes its connection at once, which
+    /// frees the advisory lock, as dropping the connection itself would.
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub(crate) fn advisory_key(account: &str) -> i64 {
     let h = blake3::hash(format!("magsync-sync:{account}").as_bytes());
     i64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
 }
@@ -60,29 +90,52 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<AccountLock, LockBusy>> {
         let cutoff = now - chrono::Duration::from_std(STALE_AFTER).expect("small duration");
+        let holder = self.lock_holder(account).await?;
+        // A holder that is a dead process of this host is taken over at once; its exact owner
+        // string is matched so a lock taken meanwhile by someone else is left alone.
+        let dead_owner = holder
+            .as_ref()
+            .filter(|(o, _)| local_process_is_gone(o))
+            .map(|(o, _)| o.clone())
+            .unwrap_or_default();
         let mut pg = None;
         let acquired = match &self.pool {
             Pool::Sqlite(pool) => sqlx::query(
                 "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
                  ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
-                 heartbeat_at = excluded.heartbeat_at WHERE sync_locks.heartbeat_at < $4",
+                 heartbeat_at = excluded.heartbeat_at \
+                 WHERE sync_locks.heartbeat_at < $4 OR sync_locks.owner = $5",
             )
             .bind(account)
             .bind(owner)
             .bind(now)
             .bind(cutoff)
+            .bind(&dead_owner)
             .execute(pool)
             .await?
             .rows_affected()
                 == 1,
             Pool::Postgres(pool) => {
+                let fresh = now - chrono::Duration::from_std(PG_ROW_FRESH).expect("small");
+                let live_row = holder
+                    .as_ref()
+                    .is_some_and(|(o, hb)| *hb >= fresh && o.as_str() != dead_owner);
                 let mut conn = pool.acquire().await?.detach();
-                let got: bool = sqlx::query("SELECT pg_try_advisory_lock($1) AS got")
-                    .bind(advisory_key(account))
-                    .fetch_one(&mut conn)
-                    .await?
-                    .try_get("got")?;
+                let got: bool = !live_row
+                    && sqlx::query("SELECT pg_try_advisory_lock($1) AS got")
+                        .bind(advisory_key(account))
+                        .fetch_one(&mut conn)
+                        .await?
+                        .try_get("got")?;
                 if got {
+                    // The server notices a vanished client (a crash, a cut network) within
+                    // ~25 s instead of the system's two hours, and frees the lock.
+                    sqlx::raw_sql(
+                        "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; \
+                         SET tcp_keepalives_count = 3",
+                    )
+                    .execute(&mut conn)
+                    .await?;
                     sqlx::query(
                         "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
                          ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
@@ -101,11 +154,15 @@ impl Store {
             }
         };
         if acquired {
+            let lost = CancellationToken::new();
+            let lost_why = std::sync::Arc::new(std::sync::Mutex::new(None));
             return Ok(Ok(AccountLock {
                 store: self.clone(),
                 account: account.to_string(),
                 owner: owner.to_string(),
-                pg,
+                pg: pg.map(|conn| LockWatch::spawn(conn, account, lost.clone(), lost_why.clone())),
+                lost,
+                lost_why,
             }));
         }
         let running = self
@@ -119,7 +176,88 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Who holds the account's lock row and its heartbeat, if anyone.
+    async fn lock_holder(&self, account: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT owner, heartbeat_at FROM sync_locks WHERE account = $1")
+                .bind(account)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| Ok((r.try_get("owner")?, r.try_get("heartbeat_at")?))).transpose()
+        })
+    }
+}
+
+impl LockWatch {
+    fn spawn(
+        mut conn: PgConnection,
+        account: &str,
+        lost: CancellationToken,
+        why: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    ) -> LockWatch {
+        let key = advisory_key(account);
+        let (release, mut released) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(WATCH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = &mut released => break,
+                    _ = tick.tick() => {}
+                }
+                let check = tokio::time::timeout(
+                    WATCH_EVERY * 3,
+                    sqlx::query("SELECT 1").execute(&mut conn),
+                );
+                let failure = match check.await {
+                    Ok(Ok(_)) => continue,
+                    Ok(Err(e)) => super::short_db_error(&e),
+                    Err(_) => format!("no answer within {} s", (WATCH_EVERY * 3).as_secs()),
+                };
+                tracing::error!(target: "magsync::sync", "lost the account lock: its database connection failed ({failure})");
+                *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+                lost.cancel();
+                // Nothing is held any more; wait for the release so it does not race a new run.
+                let _ = released.await;
+                return;
+            }
+            if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(key)
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(target: "magsync::sync", "cannot release the advisory lock: {e}");
+            }
+            let _ = conn.close().await;
+        });
+        LockWatch {
+            release: Some(release),
+            task,
+        }
+    }
+}
+
 impl AccountLock {
+    /// Cancelled when the lock is no longer held (Postgres: its connection was lost); the run
+    /// must then stop at its next page boundary.
+    pub fn lost(&self) -> CancellationToken {
+        self.lost.clone()
+    }
+
+    /// Why the lock was lost, once [`AccountLock::lost`] fired.
+    pub fn lost_reason(&self) -> Option<String> {
+        self.lost_why
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A shared view of [`AccountLock::lost_reason`] for the run.
+    pub fn lost_reason_cell(&self) -> std::sync::Arc<std::sync::Mutex<Option<String>>> {
+        self.lost_why.clone()
+    }
+
     /// Records which run holds the lock, so its progress updates keep the lock fresh.
     pub async fn attach_run(&self, run_id: i64) -> Result<()> {
         on_pool!(self.store, pool => {
@@ -141,21 +279,43 @@ impl AccountLock {
                 .execute(pool)
                 .await?;
         });
-        if let Some(mut conn) = self.pg.take() {
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(advisory_key(&self.account))
-                .execute(&mut conn)
-                .await?;
-            let _ = conn.close().await;
+        if let Some(mut watch) = self.pg.take()
+            && let Some(release) = watch.release.take()
+        {
+            let _ = release.send(());
+            let _ = (&mut watch.task).await;
         }
         Ok(())
     }
 }
 
+/// "host:pid" of this host whose process no longer exists. Another host's processes cannot be
+/// seen from here, so those are never called gone.
+pub fn local_process_is_gone(owner: &str) -> bool {
+    let Some((host, pid)) = owner.rsplit_once(':') else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if host != hostname() || pid == 0 {
+        return false;
+    }
+    if pid == std::process::id() {
+        return false;
+    }
+    let proc = std::path::Path::new("/proc");
+    // Without a mounted /proc nothing can be told; wait for the heartbeat instead.
+    proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
 /// "host:pid", to tell lock holders apart.
 pub fn process_owner() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{host}:{}", std::process::id())
+    format!("{}:{}", hostname(), std::process::id())
 }

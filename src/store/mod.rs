@@ -16,6 +16,7 @@ mod offers_pg;
 mod offers_sqlite;
 pub mod runs;
 pub mod search;
+mod settle;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -194,20 +195,17 @@ impl Store {
                 create_private_sqlite_file(opts.get_filename())?;
             }
             let readers = opts.clone().pragma("cache_size", SQLITE_READER_CACHE_KIB);
-            let pool = SqlitePoolOptions::new()
-                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+            let pool = sqlite_pool_options()
                 .max_connections(4)
                 .connect_with(readers.clone())
                 .await
                 .map_err(unreachable)?;
             let searcher = readers.pragma("mmap_size", SQLITE_SEARCH_MMAP_BYTES);
             let columns = search::SqliteColumnCache::new(searcher.clone());
-            let search = SqlitePoolOptions::new()
-                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+            let search = sqlite_pool_options()
                 .max_connections(2)
                 .connect_lazy_with(searcher);
-            let writer = SqlitePoolOptions::new()
-                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+            let writer = sqlite_pool_options()
                 .max_connections(1)
                 .connect_with(opts.pragma("cache_size", SQLITE_WRITER_CACHE_KIB))
                 .await
@@ -349,6 +347,33 @@ fn create_private_sqlite_file(file: &std::path::Path) -> std::result::Result<(),
             "cannot create the database {}: {e}",
             file.display()
         ))
+    })
+}
+
+/// SQLite pools never take back a connection still inside a transaction. When a write fails
+/// because the disk is full (or the file is read-only), SQLite may already have rolled the
+/// transaction back, so the driver's own ROLLBACK fails and its transaction count stays above
+/// zero; every later transaction on that connection would then fail with "attempted to call
+/// begin_with at non-zero transaction depth". Such a connection is closed and replaced.
+fn sqlite_pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+        .after_release(|conn, _| {
+        Box::pin(async move {
+            if !conn.is_in_transaction() {
+                return Ok(true);
+            }
+            // The rollback of a dropped transaction is queued on the connection's worker;
+            // a ping runs after it.
+            conn.ping().await?;
+            let clean = !conn.is_in_transaction();
+            if !clean {
+                tracing::warn!(
+                    "a database connection was left inside a failed transaction; replacing it"
+                );
+            }
+            Ok(clean)
+        })
     })
 }
 

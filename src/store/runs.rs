@@ -22,7 +22,7 @@ pub struct RunFilter {
 
 const RUN_COLUMNS: &str = "id, account, mode, trigger, status, options, started_at, finished_at, \
     heartbeat_at, pages_done, pages_total, requests, retries, rate_limited, offers_seen, created, \
-    updated, unchanged, removed, failed, next_page, error_summary";
+    updated, unchanged, removed, failed, next_page, error_summary, offers_expected";
 
 impl Store {
     /// Creates the run row, committed as `running` before any request is made.
@@ -35,7 +35,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<SyncRun> {
         let id: i64 = on_pool!(self, pool => {
-            sqlx::query(
+            // All rows, not the first: SQLite commits the insert when the statement finishes,
+            // and an id read before that (a full disk failing the commit) names no stored run.
+            let rows = sqlx::query(
                 "INSERT INTO sync_runs (account, mode, trigger, status, options, started_at, heartbeat_at, owner) \
                  VALUES ($1, $2, $3, 'running', $4, $5, $5, $6) RETURNING id",
             )
@@ -45,9 +47,15 @@ impl Store {
             .bind(Json(options))
             .bind(now)
             .bind(owner)
-            .fetch_one(pool)
-            .await?
-            .try_get("id")?
+            .fetch_all(pool)
+            .await?;
+            let id: i64 = rows.first().ok_or(sqlx::Error::RowNotFound)?.try_get("id")?;
+            // Every run id shown to anyone is a stored run.
+            sqlx::query("SELECT id FROM sync_runs WHERE id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await?;
+            id
         });
         Ok(SyncRun {
             id,
@@ -62,7 +70,20 @@ impl Store {
             counts: RunCounts::default(),
             next_page: None,
             error_summary: None,
+            offers_expected: None,
         })
+    }
+
+    /// Records how many offers eMAG counted for the run's filter, once the count is known.
+    pub async fn set_offers_expected(&self, run_id: i64, expected: i64) -> Result<()> {
+        on_write_pool!(self, pool => {
+            sqlx::query("UPDATE sync_runs SET offers_expected = $1 WHERE id = $2")
+                .bind(expected)
+                .bind(run_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Persists live progress and the heartbeat (of the run and of its account lock).
@@ -218,43 +239,6 @@ impl Store {
             q.push(" ORDER BY id DESC LIMIT 1");
             let row = q.build().fetch_optional(pool).await?;
             row.map(|r| run_from_row(&r)).transpose()
-        })
-    }
-
-    /// Marks `running` runs whose heartbeat is older than `cutoff` as failed ("interrupted")
-    /// and frees their locks; returns their ids.
-    pub async fn fail_stale_runs(
-        &self,
-        cutoff: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<i64>> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let ids: Vec<i64> = sqlx::query(
-                "UPDATE sync_runs SET status = 'failed', finished_at = $1, \
-                 error_summary = COALESCE(error_summary || '; ', '') || 'interrupted: the process running it stopped without finishing' \
-                 WHERE status = 'running' AND heartbeat_at < $2 RETURNING id",
-            )
-            .bind(now)
-            .bind(cutoff)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>("id"))
-            .collect::<Result<_>>()?;
-            for id in &ids {
-                sqlx::query("DELETE FROM sync_locks WHERE run_id = $1").bind(*id).execute(&mut *tx).await?;
-                sqlx::query(
-                    "INSERT INTO sync_events (run_id, at, level, message) VALUES ($1, $2, 'error', $3)",
-                )
-                .bind(*id)
-                .bind(now)
-                .bind("run interrupted: no heartbeat from its process; marked failed")
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(ids)
         })
     }
 
@@ -460,5 +444,6 @@ where
         },
         next_page: r.try_get("next_page")?,
         error_summary: r.try_get("error_summary")?,
+        offers_expected: r.try_get("offers_expected")?,
     })
 }

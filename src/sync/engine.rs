@@ -16,7 +16,7 @@ use crate::emag::{
     ClientConfig, DEFAULT_MIN_INTERVAL, EmagClient, EmagError, OfferFilter, RetryPolicy,
 };
 use crate::model::{SyncMode, SyncOptions, Trigger};
-use crate::store::lock::{STALE_AFTER, process_owner};
+use crate::store::lock::process_owner;
 use crate::store::{LockBusy, Store, short_db_error};
 
 /// Knobs that are not user settings: tests and benchmarks shrink waits and lift pacing.
@@ -31,8 +31,8 @@ pub struct Tuning {
     pub concurrency: usize,
     /// How often progress and queued events are persisted (≤ 2×/s by default).
     pub progress_interval: Duration,
-    /// Offers missing from a complete scan are confirmed one by one (one request each) up to
-    /// this many; beyond it they are marked missing on the scan's word alone.
+    /// Offers missing from a complete scan are confirmed by id (100 a request) up to this many;
+    /// beyond it they are marked missing on the scan's word alone.
     pub confirm_limit: usize,
     /// Pages already fetched are written together, up to this many per transaction. Bigger
     /// transactions dirty each index page for several rows instead of one: 20 pages (2,000
@@ -53,7 +53,8 @@ impl Tuning {
             request_timeout: settings.request_timeout,
             concurrency: 6,
             progress_interval: Duration::from_millis(500),
-            confirm_limit: 50,
+            // 50 requests, about 20 s at eMAG's pace.
+            confirm_limit: 5_000,
             max_batch_pages: 20,
         }
     }
@@ -224,20 +225,14 @@ impl Engine {
         account_client(self.account(account)?, &self.inner.tuning)
     }
 
-    /// Marks runs whose process stopped heart-beating as failed ("interrupted").
+    /// Marks runs whose process is gone as failed ("interrupted"), see
+    /// [`Store::settle_dead_runs`].
     pub async fn recover_stale_runs(&self) -> Result<Vec<i64>, SyncError> {
-        let now = Utc::now();
-        let cutoff = now - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
-        let ids = self
-            .inner
+        self.inner
             .store
-            .fail_stale_runs(cutoff, now)
+            .settle_dead_runs(Utc::now())
             .await
-            .map_err(store_err)?;
-        if !ids.is_empty() {
-            tracing::warn!(target: "magsync::sync", ?ids, "marked interrupted runs as failed");
-        }
-        Ok(ids)
+            .map_err(store_err)
     }
 
     /// Starts a run of `account` in the background. The run row is committed as `running`
@@ -282,7 +277,21 @@ impl Engine {
             let run = store
                 .create_run(account, &options, trigger, &owner, now)
                 .await?;
-            lock.attach_run(run.id).await?;
+            if let Err(e) = lock.attach_run(run.id).await {
+                // The row exists: it must not stay `running` for a run that never started.
+                let why = format!("could not start: {}", short_db_error(&e));
+                let _ = store
+                    .finish_run(
+                        run.id,
+                        crate::model::RunStatus::Failed,
+                        &run.counts,
+                        None,
+                        Some(&why),
+                        Utc::now(),
+                    )
+                    .await;
+                return Err(e);
+            }
             Ok::<_, sqlx::Error>((cursor, run))
         };
         let (cursor, run) = match setup.await {
@@ -311,6 +320,9 @@ impl Engine {
             tuning: self.inner.tuning.clone(),
             cancel: cancel.clone(),
             tracker: Arc::new(tracker),
+            shortfall_partial_percent: self.inner.settings.count_shortfall_partial_percent,
+            lock_lost: lock.lost(),
+            lock_lost_why: lock.lost_reason_cell(),
         };
         let done = tokio::spawn(async move {
             let last = run::execute(ctx).await;

@@ -1,14 +1,14 @@
 //! After a complete full scan: offers the scan's filter should have returned but did not are
-//! confirmed by id while few (one request each), then flagged missing (§6). Churn can make a
-//! scan skip live offers, and an offer may merely have changed status, so the scan's word alone
-//! is trusted only when there are too many to check.
+//! confirmed by id while not too many (up to 100 a request through the `id` list filter), then
+//! flagged missing (§6). Churn can make a scan skip live offers, and an offer may merely have
+//! changed status, so the scan's word alone is trusted only when there are too many to check.
 
 use chrono::Utc;
 use futures::stream::{self, StreamExt};
 
 use super::recorder::Recorder;
 use super::run::{ReconcileStop, RunCtx};
-use crate::emag::{EmagClient, EmagError};
+use crate::emag::{EmagClient, EmagError, MAX_PER_PAGE};
 use crate::model::EventLevel;
 use crate::store::short_db_error;
 
@@ -36,24 +36,44 @@ pub(crate) async fn reconcile(
         rec.event(
             EventLevel::Info,
             format!(
-                "{} stored offers were not listed by the scan; confirming each by id",
-                candidates.len()
+                "{} stored offers were not listed by the scan; confirming them by id, {} a request",
+                candidates.len(),
+                MAX_PER_PAGE
             ),
         );
-        let mut reads = stream::iter(candidates)
-            .map(|id| async move { (id, client.read_offer(id).await) })
+        let batches: Vec<Vec<i64>> = candidates
+            .chunks(MAX_PER_PAGE as usize)
+            .map(<[i64]>::to_vec)
+            .collect();
+        let mut reads = stream::iter(batches)
+            .map(|ids| async move {
+                let result = client.read_offers_by_ids(&ids).await;
+                (ids, result)
+            })
             .buffer_unordered(ctx.tuning.concurrency.max(1));
         let mut gone = Vec::new();
         let mut found = Vec::new();
-        while let Some((id, result)) = reads.next().await {
+        while let Some((ids, result)) = reads.next().await {
+            // Between batches is this stage's page boundary.
+            if ctx.lock_lost.is_cancelled() {
+                return Err(ReconcileStop::LockLost);
+            }
             match result {
-                Ok(None) => gone.push(id),
-                Ok(Some(offer)) => found.push(offer),
+                Ok(offers) => {
+                    let listed: std::collections::HashSet<i64> =
+                        offers.iter().map(|o| o.id).collect();
+                    gone.extend(ids.iter().filter(|id| !listed.contains(id)));
+                    found.extend(offers);
+                }
                 Err(EmagError::Cancelled) => return Err(ReconcileStop::Cancelled),
                 // Unconfirmed offers are left as they are: never flag what was not proven gone.
                 Err(e) => rec.event(
                     EventLevel::Warn,
-                    format!("could not confirm offer {id}: {e}; left unchanged"),
+                    format!(
+                        "could not confirm {} offers ({}): {e}; left unchanged",
+                        ids.len(),
+                        id_span(&ids)
+                    ),
                 ),
             }
         }
@@ -83,7 +103,7 @@ pub(crate) async fn reconcile(
         rec.event(
             EventLevel::Warn,
             format!(
-                "{} stored offers were not listed by the complete scan; too many to confirm one by one (limit {}), so they are marked missing",
+                "{} stored offers were not listed by the complete scan; too many to confirm by id (limit {}), so they are marked missing",
                 candidates.len(),
                 ctx.tuning.confirm_limit
             ),
@@ -104,4 +124,13 @@ pub(crate) async fn reconcile(
         format!("{marked} offers are no longer listed by eMAG; marked missing"),
     );
     Ok(())
+}
+
+/// "offer 7" or "offers 3 to 912" for a batch's message.
+fn id_span(ids: &[i64]) -> String {
+    match (ids.iter().min(), ids.iter().max()) {
+        (Some(a), Some(b)) if a != b => format!("offers {a} to {b}"),
+        (Some(a), _) => format!("offer {a}"),
+        _ => "no offers".into(),
+    }
 }

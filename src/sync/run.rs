@@ -39,6 +39,29 @@ pub(crate) struct RunCtx {
     pub tuning: Tuning,
     pub cancel: CancellationToken,
     pub tracker: Arc<Tracker>,
+    /// See `Settings::count_shortfall_partial_percent`.
+    pub shortfall_partial_percent: u32,
+    /// Fired when the account lock is lost (see `AccountLock::lost`): the run stops at its
+    /// next page boundary and fails, so that another run may start.
+    pub lock_lost: CancellationToken,
+    pub lock_lost_why: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl RunCtx {
+    /// The outcome of a run that lost its account lock.
+    fn lock_lost_outcome(&self, next_page: Option<i64>) -> Outcome {
+        let why = self
+            .lock_lost_why
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "its database connection failed".into());
+        finished(
+            RunStatus::Failed,
+            format!("lost the account lock ({why}); stopped so that another run can take over"),
+            next_page,
+        )
+    }
 }
 
 struct Outcome {
@@ -83,8 +106,6 @@ pub(crate) async fn execute(ctx: RunCtx) -> RunProgress {
         _ => EventLevel::Error,
     };
     recorder.event(level, line);
-    recorder.close();
-    let _ = recorder_task.await;
 
     ctx.tracker.update(|p| {
         p.status = outcome.status;
@@ -112,6 +133,11 @@ pub(crate) async fn execute(ctx: RunCtx) -> RunProgress {
             }
         }
     }
+    // The status is written before the last events: on a full disk the status is what must
+    // get the room that is left. A row that still could not be finished stays `running` and is
+    // settled as interrupted by the next reader once this process has exited.
+    recorder.close();
+    let _ = recorder_task.await;
     last
 }
 
@@ -226,6 +252,10 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
     };
     ctx.tracker.update(|p| p.counts.pages_total = pages_total);
     if let Some(c) = count {
+        let expected = i64::try_from(c.items).unwrap_or(i64::MAX);
+        if let Err(e) = ctx.store.set_offers_expected(ctx.run_id, expected).await {
+            tracing::warn!(target: "magsync::sync", run_id = ctx.run_id, "cannot record the offer count: {e}");
+        }
         rec.event(
             EventLevel::Info,
             format!(
@@ -285,6 +315,9 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
         (PagePlan::Open { .. }, true) => Some(i64::from(end.last_requested) + 1),
     };
 
+    if written.lock_lost {
+        return ctx.lock_lost_outcome(keep_cursor);
+    }
     if let Some(db) = written.db_error {
         return finished(RunStatus::Failed, db, keep_cursor);
     }
@@ -342,22 +375,54 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
                 None,
             );
         }
+        if ctx.lock_lost.is_cancelled() {
+            return ctx.lock_lost_outcome(None);
+        }
         let status = (!opts.include_inactive).then_some(1);
         if let Err(outcome) = reconcile(ctx, client, rec, status).await {
-            return outcome_from(outcome);
+            return outcome_from(ctx, outcome);
+        }
+        if let Some(c) = count
+            && let Some(outcome) = judge_shortfall(ctx, rec, c.items)
+        {
+            return outcome;
         }
     }
     finished(RunStatus::Completed, None, next_page)
+}
+
+/// A complete full scan (with the offers confirmed by id) that saw fewer offers than eMAG
+/// counted: a warning, or `partial` past the configured share.
+fn judge_shortfall(ctx: &RunCtx, rec: &Recorder, counted: u64) -> Option<Outcome> {
+    let counted = i64::try_from(counted).unwrap_or(i64::MAX);
+    let seen = ctx.tracker.snapshot().counts.offers_seen;
+    let saw = crate::model::count_shortfall(SyncMode::Full, seen, Some(counted))?;
+    let missing = counted - seen;
+    let limit = i128::from(ctx.shortfall_partial_percent);
+    let message = format!(
+        "{saw} offers eMAG counted at the start ({missing} not listed; offers added or removed while the scan ran)"
+    );
+    if i128::from(missing) * 100 > limit * i128::from(counted) {
+        return Some(finished(
+            RunStatus::Partial,
+            format!("{message}; more than {limit} % of the count"),
+            None,
+        ));
+    }
+    rec.event(EventLevel::Warn, message);
+    None
 }
 
 /// Reconciliation ends the run early only when cancelled or when the database fails.
 pub(crate) enum ReconcileStop {
     Cancelled,
     Database(String),
+    LockLost,
 }
 
-fn outcome_from(stop: ReconcileStop) -> Outcome {
+fn outcome_from(ctx: &RunCtx, stop: ReconcileStop) -> Outcome {
     match stop {
+        ReconcileStop::LockLost => ctx.lock_lost_outcome(None),
         ReconcileStop::Cancelled => finished(
             RunStatus::Cancelled,
             "cancelled while confirming missing offers".to_string(),
@@ -371,6 +436,8 @@ fn outcome_from(stop: ReconcileStop) -> Outcome {
 struct Written {
     failures: Vec<(u32, String)>,
     db_error: Option<String>,
+    /// The account lock was lost; the writer stopped at a page boundary.
+    lock_lost: bool,
 }
 
 /// Writes pages as they arrive, several at once when the network is ahead of the database.
@@ -385,7 +452,21 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
     let (mut waiting, mut settling, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     loop {
         let t0 = Instant::now();
-        let Some(first) = rx.recv().await else { break };
+        let first = tokio::select! {
+            biased;
+            _ = ctx.lock_lost.cancelled() => None,
+            page = rx.recv() => page,
+        };
+        if ctx.lock_lost.is_cancelled() {
+            rec.event(
+                EventLevel::Error,
+                "lost the account lock; stopping at this page boundary".to_string(),
+            );
+            // Dropping the receiver stops the scan.
+            written.lock_lost = true;
+            return written;
+        }
+        let Some(first) = first else { break };
         waiting += t0.elapsed();
         let mut batch = vec![first];
         while batch.len() < ctx.tuning.max_batch_pages.max(1) {

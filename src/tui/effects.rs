@@ -57,6 +57,7 @@ impl Runner {
         Some(match effect {
             Effect::LoadDashboard => Msg::Dashboard(
                 async {
+                    store.settle_dead_runs_quietly().await;
                     Ok::<_, sqlx::Error>(Dashboard {
                         stats: store.account_stats(&self.accounts).await?,
                         running: store.running_runs().await?,
@@ -102,6 +103,7 @@ impl Runner {
                     limit: 500,
                     ..RunFilter::default()
                 };
+                store.settle_dead_runs_quietly().await;
                 Msg::Runs(store.list_runs(&filter).await.map_err(db))
             }
             Effect::LoadRun(id) => Msg::RunDetail(

@@ -52,6 +52,7 @@ pub fn run(
         heartbeat_at: started_at + Duration::seconds(secs),
         counts,
         next_page: None,
+        offers_expected: None,
         error_summary: (status == RunStatus::Failed || status == RunStatus::Partial)
             .then(|| "page 8: HTTP 504 after 5 attempts".to_string()),
     }

@@ -283,7 +283,7 @@ async fn runs_events_progress_and_stale_recovery() {
             .await
             .unwrap();
         let failed = s
-            .fail_stale_runs(Utc::now() - Duration::minutes(5), Utc::now())
+            .settle_dead_runs_before(Utc::now() - Duration::minutes(5), Utc::now())
             .await
             .unwrap();
         assert_eq!(failed, vec![stale.id], "{}", db.label);

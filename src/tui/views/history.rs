@@ -78,7 +78,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Cell::from(r.trigger.as_str()),
                 Cell::from(status_span(app, r.status)),
                 Cell::from(Line::from(duration(run_secs(app, r))).right_aligned()),
-                Cell::from(Line::from(group(c.offers_seen)).right_aligned()),
+                match r.count_shortfall() {
+                    // Fewer offers than eMAG counted: flagged in the seen column itself.
+                    Some(_) => {
+                        Cell::from(Line::from(format!("{}!", group(c.offers_seen))).right_aligned())
+                            .style(app.theme.warn())
+                    }
+                    None => Cell::from(Line::from(group(c.offers_seen)).right_aligned()),
+                },
             ];
             if wide {
                 cells.push(num(c.created));
@@ -93,9 +100,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 num(c.failed)
             });
             if wide {
-                cells.push(
-                    Cell::from(r.error_summary.clone().unwrap_or_default()).style(app.theme.dim()),
-                );
+                let note = match (&r.error_summary, r.count_shortfall()) {
+                    (Some(e), _) => e.clone(),
+                    // "saw 1 269/1 274": the column is what is left of a 120-column line.
+                    (None, Some(_)) => format!(
+                        "saw {}/{}",
+                        group(c.offers_seen),
+                        group(r.offers_expected.unwrap_or_default())
+                    ),
+                    (None, None) => String::new(),
+                };
+                cells.push(Cell::from(note).style(app.theme.dim()));
             }
             let row = Row::new(cells);
             if i == h.selected {
