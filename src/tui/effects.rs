@@ -104,6 +104,12 @@ impl Runner {
                 };
                 Msg::Runs(store.list_runs(&filter).await.map_err(db))
             }
+            Effect::LoadSummary { accounts, window } => Msg::Summary(
+                crate::report::Facts::compute(store, &accounts, window, window.until)
+                    .await
+                    .map(Box::new)
+                    .map_err(db),
+            ),
             Effect::LoadRun(id) => Msg::RunDetail(
                 async {
                     let run = store
