@@ -4,8 +4,8 @@
 
 use super::facts::{AccountFacts, Facts, is_bad};
 use super::text::{
-    BUY_BUTTON_LINE, bounds_line, duration, freshness_line, label, move_line, run_line, time,
-    window_line,
+    BUY_BUTTON_LINE, bounds_line, duration, freshness_line, move_line, rejection_line, run_line,
+    time, window_line,
 };
 use serde::Serialize;
 
@@ -78,7 +78,7 @@ struct Bar {
 struct RunBar {
     label: String,
     count: u64,
-    w: String,
+    w: f64,
     color: &'static str,
 }
 
@@ -192,7 +192,7 @@ fn runs_chart(a: &AccountFacts) -> Vec<RunBar> {
         .map(|(status, &count)| RunBar {
             label: status.clone(),
             count,
-            w: px(count as f64 * 400.0 / peak as f64),
+            w: (count as f64 * 4000.0 / peak as f64).round() / 10.0,
             color: match status.as_str() {
                 "completed" => "#2e8b57",
                 "cancelled" | "running" => "#8a949e",
@@ -335,18 +335,7 @@ fn section(a: &AccountFacts, total: bool, f: &Facts) -> Section {
             lines: e
                 .rejections
                 .iter()
-                .map(|r| {
-                    format!(
-                        "{}{}: {}",
-                        if total {
-                            format!("[{}] ", r.account)
-                        } else {
-                            String::new()
-                        },
-                        label(&r.part_number, &None, r.offer_id),
-                        r.reason.as_deref().unwrap_or("no reason given")
-                    )
-                })
+                .map(|r| rejection_line(r, total))
                 .collect(),
         },
     ]

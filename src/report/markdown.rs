@@ -3,8 +3,8 @@
 
 use super::facts::Facts;
 use super::text::{
-    BUY_BUTTON_LINE, bounds_line, catalogue_line, edits_line, freshness_line, label, move_line,
-    prices_line, run_line, sections, stock_line, syncs_line, time, window_line,
+    BUY_BUTTON_LINE, bounds_line, catalogue_line, edits_line, freshness_line, move_line,
+    prices_line, rejection_line, run_line, sections, stock_line, syncs_line, time, window_line,
 };
 use std::fmt::Write;
 
@@ -69,18 +69,7 @@ pub fn render(f: &Facts) -> String {
         list(
             &mut s,
             "Rejected by eMAG",
-            a.edits.rejections.iter().map(|r| {
-                format!(
-                    "{}{}: {}",
-                    if total {
-                        format!("[{}] ", r.account)
-                    } else {
-                        String::new()
-                    },
-                    label(&r.part_number, &None, r.offer_id),
-                    r.reason.as_deref().unwrap_or("no reason given")
-                )
-            }),
+            a.edits.rejections.iter().map(|r| rejection_line(r, total)),
         );
     }
     s

@@ -1,7 +1,7 @@
 //! The plain-text report for the terminal, and the phrases the Markdown and HTML reports and
 //! the dashboard's summary share with it.
 
-use super::facts::{AccountFacts, Facts, OutOfBounds, PriceMove, RunBrief, Window};
+use super::facts::{AccountFacts, Facts, OutOfBounds, PriceMove, Rejection, RunBrief, Window};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::fmt::Write;
@@ -13,7 +13,7 @@ pub(crate) fn time(t: DateTime<Utc>) -> String {
 /// "2026-12-06 06:00 UTC to 2026-12-07 06:00 UTC (24 h)".
 pub fn window_line(w: &Window) -> String {
     let span = w.until - w.since;
-    let length = if span.num_minutes() % (24 * 60) == 0 {
+    let length = if span.num_minutes() % (24 * 60) == 0 && span.num_days() > 1 {
         format!("{} d", span.num_days())
     } else if span.num_minutes() % 60 == 0 {
         format!("{} h", span.num_hours())
@@ -41,6 +41,22 @@ pub(crate) fn signed(d: Decimal) -> String {
     } else {
         d.normalize().to_string()
     }
+}
+
+/// A percentage with its sign and two decimals: "+25.00", "-3.10".
+pub(crate) fn percent(d: Decimal) -> String {
+    let mut d = d.round_dp(2);
+    d.rescale(2);
+    if d > Decimal::ZERO {
+        format!("+{d}")
+    } else {
+        d.to_string()
+    }
+}
+
+/// "1 run", "3 runs".
+pub(crate) fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 pub(crate) fn label(part_number: &Option<String>, name: &Option<String>, id: i64) -> String {
@@ -85,7 +101,7 @@ pub fn syncs_line(a: &AccountFacts) -> String {
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
         .collect();
-    let mut line = format!("{} runs", s.runs);
+    let mut line = plural(s.runs, "run");
     if !statuses.is_empty() {
         let _ = write!(line, " ({})", statuses.join(", "));
     }
@@ -129,7 +145,7 @@ pub fn move_line(m: &PriceMove, with_account: bool) -> String {
     };
     format!(
         "{account}{} %  {} → {} ({})  {}",
-        signed(m.percent),
+        percent(m.percent),
         money(Some(m.old)),
         money(Some(m.new)),
         signed(m.change),
@@ -153,6 +169,19 @@ pub fn bounds_line(o: &OutOfBounds, with_account: bool) -> String {
         money(o.sale_price),
         money(limit),
         label(&o.part_number, &o.name, o.offer_id)
+    )
+}
+
+pub fn rejection_line(r: &Rejection, with_account: bool) -> String {
+    format!(
+        "{}{}: {}",
+        if with_account {
+            format!("[{}] ", r.account)
+        } else {
+            String::new()
+        },
+        label(&r.part_number, &None, r.offer_id),
+        r.reason.as_deref().unwrap_or("no reason given")
     )
 }
 
@@ -222,18 +251,7 @@ pub fn render(f: &Facts) -> String {
         list(
             &mut s,
             "Rejected by eMAG",
-            a.edits.rejections.iter().map(|r| {
-                format!(
-                    "{}{}: {}",
-                    if total {
-                        format!("[{}] ", r.account)
-                    } else {
-                        String::new()
-                    },
-                    label(&r.part_number, &None, r.offer_id),
-                    r.reason.as_deref().unwrap_or("no reason given")
-                )
-            }),
+            a.edits.rejections.iter().map(|r| rejection_line(r, total)),
         );
     }
     s

@@ -614,6 +614,10 @@ impl App {
                 }
                 vec![]
             }
+            Tab::History if self.summary.shown => {
+                self.summary.scroll = (i64::from(self.summary.scroll) + delta).clamp(0, 999) as u16;
+                vec![]
+            }
             Tab::History => {
                 self.history.selected = step(self.history.selected, self.history.runs.len());
                 vec![]

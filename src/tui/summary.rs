@@ -18,6 +18,8 @@ pub struct Summary {
     pub loading: bool,
     pub loaded_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// Lines scrolled off the top (arrows, j/k, Ctrl-U/D).
+    pub scroll: u16,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
             return vec![];
         }
         self.summary.shown = !self.summary.shown;
+        self.summary.scroll = 0;
         self.history_loads(true)
     }
 

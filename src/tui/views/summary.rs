@@ -4,7 +4,7 @@
 use crate::report::AccountFacts;
 use crate::report::text::{
     BUY_BUTTON_LINE, bounds_line, catalogue_line, edits_line, freshness_line, move_line,
-    prices_line, run_line, stock_line, syncs_line, window_line,
+    prices_line, rejection_line, run_line, stock_line, syncs_line, window_line,
 };
 use crate::tui::app::App;
 use ratatui::Frame;
@@ -139,19 +139,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         a.edits
             .rejections
             .iter()
-            .map(|r| {
-                format!(
-                    "offer {}: {}",
-                    r.offer_id,
-                    r.reason.as_deref().unwrap_or("no reason given")
-                )
-            })
+            .map(|r| rejection_line(r, all))
             .collect(),
     );
+    let scroll = s.scroll.min(lines.len().saturating_sub(1) as u16);
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
 }
