@@ -15,6 +15,7 @@ pub mod error;
 pub mod logging;
 pub mod model;
 pub mod private_files;
+pub mod report;
 pub mod sim;
 pub mod store;
 pub mod sync;

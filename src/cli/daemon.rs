@@ -4,6 +4,7 @@ use super::GlobalArgs;
 use crate::daemon::{AccountPlan, Daemon, ScheduleConfig, Scheduler};
 use crate::error::Failure;
 use crate::model::{RunStatus, SyncMode};
+use crate::report::scheduled::ReportSchedule;
 use crate::store::Store;
 use crate::sync::Engine;
 use chrono::Utc;
@@ -49,6 +50,12 @@ eMAG asks.
 Maintenance: at start and then every 24 h, runs with their events and changes older than each \
 account's retention (EMAG_<NAME>_LOG_RETENTION, default 30 days) are deleted; every minute, \
 `running` runs whose heartbeat is older than 60 s are marked failed (\"interrupted\").
+
+Reports: with [reports] daily_at and/or weekly_on set, the daily report (the 24 h up to \
+daily_at, local time) and the weekly one (the 7 days up to weekly_on at daily_at) are written \
+as Markdown, HTML and JSON into the reports folder (default `reports` in the data dir; \
+[reports] dir), and files older than [reports] keep_days (default 90) are deleted. A report \
+whose time passed while no daemon ran is written once at start, and by --once.
 
 SIGTERM or SIGINT cancel the running syncs (they end `cancelled`) and exit 0. Logs go to the \
 log file (see `magsync paths`) and as plain lines to stderr.
@@ -124,8 +131,25 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let stop = CancellationToken::new();
     spawn_signal_watch(stop.clone())?;
 
+    // Reports run beside the syncs; see report::scheduled for where a webhook poster hooks in.
+    let reports = ReportSchedule::from_config(&config);
+    let report_task = (reports.is_enabled() && !args.once).then(|| {
+        tokio::spawn(crate::report::scheduled::run(
+            store.clone(),
+            names.clone(),
+            reports.clone(),
+            chrono::Local,
+            stop.clone(),
+            |_written| {},
+        ))
+    });
+
     let code = if args.once {
         let ends = daemon.run_once(&names, stop, GRACE).await;
+        if reports.is_enabled() {
+            crate::report::scheduled::catch_up(&store, &names, &reports, &chrono::Local, &|_| {})
+                .await;
+        }
         let bad = ends
             .iter()
             .filter(|e| matches!(e.status, RunStatus::Failed | RunStatus::Partial))
@@ -138,6 +162,10 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         }
     } else {
         daemon.run_until(stop, GRACE).await;
+        if let Some(task) = report_task {
+            // A report being written finishes; the task sees `stop` right after.
+            let _ = tokio::time::timeout(GRACE, task).await;
+        }
         0
     };
     tracing::info!("magsync daemon stopped");

@@ -10,6 +10,7 @@ pub mod history;
 pub mod output;
 pub mod products;
 pub mod signals;
+pub mod report;
 pub mod simulator;
 pub mod stats;
 pub mod sync;
@@ -96,6 +97,7 @@ pub enum Command {
     Products(products::Args),
     History(history::Args),
     Export(export::Args),
+    Report(report::Args),
     Daemon(daemon::Args),
     /// Edit offers locally (`offer set`); edits are pushed by `magsync push`.
     #[command(subcommand)]
@@ -193,6 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Products(args)) => products::run(&g, args).await,
         Some(Command::History(args)) => history::run(&g, args).await,
         Some(Command::Export(args)) => export::run(&g, args).await,
+        Some(Command::Report(args)) => report::run(&g, args).await,
         Some(Command::Daemon(args)) => daemon::run(&g, args).await,
         Some(Command::Offer(c)) => edits::offer(&g, c).await,
         Some(Command::Pending(a)) => edits::pending(&g, a).await,

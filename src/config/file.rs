@@ -14,6 +14,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub schedule: ScheduleSection,
     #[serde(default)]
+    pub reports: ReportsSection,
+    #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,
 }
 
@@ -43,6 +45,17 @@ pub struct ScheduleSection {
     pub interval_minutes: Option<i64>,
     /// Local time of an optional daily full sync, "HH:MM".
     pub daily_full_at: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsSection {
+    /// Local time of the daily report, "HH:MM".
+    pub daily_at: Option<String>,
+    /// Day of the weekly report ("monday", "mon", ...).
+    pub weekly_on: Option<String>,
+    pub keep_days: Option<i64>,
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

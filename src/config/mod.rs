@@ -94,6 +94,30 @@ pub struct Schedule {
     pub daily_full_at: Option<NaiveTime>,
 }
 
+/// Daily and weekly reports the daemon writes (`[reports]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reports {
+    /// Local time of the daily report (the 24 hours up to it); None = no daily report.
+    pub daily_at: Option<NaiveTime>,
+    /// Day of the weekly report (the 7 days up to it), at `daily_at` or 07:00.
+    pub weekly_on: Option<chrono::Weekday>,
+    /// Report files older than this many days are deleted.
+    pub keep_days: u32,
+    /// Where report files go; None = `reports` in the data folder.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Reports {
+            daily_at: None,
+            weekly_on: None,
+            keep_days: 90,
+            dir: None,
+        }
+    }
+}
+
 /// Defaults for every sync, overridable per run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -108,6 +132,7 @@ pub struct Settings {
     /// `partial`; a smaller shortfall completes with a warning.
     pub count_shortfall_partial_percent: u32,
     pub schedule: Schedule,
+    pub reports: Reports,
 }
 
 impl Default for Settings {
@@ -126,6 +151,7 @@ impl Default for Settings {
                 interval_minutes: 60,
                 daily_full_at: None,
             },
+            reports: Reports::default(),
         }
     }
 }
@@ -323,6 +349,7 @@ fn build_settings(
             ))
         })?);
     }
+    s.reports = build_reports(&parsed.reports)?;
     if let Some(v) = get("EMAG_ENABLE_SCHEDULED_SYNC") {
         s.schedule.enabled = parse_bool(&v).ok_or_else(|| {
             Failure::usage(format!(
@@ -339,6 +366,29 @@ fn build_settings(
         s.schedule.interval_minutes = positive(n, "EMAG_SYNC_INTERVAL_MINUTES")?;
     }
     Ok(s)
+}
+
+fn build_reports(r: &file::ReportsSection) -> Result<Reports, Failure> {
+    let mut out = Reports::default();
+    if let Some(t) = &r.daily_at {
+        out.daily_at = Some(NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| {
+            Failure::usage(format!(
+                "[reports] daily_at must be a time like \"07:00\", not \"{t}\""
+            ))
+        })?);
+    }
+    if let Some(d) = &r.weekly_on {
+        out.weekly_on = Some(d.trim().parse::<chrono::Weekday>().map_err(|_| {
+            Failure::usage(format!(
+                "[reports] weekly_on must be a day of the week like \"monday\", not \"{d}\""
+            ))
+        })?);
+    }
+    if let Some(n) = r.keep_days {
+        out.keep_days = positive(n, "[reports] keep_days")?;
+    }
+    out.dir = r.dir.as_ref().map(PathBuf::from);
+    Ok(out)
 }
 
 pub(crate) fn items_per_page(n: i64, what: &str) -> Result<u32, Failure> {

@@ -14,6 +14,7 @@ pub mod money;
 pub mod offers;
 mod offers_pg;
 mod offers_sqlite;
+pub mod report_reads;
 pub mod runs;
 pub mod search;
 mod settle;

@@ -63,6 +63,7 @@ pub struct App {
     pub log: LogPane,
     pub products: Products,
     pub history: History,
+    pub summary: super::summary::Summary,
     pub changes: super::changes::Changes,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
@@ -105,6 +106,7 @@ impl App {
             },
             products: Products::default(),
             history: History::default(),
+            summary: Default::default(),
             changes: Default::default(),
             toast: None,
             errors: Vec::new(),
@@ -283,6 +285,7 @@ impl App {
                     .min(self.history.runs.len().saturating_sub(1));
                 vec![]
             }
+            Msg::Summary(facts) => self.summary_loaded(facts),
             Msg::Runs(Err(e)) => {
                 self.toast(format!("reading the history failed: {e}"), true);
                 vec![]
@@ -367,7 +370,7 @@ impl App {
             });
         }
         if self.tab == Tab::History {
-            fx.push(self.history_filter());
+            fx.extend(self.history_loads(false));
         }
         if self.tab == Tab::Changes {
             fx.push(Effect::LoadEdits);
@@ -375,7 +378,7 @@ impl App {
         fx
     }
 
-    fn history_filter(&self) -> Effect {
+    pub(crate) fn history_filter(&self) -> Effect {
         Effect::LoadRuns {
             account: self.history.filter_account.clone(),
             status: self.history.filter_status,
@@ -473,7 +476,7 @@ impl App {
                 self.products.seq += 1;
                 self.search()
             }
-            Tab::History => vec![self.history_filter()],
+            Tab::History => self.history_loads(true),
             Tab::Changes => vec![Effect::LoadEdits],
             Tab::Sync => {
                 let mut fx = self.follow_log_run();
@@ -609,6 +612,10 @@ impl App {
                         limit: PAGE_ROWS,
                     }];
                 }
+                vec![]
+            }
+            Tab::History if self.summary.shown => {
+                self.summary.scroll = (i64::from(self.summary.scroll) + delta).clamp(0, 999) as u16;
                 vec![]
             }
             Tab::History => {

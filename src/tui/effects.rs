@@ -106,6 +106,12 @@ impl Runner {
                 store.settle_dead_runs_quietly().await;
                 Msg::Runs(store.list_runs(&filter).await.map_err(db))
             }
+            Effect::LoadSummary { accounts, window } => Msg::Summary(
+                crate::report::Facts::compute(store, &accounts, window, window.until)
+                    .await
+                    .map(Box::new)
+                    .map_err(db),
+            ),
             Effect::LoadRun(id) => Msg::RunDetail(
                 async {
                     let run = store

@@ -89,6 +89,7 @@ actions! {
     Push => "push", "push edits";
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
+    Summary => "summary", "summary / runs";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -246,6 +247,7 @@ impl Default for Keymap {
                 b(History, FilterAccount, &[k('a')], true),
                 b(History, FilterSince, &[k('t')], true),
                 b(History, Open, &[c(KeyCode::Enter)], true),
+                b(History, Summary, &[k('v')], true),
                 b(Global, Help, &[k('?')], true),
                 b(Global, Quit, &[k('q')], true),
                 b(Global, Errors, &[k('e')], false),

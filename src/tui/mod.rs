@@ -10,6 +10,7 @@ pub mod engine_backend;
 pub mod fixture;
 pub mod keymap;
 pub mod run;
+pub mod summary;
 pub mod theme;
 pub mod views;
 

@@ -21,6 +21,7 @@ mod ops_cli;
 mod reliability;
 mod reliability_cli;
 mod reliability_push;
+mod report;
 mod sim_behaviour;
 mod sim_client;
 mod sim_faults;

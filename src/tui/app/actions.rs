@@ -52,6 +52,7 @@ impl App {
             }
             Back => vec![],
             Open => self.open(),
+            Summary => self.toggle_summary(),
             SyncIncremental => self.start_sync(SyncMode::Incremental),
             SyncFull => {
                 let Some(account) = self.selected_account_name().map(str::to_string) else {
@@ -151,7 +152,7 @@ impl App {
                 self.history.filter_account =
                     cycle(&self.account_names(), self.history.filter_account.as_ref());
                 self.history.selected = 0;
-                vec![self.history_filter()]
+                self.history_loads(true)
             }
             FilterStatus if self.tab == Tab::Products => {
                 let all = [
@@ -166,13 +167,13 @@ impl App {
                 self.history.filter_status =
                     cycle(RunStatus::ALL, self.history.filter_status.as_ref());
                 self.history.selected = 0;
-                vec![self.history_filter()]
+                self.history_loads(true)
             }
             FilterSince => {
                 self.history.filter_since_days =
                     cycle(&HISTORY_SINCE_DAYS, self.history.filter_since_days.as_ref());
                 self.history.selected = 0;
-                vec![self.history_filter()]
+                self.history_loads(true)
             }
             FilterStock => {
                 let all = [StockFilter::Zero, StockFilter::Low];

@@ -29,6 +29,8 @@ pub enum Msg {
         total: Result<i64, String>,
     },
     Runs(Result<Vec<SyncRun>, String>),
+    /// The History tab's summary (report facts) for its window.
+    Summary(Result<Box<crate::report::Facts>, String>),
     RunDetail(Result<Box<RunDetail>, String>),
     OfferDetail(Result<Option<Box<OfferDetail>>, String>),
     SyncStarted {
@@ -71,6 +73,11 @@ pub enum Effect {
         account: Option<String>,
         status: Option<RunStatus>,
         since: Option<DateTime<Utc>>,
+    },
+    /// The report facts of `accounts` over `window` (History tab, summary view).
+    LoadSummary {
+        accounts: Vec<String>,
+        window: crate::report::Window,
     },
     LoadRun(i64),
     LoadOffer {

@@ -13,6 +13,9 @@ pub fn table_rows(height: u16) -> usize {
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    if app.summary.shown {
+        return super::summary::draw(f, area, app);
+    }
     let h = &app.history;
     let [bar, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let filters = format!(

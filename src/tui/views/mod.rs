@@ -10,6 +10,7 @@ mod help;
 pub mod history;
 mod options;
 pub mod products;
+pub mod summary;
 mod sync;
 
 use super::app::{App, Popup, Tab};
