@@ -36,6 +36,11 @@ pub struct Args {
     /// One JSON object per account run on stdout instead of bars and summaries.
     #[arg(long)]
     pub json: bool,
+    /// Accept a full scan that would flag more offers missing than the mass-missing guard
+    /// allows ([health] mass_missing_share, default 20 %); without it such a run ends
+    /// `partial` and flags nothing. Use when eMAG really dropped that many offers.
+    #[arg(long)]
+    pub allow_mass_missing: bool,
 }
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
@@ -65,7 +70,10 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         if let Some(s) = args.conflict_strategy {
             options.conflict_strategy = s;
         }
-        match engine.start(name, options, Trigger::Cli).await {
+        match engine
+            .start_with(name, options, Trigger::Cli, args.allow_mass_missing)
+            .await
+        {
             Ok(h) => handles.push(h),
             Err(e)
                 if handles.is_empty()

@@ -4,10 +4,14 @@
 //! `DATABASE_URL`, ...), so an existing `.env` keeps working. Errors are one sentence and map to
 //! exit code 2 through [`crate::error::Failure::usage`].
 
+mod alerts;
 mod env;
 mod file;
+mod health;
 mod paths;
 
+pub use alerts::{AlertsConfig, Webhook, WebhookFormat, mask_secret_url};
+pub use health::{HealthConfig, Thresholds};
 pub use paths::{Paths, sqlite_url};
 
 use crate::error::Failure;
@@ -105,10 +109,17 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub max_attempts: u32,
     pub schedule: Schedule,
+    /// Thresholds of `check`, the alerts, the dashboard and the mass-missing guard.
+    pub health: HealthConfig,
 }
 
 impl Default for Settings {
     fn default() -> Self {
+        let schedule = Schedule {
+            enabled: false,
+            interval_minutes: 60,
+            daily_full_at: None,
+        };
         Settings {
             items_per_page: MAX_ITEMS_PER_PAGE,
             include_inactive: false,
@@ -117,11 +128,8 @@ impl Default for Settings {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_attempts: 5,
-            schedule: Schedule {
-                enabled: false,
-                interval_minutes: 60,
-                daily_full_at: None,
-            },
+            health: HealthConfig::defaults(&schedule),
+            schedule,
         }
     }
 }
@@ -134,6 +142,7 @@ pub struct Config {
     pub database_url: String,
     pub accounts: Vec<Account>,
     pub settings: Settings,
+    pub alerts: AlertsConfig,
     /// Problems worth telling the operator that do not stop magsync (e.g. file permissions).
     pub warnings: Vec<String>,
 }
@@ -205,6 +214,7 @@ impl Config {
         }
 
         let settings = build_settings(&parsed, &get)?;
+        let alerts = AlertsConfig::build(&parsed.alerts, &get)?;
         let accounts = env::build_accounts(&parsed, &settings, vars, &get)?;
         let database_url = overrides
             .database_url
@@ -220,6 +230,7 @@ impl Config {
             database_url,
             accounts,
             settings,
+            alerts,
             warnings,
         })
     }
@@ -317,6 +328,7 @@ fn build_settings(
         })?;
         s.schedule.interval_minutes = positive(n, "EMAG_SYNC_INTERVAL_MINUTES")?;
     }
+    s.health = HealthConfig::build(&parsed.health, &s.schedule)?;
     Ok(s)
 }
 

@@ -8,7 +8,9 @@
 pub mod dialect;
 pub mod engine_queries;
 pub mod export;
+pub mod health;
 pub mod lock;
+pub mod metrics;
 pub mod money;
 pub mod offers;
 mod offers_pg;

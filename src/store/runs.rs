@@ -20,7 +20,7 @@ pub struct RunFilter {
     pub limit: i64,
 }
 
-const RUN_COLUMNS: &str = "id, account, mode, trigger, status, options, started_at, finished_at, \
+pub(super) const RUN_COLUMNS: &str = "id, account, mode, trigger, status, options, started_at, finished_at, \
     heartbeat_at, pages_done, pages_total, requests, retries, rate_limited, offers_seen, created, \
     updated, unchanged, removed, failed, next_page, error_summary";
 
@@ -424,7 +424,7 @@ where
     })
 }
 
-fn run_from_row<R: Row>(r: &R) -> Result<SyncRun>
+pub(super) fn run_from_row<R: Row>(r: &R) -> Result<SyncRun>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,

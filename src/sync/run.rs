@@ -39,6 +39,7 @@ pub(crate) struct RunCtx {
     pub tuning: Tuning,
     pub cancel: CancellationToken,
     pub tracker: Arc<Tracker>,
+    pub guard: super::guard::Guard,
 }
 
 struct Outcome {
@@ -350,10 +351,12 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
     finished(RunStatus::Completed, None, next_page)
 }
 
-/// Reconciliation ends the run early only when cancelled or when the database fails.
+/// Reconciliation ends the run early when cancelled, when the database fails, or when the
+/// mass-missing guard holds it.
 pub(crate) enum ReconcileStop {
     Cancelled,
     Database(String),
+    Held(String),
 }
 
 fn outcome_from(stop: ReconcileStop) -> Outcome {
@@ -364,6 +367,7 @@ fn outcome_from(stop: ReconcileStop) -> Outcome {
             None,
         ),
         ReconcileStop::Database(e) => finished(RunStatus::Failed, e, None),
+        ReconcileStop::Held(reason) => finished(RunStatus::Partial, reason, None),
     }
 }
 

@@ -6,6 +6,7 @@ mod edits_support;
 mod emag_support;
 mod sim_support;
 
+mod alerts;
 mod cli_sync;
 mod config;
 mod daemon;
@@ -15,6 +16,8 @@ mod edits_push;
 mod edits_settle;
 mod emag_client;
 mod engine_sync;
+mod health;
+mod metrics;
 mod ops_cli;
 mod sim_behaviour;
 mod sim_client;
