@@ -6,11 +6,15 @@ use super::deliver::http_client;
 use crate::config::{AlertsConfig, mask_secret_url};
 use crate::model::RunStatus;
 use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+use tokio_util::task::TaskTracker;
 
 #[derive(Clone)]
 pub struct Pinger {
     url: Option<SecretString>,
     client: reqwest::Client,
+    /// Pings in flight, so a process about to exit can let them finish.
+    inflight: TaskTracker,
 }
 
 impl Pinger {
@@ -18,7 +22,15 @@ impl Pinger {
         Pinger {
             url: cfg.ping_url.clone(),
             client: http_client(cfg.timeout),
+            inflight: TaskTracker::new(),
         }
+    }
+
+    /// Waits (up to `limit`) for the pings already sent; later ones are still sent.
+    pub async fn flush(&self, limit: Duration) {
+        self.inflight.close();
+        let _ = tokio::time::timeout(limit, self.inflight.wait()).await;
+        self.inflight.reopen();
     }
 
     pub fn start(&self) {
@@ -39,7 +51,7 @@ impl Pinger {
         let Some(url) = &self.url else { return };
         let target = format!("{}{suffix}", url.expose_secret().trim_end_matches('/'));
         let client = self.client.clone();
-        tokio::spawn(async move {
+        self.inflight.spawn(async move {
             if let Err(e) = client
                 .post(&target)
                 .send()

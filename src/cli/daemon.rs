@@ -160,9 +160,10 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         outbox,
     };
     let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let pinger = Pinger::new(&config.alerts);
     let watcher = tokio::spawn(watch(
         events_rx,
-        Pinger::new(&config.alerts),
+        pinger.clone(),
         monitor.clone(),
         names.clone(),
         (!args.once).then_some(config.alerts.check_interval),
@@ -201,6 +202,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         0
     };
     drop(monitor);
+    pinger.flush(pinger_wait(&config.alerts)).await;
     let limit = if args.once {
         DELIVERY_WAIT
     } else {
@@ -212,6 +214,11 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     tracing::info!("magsync daemon stopped");
     store.close().await;
     Ok(code)
+}
+
+/// How long the last pings may take before the process exits: one attempt each.
+fn pinger_wait(cfg: &crate::config::AlertsConfig) -> Duration {
+    cfg.timeout + Duration::from_secs(1)
 }
 
 /// How long `--once` waits for alert deliveries (with their retries) before exiting.

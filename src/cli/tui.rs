@@ -88,7 +88,7 @@ pub async fn open(
     };
     let now = chrono::Utc::now();
     let tz = *chrono::Local::now().offset();
-    let app = App::new(
+    let mut app = App::new(
         accounts.iter().map(account_info).collect(),
         store.masked_url().to_string(),
         defaults,
@@ -97,6 +97,7 @@ pub async fn open(
         now,
         tz,
     );
+    app.health = config.settings.health.clone();
     crate::tui::run::run(app, store, backend, args.mouse).await?;
     Ok(0)
 }

@@ -26,6 +26,13 @@ struct Receiver {
     fail_first: usize,
     hang: bool,
     got: Mutex<Vec<(HeaderMap, String)>>,
+    /// Paths of the dead-man's pings received (`/ping`, `/ping/start`, `/ping/fail`).
+    pings: Mutex<Vec<String>>,
+}
+
+async fn ping(State(r): State<Arc<Receiver>>, uri: axum::http::Uri) -> StatusCode {
+    r.pings.lock().unwrap().push(uri.path().to_string());
+    StatusCode::OK
 }
 
 async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -48,6 +55,8 @@ async fn receiver(r: Receiver) -> (String, Arc<Receiver>) {
     let r = Arc::new(r);
     let app = Router::new()
         .route("/hook", post(receive))
+        .route("/ping", post(ping))
+        .route("/ping/{*rest}", post(ping))
         .with_state(r.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -330,4 +339,79 @@ async fn the_guard_holds_a_mass_missing_scan_and_alerts() {
         );
         h.shutdown().await;
     }
+}
+
+/// As a new user would: `daemon --once` from cron with a webhook and a ping, a simulator
+/// outage of the account, rounds during it, then its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_once_alerts_an_outage_once_then_its_recovery() {
+    let db = TestDb::sqlite().await;
+    let (url, rx) = receiver(Receiver::default()).await;
+    let base = url.trim_end_matches("/hook").to_string();
+    let sim = emag_support::start(emag_support::sim_config(&[("main", 150)])).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[sync]\nmax_attempts = 1\n[schedule]\nenabled = true\ninterval_minutes = 1\ndaily_full_at = \"03:17\"\n\
+             [alerts]\nping_url = \"{base}/ping\"\nbackoff_secs = 0\n\
+             [[alerts.webhook]]\nname = \"ops\"\nurl = \"{url}\"\nsecret_env = \"HOOK_SECRET\"\n"
+        ),
+    )
+    .unwrap();
+    let once = || async {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_magsync"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("MAGSYNC_DATA_DIR", dir.path().join("data"))
+            .env("MAGSYNC_CONFIG_DIR", dir.path())
+            .env("HOOK_SECRET", SECRET)
+            .env("EMAG_MAIN_USERNAME", "main")
+            .env("EMAG_MAIN_PASSWORD", "demo")
+            .env("EMAG_MAIN_BASE_URL", sim.base_url())
+            .args(["--database-url", &db.url, "daemon", "--once", "--no-jitter"])
+            .output()
+            .await
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !err.contains("/hook") && !err.contains(SECRET),
+            "a secret in the log: {err}"
+        );
+        (out.status.code().unwrap(), err)
+    };
+
+    let (code, err) = once().await;
+    assert_eq!(code, 0, "{err}");
+    assert!(bodies(&rx).is_empty(), "healthy: no alert");
+    assert_eq!(*rx.pings.lock().unwrap(), ["/ping/start", "/ping"]);
+
+    admin_post(&sim, "faults", r#"{"account_outage":"main"}"#).await;
+    let (code, err) = once().await;
+    assert_eq!(code, 1, "{err}");
+    once().await;
+    let got = bodies(&rx);
+    assert_eq!(
+        got.len(),
+        1,
+        "one alert for the outage, over two rounds: {got:?}"
+    );
+    assert_eq!(got[0]["event"], "alert");
+    assert_eq!(got[0]["status"], "CRITICAL");
+    assert_eq!(rx.pings.lock().unwrap().last().unwrap(), "/ping/fail");
+
+    admin_post(&sim, "faults", r#"{"account_outage":null}"#).await;
+    let (code, err) = once().await;
+    assert_eq!(code, 0, "{err}");
+    once().await;
+    let got = bodies(&rx);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1]["event"], "recovery");
+    assert_eq!(got[1]["previous_status"], "CRITICAL");
+    for (headers, body) in rx.got.lock().unwrap().iter() {
+        let sig = headers.get(SIGNATURE_HEADER).unwrap().to_str().unwrap();
+        assert_eq!(sig, signature(SECRET.as_bytes(), body.as_bytes()));
+    }
+    assert_eq!(rx.pings.lock().unwrap().last().unwrap(), "/ping");
+    sim.shutdown().await;
 }

@@ -26,6 +26,7 @@ mod sim_protocol;
 mod sim_saves;
 mod store;
 mod tui_changes;
+mod tui_health;
 mod tui_render;
 mod tui_state;
 mod tui_tmux;
