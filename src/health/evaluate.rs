@@ -317,3 +317,137 @@ fn edits(t: &Thresholds, e: &EditsWaiting, out: &mut Vec<Finding>, perf: &mut Ve
         crit: None,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Schedule;
+    use crate::model::{RunCounts, SyncOptions, Trigger};
+
+    fn t() -> Thresholds {
+        Thresholds::defaults(&Schedule {
+            enabled: true,
+            interval_minutes: 60,
+            daily_full_at: None,
+        })
+    }
+
+    fn run(id: i64, mode: SyncMode, ago_min: i64, secs: i64, counts: RunCounts) -> SyncRun {
+        let start = Utc::now() - Duration::minutes(ago_min);
+        SyncRun {
+            id,
+            account: "main".into(),
+            mode,
+            trigger: Trigger::Schedule,
+            status: RunStatus::Completed,
+            options: SyncOptions {
+                mode,
+                ..SyncOptions::default()
+            },
+            started_at: start,
+            finished_at: Some(start + Duration::seconds(secs)),
+            heartbeat_at: start,
+            counts,
+            next_page: None,
+            error_summary: None,
+        }
+    }
+
+    fn counts(requests: i64, retries: i64, rate_limited: i64, seen: i64) -> RunCounts {
+        RunCounts {
+            requests,
+            retries,
+            rate_limited,
+            offers_seen: seen,
+            ..RunCounts::default()
+        }
+    }
+
+    /// A healthy account whose newest full run is `last`.
+    fn facts(last: SyncRun) -> Facts {
+        let mut full = vec![last];
+        full.push(run(1, SyncMode::Full, 300, 600, counts(30, 0, 0, 1000)));
+        Facts {
+            now: Utc::now(),
+            last_finished: Some(full[0].clone()),
+            completed_full: full,
+            completed_incremental: vec![],
+            edits: EditsWaiting::default(),
+        }
+    }
+
+    fn checks(f: &Facts) -> Vec<(&'static str, Level)> {
+        evaluate("main", &t(), f)
+            .findings
+            .into_iter()
+            .filter(|x| x.level != Level::Ok)
+            .map(|x| (x.check, x.level))
+            .collect()
+    }
+
+    #[test]
+    fn rules_over_plain_facts() {
+        let w = Level::Warning;
+        let last = |c| run(9, SyncMode::Full, 20, 600, c);
+        let mut cases: Vec<(&str, Facts, Vec<(&str, Level)>)> = vec![
+            ("healthy", facts(last(counts(30, 1, 0, 1000))), vec![]),
+            (
+                "429s",
+                facts(last(counts(30, 0, 21, 1000))),
+                vec![("rate_limited", w)],
+            ),
+            (
+                "error rate",
+                facts(last(counts(100, 10, 0, 1000))),
+                vec![("error_rate", w)],
+            ),
+            (
+                "too few requests for a rate",
+                facts(last(counts(10, 5, 0, 1000))),
+                vec![],
+            ),
+            (
+                "a 10 % drop is allowed",
+                facts(last(counts(30, 0, 0, 900))),
+                vec![],
+            ),
+            (
+                "an 11 % drop is not",
+                facts(last(counts(30, 0, 0, 890))),
+                vec![("count_drop", w)],
+            ),
+        ];
+        let mut f = facts(last(counts(30, 0, 0, 500)));
+        f.completed_full[0].options.include_inactive = true;
+        cases.push(("a drop across filters is no drop", f, vec![]));
+        let mut f = facts(last(counts(30, 0, 0, 1000)));
+        f.edits = EditsWaiting {
+            pending_old: 2,
+            oldest_pending: None,
+            conflicts: 1,
+        };
+        cases.push((
+            "edits wait",
+            f,
+            vec![("pending_edits", w), ("conflicts", w)],
+        ));
+        let mut f = facts(last(counts(30, 0, 0, 1000)));
+        f.completed_incremental = f.completed_full.drain(..).collect();
+        cases.push(("no full scan yet", f, vec![("full_age", w)]));
+        // Short runs: medians of 10 s and a run of 40 s are both under duration_min.
+        let inc = |id, ago, secs| run(id, SyncMode::Incremental, ago, secs, counts(5, 0, 0, 100));
+        let mut f = facts(last(counts(30, 0, 0, 1000)));
+        f.completed_incremental = vec![
+            inc(20, 5, 40),
+            inc(12, 60, 10),
+            inc(11, 120, 10),
+            inc(10, 180, 10),
+        ];
+        cases.push(("short runs are not judged", f.clone(), vec![]));
+        f.completed_incremental[0] = inc(20, 5, 90);
+        cases.push(("a run over the floor is", f, vec![("duration", w)]));
+        for (name, facts, want) in &cases {
+            assert_eq!(&checks(facts), want, "{name}");
+        }
+    }
+}
