@@ -385,11 +385,14 @@ mod tests {
             .collect()
     }
 
+    /// (name, facts, the rules expected to complain)
+    type Case = (&'static str, Facts, Vec<(&'static str, Level)>);
+
     #[test]
     fn rules_over_plain_facts() {
         let w = Level::Warning;
         let last = |c| run(9, SyncMode::Full, 20, 600, c);
-        let mut cases: Vec<(&str, Facts, Vec<(&str, Level)>)> = vec![
+        let mut cases: Vec<Case> = vec![
             ("healthy", facts(last(counts(30, 1, 0, 1000))), vec![]),
             (
                 "429s",
