@@ -6,13 +6,16 @@
 //! `sim` is a faithful eMAG simulator used by tests, the demo and benchmarks. The engine and
 //! below never import the terminal layers.
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod edits;
 pub mod emag;
 pub mod error;
+pub mod health;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod private_files;
 pub mod report;

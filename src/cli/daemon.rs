@@ -1,7 +1,8 @@
 //! `magsync daemon [--once]`: scheduled syncs, retention and stuck-run cleanup, unattended.
 
 use super::GlobalArgs;
-use crate::daemon::{AccountPlan, Daemon, ScheduleConfig, Scheduler};
+use crate::alerts::{Monitor, Outbox, Pinger};
+use crate::daemon::{AccountPlan, Daemon, DaemonEvent, ScheduleConfig, Scheduler};
 use crate::error::Failure;
 use crate::model::{RunStatus, SyncMode};
 use crate::report::scheduled::ReportSchedule;
@@ -10,6 +11,7 @@ use crate::sync::Engine;
 use chrono::Utc;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// How long cancelled runs get to record `cancelled` before the process exits anyway.
@@ -30,6 +32,10 @@ pub struct Args {
     /// (manual runs and tests; scheduled use should keep the jitter, as eMAG asks).
     #[arg(long)]
     pub no_jitter: bool,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 const DAEMON_HELP: &str = "Runs the schedule of every configured account until SIGTERM or \
@@ -60,7 +66,19 @@ whose time passed while no daemon ran is written once at start, and by --once.
 SIGTERM or SIGINT cancel the running syncs (they end `cancelled`) and exit 0. Logs go to the \
 log file (see `magsync paths`) and as plain lines to stderr.
 
-With --once the exit code is 1 when a sync ended failed or partial, else 0.";
+Health and alerts: after every run, and every [alerts] check_interval_secs (default 60), \
+each account's health is judged as `magsync check` does; an account that is not OK gets one \
+alert per incident on every [[alerts.webhook]] (again only if it gets worse) and one recovery \
+message when it is OK again. Deliveries retry with backoff on their own tasks and never delay \
+a sync. With [alerts] ping_url set, each scheduled run pings <url>/start, then <url> when it \
+completes or <url>/fail when it does not (healthchecks.io conventions).
+
+--metrics-listen ADDR serves Prometheus metrics at /metrics (see assets/grafana/ for a \
+dashboard).
+
+With --once: the syncs that are due, then the health of every account and the alerts it \
+calls for (waiting up to 2 minutes for their delivery). The exit code is 1 when a sync ended \
+failed or partial, else 0.";
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let config = g.load_config()?;
@@ -126,8 +144,40 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         }
     }
 
+    let _metrics = match args.metrics_listen {
+        Some(addr) => {
+            let src = crate::metrics::Source {
+                store: store.clone(),
+                accounts: names.clone(),
+                health: config.settings.health.clone(),
+            };
+            let (bound, task) = crate::metrics::serve(addr, src)
+                .await
+                .map_err(Failure::usage)?;
+            tracing::info!("serving metrics at http://{bound}/metrics");
+            Some(AbortOnDrop(task))
+        }
+        None => None,
+    };
+
+    let (outbox, outbox_task) = Outbox::spawn(config.alerts.clone());
+    let monitor = Monitor {
+        store: store.clone(),
+        health: config.settings.health.clone(),
+        outbox,
+    };
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let pinger = Pinger::new(&config.alerts);
+    let watcher = tokio::spawn(watch(
+        events_rx,
+        pinger.clone(),
+        monitor.clone(),
+        names.clone(),
+        (!args.once).then_some(config.alerts.check_interval),
+    ));
+
     let engine = Engine::new(store.clone(), accounts.clone(), &config.settings);
-    let mut daemon = Daemon::new(scheduler, engine, store.clone());
+    let mut daemon = Daemon::new(scheduler, engine, store.clone()).with_events(events_tx);
     let stop = CancellationToken::new();
     spawn_signal_watch(stop.clone())?;
 
@@ -146,9 +196,17 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
 
     let code = if args.once {
         let ends = daemon.run_once(&names, stop, GRACE).await;
+        // Dropping the daemon closes the event channel: the watcher handles the last run
+        // ends (pings, per-account rounds) and stops.
+        drop(daemon);
+        let _ = watcher.await;
         if reports.is_enabled() {
             crate::report::scheduled::catch_up(&store, &names, &reports, &chrono::Local, &|_| {})
                 .await;
+        }
+        let (healths, _) = monitor.round(&names).await;
+        for h in &healths {
+            tracing::info!("health of {}: {} - {}", h.account, h.level, h.reason());
         }
         let bad = ends
             .iter()
@@ -166,11 +224,76 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
             // A report being written finishes; the task sees `stop` right after.
             let _ = tokio::time::timeout(GRACE, task).await;
         }
+        drop(daemon);
+        watcher.abort();
+        let _ = watcher.await;
         0
     };
+    drop(monitor);
+    pinger.flush(pinger_wait(&config.alerts)).await;
+    let limit = if args.once {
+        DELIVERY_WAIT
+    } else {
+        Duration::from_secs(10)
+    };
+    if !outbox_task.drain(limit).await {
+        tracing::warn!("some alerts were still being delivered at exit");
+    }
     tracing::info!("magsync daemon stopped");
     store.close().await;
     Ok(code)
+}
+
+/// How long the last pings may take before the process exits: one attempt each.
+fn pinger_wait(cfg: &crate::config::AlertsConfig) -> Duration {
+    cfg.timeout + Duration::from_secs(1)
+}
+
+/// How long `--once` waits for alert deliveries (with their retries) before exiting.
+const DELIVERY_WAIT: Duration = Duration::from_secs(120);
+
+/// Aborts the metrics server when the daemon returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Pings around scheduled runs, a health round for an account after each of its runs, and
+/// one for every account each `every` (none with `--once`, which does its own).
+async fn watch(
+    mut events: mpsc::UnboundedReceiver<DaemonEvent>,
+    pinger: Pinger,
+    monitor: Monitor,
+    accounts: Vec<String>,
+    every: Option<Duration>,
+) {
+    let mut tick = every.map(tokio::time::interval);
+    loop {
+        let next_tick = async {
+            match tick.as_mut() {
+                Some(t) => {
+                    t.tick().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(DaemonEvent::Started { .. }) => pinger.start(),
+                Some(DaemonEvent::Ended(end)) => {
+                    pinger.end(end.status);
+                    monitor.round(std::slice::from_ref(&end.account)).await;
+                }
+                None => break,
+            },
+            _ = next_tick => {
+                monitor.round(&accounts).await;
+            }
+        }
+    }
 }
 
 /// Cancels `stop` on SIGTERM (systemd, kill) or SIGINT (Ctrl-C).

@@ -1,6 +1,8 @@
 //! Command-line entry: the TUI by default, subcommands for headless use.
 
 pub mod admin;
+pub mod alert;
+pub mod check;
 pub mod daemon;
 pub mod demo;
 pub mod edits;
@@ -99,6 +101,10 @@ pub enum Command {
     Export(export::Args),
     Report(report::Args),
     Daemon(daemon::Args),
+    Check(check::Args),
+    /// Alert targets: `alert test` sends a test alert to every webhook.
+    #[command(subcommand)]
+    Alert(alert::AlertCommand),
     /// Edit offers locally (`offer set`); edits are pushed by `magsync push`.
     #[command(subcommand)]
     Offer(edits::OfferCommand),
@@ -197,6 +203,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Export(args)) => export::run(&g, args).await,
         Some(Command::Report(args)) => report::run(&g, args).await,
         Some(Command::Daemon(args)) => daemon::run(&g, args).await,
+        Some(Command::Check(args)) => check::run(&g, args).await,
+        Some(Command::Alert(c)) => alert::run(&g, c).await,
         Some(Command::Offer(c)) => edits::offer(&g, c).await,
         Some(Command::Pending(a)) => edits::pending(&g, a).await,
         Some(Command::Push(a)) => edits::push(&g, a).await,

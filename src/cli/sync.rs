@@ -49,6 +49,12 @@ pub struct Args {
     /// account every SECS seconds: pages, offers, rate and time left.
     #[arg(long, value_name = "SECS", default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one::<u64>)]
     pub progress_every: u64,
+
+    /// Accept a full scan that would flag more offers missing than the mass-missing guard
+    /// allows ([health] mass_missing_share, default 20 %); without it such a run ends
+    /// `partial` and flags nothing. Use when eMAG really dropped that many offers.
+    #[arg(long)]
+    pub allow_mass_missing: bool,
 }
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
@@ -78,7 +84,10 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         if let Some(s) = args.conflict_strategy {
             options.conflict_strategy = s;
         }
-        match engine.start(name, options, Trigger::Cli).await {
+        match engine
+            .start_with(name, options, Trigger::Cli, args.allow_mass_missing)
+            .await
+        {
             Ok(h) => handles.push(h),
             Err(e)
                 if handles.is_empty()

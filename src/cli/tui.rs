@@ -89,7 +89,7 @@ pub async fn open(
     };
     let now = chrono::Utc::now();
     let tz = *chrono::Local::now().offset();
-    let app = App::new(
+    let mut app = App::new(
         accounts.iter().map(account_info).collect(),
         store.masked_url().to_string(),
         defaults,
@@ -98,6 +98,7 @@ pub async fn open(
         now,
         tz,
     );
+    app.health = config.settings.health.clone();
     crate::tui::run::run(app, store, backend, args.mouse).await?;
     Ok(0)
 }

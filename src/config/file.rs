@@ -17,6 +17,93 @@ pub struct FileConfig {
     pub reports: ReportsSection,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,
+    #[serde(default)]
+    pub health: HealthSection,
+    #[serde(default)]
+    pub alerts: AlertsSection,
+}
+
+/// Health thresholds (`magsync check`, the daemon's alerts, the dashboard); every key is
+/// optional and may be overridden per account under `[health.accounts.NAME]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthKeys {
+    pub sync_warn_minutes: Option<i64>,
+    pub sync_crit_minutes: Option<i64>,
+    pub full_warn_hours: Option<i64>,
+    pub full_crit_hours: Option<i64>,
+    pub pending_edit_warn_minutes: Option<i64>,
+    pub rate_limited_warn: Option<i64>,
+    pub count_drop_share: Option<f64>,
+    pub duration_factor: Option<f64>,
+    pub duration_history: Option<i64>,
+    pub duration_min_secs: Option<i64>,
+    pub error_rate: Option<f64>,
+    pub mass_missing_share: Option<f64>,
+}
+
+/// `[health]`: the keys of [`HealthKeys`] plus per-account tables (serde cannot flatten a
+/// struct that denies unknown keys, so the keys are listed again here).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSection {
+    pub sync_warn_minutes: Option<i64>,
+    pub sync_crit_minutes: Option<i64>,
+    pub full_warn_hours: Option<i64>,
+    pub full_crit_hours: Option<i64>,
+    pub pending_edit_warn_minutes: Option<i64>,
+    pub rate_limited_warn: Option<i64>,
+    pub count_drop_share: Option<f64>,
+    pub duration_factor: Option<f64>,
+    pub duration_history: Option<i64>,
+    pub duration_min_secs: Option<i64>,
+    pub error_rate: Option<f64>,
+    pub mass_missing_share: Option<f64>,
+    #[serde(default)]
+    pub accounts: BTreeMap<String, HealthKeys>,
+}
+
+impl HealthSection {
+    pub fn keys(&self) -> HealthKeys {
+        HealthKeys {
+            sync_warn_minutes: self.sync_warn_minutes,
+            sync_crit_minutes: self.sync_crit_minutes,
+            full_warn_hours: self.full_warn_hours,
+            full_crit_hours: self.full_crit_hours,
+            pending_edit_warn_minutes: self.pending_edit_warn_minutes,
+            rate_limited_warn: self.rate_limited_warn,
+            count_drop_share: self.count_drop_share,
+            duration_factor: self.duration_factor,
+            duration_history: self.duration_history,
+            duration_min_secs: self.duration_min_secs,
+            error_rate: self.error_rate,
+            mass_missing_share: self.mass_missing_share,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSection {
+    pub ping_url: Option<String>,
+    pub ping_url_env: Option<String>,
+    pub check_interval_secs: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub backoff_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub webhook: Vec<WebhookSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    pub format: Option<String>,
+    pub secret_env: Option<String>,
+    pub secret_file: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,10 +4,14 @@
 //! `DATABASE_URL`, ...), so an existing `.env` keeps working. Errors are one sentence and map to
 //! exit code 2 through [`crate::error::Failure::usage`].
 
+mod alerts;
 mod env;
 mod file;
+mod health;
 mod paths;
 
+pub use alerts::{AlertsConfig, Webhook, WebhookFormat, mask_secret_url};
+pub use health::{HealthConfig, Thresholds};
 pub use paths::{Paths, sqlite_url};
 
 use crate::error::Failure;
@@ -133,10 +137,17 @@ pub struct Settings {
     pub count_shortfall_partial_percent: u32,
     pub schedule: Schedule,
     pub reports: Reports,
+    /// Thresholds of `check`, the alerts, the dashboard and the mass-missing guard.
+    pub health: HealthConfig,
 }
 
 impl Default for Settings {
     fn default() -> Self {
+        let schedule = Schedule {
+            enabled: false,
+            interval_minutes: 60,
+            daily_full_at: None,
+        };
         Settings {
             items_per_page: MAX_ITEMS_PER_PAGE,
             include_inactive: false,
@@ -146,11 +157,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(60),
             max_attempts: 5,
             count_shortfall_partial_percent: 2,
-            schedule: Schedule {
-                enabled: false,
-                interval_minutes: 60,
-                daily_full_at: None,
-            },
+            health: HealthConfig::defaults(&schedule),
+            schedule,
             reports: Reports::default(),
         }
     }
@@ -164,6 +172,7 @@ pub struct Config {
     pub database_url: String,
     pub accounts: Vec<Account>,
     pub settings: Settings,
+    pub alerts: AlertsConfig,
     /// Problems worth telling the operator that do not stop magsync (e.g. file permissions).
     pub warnings: Vec<String>,
 }
@@ -235,6 +244,7 @@ impl Config {
         }
 
         let settings = build_settings(&parsed, &get)?;
+        let alerts = AlertsConfig::build(&parsed.alerts, &get)?;
         let accounts = env::build_accounts(&parsed, &settings, vars, &get)?;
         let database_url = overrides
             .database_url
@@ -250,6 +260,7 @@ impl Config {
             database_url,
             accounts,
             settings,
+            alerts,
             warnings,
         })
     }
@@ -365,6 +376,7 @@ fn build_settings(
         })?;
         s.schedule.interval_minutes = positive(n, "EMAG_SYNC_INTERVAL_MINUTES")?;
     }
+    s.health = HealthConfig::build(&parsed.health, &s.schedule)?;
     Ok(s)
 }
 

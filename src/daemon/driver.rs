@@ -117,6 +117,18 @@ pub struct Daemon<R: Runner, Tz: TimeZone> {
     runner: R,
     store: Store,
     running: BTreeMap<String, R::Run>,
+    events: Option<tokio::sync::mpsc::UnboundedSender<DaemonEvent>>,
+}
+
+/// What the daemon tells its watchers (the alerts: pings and health rounds).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DaemonEvent {
+    Started {
+        account: String,
+        run_id: i64,
+        mode: SyncMode,
+    },
+    Ended(RunEnd),
 }
 
 impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
@@ -126,6 +138,20 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
             runner,
             store,
             running: BTreeMap::new(),
+            events: None,
+        }
+    }
+
+    /// Sends run starts and ends to `tx`; a watcher that is gone is ignored.
+    pub fn with_events(mut self, tx: tokio::sync::mpsc::UnboundedSender<DaemonEvent>) -> Self {
+        self.events = Some(tx);
+        self
+    }
+
+    fn ended(&self, end: &RunEnd) {
+        log_end(end);
+        if let Some(tx) = &self.events {
+            let _ = tx.send(DaemonEvent::Ended(end.clone()));
         }
     }
 
@@ -206,6 +232,13 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
                         run.run_id()
                     );
                     report.started.push((account.clone(), run.run_id(), *mode));
+                    if let Some(tx) = &self.events {
+                        let _ = tx.send(DaemonEvent::Started {
+                            account: account.clone(),
+                            run_id: run.run_id(),
+                            mode: *mode,
+                        });
+                    }
                     self.running.insert(account.clone(), run);
                 }
                 Err(StartError::Busy(why)) => {
@@ -235,7 +268,7 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
         for account in done {
             if let Some(run) = self.running.remove(&account) {
                 let end = run.finish().await;
-                log_end(&end);
+                self.ended(&end);
                 ends.push(end);
             }
         }
@@ -247,7 +280,7 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
         let mut ends = Vec::new();
         for (_, run) in std::mem::take(&mut self.running) {
             let end = run.finish().await;
-            log_end(&end);
+            self.ended(&end);
             ends.push(end);
         }
         ends

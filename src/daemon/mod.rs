@@ -9,5 +9,5 @@ pub mod schedule;
 #[cfg(test)]
 mod tests;
 
-pub use driver::{ActiveRun, Daemon, RunEnd, Runner, StartError, TickReport};
+pub use driver::{ActiveRun, Daemon, DaemonEvent, RunEnd, Runner, StartError, TickReport};
 pub use schedule::{AccountPlan, Action, ScheduleConfig, Scheduler};

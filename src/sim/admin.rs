@@ -166,6 +166,36 @@ pub async fn mutate(
     reply::json(StatusCode::OK, format!("{{\"ids\":[{}]}}", list.join(",")))
 }
 
+#[derive(Deserialize)]
+pub struct TruncateQuery {
+    account: String,
+    keep: usize,
+}
+
+/// `POST /__admin/truncate?account=NAME&keep=K`: keeps only the first K offers by id, as a
+/// catalogue that suddenly lost most of its offers (or a proxy answering nearly empty).
+pub async fn truncate(
+    State(sim): State<Arc<Sim>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<TruncateQuery>,
+) -> Response<Body> {
+    let account = match guard(&sim, peer, &q.account) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let (removed, left) = {
+        let mut state = lock(&account.state);
+        let before = state.offers.len();
+        state.offers.truncate(q.keep);
+        state.touch();
+        (before - state.offers.len(), state.offers.len())
+    };
+    reply::json(
+        StatusCode::OK,
+        format!("{{\"removed\":{removed},\"offers\":{left}}}"),
+    )
+}
+
 /// `POST /__admin/reset`: the seeded catalogue again, zeroed stats, configured faults.
 pub async fn reset(
     State(sim): State<Arc<Sim>>,

@@ -204,6 +204,7 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> anyhow::Result<SimH
         .route("/__admin/stats", get(admin::stats))
         .route("/__admin/mutate", post(admin::mutate))
         .route("/__admin/reset", post(admin::reset))
+        .route("/__admin/truncate", post(admin::truncate))
         .route("/__admin/faults", post(admin::faults))
         .fallback(|| async { reply::invalid_url() })
         .with_state(sim);

@@ -43,6 +43,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0006_run_offers_expected.sql"),
     ),
     (
+        9,
+        "alert incidents",
+        include_str!("migrations/sqlite/0009_alert_incidents.sql"),
+    ),
+    (
         10,
         "report ranges",
         include_str!("migrations/sqlite/0010_report_ranges.sql"),
@@ -84,6 +89,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "run offers expected",
         include_str!("migrations/postgres/0008_run_offers_expected.sql"),
+    ),
+    (
+        11,
+        "alert incidents",
+        include_str!("migrations/postgres/0011_alert_incidents.sql"),
     ),
     (
         12,

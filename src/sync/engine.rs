@@ -243,6 +243,18 @@ impl Engine {
         options: SyncOptions,
         trigger: Trigger,
     ) -> Result<RunHandle, SyncError> {
+        self.start_with(account, options, trigger, false).await
+    }
+
+    /// [`Engine::start`], optionally accepting a full scan that flags more offers missing than
+    /// the mass-missing guard allows (`magsync sync --allow-mass-missing`).
+    pub async fn start_with(
+        &self,
+        account: &str,
+        options: SyncOptions,
+        trigger: Trigger,
+        allow_mass_missing: bool,
+    ) -> Result<RunHandle, SyncError> {
         if !(1..=MAX_ITEMS_PER_PAGE).contains(&options.items_per_page) {
             return Err(SyncError::Config(format!(
                 "items per page must be between 1 and {MAX_ITEMS_PER_PAGE}, not {}",
@@ -323,6 +335,15 @@ impl Engine {
             shortfall_partial_percent: self.inner.settings.count_shortfall_partial_percent,
             lock_lost: lock.lost(),
             lock_lost_why: lock.lost_reason_cell(),
+            guard: super::guard::Guard {
+                share: self
+                    .inner
+                    .settings
+                    .health
+                    .for_account(account)
+                    .mass_missing_share,
+                allow: allow_mass_missing,
+            },
         };
         let done = tokio::spawn(async move {
             let last = run::execute(ctx).await;

@@ -6,6 +6,7 @@
 //! `progress` is the live snapshot every UI reads.
 
 mod engine;
+mod guard;
 mod progress;
 mod reconcile;
 mod recorder;
@@ -15,5 +16,6 @@ mod scan;
 pub use engine::{
     ConnectionReport, Engine, RunHandle, SyncError, Tuning, account_client, test_account,
 };
+pub use guard::GUARD_HOLD;
 pub use progress::RunProgress;
 pub use scan::incremental_window;

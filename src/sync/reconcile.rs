@@ -32,6 +32,7 @@ pub(crate) async fn reconcile(
     if candidates.is_empty() {
         return Ok(());
     }
+    super::guard::check(ctx, rec, status, candidates.len()).await?;
     let gone = if candidates.len() <= ctx.tuning.confirm_limit {
         rec.event(
             EventLevel::Info,

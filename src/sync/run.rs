@@ -45,6 +45,7 @@ pub(crate) struct RunCtx {
     /// next page boundary and fails, so that another run may start.
     pub lock_lost: CancellationToken,
     pub lock_lost_why: Arc<std::sync::Mutex<Option<String>>>,
+    pub guard: super::guard::Guard,
 }
 
 impl RunCtx {
@@ -413,11 +414,13 @@ fn judge_shortfall(ctx: &RunCtx, rec: &Recorder, counted: u64) -> Option<Outcome
     None
 }
 
-/// Reconciliation ends the run early only when cancelled or when the database fails.
+/// Reconciliation ends the run early when cancelled, when the database fails, when the account
+/// lock is lost, or when the mass-missing guard holds it.
 pub(crate) enum ReconcileStop {
     Cancelled,
     Database(String),
     LockLost,
+    Held(String),
 }
 
 fn outcome_from(ctx: &RunCtx, stop: ReconcileStop) -> Outcome {
@@ -429,6 +432,7 @@ fn outcome_from(ctx: &RunCtx, stop: ReconcileStop) -> Outcome {
             None,
         ),
         ReconcileStop::Database(e) => finished(RunStatus::Failed, e, None),
+        ReconcileStop::Held(reason) => finished(RunStatus::Partial, reason, None),
     }
 }
 

@@ -68,6 +68,8 @@ pub struct App {
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
     pub quit: bool,
+    /// Thresholds the dashboard judges health by (the config's `[health]`).
+    pub health: crate::config::HealthConfig,
 }
 
 impl App {
@@ -111,6 +113,7 @@ impl App {
             toast: None,
             errors: Vec::new(),
             quit: false,
+            health: crate::config::Settings::default().health,
         }
     }
 

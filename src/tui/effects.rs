@@ -34,6 +34,7 @@ pub struct Runner {
     pub backend: Arc<dyn SyncBackend>,
     pub accounts: Vec<String>,
     pub tx: UnboundedSender<Msg>,
+    pub health: crate::config::HealthConfig,
 }
 
 fn db(e: sqlx::Error) -> String {
@@ -58,9 +59,16 @@ impl Runner {
             Effect::LoadDashboard => Msg::Dashboard(
                 async {
                     store.settle_dead_runs_quietly().await;
+                    let now = chrono::Utc::now();
+                    let mut health = Vec::with_capacity(self.accounts.len());
+                    for a in &self.accounts {
+                        let t = self.health.for_account(a);
+                        health.push(crate::health::account_health(store, a, t, now).await);
+                    }
                     Ok::<_, sqlx::Error>(Dashboard {
                         stats: store.account_stats(&self.accounts).await?,
                         running: store.running_runs().await?,
+                        health,
                     })
                 }
                 .await

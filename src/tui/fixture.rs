@@ -156,6 +156,7 @@ pub fn app() -> App {
             },
         ],
         running: vec![running.clone()],
+        health: Vec::new(),
     };
     app.loaded = true;
     app.own_runs.insert(42);

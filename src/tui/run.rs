@@ -112,6 +112,7 @@ pub async fn run(
         backend: backend.clone(),
         accounts: app.accounts.iter().map(|a| a.name.clone()).collect(),
         tx: tx.clone(),
+        health: app.health.clone(),
     };
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));

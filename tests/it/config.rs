@@ -365,3 +365,116 @@ fn migrate_twice_on_a_new_sqlite_file() {
         assert!(out.contains("up to date"), "{out}");
     }
 }
+
+/// Every `[health]`, `[alerts]` and `[[alerts.webhook]]` key is in config.example.toml, whose
+/// values load; overrides per account inherit the rest; bad values are one sentence.
+#[test]
+fn health_and_alerts_keys_are_documented_and_checked() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
+        .unwrap();
+    let keys = [
+        "sync_warn_minutes",
+        "sync_crit_minutes",
+        "full_warn_hours",
+        "full_crit_hours",
+        "pending_edit_warn_minutes",
+        "rate_limited_warn",
+        "count_drop_share",
+        "duration_factor",
+        "duration_history",
+        "duration_min_secs",
+        "error_rate",
+        "mass_missing_share",
+        "ping_url",
+        "ping_url_env",
+        "check_interval_secs",
+        "max_attempts",
+        "backoff_secs",
+        "timeout_secs",
+        "name",
+        "url",
+        "url_env",
+        "format",
+        "secret_env",
+        "secret_file",
+    ];
+    for key in keys {
+        assert!(
+            text.lines().any(|l| {
+                let l = l.trim_start_matches('#').trim_start();
+                l.starts_with(&format!("{key} =")) || l.contains(&format!(" {key} = "))
+            }),
+            "config.example.toml does not document {key}"
+        );
+    }
+    for table in [
+        "[health]",
+        "[health.accounts.",
+        "[alerts]",
+        "[[alerts.webhook]]",
+    ] {
+        assert!(text.contains(table), "{table}");
+    }
+    let c = load(&text, &[("EMAG_MAIN_PASSWORD", "x")]).unwrap();
+    assert_eq!(c.alerts.webhooks.len(), 1);
+    assert_eq!(c.alerts.webhooks[0].name, "ops");
+    assert_eq!(c.settings.health.base.mass_missing_share, 0.2);
+    assert_eq!(
+        c.settings.health.base.sync_warn,
+        chrono::Duration::minutes(180)
+    );
+
+    let c = load(
+        "[schedule]\ninterval_minutes = 20\ndaily_full_at = \"03:17\"\n[health]\nmass_missing_share = 0.5\n[health.accounts.main]\nsync_warn_minutes = 10\n",
+        &[],
+    )
+    .unwrap();
+    let main = c.settings.health.for_account("main");
+    assert_eq!(main.sync_warn, chrono::Duration::minutes(10));
+    assert_eq!(
+        main.sync_crit,
+        chrono::Duration::minutes(120),
+        "6 intervals of 20"
+    );
+    assert_eq!(main.full_warn, chrono::Duration::hours(26), "a daily full");
+    assert_eq!(main.mass_missing_share, 0.5, "inherited from [health]");
+    assert_eq!(
+        c.settings.health.for_account("other").sync_warn,
+        chrono::Duration::minutes(60)
+    );
+
+    let bad: &[(&str, &str)] = &[
+        ("[health]\nmass_missing_share = 2.0\n", "between 0 and 1"),
+        (
+            "[health]\nsync_warn_minutes = 500\nsync_crit_minutes = 100\n",
+            "must not exceed",
+        ),
+        ("[health]\nduration_factor = 0.5\n", "above 1"),
+        ("[health]\nsync_warn = 5\n", "unknown key `sync_warn`"),
+        (
+            "[[alerts.webhook]]\nurl = \"ftp://x/y\"\n",
+            "http:// or https://",
+        ),
+        (
+            "[[alerts.webhook]]\nurl = \"https://h/x\"\nformat = \"xml\"\n",
+            "json or slack",
+        ),
+        ("[[alerts.webhook]]\nformat = \"json\"\n", "has no url"),
+        (
+            "[[alerts.webhook]]\nurl = \"https://h/x\"\nsecret_env = \"NOPE_UNSET\"\n",
+            "NOPE_UNSET, which is not set",
+        ),
+    ];
+    for (text, want) in bad {
+        let err = load(text, &[]).unwrap_err();
+        assert!(err.contains(want), "{text}: {err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+    // A webhook URL in an error is masked: its path is the secret.
+    let err = load(
+        "[[alerts.webhook]]\nurl = \"https://hooks.example/T0/SECRET\"\nformat = \"x\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert!(!err.contains("SECRET"), "{err}");
+}

@@ -77,6 +77,8 @@ pub struct ConnTest {
 pub struct Dashboard {
     pub stats: Vec<AccountStats>,
     pub running: Vec<SyncRun>,
+    /// Each account's health, judged as `magsync check` does.
+    pub health: Vec<crate::health::AccountHealth>,
 }
 
 /// A run opened from History.

@@ -22,6 +22,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
+    let area = super::health::split_panel(f, area, app);
     let wide = area.width >= 110;
     let url_w = if wide { 34 } else { 20 };
     let rows = app.accounts.iter().enumerate().map(|(i, a)| {

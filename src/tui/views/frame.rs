@@ -56,7 +56,10 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
     let mut right: Vec<Span> = Vec::new();
     for a in &app.accounts {
         right.push(dot(app, account_state(app, &a.name)));
-        right.push(Span::raw(format!(" {}  ", a.name)));
+        match super::health::tag(app, &a.name) {
+            Some(tag) => right.extend([Span::raw(format!(" {} ", a.name)), tag, Span::raw("  ")]),
+            None => right.push(Span::raw(format!(" {}  ", a.name))),
+        }
     }
     let n = app.dashboard.running.len();
     if n > 0 {

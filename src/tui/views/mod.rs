@@ -6,6 +6,7 @@ mod connections;
 mod details;
 mod errors;
 mod frame;
+mod health;
 mod help;
 pub mod history;
 mod options;

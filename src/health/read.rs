@@ -1,0 +1,45 @@
+//! Gathers an account's [`Facts`] from the store.
+
+use super::{AccountHealth, Facts, Thresholds, evaluate};
+use crate::model::SyncMode;
+use crate::store::{Result, Store, short_db_error};
+use chrono::{DateTime, Utc};
+
+pub async fn read_facts(
+    store: &Store,
+    account: &str,
+    t: &Thresholds,
+    now: DateTime<Utc>,
+) -> Result<Facts> {
+    let history = t.duration_history as i64 + 1;
+    let completed = |mode| store.finished_runs(account, Some(mode), true, history.max(2));
+    Ok(Facts {
+        now,
+        last_finished: store
+            .finished_runs(account, None, false, 1)
+            .await?
+            .into_iter()
+            .next(),
+        completed_full: completed(SyncMode::Full).await?,
+        completed_incremental: completed(SyncMode::Incremental).await?,
+        edits: store
+            .edits_waiting(account, now - t.pending_edit_warn)
+            .await?,
+    })
+}
+
+/// An account's health now; UNKNOWN with the reason when the store cannot be read.
+pub async fn account_health(
+    store: &Store,
+    account: &str,
+    t: &Thresholds,
+    now: DateTime<Utc>,
+) -> AccountHealth {
+    match read_facts(store, account, t, now).await {
+        Ok(facts) => evaluate(account, t, &facts),
+        Err(e) => AccountHealth::unknown(
+            account,
+            format!("cannot read the store: {}", short_db_error(&e)),
+        ),
+    }
+}

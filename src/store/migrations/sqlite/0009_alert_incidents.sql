@@ -1,0 +1,9 @@
+-- One open health incident per account: what the daemon last alerted about, so a round that
+-- finds the same problem again stays quiet and the round that finds it gone sends a recovery.
+CREATE TABLE IF NOT EXISTS alert_incidents (
+    account TEXT PRIMARY KEY NOT NULL,
+    level TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    notified_at TEXT NOT NULL
+);
