@@ -376,6 +376,7 @@ impl Keymap {
                 .unwrap_or_default();
             format!("{origin}:{line} {}", e.message())
         })?;
+        let mut applied: Vec<(Context, Action, usize)> = Vec::new();
         for (section, value) in &table {
             let context = Context::ALL
                 .iter()
@@ -414,6 +415,7 @@ impl Keymap {
                     .map(|k| Key::parse(k))
                     .collect::<Result<Vec<Key>, String>>()
                     .map_err(|e| format!("{origin} line {line}: {e}"))?;
+                applied.push((context, action, line));
                 match self
                     .bindings
                     .iter_mut()
@@ -429,6 +431,48 @@ impl Keymap {
                             hint: false,
                         },
                     ),
+                }
+            }
+        }
+        self.check_duplicates(&applied, origin)
+    }
+
+    /// A key bound to two actions in one context would silently do only one of them; the
+    /// error names the file's line that made the clash (checked after every line applies, so
+    /// swapping two keys works).
+    fn check_duplicates(
+        &self,
+        applied: &[(Context, Action, usize)],
+        origin: &str,
+    ) -> Result<(), String> {
+        for &(context, action, line) in applied {
+            let Some(mine) = self
+                .bindings
+                .iter()
+                .find(|b| b.context == context && b.action == action)
+            else {
+                continue;
+            };
+            for key in &mine.keys {
+                let twice = mine.keys.iter().filter(|k| *k == key).count() > 1;
+                let other = self
+                    .bindings
+                    .iter()
+                    .find(|b| b.context == context && b.action != action && b.keys.contains(key));
+                if twice {
+                    return Err(format!(
+                        "{origin} line {line}: \"{key}\" is listed twice for {} in [{}]",
+                        action.name(),
+                        context.as_str()
+                    ));
+                }
+                if let Some(other) = other {
+                    return Err(format!(
+                        "{origin} line {line}: \"{key}\" is bound to both {} and {} in [{}]; bind one of them to another key",
+                        action.name(),
+                        other.action.name(),
+                        context.as_str()
+                    ));
                 }
             }
         }
@@ -505,5 +549,56 @@ mod tests {
             err.contains("line 2") && err.contains("unknown key"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_key_bound_twice_in_one_context_names_the_line() {
+        let mut km = Keymap::default();
+        let err = km
+            .apply_toml(
+                "[sync]
+follow = \"end\"
+options = \"i\"
+",
+                "keymap.toml",
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "keymap.toml line 3: \"i\" is bound to both options and sync_incremental in [sync]; bind one of them to another key"
+        );
+        let mut km = Keymap::default();
+        let err = km
+            .apply_toml(
+                "[global]
+quit = [\"x\", \"x\"]
+",
+                "keymap.toml",
+            )
+            .unwrap_err();
+        assert!(err.starts_with("keymap.toml line 2:"), "{err}");
+        // Swapping two keys is fine: the check runs once every line applied.
+        let mut km = Keymap::default();
+        km.apply_toml(
+            "[sync]
+sync_incremental = \"f\"
+sync_full = \"i\"
+",
+            "k",
+        )
+        .unwrap();
+        assert_eq!(
+            km.action(Context::Sync, Key::ch('f')),
+            Some(Action::SyncIncremental)
+        );
+        // The same key in different contexts is not a clash.
+        let mut km = Keymap::default();
+        km.apply_toml(
+            "[history]
+filter_since = \"i\"
+",
+            "k",
+        )
+        .unwrap();
     }
 }
