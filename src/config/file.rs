@@ -14,7 +14,23 @@ pub struct FileConfig {
     #[serde(default)]
     pub schedule: ScheduleSection,
     #[serde(default)]
+    pub push: PushSection,
+    #[serde(default)]
+    pub tui: TuiSection,
+    #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSection {
+    pub max_offers: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuiSection {
+    pub bell: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

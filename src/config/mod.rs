@@ -105,7 +105,14 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub max_attempts: u32,
     pub schedule: Schedule,
+    /// Most offers one push sends without an explicit `--max-offers` ([push] max_offers).
+    pub push_max_offers: u32,
+    /// Ring the terminal bell when a run ends partial, failed or cancelled ([tui] bell).
+    pub bell: bool,
 }
+
+/// Default of `[push] max_offers`: a typical day's repricing, far below a whole catalogue.
+pub const DEFAULT_PUSH_MAX_OFFERS: u32 = 200;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -122,6 +129,8 @@ impl Default for Settings {
                 interval_minutes: 60,
                 daily_full_at: None,
             },
+            push_max_offers: DEFAULT_PUSH_MAX_OFFERS,
+            bell: false,
         }
     }
 }
@@ -287,6 +296,12 @@ fn build_settings(
     }
     if let Some(n) = sync.max_attempts {
         s.max_attempts = n.max(1);
+    }
+    if let Some(n) = parsed.push.max_offers {
+        s.push_max_offers = positive(n, "[push] max_offers")?;
+    }
+    if let Some(b) = parsed.tui.bell {
+        s.bell = b;
     }
     let sched = &parsed.schedule;
     if let Some(b) = sched.enabled {

@@ -165,6 +165,7 @@ impl Runner {
                     id,
                     &request,
                     crate::edits::is_fbe_account(&account),
+                    &crate::edits::queued_by("tui"),
                     chrono::Utc::now(),
                 )
                 .await

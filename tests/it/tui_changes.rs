@@ -50,6 +50,7 @@ fn edit(id: i64, offer_id: i64, state: EditState, message: &str) -> Edit {
         settled_run_id: None,
         pushed_at: None,
         updated_at: now,
+        queued_by: Some("ana@shop via cli".into()),
     }
 }
 
