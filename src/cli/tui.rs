@@ -88,7 +88,7 @@ pub async fn open(
     };
     let now = chrono::Utc::now();
     let tz = *chrono::Local::now().offset();
-    let app = App::new(
+    let mut app = App::new(
         accounts.iter().map(account_info).collect(),
         store.masked_url().to_string(),
         defaults,
@@ -97,6 +97,8 @@ pub async fn open(
         now,
         tz,
     );
+    app.push_max_offers = config.settings.push_max_offers as usize;
+    app.bell = config.settings.bell;
     crate::tui::run::run(app, store, backend, args.mouse).await?;
     Ok(0)
 }

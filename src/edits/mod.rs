@@ -13,6 +13,7 @@
 //!
 //! No UI code lives here; the CLI and the TUI call these functions.
 
+pub mod bulk;
 pub mod db;
 pub mod discard;
 pub mod preview;

@@ -67,6 +67,10 @@ pub struct App {
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
     pub quit: bool,
+    /// Most offers one push may change ([push] max_offers).
+    pub push_max_offers: usize,
+    /// Ring the terminal bell when a run ends badly ([tui] bell).
+    pub bell: bool,
 }
 
 impl App {
@@ -109,6 +113,8 @@ impl App {
             toast: None,
             errors: Vec::new(),
             quit: false,
+            push_max_offers: crate::config::DEFAULT_PUSH_MAX_OFFERS as usize,
+            bell: false,
         }
     }
 
@@ -257,8 +263,24 @@ impl App {
                             p.rows.extend(rows);
                         } else {
                             p.rows = rows;
-                            p.selected = 0;
-                            p.offset = 0;
+                            // A reload in place keeps the cursor on its offer, a new query
+                            // starts at the top.
+                            let kept = p.keep.take().and_then(|(a, id)| {
+                                p.rows.iter().position(|r| r.account == a && r.id == id)
+                            });
+                            match kept {
+                                Some(i) => {
+                                    let h = super::views::products::table_rows(self.size.1);
+                                    p.selected = i;
+                                    if i < p.offset || i >= p.offset + h {
+                                        p.offset = i.saturating_sub(h / 2);
+                                    }
+                                }
+                                None => {
+                                    p.selected = 0;
+                                    p.offset = 0;
+                                }
+                            }
                         }
                     }
                     Err(e) => self.toast(format!("search failed: {e}"), true),
@@ -346,6 +368,9 @@ impl App {
             Msg::Edits(r) => self.on_edits(r),
             Msg::EditQueued(r) => self.on_queued(r),
             Msg::Pushed(r) => self.on_pushed(r),
+            Msg::PushPreview(r) => self.on_preview(r),
+            Msg::Discarded(r) => self.on_discarded(r),
+            Msg::BulkQueued(r) => self.on_bulk_queued(r),
             Msg::Resolved(r) => self.on_resolved(r),
         }
     }
@@ -498,7 +523,7 @@ impl App {
     }
 
     /// A query change: bump the sequence (older answers are dropped) and search now.
-    fn requery(&mut self) -> Vec<Effect> {
+    pub(crate) fn requery(&mut self) -> Vec<Effect> {
         self.products.seq += 1;
         self.search()
     }
@@ -555,7 +580,7 @@ impl App {
         }
     }
 
-    fn motion(&mut self, delta: i64) -> Vec<Effect> {
+    pub(crate) fn motion(&mut self, delta: i64) -> Vec<Effect> {
         let step = |sel: usize, len: usize| -> usize {
             if len == 0 {
                 return 0;

@@ -87,6 +87,10 @@ actions! {
     Copy => "copy", "copy part no.";
     EditOffer => "edit_offer", "edit";
     Push => "push", "push edits";
+    PushAccount => "push_account", "push account";
+    Mark => "mark", "mark row";
+    Discard => "discard", "withdraw edit";
+    BulkEdit => "bulk_edit", "bulk edit";
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
 }
@@ -231,6 +235,8 @@ impl Default for Keymap {
                 b(Sync, LogLevel, &[k('l')], true),
                 b(Sync, Follow, &[c(KeyCode::End)], true),
                 b(Products, EditOffer, &[k('e')], true),
+                b(Products, Mark, &[k(' ')], false),
+                b(Products, BulkEdit, &[k('b')], true),
                 b(Products, Search, &[k('/')], true),
                 b(Products, FilterAccount, &[k('a')], true),
                 b(Products, FilterStatus, &[k('s')], true),
@@ -240,6 +246,9 @@ impl Default for Keymap {
                 b(Products, Copy, &[k('y')], true),
                 b(Products, Open, &[c(KeyCode::Enter)], true),
                 b(Changes, Push, &[k('p')], true),
+                b(Changes, PushAccount, &[k('P')], false),
+                b(Changes, Mark, &[k(' ')], true),
+                b(Changes, Discard, &[k('d')], true),
                 b(Changes, KeepLocal, &[k('l')], true),
                 b(Changes, KeepRemote, &[k('r')], true),
                 b(History, FilterStatus, &[k('s')], true),

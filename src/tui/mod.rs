@@ -8,6 +8,7 @@ pub mod engine_backend;
 #[doc(hidden)]
 pub mod fixture;
 pub mod keymap;
+pub mod push;
 pub mod run;
 pub mod theme;
 pub mod views;

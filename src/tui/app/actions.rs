@@ -35,7 +35,11 @@ impl App {
                 self.switch(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
             }
             EditOffer => self.open_edit_form(),
-            Push => self.push_edits(),
+            Push => self.preview_push(false),
+            PushAccount => self.preview_push(true),
+            Mark => self.toggle_mark(),
+            Discard => self.ask_discard(),
+            BulkEdit => self.open_bulk_form(),
             KeepLocal => self.resolve_selected(crate::edits::Keep::Local),
             KeepRemote => self.resolve_selected(crate::edits::Keep::Remote),
             Up => self.motion(-1),

@@ -13,10 +13,12 @@ impl App {
         };
         match top {
             Popup::Edit(_) => self.edit_form_key(ev),
+            Popup::PushPreview(_) => self.preview_key(ev, key),
+            Popup::Bulk(_) => self.bulk_form_key(ev),
             Popup::Confirm(c) => {
                 let c = c.clone();
                 match ev.code {
-                    KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                         self.popups.pop();
                         match c {
                             Confirm::FullSync { account, .. } => {
@@ -24,13 +26,16 @@ impl App {
                             }
                             Confirm::CancelRun { run_id, .. } => vec![Effect::CancelRun(run_id)],
                             Confirm::QuitWhileRunning { .. } => self.quit_now(),
+                            Confirm::Discard { ids, .. } => vec![Effect::Discard(ids)],
                         }
                     }
-                    // Anything else is "no": a stray key never starts or cancels work.
-                    _ => {
+                    KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                         self.popups.pop();
                         vec![]
                     }
+                    // Any other key is ignored: a stray key neither starts work nor loses the
+                    // question.
+                    _ => vec![],
                 }
             }
             Popup::Options(form) => {

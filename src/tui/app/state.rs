@@ -98,9 +98,22 @@ pub struct OfferDetail {
 /// Actions that need a "yes" first; the confirm popup hands them back typed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
-    FullSync { account: String, pages: Option<i64> },
-    CancelRun { account: String, run_id: i64 },
-    QuitWhileRunning { runs: usize },
+    FullSync {
+        account: String,
+        pages: Option<i64>,
+    },
+    CancelRun {
+        account: String,
+        run_id: i64,
+    },
+    QuitWhileRunning {
+        runs: usize,
+    },
+    /// Withdraw these open edits; `what` names them ("offer 11851", "3 marked edits").
+    Discard {
+        ids: Vec<i64>,
+        what: String,
+    },
 }
 
 impl Confirm {
@@ -120,6 +133,9 @@ impl Confirm {
                 if *runs == 1 { "" } else { "s" },
                 if *runs == 1 { " is" } else { " are" },
                 if *runs == 1 { "it" } else { "them" }
+            ),
+            Confirm::Discard { what, .. } => format!(
+                "Withdraw {what}? They are not sent, and the mirror shows eMAG's values again."
             ),
         }
     }
@@ -203,6 +219,10 @@ pub enum Popup {
     Offer(Box<OfferDetail>),
     Run(Box<RunDetail>),
     Edit(Box<crate::tui::changes::EditForm>),
+    /// What a push would send, waiting for y/Enter or n/Esc.
+    PushPreview(Box<crate::tui::push::PreviewPopup>),
+    /// One change for every marked product.
+    Bulk(Box<crate::tui::push::BulkForm>),
 }
 
 /// The live log pane of the selected account's run.
@@ -252,6 +272,10 @@ pub struct Products {
     pub exhausted: bool,
     pub total: Option<i64>,
     pub loaded_once: bool,
+    /// The offer the cursor stays on when the list reloads in place.
+    pub keep: Option<(String, i64)>,
+    /// Rows marked with Space (account, offer id), for a bulk edit.
+    pub marked: std::collections::BTreeSet<(String, i64)>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -69,11 +69,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     let count = |s: EditState| c.edits.iter().filter(|e| e.state == s).count();
     let line = format!(
-        " {} pending   {} conflicts   {} rejected   {} pushed{}",
+        " {} pending   {} conflicts   {} rejected   {} pushed{}{}",
         count(EditState::Pending),
         count(EditState::Conflict),
         count(EditState::Rejected),
         count(EditState::Pushed),
+        if c.marked.is_empty() {
+            String::new()
+        } else {
+            format!("   {} marked", c.marked.len())
+        },
         if c.pushing { "   pushing…" } else { "" }
     );
     f.render_widget(Paragraph::new(line).style(app.theme.dim()), bar);
@@ -103,8 +108,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .map(|(i, e)| {
             let row = Row::new(vec![
                 Cell::from(format!(
-                    "{} {}",
+                    "{}{} {}",
                     if i == c.selected { "▶" } else { " " },
+                    if c.marked.contains(&e.id) { "●" } else { " " },
                     when(app, e.updated_at)
                 )),
                 Cell::from(e.account.clone()),
@@ -120,7 +126,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             }
         });
     let widths = [
-        Constraint::Length(if wide { 14 } else { 7 }),
+        Constraint::Length(if wide { 15 } else { 8 }),
         Constraint::Length(8),
         Constraint::Length(10),
         Constraint::Length(9),

@@ -12,6 +12,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
         Confirm::FullSync { .. } => " Full sync ",
         Confirm::CancelRun { .. } => " Cancel sync ",
         Confirm::QuitWhileRunning { .. } => " Quit ",
+        Confirm::Discard { .. } => " Withdraw edits ",
     };
     let r = centered(area, 60, 7);
     f.render_widget(Clear, r);
@@ -20,9 +21,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
             Line::raw(c.question()),
             Line::raw(""),
             Line::from(vec![
-                Span::styled("y", app.theme.accent()),
+                Span::styled("y/Enter", app.theme.accent()),
                 Span::raw(" yes   "),
-                Span::styled("any other key", app.theme.accent()),
+                Span::styled("n/Esc", app.theme.accent()),
                 Span::raw(" no"),
             ]),
         ])

@@ -10,6 +10,7 @@ mod help;
 pub mod history;
 mod options;
 pub mod products;
+mod push;
 mod sync;
 
 use super::app::{App, Popup, Tab};
@@ -62,6 +63,8 @@ pub fn draw(f: &mut Frame, app: &App) {
             Popup::Offer(d) => details::offer(f, area, app, d),
             Popup::Run(d) => details::run(f, area, app, d),
             Popup::Edit(form) => changes::form(f, area, app, form),
+            Popup::PushPreview(p) => push::preview(f, area, app, p),
+            Popup::Bulk(form) => push::bulk_form(f, area, app, form),
         }
     }
 }

@@ -150,8 +150,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Some(s) if s <= crate::store::search::LOW_STOCK => app.theme.warn(),
                 _ => ratatui::style::Style::default(),
             };
+            let marked = p.marked.contains(&(r.account.clone(), r.id));
             let mut cells = vec![
-                Cell::from(r.account.clone()),
+                if marked {
+                    Cell::from(Span::styled(format!("●{}", r.account), app.theme.accent()))
+                } else {
+                    Cell::from(r.account.clone())
+                },
                 Cell::from(r.id.to_string()),
                 Cell::from(truncate(
                     r.part_number.as_deref().unwrap_or(""),
