@@ -11,6 +11,7 @@ mod config;
 mod daemon;
 mod edits_cli;
 mod edits_conflicts;
+mod edits_preview;
 mod edits_push;
 mod edits_settle;
 mod emag_client;
