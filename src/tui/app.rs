@@ -71,6 +71,11 @@ pub struct App {
     pub push_max_offers: usize,
     /// Ring the terminal bell when a run ends badly ([tui] bell).
     pub bell: bool,
+    /// Runs that ended badly since the `e` list was last opened (the header badge).
+    pub alerts: Vec<super::alerts::RunAlert>,
+    /// Each account's last finished run as last seen, to notice a new one.
+    pub last_finished: HashMap<String, i64>,
+    pub runs_seen_once: bool,
 }
 
 impl App {
@@ -115,6 +120,9 @@ impl App {
             quit: false,
             push_max_offers: crate::config::DEFAULT_PUSH_MAX_OFFERS as usize,
             bell: false,
+            alerts: Vec::new(),
+            last_finished: HashMap::new(),
+            runs_seen_once: false,
         }
     }
 
@@ -216,7 +224,9 @@ impl App {
                 for id in finished {
                     self.own_runs.remove(&id);
                 }
-                self.follow_log_run()
+                let mut fx = self.watch_runs();
+                fx.extend(self.follow_log_run());
+                fx
             }
             Msg::Dashboard(Err(e)) => {
                 self.polling = false;
@@ -656,6 +666,16 @@ impl App {
                 Some(r) => vec![Effect::LoadRun(r.id)],
                 None => vec![],
             },
+            // The selected account's running or last run.
+            Tab::Sync | Tab::Connections => {
+                match self.selected_account_name().and_then(|a| self.run_of(a)) {
+                    Some(r) => vec![Effect::LoadRun(r.id)],
+                    None => {
+                        self.toast("this account has no runs yet", false);
+                        vec![]
+                    }
+                }
+            }
             _ => vec![],
         }
     }

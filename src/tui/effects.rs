@@ -228,7 +228,7 @@ impl Runner {
                     .await
                     .map_err(|f| f.message),
             ),
-            Effect::Copy(_) | Effect::Suspend | Effect::Quit => return None,
+            Effect::Copy(_) | Effect::Bell | Effect::Suspend | Effect::Quit => return None,
         })
     }
 }

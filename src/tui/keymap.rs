@@ -234,6 +234,7 @@ impl Default for Keymap {
                 b(Sync, Options, &[k('o')], true),
                 b(Sync, LogLevel, &[k('l')], true),
                 b(Sync, Follow, &[c(KeyCode::End)], true),
+                b(Sync, Open, &[c(KeyCode::Enter)], false),
                 b(Products, EditOffer, &[k('e')], true),
                 b(Products, Mark, &[k(' ')], false),
                 b(Products, BulkEdit, &[k('b')], true),
@@ -257,7 +258,8 @@ impl Default for Keymap {
                 b(History, Open, &[c(KeyCode::Enter)], true),
                 b(Global, Help, &[k('?')], true),
                 b(Global, Quit, &[k('q')], true),
-                b(Global, Errors, &[k('e')], false),
+                // E too, so the list opens where a tab takes `e` (Products' edit).
+                b(Global, Errors, &[k('e'), k('E')], false),
                 b(Global, TabConnections, &[k('1')], false),
                 b(Global, TabSync, &[k('2')], false),
                 b(Global, TabProducts, &[k('3')], false),

@@ -1,6 +1,7 @@
 //! The terminal dashboard: state and `update()` in [`app`], I/O in [`effects`], drawing in
 //! [`views`] (one file per tab or popup), keys in [`keymap`], colours in [`theme`].
 
+pub mod alerts;
 pub mod app;
 pub mod changes;
 pub mod effects;

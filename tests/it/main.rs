@@ -23,6 +23,7 @@ mod sim_faults;
 mod sim_protocol;
 mod sim_saves;
 mod store;
+mod tui_alerts;
 mod tui_changes;
 mod tui_push;
 mod tui_render;

@@ -307,11 +307,11 @@ fn errors_hint_names_a_key_only_where_it_opens_the_list() {
     app.tab = Tab::Sync;
     let t = render(&mut app, 120, 40);
     assert!(row(t.backend().buffer(), 39).ends_with("1 error (e)"));
-    // On Products `e` edits an offer.
+    // On Products `e` edits an offer, and E opens the list.
     app.tab = Tab::Products;
     let t = render(&mut app, 120, 40);
     let line = row(t.backend().buffer(), 39);
-    assert!(line.ends_with("1 error"), "{line}");
+    assert!(line.ends_with("1 error (E)"), "{line}");
 }
 
 #[test]

@@ -22,6 +22,7 @@ impl App {
                 vec![]
             }
             Errors => {
+                self.acknowledge_alerts();
                 self.popups.push(Popup::Errors { scroll: 0 });
                 vec![]
             }

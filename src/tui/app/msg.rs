@@ -114,6 +114,8 @@ pub enum Effect {
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),
+    /// Rings the terminal bell (written by the terminal loop).
+    Bell,
     Suspend,
     Quit,
 }

@@ -54,6 +54,25 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
         Span::raw(app.store_url.clone()),
     ];
     let mut right: Vec<Span> = Vec::new();
+    // Runs that ended badly stay announced here until the `e` list is opened.
+    if let Some(last) = app.alerts.last() {
+        let key = app
+            .keymap
+            .effective_key(app.tab.context(), Action::Errors)
+            .map(|k| format!(" · {k}"))
+            .unwrap_or_default();
+        let text = match app.alerts.len() {
+            1 => format!("⚠ run {} {}{key}", last.run_id, last.status.as_str()),
+            n => format!("⚠ {n} runs ended badly{key}"),
+        };
+        right.push(Span::styled(
+            text,
+            app.theme
+                .error()
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+        ));
+        right.push(Span::raw("  "));
+    }
     for a in &app.accounts {
         right.push(dot(app, account_state(app, &a.name)));
         right.push(Span::raw(format!(" {}  ", a.name)));
