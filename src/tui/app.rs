@@ -688,6 +688,23 @@ impl App {
         self.start_account(account, mode)
     }
 
+    /// `a` / `A`: asks before starting `mode` runs on every idle account.
+    fn ask_sync_all(&mut self, mode: SyncMode) -> Vec<Effect> {
+        let accounts: Vec<String> = self
+            .accounts
+            .iter()
+            .map(|a| a.name.clone())
+            .filter(|a| self.running_of(a).is_none() && !self.starting.contains(a))
+            .collect();
+        if accounts.is_empty() {
+            self.toast("every account is already syncing", true);
+            return vec![];
+        }
+        self.popups
+            .push(Popup::Confirm(Confirm::SyncAll { mode, accounts }));
+        vec![]
+    }
+
     fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {
         if self.running_of(&account).is_some() || self.starting.contains(&account) {
             self.toast(format!("{account} is already syncing"), true);

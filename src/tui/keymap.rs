@@ -71,6 +71,7 @@ actions! {
     SyncIncremental => "sync_incremental", "incremental";
     SyncFull => "sync_full", "full";
     SyncAll => "sync_all", "all";
+    SyncAllFull => "sync_all_full", "full all";
     CancelRun => "cancel", "cancel";
     Options => "options", "options";
     Test => "test", "test";
@@ -230,6 +231,7 @@ impl Default for Keymap {
                 b(Sync, SyncIncremental, &[k('i')], true),
                 b(Sync, SyncFull, &[k('f')], true),
                 b(Sync, SyncAll, &[k('a')], true),
+                b(Sync, SyncAllFull, &[k('A')], false),
                 b(Sync, CancelRun, &[k('c')], true),
                 b(Sync, Options, &[k('o')], true),
                 b(Sync, LogLevel, &[k('l')], true),

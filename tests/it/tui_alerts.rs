@@ -131,3 +131,55 @@ fn enter_on_the_sync_tab_opens_the_accounts_run() {
     let id = app.run_of("main").unwrap().id;
     assert_eq!(app.update(k(KeyCode::Enter)), vec![Effect::LoadRun(id)]);
 }
+
+#[test]
+fn sync_of_all_accounts_asks_first_in_either_mode() {
+    use magsync::tui::app::Confirm;
+    let mut app = fixture::app();
+    // main is running in the fixture: only fbe is offered.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('2'),
+        KeyModifiers::NONE,
+    )));
+    for (key, mode) in [('a', SyncMode::Incremental), ('A', SyncMode::Full)] {
+        assert!(
+            app.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char(key),
+                KeyModifiers::NONE
+            )))
+            .is_empty(),
+            "{key} never starts at once"
+        );
+        match app.popups.last() {
+            Some(Popup::Confirm(Confirm::SyncAll { mode: m, accounts })) => {
+                assert_eq!((*m, accounts.clone()), (mode, vec!["fbe".to_string()]));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Enter confirms, with the mode asked for.
+        let fx = app.update(k(KeyCode::Enter));
+        match &fx[..] {
+            [Effect::StartSync { account, options }] => {
+                assert_eq!((account.as_str(), options.mode), ("fbe", mode));
+            }
+            other => panic!("{other:?}"),
+        }
+        app.update(Msg::SyncStarted {
+            account: "fbe".into(),
+            result: Err("test".into()),
+        });
+    }
+    // n says no.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('a'),
+        KeyModifiers::NONE,
+    )));
+    assert!(
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('n'),
+            KeyModifiers::NONE
+        )))
+        .is_empty()
+    );
+    assert!(app.popups.is_empty());
+}

@@ -287,7 +287,7 @@ fn options_form_validates_and_applies_to_the_next_run() {
     let mut app = idle_app();
     app.update(c('2'));
     app.update(c('o'));
-    app.update(k(KeyCode::Down)); // max pages
+    // The form opens on the page limit: `i` and `f` choose the mode, not the form.
     app.update(c('x'));
     app.update(k(KeyCode::Enter));
     let Some(Popup::Options(form)) = app.popups.last() else {

@@ -74,25 +74,8 @@ impl App {
                     .push(Popup::Confirm(Confirm::FullSync { account, pages }));
                 vec![]
             }
-            SyncAll => {
-                let names: Vec<String> = self.accounts.iter().map(|a| a.name.clone()).collect();
-                let mut fx = vec![];
-                for name in names {
-                    if self.running_of(&name).is_none() && !self.starting.contains(&name) {
-                        let mut options = self.options_of(&name);
-                        options.mode = SyncMode::Incremental;
-                        self.starting.insert(name.clone());
-                        fx.push(Effect::StartSync {
-                            account: name,
-                            options,
-                        });
-                    }
-                }
-                if fx.is_empty() {
-                    self.toast("every account is already syncing", true);
-                }
-                fx
-            }
+            SyncAll => self.ask_sync_all(SyncMode::Incremental),
+            SyncAllFull => self.ask_sync_all(SyncMode::Full),
             CancelRun => {
                 let Some(account) = self.selected_account_name().map(str::to_string) else {
                     return vec![];

@@ -109,6 +109,11 @@ pub enum Confirm {
     QuitWhileRunning {
         runs: usize,
     },
+    /// Start a run of this mode on every idle account (`accounts` names them).
+    SyncAll {
+        mode: SyncMode,
+        accounts: Vec<String>,
+    },
     /// Withdraw these open edits; `what` names them ("offer 11851", "3 marked edits").
     Discard {
         ids: Vec<i64>,
@@ -134,6 +139,16 @@ impl Confirm {
                 if *runs == 1 { " is" } else { " are" },
                 if *runs == 1 { "it" } else { "them" }
             ),
+            Confirm::SyncAll { mode, accounts } => match mode {
+                SyncMode::Full => format!(
+                    "Full sync of {}: reads every page and marks offers eMAG no longer lists. Start?",
+                    accounts.join(", ")
+                ),
+                SyncMode::Incremental => format!(
+                    "Incremental sync of {}: each reads its next window of pages (its options' page limit). Start?",
+                    accounts.join(", ")
+                ),
+            },
             Confirm::Discard { what, .. } => format!(
                 "Withdraw {what}? They are not sent, and the mirror shows eMAG's values again."
             ),
@@ -146,6 +161,7 @@ impl Confirm {
 pub struct OptionsForm {
     pub account: String,
     pub focus: usize,
+    /// Carried, not edited: `i` and `f` choose the mode of the run they start.
     pub mode: SyncMode,
     pub max_pages: Input,
     pub items_per_page: Input,
@@ -155,9 +171,8 @@ pub struct OptionsForm {
 }
 
 impl OptionsForm {
-    pub const FIELDS: [&'static str; 5] = [
-        "mode",
-        "max pages",
+    pub const FIELDS: [&'static str; 4] = [
+        "incremental pages",
         "items per page",
         "include inactive",
         "conflict strategy",

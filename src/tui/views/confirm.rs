@@ -13,8 +13,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
         Confirm::CancelRun { .. } => " Cancel sync ",
         Confirm::QuitWhileRunning { .. } => " Quit ",
         Confirm::Discard { .. } => " Withdraw edits ",
+        Confirm::SyncAll { .. } => " Sync all accounts ",
     };
-    let r = centered(area, 60, 7);
+    let r = centered(area, 64, 8);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(vec![
