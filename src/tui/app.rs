@@ -280,7 +280,7 @@ impl App {
                             });
                             match kept {
                                 Some(i) => {
-                                    let h = super::views::products::table_rows(self.size.1);
+                                    let h = super::views::products::table_rows(self.size);
                                     p.selected = i;
                                     if i < p.offset || i >= p.offset + h {
                                         p.offset = i.saturating_sub(h / 2);
@@ -621,7 +621,7 @@ impl App {
                 }
             }
             Tab::Products => {
-                let rows_h = super::views::products::table_rows(self.size.1);
+                let rows_h = super::views::products::table_rows(self.size);
                 let p = &mut self.products;
                 p.selected = step(p.selected, p.rows.len());
                 // Scroll only when the cursor leaves the window.

@@ -25,6 +25,7 @@ mod sim_saves;
 mod store;
 mod tui_alerts;
 mod tui_changes;
+mod tui_fit;
 mod tui_push;
 mod tui_render;
 mod tui_state;

@@ -12,8 +12,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table};
 
 /// Body rows of the changes table for a terminal height.
-pub fn table_rows(height: u16) -> usize {
-    height.saturating_sub(12).max(1) as usize
+pub fn table_rows((width, height): (u16, u16)) -> usize {
+    // The reduced layout has no summary cards (4 rows).
+    let cards = if super::reduced(width, height) { 0 } else { 4 };
+    height.saturating_sub(12 - 4 + cards).max(1) as usize
 }
 
 fn state_style(app: &App, s: EditState) -> Style {
@@ -96,7 +98,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    let rows_h = table_rows(app.size.1);
+    let rows_h = table_rows(app.size);
     let wide = area.width >= 110;
     let offset = c.selected.saturating_sub(rows_h.saturating_sub(1));
     let rows = c
