@@ -7,10 +7,13 @@ use super::GlobalArgs;
 use super::filters::at_least_one;
 use super::output::{outln, reportln};
 use crate::config::Config;
+use crate::edits::discard::Which;
+use crate::edits::preview::{Scope, preview};
 use crate::edits::{self, Edit, EditFilter, EditRequest, EditState, Keep};
 use crate::error::Failure;
 use crate::store::{Store, short_db_error};
 use crate::sync::Engine;
+use std::io::IsTerminal;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OfferCommand {
@@ -47,7 +50,10 @@ pub struct SetArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct PendingArgs {
+    #[command(subcommand)]
+    pub command: Option<PendingCommand>,
     /// Only this account.
     #[arg(long)]
     pub account: Option<String>,
@@ -59,14 +65,42 @@ pub struct PendingArgs {
     pub json: bool,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum PendingCommand {
+    /// Withdraw queued edits before they are pushed; eMAG's values show again in the mirror.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "account", "all"])))]
+    Discard {
+        /// The edit's id (the ID column of `magsync pending`).
+        id: Option<i64>,
+        /// Every open edit of this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Every open edit of every account.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
 #[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Send pending edits to eMAG (offer/save, at most 50 offers a call).\n\n\
+First prints what would change, offer by offer (account, offer id, product, part number, each \
+field old → new), then asks for confirmation on a terminal. Without a terminal, pass --yes. A \
+push of more offers than [push] max_offers (default 200) is refused unless --max-offers allows it."
+)]
 pub struct PushArgs {
     /// Only this account (default: every account with pending edits).
     #[arg(long)]
     pub account: Option<String>,
-    /// Show the requests that would be sent, send nothing.
+    /// Show the preview and the requests that would be sent, send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Push without asking (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Allow a push of up to N offers (default: [push] max_offers from the config).
+    #[arg(long, value_name = "N")]
+    pub max_offers: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -120,7 +154,16 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
         }),
     };
     let fbe = edits::is_fbe_account(&a.account);
-    let edit = edits::queue(&store, &a.account, a.id, &req, fbe, Utc::now()).await;
+    let edit = edits::queue(
+        &store,
+        &a.account,
+        a.id,
+        &req,
+        fbe,
+        &edits::queued_by("cli"),
+        Utc::now(),
+    )
+    .await;
     store.close().await;
     let edit = edit?;
     let fields = edit.fields();
@@ -140,6 +183,9 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
 }
 
 pub async fn pending(g: &GlobalArgs, a: PendingArgs) -> anyhow::Result<u8> {
+    if let Some(PendingCommand::Discard { id, account, all }) = a.command {
+        return discard(g, id, account, all).await;
+    }
     let (_config, store) = open(g).await?;
     let list = edits::db::list(
         &store,
@@ -166,20 +212,55 @@ pub async fn pending(g: &GlobalArgs, a: PendingArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     outln!(
-        "{:<10} {:>10}  {:<9}  {:<44}  MESSAGE",
-        "ACCOUNT",
-        "OFFER",
-        "STATE",
-        "EDIT (eMAG)"
+        "{:>6} {:<10} {:>10}  {:<9}  {:<44}  {:<24}  MESSAGE",
+        "ID", "ACCOUNT", "OFFER", "STATE", "EDIT (eMAG)", "QUEUED BY"
     );
     for e in &list {
         outln!(
-            "{:<10} {:>10}  {:<9}  {:<44}  {}",
+            "{:>6} {:<10} {:>10}  {:<9}  {:<44}  {:<24}  {}",
+            e.id,
             e.account,
             e.offer_id,
             e.state.as_str(),
             edit_summary(e),
+            e.queued_by.as_deref().unwrap_or("-"),
             e.message.as_deref().unwrap_or("")
+        );
+    }
+    Ok(0)
+}
+
+async fn discard(
+    g: &GlobalArgs,
+    id: Option<i64>,
+    account: Option<String>,
+    all: bool,
+) -> anyhow::Result<u8> {
+    let (config, store) = open(g).await?;
+    let which = match (id, account) {
+        (Some(id), _) => Which::Id(id),
+        (None, Some(a)) => {
+            config.account(&a)?;
+            Which::Account(a)
+        }
+        (None, None) if all => Which::All,
+        // clap requires one of the three.
+        (None, None) => return Err(Failure::usage("give an edit id, --account or --all").into()),
+    };
+    let result =
+        edits::discard::discard(&store, &which, &edits::queued_by("cli"), Utc::now()).await;
+    store.close().await;
+    let done = result?;
+    if done.is_empty() {
+        println!("no open edits to discard");
+    }
+    for e in &done {
+        println!(
+            "discarded edit {} (offer {} of {}: {})",
+            e.id,
+            e.offer_id,
+            e.account,
+            e.values.describe(&e.fields())
         );
     }
     Ok(0)
@@ -220,7 +301,7 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
         })
     };
     let (config, store) = open(g).await?;
-    let result = push_all(&config, &store, &a, &stop).await;
+    let result = preview_and_push(&config, &store, &a, &stop).await;
     store.close().await;
     let signal = if stop.is_cancelled() {
         signalled.await.ok()
@@ -228,7 +309,9 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
         signalled.abort();
         None
     };
-    let reports = result?;
+    let Some(reports) = result? else {
+        return Ok(1);
+    };
     if a.json {
         reportln!("{}", serde_json::to_string_pretty(&reports)?);
     }
@@ -277,24 +360,65 @@ pub async fn push(g: &GlobalArgs, a: PushArgs) -> anyhow::Result<u8> {
     Ok(if failed && !a.dry_run { 1 } else { 0 })
 }
 
-async fn push_all(
+/// Prints the preview, checks the bound, asks (or takes `--yes`) and pushes exactly the
+/// previewed edits. `None` when the operator declined.
+async fn preview_and_push(
     config: &Config,
     store: &Store,
     a: &PushArgs,
     stop: &tokio_util::sync::CancellationToken,
-) -> Result<Vec<edits::PushReport>, Failure> {
-    let accounts = match &a.account {
+) -> Result<Option<Vec<edits::PushReport>>, Failure> {
+    let scope = match &a.account {
         Some(name) => {
             config.account(name)?;
-            vec![name.clone()]
+            Scope::Account(name.clone())
         }
-        None => edits::db::accounts_with_pending(store)
-            .await
-            .map_err(db_failure)?,
+        None => Scope::All,
     };
+    let plan = preview(store, &scope).await.map_err(db_failure)?;
+    if plan.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    // With --json, stdout carries only the report.
+    let show = |line: &str| {
+        if a.json {
+            eprintln!("{line}");
+        } else {
+            // A closed stdout ends the command at its next report line; the preview goes on.
+            let _ = super::output::write_stdout(format_args!("{line}\n"));
+        }
+    };
+    show(&format!("push preview: {}", plan.summary()));
+    for line in edits::preview::lines(&plan) {
+        show(&line);
+    }
+    let limit = a.max_offers.unwrap_or(config.settings.push_max_offers);
+    if plan.offers() > limit as usize {
+        return Err(Failure::usage(format!(
+            "this push would change {} offers, more than the allowed {limit} ([push] max_offers); run it with --max-offers {} if that is intended",
+            plan.offers(),
+            plan.offers()
+        )));
+    }
+    if !a.dry_run && !a.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::usage(
+                "a push changes live offers on eMAG: run it on a terminal to confirm, or pass --yes",
+            ));
+        }
+        eprint!("Push {} to eMAG? [y/N] ", plan.summary());
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| Failure::runtime(format!("cannot read the answer: {e}")))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            eprintln!("nothing pushed; the edits stay pending");
+            return Ok(None);
+        }
+    }
     let engine = Engine::new(store.clone(), config.accounts.clone(), &config.settings);
     let mut reports = Vec::new();
-    for name in accounts {
+    for name in plan.accounts() {
         if stop.is_cancelled() {
             break;
         }
@@ -302,12 +426,14 @@ async fn push_all(
             .client(&name)
             .map_err(|e| Failure::usage(e.to_string()))?;
         let fbe = edits::is_fbe_account(&name);
-        let report = edits::push_account_until(store, &client, &name, fbe, a.dry_run, stop)
+        let only = plan.selection(&name);
+        let report =
+            edits::push_selected(store, &client, &name, fbe, a.dry_run, Some(&only), stop)
             .await
             .map_err(db_failure)?;
         reports.push(report);
     }
-    Ok(reports)
+    Ok(Some(reports))
 }
 
 pub async fn conflicts(g: &GlobalArgs, cmd: ConflictsCommand) -> anyhow::Result<u8> {

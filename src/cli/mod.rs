@@ -108,9 +108,10 @@ pub enum Command {
     /// Edit offers locally (`offer set`); edits are pushed by `magsync push`.
     #[command(subcommand)]
     Offer(edits::OfferCommand),
-    /// List local edits: pending, pushed with eMAG's answer, rejected, conflicts.
+    /// List local edits (pending, pushed with eMAG's answer, rejected, conflicts); `pending
+    /// discard` withdraws queued ones.
     Pending(edits::PendingArgs),
-    /// Send pending edits to eMAG (offer/save, at most 50 offers a call).
+    /// Send pending edits to eMAG after a preview and a confirmation (or --yes).
     Push(edits::PushArgs),
     /// Resolve conflicts between local edits and eMAG's changes (strategy `manual`).
     #[command(subcommand)]

@@ -99,6 +99,8 @@ pub async fn open(
         tz,
     );
     app.health = config.settings.health.clone();
+    app.push_max_offers = config.settings.push_max_offers as usize;
+    app.bell = config.settings.bell;
     crate::tui::run::run(app, store, backend, args.mouse).await?;
     Ok(0)
 }

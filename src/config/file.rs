@@ -15,6 +15,9 @@ pub struct FileConfig {
     pub schedule: ScheduleSection,
     #[serde(default)]
     pub reports: ReportsSection,
+    pub push: PushSection,
+    #[serde(default)]
+    pub tui: TuiSection,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,
     #[serde(default)]
@@ -104,6 +107,18 @@ pub struct WebhookSection {
     pub format: Option<String>,
     pub secret_env: Option<String>,
     pub secret_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSection {
+    pub max_offers: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuiSection {
+    pub bell: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -139,7 +139,14 @@ pub struct Settings {
     pub reports: Reports,
     /// Thresholds of `check`, the alerts, the dashboard and the mass-missing guard.
     pub health: HealthConfig,
+    /// Most offers one push sends without an explicit `--max-offers` ([push] max_offers).
+    pub push_max_offers: u32,
+    /// Ring the terminal bell when a run ends partial, failed or cancelled ([tui] bell).
+    pub bell: bool,
 }
+
+/// Default of `[push] max_offers`: a typical day's repricing, far below a whole catalogue.
+pub const DEFAULT_PUSH_MAX_OFFERS: u32 = 200;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -160,6 +167,8 @@ impl Default for Settings {
             health: HealthConfig::defaults(&schedule),
             schedule,
             reports: Reports::default(),
+            push_max_offers: DEFAULT_PUSH_MAX_OFFERS,
+            bell: false,
         }
     }
 }
@@ -345,6 +354,12 @@ fn build_settings(
     if let Some(p) = sync.count_shortfall_partial_percent {
         s.count_shortfall_partial_percent =
             in_range(p, 0..=100, "[sync] count_shortfall_partial_percent")?;
+    }
+    if let Some(n) = parsed.push.max_offers {
+        s.push_max_offers = positive(n, "[push] max_offers")?;
+    }
+    if let Some(b) = parsed.tui.bell {
+        s.bell = b;
     }
     let sched = &parsed.schedule;
     if let Some(b) = sched.enabled {

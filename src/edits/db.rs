@@ -20,7 +20,7 @@ const COLUMNS: &str = "id, account, offer_id, part_number, sale_price, recommend
     status, base_sale_price, base_recommended_price, base_stock, base_status, created_at, \
     edited_at, revision, state, message, remote_sale_price, remote_recommended_price, \
     remote_stock, remote_status, remote_changed_seen_at, settled_by, settled_run_id, pushed_at, \
-    updated_at";
+    updated_at, queued_by";
 
 const OPEN_STATES: &str = "('pending', 'rejected', 'conflict')";
 
@@ -133,6 +133,7 @@ pub async fn queue(
     offer_id: i64,
     req: &EditRequest,
     fbe: bool,
+    by: &str,
     now: DateTime<Utc>,
 ) -> std::result::Result<Edit, Failure> {
     let stored = store
@@ -195,7 +196,7 @@ pub async fn queue(
                 let mut q = QueryBuilder::new("UPDATE pending_edits SET revision = revision + 1, edited_at = ");
                 q.push_bind(now).push(", updated_at = ").push_bind(now);
                 q.push(", state = ").push_bind(state.as_str());
-                q.push(", message = NULL");
+                q.push(", message = NULL, queued_by = ").push_bind(by.to_string());
                 for (prefix, v) in [("", &values), ("base_", &base)] {
                     q.push(format!(", {prefix}sale_price = ")).push_bind(money::opt(v.sale_price));
                     q.push(format!(", {prefix}recommended_price = ")).push_bind(money::opt(v.recommended_price));
@@ -209,8 +210,8 @@ pub async fn queue(
             None => sqlx::query(
                 "INSERT INTO pending_edits (account, offer_id, part_number, sale_price, \
                  recommended_price, stock, status, base_sale_price, base_recommended_price, \
-                 base_stock, base_status, created_at, edited_at, state, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 'pending', $12) \
+                 base_stock, base_status, created_at, edited_at, state, updated_at, queued_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 'pending', $12, $13) \
                  RETURNING id",
             )
             .bind(account)
@@ -225,6 +226,7 @@ pub async fn queue(
             .bind(base.stock)
             .bind(base.status)
             .bind(now)
+            .bind(by.to_string())
             .fetch_one(&mut *tx)
             .await
             .map_err(db_failure)?
@@ -415,5 +417,6 @@ where
         settled_run_id: r.try_get("settled_run_id")?,
         pushed_at: r.try_get("pushed_at")?,
         updated_at: r.try_get("updated_at")?,
+        queued_by: r.try_get("queued_by")?,
     })
 }

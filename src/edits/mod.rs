@@ -7,19 +7,24 @@
 //! * `push` sends pending edits through the light `offer/save` route, ≤ 50 offers a call;
 //! * `settle` is called by the sync engine on every page before it is written: recycled ids
 //!   cancel edits, and conflicts are settled by the run's strategy;
+//! * `preview` lists what a push would send (offer, product, each field old → new) for the
+//!   confirmation, and `discard` withdraws queued edits;
 //! * `resolve` is the operator's "keep mine" / "take eMAG's" for manual conflicts.
 //!
 //! No UI code lives here; the CLI and the TUI call these functions.
 
+pub mod bulk;
 pub mod db;
 pub mod price;
+pub mod discard;
+pub mod preview;
 pub mod push;
 pub mod resolve;
 pub mod settle;
 pub mod validate;
 
 pub use db::{EditFilter, queue};
-pub use push::{PushReport, push_account, push_account_until};
+pub use push::{PushReport, push_account, push_selected};
 pub use resolve::{Keep, resolve};
 pub use settle::{ConflictCounts, SettleOutcome, run_conflicts, settle, settle_batch};
 pub use validate::{EditError, EditRequest};
@@ -265,12 +270,21 @@ pub struct Edit {
     pub settled_run_id: Option<i64>,
     pub pushed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Who queued (or last changed) it: "user@host via cli|tui"; None before this was kept.
+    pub queued_by: Option<String>,
 }
 
 impl Edit {
     pub fn fields(&self) -> Vec<Field> {
         self.values.fields()
     }
+}
+
+/// "user@host via cli" for `queued_by`: the operator's login and machine, and the tool used.
+pub fn queued_by(tool: &str) -> String {
+    let user = whoami::username().unwrap_or_else(|_| "unknown".into());
+    let host = whoami::hostname().unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host} via {tool}")
 }
 
 /// FBE accounts (Fulfilled by eMAG) never push stock (emag-api.md §2). The configuration has

@@ -68,20 +68,26 @@ pub async fn push_account(
     dry_run: bool,
 ) -> Result<PushReport> {
     let never = CancellationToken::new();
-    push_account_until(store, client, account, fbe, dry_run, &never).await
+    push_selected(store, client, account, fbe, dry_run, None, &never).await
 }
 
-/// [`push_account`] that sends no further call once `stop` fires: the call in flight is
-/// finished and its answer recorded, the edits not yet sent stay pending.
-pub async fn push_account_until(
+/// Pushes the pending edits of `account` that `only` lists as `(edit id, revision)` (all of
+/// them when `None`): a confirmed preview sends what it showed, and an edit changed since
+/// stays pending for the next preview. Once `stop` fires no further call is sent: the call in
+/// flight is finished and its answer recorded, the edits not yet sent stay pending.
+pub async fn push_selected(
     store: &Store,
     client: &EmagClient,
     account: &str,
     fbe: bool,
     dry_run: bool,
+    only: Option<&[(i64, i64)]>,
     stop: &CancellationToken,
 ) -> Result<PushReport> {
-    let edits = db::pending_of(store, account).await?;
+    let mut edits = db::pending_of(store, account).await?;
+    if let Some(only) = only {
+        edits.retain(|e| only.contains(&(e.id, e.revision)));
+    }
     let mut report = PushReport {
         account: account.to_string(),
         pending: edits.len(),
@@ -200,9 +206,23 @@ async fn mark_pushed(store: &Store, edit: &Edit, message: String) -> Result<bool
 /// Refused: the edit stays (open) with eMAG's message; the mirror shows eMAG's values again.
 async fn mark_rejected(store: &Store, edit: &Edit, message: String) -> Result<bool> {
     let now = Utc::now();
+    let mirror = mirror_with_base(store, edit).await?;
+    let t = Transition {
+        state: Some(EditState::Rejected),
+        message: Some(Some(message)),
+        ..Default::default()
+    };
+    db::apply(store, edit, Some(edit.revision), &t, mirror.as_ref(), now).await
+}
+
+/// The mirrored offer with eMAG's values (the edit's base) back in the edited fields.
+pub(crate) async fn mirror_with_base(
+    store: &Store,
+    edit: &Edit,
+) -> Result<Option<crate::model::Offer>> {
     let mirror = store.get_offer(&edit.account, edit.offer_id).await?;
     let fields: Vec<Field> = edit.fields();
-    let mirror = mirror.map(|s| {
+    Ok(mirror.map(|s| {
         let mut o = s.offer;
         let mut base = Values::default();
         for f in &fields {
@@ -214,13 +234,7 @@ async fn mark_rejected(store: &Store, edit: &Edit, message: String) -> Result<bo
             o.recommended_price = None;
         }
         o
-    });
-    let t = Transition {
-        state: Some(EditState::Rejected),
-        message: Some(Some(message)),
-        ..Default::default()
-    };
-    db::apply(store, edit, Some(edit.revision), &t, mirror.as_ref(), now).await
+    }))
 }
 
 enum Reread {

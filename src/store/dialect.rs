@@ -43,6 +43,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0006_run_offers_expected.sql"),
     ),
     (
+        7,
+        "edit queued_by",
+        include_str!("migrations/sqlite/0007_edit_queued_by.sql"),
+    ),
+    (
         9,
         "alert incidents",
         include_str!("migrations/sqlite/0009_alert_incidents.sql"),
@@ -89,6 +94,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "run offers expected",
         include_str!("migrations/postgres/0008_run_offers_expected.sql"),
+    ),
+    (
+        9,
+        "edit queued_by",
+        include_str!("migrations/postgres/0009_edit_queued_by.sql"),
     ),
     (
         11,

@@ -70,6 +70,15 @@ pub struct App {
     pub quit: bool,
     /// Thresholds the dashboard judges health by (the config's `[health]`).
     pub health: crate::config::HealthConfig,
+    /// Most offers one push may change ([push] max_offers).
+    pub push_max_offers: usize,
+    /// Ring the terminal bell when a run ends badly ([tui] bell).
+    pub bell: bool,
+    /// Runs that ended badly since the `e` list was last opened (the header badge).
+    pub alerts: Vec<super::alerts::RunAlert>,
+    /// Each account's last finished run as last seen, to notice a new one.
+    pub last_finished: HashMap<String, i64>,
+    pub runs_seen_once: bool,
 }
 
 impl App {
@@ -114,6 +123,11 @@ impl App {
             errors: Vec::new(),
             quit: false,
             health: crate::config::Settings::default().health,
+            push_max_offers: crate::config::DEFAULT_PUSH_MAX_OFFERS as usize,
+            bell: false,
+            alerts: Vec::new(),
+            last_finished: HashMap::new(),
+            runs_seen_once: false,
         }
     }
 
@@ -215,7 +229,9 @@ impl App {
                 for id in finished {
                     self.own_runs.remove(&id);
                 }
-                self.follow_log_run()
+                let mut fx = self.watch_runs();
+                fx.extend(self.follow_log_run());
+                fx
             }
             Msg::Dashboard(Err(e)) => {
                 self.polling = false;
@@ -262,8 +278,24 @@ impl App {
                             p.rows.extend(rows);
                         } else {
                             p.rows = rows;
-                            p.selected = 0;
-                            p.offset = 0;
+                            // A reload in place keeps the cursor on its offer, a new query
+                            // starts at the top.
+                            let kept = p.keep.take().and_then(|(a, id)| {
+                                p.rows.iter().position(|r| r.account == a && r.id == id)
+                            });
+                            match kept {
+                                Some(i) => {
+                                    let h = super::views::products::table_rows(self.size);
+                                    p.selected = i;
+                                    if i < p.offset || i >= p.offset + h {
+                                        p.offset = i.saturating_sub(h / 2);
+                                    }
+                                }
+                                None => {
+                                    p.selected = 0;
+                                    p.offset = 0;
+                                }
+                            }
                         }
                     }
                     Err(e) => self.toast(format!("search failed: {e}"), true),
@@ -352,6 +384,9 @@ impl App {
             Msg::Edits(r) => self.on_edits(r),
             Msg::EditQueued(r) => self.on_queued(r),
             Msg::Pushed(r) => self.on_pushed(r),
+            Msg::PushPreview(r) => self.on_preview(r),
+            Msg::Discarded(r) => self.on_discarded(r),
+            Msg::BulkQueued(r) => self.on_bulk_queued(r),
             Msg::Resolved(r) => self.on_resolved(r),
         }
     }
@@ -504,7 +539,7 @@ impl App {
     }
 
     /// A query change: bump the sequence (older answers are dropped) and search now.
-    fn requery(&mut self) -> Vec<Effect> {
+    pub(crate) fn requery(&mut self) -> Vec<Effect> {
         self.products.seq += 1;
         self.search()
     }
@@ -561,7 +596,7 @@ impl App {
         }
     }
 
-    fn motion(&mut self, delta: i64) -> Vec<Effect> {
+    pub(crate) fn motion(&mut self, delta: i64) -> Vec<Effect> {
         let step = |sel: usize, len: usize| -> usize {
             if len == 0 {
                 return 0;
@@ -592,7 +627,7 @@ impl App {
                 }
             }
             Tab::Products => {
-                let rows_h = super::views::products::table_rows(self.size.1);
+                let rows_h = super::views::products::table_rows(self.size);
                 let p = &mut self.products;
                 p.selected = step(p.selected, p.rows.len());
                 // Scroll only when the cursor leaves the window.
@@ -641,6 +676,16 @@ impl App {
                 Some(r) => vec![Effect::LoadRun(r.id)],
                 None => vec![],
             },
+            // The selected account's running or last run.
+            Tab::Sync | Tab::Connections => {
+                match self.selected_account_name().and_then(|a| self.run_of(a)) {
+                    Some(r) => vec![Effect::LoadRun(r.id)],
+                    None => {
+                        self.toast("this account has no runs yet", false);
+                        vec![]
+                    }
+                }
+            }
             _ => vec![],
         }
     }
@@ -651,6 +696,23 @@ impl App {
             return vec![];
         };
         self.start_account(account, mode)
+    }
+
+    /// `a` / `A`: asks before starting `mode` runs on every idle account.
+    fn ask_sync_all(&mut self, mode: SyncMode) -> Vec<Effect> {
+        let accounts: Vec<String> = self
+            .accounts
+            .iter()
+            .map(|a| a.name.clone())
+            .filter(|a| self.running_of(a).is_none() && !self.starting.contains(a))
+            .collect();
+        if accounts.is_empty() {
+            self.toast("every account is already syncing", true);
+            return vec![];
+        }
+        self.popups
+            .push(Popup::Confirm(Confirm::SyncAll { mode, accounts }));
+        vec![]
     }
 
     fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {

@@ -17,6 +17,8 @@ pub struct Changes {
     pub selected: usize,
     pub loaded: bool,
     pub pushing: bool,
+    /// Edits marked with Space (edit ids), for a push or a withdrawal of just those.
+    pub marked: std::collections::BTreeSet<i64>,
 }
 
 /// The `e` form: empty fields are left alone.
@@ -104,15 +106,6 @@ impl App {
         vec![]
     }
 
-    pub(crate) fn push_edits(&mut self) -> Vec<Effect> {
-        if self.changes.pushing {
-            return vec![];
-        }
-        self.changes.pushing = true;
-        self.toast("pushing pending edits to eMAG…", false);
-        vec![Effect::Push]
-    }
-
     pub(crate) fn resolve_selected(&mut self, keep: Keep) -> Vec<Effect> {
         match self.selected_edit() {
             Some(e) if e.state == EditState::Conflict => vec![Effect::Resolve {
@@ -141,6 +134,13 @@ impl App {
     pub(crate) fn on_edits(&mut self, edits: Result<Vec<Edit>, String>) -> Vec<Effect> {
         match edits {
             Ok(list) => {
+                // Marks of edits that are no longer open (pushed, withdrawn elsewhere) go.
+                let open: std::collections::HashSet<i64> = list
+                    .iter()
+                    .filter(|e| e.state.is_open())
+                    .map(|e| e.id)
+                    .collect();
+                self.changes.marked.retain(|id| open.contains(id));
                 self.changes.edits = list;
                 self.changes.loaded = true;
                 self.changes_motion(0);

@@ -21,8 +21,12 @@ pub trait SyncBackend: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
-    /// Pushes every account's pending local edits (needs an eMAG client).
-    fn push(&self) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
+    /// Pushes the edits of a confirmed preview, at their previewed revisions (needs an eMAG
+    /// client).
+    fn push(
+        &self,
+        _preview: crate::edits::preview::Preview,
+    ) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
         Box::pin(async { Err("this build has no eMAG client".to_string()) })
     }
 }
@@ -181,18 +185,66 @@ impl Runner {
                     id,
                     &request,
                     crate::edits::is_fbe_account(&account),
+                    &crate::edits::queued_by("tui"),
                     chrono::Utc::now(),
                 )
                 .await
                 .map_err(|f| f.message),
             ),
-            Effect::Push => Msg::Pushed(self.backend.push().await),
+            Effect::PreviewPush(scope) => Msg::PushPreview(
+                crate::edits::preview::preview(store, &scope)
+                    .await
+                    .map_err(db),
+            ),
+            Effect::Push(preview) => Msg::Pushed(self.backend.push(preview).await),
+            Effect::Discard(ids) => Msg::Discarded(
+                async {
+                    let by = crate::edits::queued_by("tui");
+                    let mut done = Vec::new();
+                    for id in ids {
+                        let which = crate::edits::discard::Which::Id(id);
+                        done.extend(
+                            crate::edits::discard::discard(store, &which, &by, chrono::Utc::now())
+                                .await
+                                .map_err(|f| f.message)?,
+                        );
+                    }
+                    Ok(done)
+                }
+                .await,
+            ),
+            Effect::QueueBulk { targets, change } => {
+                let by = crate::edits::queued_by("tui");
+                let mut out = Vec::with_capacity(targets.len());
+                for (account, id) in targets {
+                    let request = match store.get_offer(&account, id).await {
+                        Ok(Some(o)) => crate::edits::bulk::request_for(&o.offer, &change),
+                        Ok(None) => Err(format!("offer {id} is no longer in the store")),
+                        Err(e) => Err(db(e)),
+                    };
+                    out.push(match request {
+                        Ok(req) => crate::edits::queue(
+                            store,
+                            &account,
+                            id,
+                            &req,
+                            crate::edits::is_fbe_account(&account),
+                            &by,
+                            chrono::Utc::now(),
+                        )
+                        .await
+                        .map_err(|f| format!("offer {id}: {}", f.message)),
+                        Err(e) => Err(e),
+                    });
+                }
+                Msg::BulkQueued(out)
+            }
             Effect::Resolve { account, id, keep } => Msg::Resolved(
                 crate::edits::resolve(store, &account, id, keep, chrono::Utc::now())
                     .await
                     .map_err(|f| f.message),
             ),
-            Effect::Copy(_) | Effect::Suspend | Effect::Quit => return None,
+            Effect::Copy(_) | Effect::Bell | Effect::Suspend | Effect::Quit => return None,
         })
     }
 }

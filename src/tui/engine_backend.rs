@@ -86,21 +86,23 @@ impl SyncBackend for EngineBackend {
         })
     }
 
-    fn push(&self) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
+    fn push(
+        &self,
+        preview: crate::edits::preview::Preview,
+    ) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
         let engine = self.engine.clone();
         Box::pin(async move {
             let store = engine.store().clone();
-            let accounts = crate::edits::db::accounts_with_pending(&store)
-                .await
-                .map_err(|e| crate::store::short_db_error(&e))?;
             let mut reports = Vec::new();
-            for account in accounts {
+            for account in preview.accounts() {
                 // The engine's client shares the account's limiter with running syncs.
                 let client = engine.client(&account).map_err(|e| e.to_string())?;
                 let fbe = crate::edits::is_fbe_account(&account);
-                let report = crate::edits::push_account(&store, &client, &account, fbe, false)
-                    .await
-                    .map_err(|e| crate::store::short_db_error(&e))?;
+                let only = preview.selection(&account);
+                let report =
+                    crate::edits::push_selected(&store, &client, &account, fbe, false, Some(&only), &tokio_util::sync::CancellationToken::new())
+                        .await
+                        .map_err(|e| crate::store::short_db_error(&e))?;
                 reports.push(report);
             }
             Ok(reports)

@@ -71,6 +71,7 @@ actions! {
     SyncIncremental => "sync_incremental", "incremental";
     SyncFull => "sync_full", "full";
     SyncAll => "sync_all", "all";
+    SyncAllFull => "sync_all_full", "full all";
     CancelRun => "cancel", "cancel";
     Options => "options", "options";
     Test => "test", "test";
@@ -87,6 +88,10 @@ actions! {
     Copy => "copy", "copy part no.";
     EditOffer => "edit_offer", "edit";
     Push => "push", "push edits";
+    PushAccount => "push_account", "push account";
+    Mark => "mark", "mark row";
+    Discard => "discard", "withdraw edit";
+    BulkEdit => "bulk_edit", "bulk edit";
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
     Summary => "summary", "summary / runs";
@@ -227,11 +232,15 @@ impl Default for Keymap {
                 b(Sync, SyncIncremental, &[k('i')], true),
                 b(Sync, SyncFull, &[k('f')], true),
                 b(Sync, SyncAll, &[k('a')], true),
+                b(Sync, SyncAllFull, &[k('A')], false),
                 b(Sync, CancelRun, &[k('c')], true),
                 b(Sync, Options, &[k('o')], true),
                 b(Sync, LogLevel, &[k('l')], true),
                 b(Sync, Follow, &[c(KeyCode::End)], true),
+                b(Sync, Open, &[c(KeyCode::Enter)], false),
                 b(Products, EditOffer, &[k('e')], true),
+                b(Products, Mark, &[k(' ')], false),
+                b(Products, BulkEdit, &[k('b')], true),
                 b(Products, Search, &[k('/')], true),
                 b(Products, FilterAccount, &[k('a')], true),
                 b(Products, FilterStatus, &[k('s')], true),
@@ -241,6 +250,9 @@ impl Default for Keymap {
                 b(Products, Copy, &[k('y')], true),
                 b(Products, Open, &[c(KeyCode::Enter)], true),
                 b(Changes, Push, &[k('p')], true),
+                b(Changes, PushAccount, &[k('P')], false),
+                b(Changes, Mark, &[k(' ')], true),
+                b(Changes, Discard, &[k('d')], true),
                 b(Changes, KeepLocal, &[k('l')], true),
                 b(Changes, KeepRemote, &[k('r')], true),
                 b(History, FilterStatus, &[k('s')], true),
@@ -250,7 +262,8 @@ impl Default for Keymap {
                 b(History, Summary, &[k('v')], true),
                 b(Global, Help, &[k('?')], true),
                 b(Global, Quit, &[k('q')], true),
-                b(Global, Errors, &[k('e')], false),
+                // E too, so the list opens where a tab takes `e` (Products' edit).
+                b(Global, Errors, &[k('e'), k('E')], false),
                 b(Global, TabConnections, &[k('1')], false),
                 b(Global, TabSync, &[k('2')], false),
                 b(Global, TabProducts, &[k('3')], false),
@@ -378,6 +391,7 @@ impl Keymap {
                 .unwrap_or_default();
             format!("{origin}:{line} {}", e.message())
         })?;
+        let mut applied: Vec<(Context, Action, usize)> = Vec::new();
         for (section, value) in &table {
             let context = Context::ALL
                 .iter()
@@ -416,6 +430,7 @@ impl Keymap {
                     .map(|k| Key::parse(k))
                     .collect::<Result<Vec<Key>, String>>()
                     .map_err(|e| format!("{origin} line {line}: {e}"))?;
+                applied.push((context, action, line));
                 match self
                     .bindings
                     .iter_mut()
@@ -431,6 +446,48 @@ impl Keymap {
                             hint: false,
                         },
                     ),
+                }
+            }
+        }
+        self.check_duplicates(&applied, origin)
+    }
+
+    /// A key bound to two actions in one context would silently do only one of them; the
+    /// error names the file's line that made the clash (checked after every line applies, so
+    /// swapping two keys works).
+    fn check_duplicates(
+        &self,
+        applied: &[(Context, Action, usize)],
+        origin: &str,
+    ) -> Result<(), String> {
+        for &(context, action, line) in applied {
+            let Some(mine) = self
+                .bindings
+                .iter()
+                .find(|b| b.context == context && b.action == action)
+            else {
+                continue;
+            };
+            for key in &mine.keys {
+                let twice = mine.keys.iter().filter(|k| *k == key).count() > 1;
+                let other = self
+                    .bindings
+                    .iter()
+                    .find(|b| b.context == context && b.action != action && b.keys.contains(key));
+                if twice {
+                    return Err(format!(
+                        "{origin} line {line}: \"{key}\" is listed twice for {} in [{}]",
+                        action.name(),
+                        context.as_str()
+                    ));
+                }
+                if let Some(other) = other {
+                    return Err(format!(
+                        "{origin} line {line}: \"{key}\" is bound to both {} and {} in [{}]; bind one of them to another key",
+                        action.name(),
+                        other.action.name(),
+                        context.as_str()
+                    ));
                 }
             }
         }
@@ -507,5 +564,56 @@ mod tests {
             err.contains("line 2") && err.contains("unknown key"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_key_bound_twice_in_one_context_names_the_line() {
+        let mut km = Keymap::default();
+        let err = km
+            .apply_toml(
+                "[sync]
+follow = \"end\"
+options = \"i\"
+",
+                "keymap.toml",
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "keymap.toml line 3: \"i\" is bound to both options and sync_incremental in [sync]; bind one of them to another key"
+        );
+        let mut km = Keymap::default();
+        let err = km
+            .apply_toml(
+                "[global]
+quit = [\"x\", \"x\"]
+",
+                "keymap.toml",
+            )
+            .unwrap_err();
+        assert!(err.starts_with("keymap.toml line 2:"), "{err}");
+        // Swapping two keys is fine: the check runs once every line applied.
+        let mut km = Keymap::default();
+        km.apply_toml(
+            "[sync]
+sync_incremental = \"f\"
+sync_full = \"i\"
+",
+            "k",
+        )
+        .unwrap();
+        assert_eq!(
+            km.action(Context::Sync, Key::ch('f')),
+            Some(Action::SyncIncremental)
+        );
+        // The same key in different contexts is not a clash.
+        let mut km = Keymap::default();
+        km.apply_toml(
+            "[history]
+filter_since = \"i\"
+",
+            "k",
+        )
+        .unwrap();
     }
 }

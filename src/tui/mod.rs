@@ -1,6 +1,7 @@
 //! The terminal dashboard: state and `update()` in [`app`], I/O in [`effects`], drawing in
 //! [`views`] (one file per tab or popup), keys in [`keymap`], colours in [`theme`].
 
+pub mod alerts;
 pub mod app;
 pub mod changes;
 pub mod effects;
@@ -9,6 +10,7 @@ pub mod engine_backend;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixture;
 pub mod keymap;
+pub mod push;
 pub mod run;
 pub mod summary;
 pub mod theme;

@@ -130,6 +130,11 @@ pub async fn run(
                         suspend(&mut term, mouse)?;
                         dirty = true;
                     }
+                    Effect::Bell => {
+                        use std::io::Write;
+                        let mut out = std::io::stdout();
+                        let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+                    }
                     Effect::Copy(text) => {
                         osc52(&text);
                         let _ = tx.send(Msg::Copied(text));

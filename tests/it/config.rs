@@ -71,6 +71,20 @@ fn example_config_is_valid() {
         "https://marketplace-api.emag.ro/api-3"
     );
     assert_eq!(c.account("main").unwrap().max_pages, Some(5));
+    assert_eq!(c.settings.push_max_offers, 200);
+    assert!(!c.settings.bell);
+}
+
+#[test]
+fn push_and_tui_sections_are_read_and_checked() {
+    let c = load("[push]\nmax_offers = 25\n[tui]\nbell = true\n", &[]).unwrap();
+    assert_eq!(c.settings.push_max_offers, 25);
+    assert!(c.settings.bell);
+    let err = load("[push]\nmax_offers = 0\n", &[]).unwrap_err();
+    assert!(
+        err.contains("[push] max_offers must be a positive"),
+        "{err}"
+    );
 }
 
 #[test]

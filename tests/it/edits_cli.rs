@@ -140,7 +140,48 @@ async fn edit_push_and_resolve_from_the_command_line() {
     assert!(text(&out).contains("2 pending edits would go out in 1 offer/save calls"));
     assert_eq!(catalogue(&h, "main").await, cat, "a dry run sends nothing");
 
+    assert!(
+        list.iter()
+            .all(|e| e["queued_by"].as_str().unwrap().ends_with(" via cli")),
+        "{list:?}"
+    );
+
+    // Without a terminal and without --yes: the preview, then a refusal; nothing is sent.
     let out = env.run(&h, &["push", "--account", "main"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("push preview: 2 offers of 1 account (main)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("main · offer {a_id} · ")),
+        "{shown}"
+    );
+    assert!(shown.contains("sale_price "), "{shown}");
+    assert!(shown.contains("status             1 → 0"), "{shown}");
+    assert!(shown.contains("pass --yes"), "{shown}");
+    assert_eq!(
+        catalogue(&h, "main").await,
+        cat,
+        "a refused push sends nothing"
+    );
+    // More offers than allowed: refused even with --yes.
+    let out = env
+        .run(
+            &h,
+            &["push", "--account", "main", "--yes", "--max-offers", "1"],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("would change 2 offers, more than the allowed 1"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(catalogue(&h, "main").await, cat);
+
+    let out = env.run(&h, &["push", "--account", "main", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         text(&out).contains("main: 2 pushed, 0 rejected, 0 still pending"),
@@ -194,7 +235,7 @@ async fn edit_push_and_resolve_from_the_command_line() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = env.run(&h, &["pending"]).await;
     assert!(text(&out).contains("conflict"), "{}", text(&out));
-    let out = env.run(&h, &["push"]).await;
+    let out = env.run(&h, &["push", "--yes"]).await;
     assert!(text(&out).contains("nothing to push"), "{}", text(&out));
     let out = env
         .run(
@@ -213,7 +254,7 @@ async fn edit_push_and_resolve_from_the_command_line() {
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("kept the local edit"), "{}", text(&out));
-    let out = env.run(&h, &["push"]).await;
+    let out = env.run(&h, &["push", "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(price_of(&catalogue(&h, "main").await[&b]), bmin);
     let out = env
@@ -232,5 +273,103 @@ async fn edit_push_and_resolve_from_the_command_line() {
         )
         .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn queued_edits_are_withdrawn_with_pending_discard() {
+    let h = start_sim(sim_config(vec![SimAccount::new("main", 30)], 0)).await;
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let out = env
+        .run(&h, &["sync", "--account", "main", "--include-inactive"])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cat = catalogue(&h, "main").await;
+    let mut it = cat.iter();
+    let ((&a, oa), (&b, ob)) = (it.next().unwrap(), it.next().unwrap());
+    for (id, o) in [(a, oa), (b, ob)] {
+        let price = other_price(o).to_string();
+        let args = [
+            "offer",
+            "set",
+            "--account",
+            "main",
+            "--id",
+            &id.to_string(),
+            "--price",
+            &price,
+        ];
+        let out = env.run(&h, &args).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let out = env.run(&h, &["pending", "--json"]).await;
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let id_of = |offer: i64| {
+        list.iter()
+            .find(|e| e["offer_id"] == offer)
+            .map(|e| e["id"].as_i64().unwrap())
+            .unwrap()
+    };
+    let (ea, eb) = (id_of(a), id_of(b));
+
+    let out = env.run(&h, &["pending", "discard"]).await;
+    assert_eq!(out.status.code(), Some(2), "nothing named: {}", text(&out));
+    let out = env.run(&h, &["pending", "discard", "999999"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("there is no edit 999999"),
+        "{}",
+        text(&out)
+    );
+
+    let out = env.run(&h, &["pending", "discard", &ea.to_string()]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("discarded edit {ea} (offer {a} of main")),
+        "{}",
+        text(&out)
+    );
+    // Discarding it again says why not.
+    let out = env.run(&h, &["pending", "discard", &ea.to_string()]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already discarded"), "{}", text(&out));
+    // The mirror shows eMAG's price again.
+    let out = env
+        .run(
+            &h,
+            &["products", "--account", "main", "--json", "--limit", "100"],
+        )
+        .await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = v["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == a)
+        .cloned()
+        .unwrap();
+    assert_eq!(dec(&row["sale_price"]).unwrap(), price_of(oa), "{row}");
+
+    let out = env
+        .run(&h, &["pending", "discard", "--account", "main"])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("discarded edit {eb}")),
+        "{}",
+        text(&out)
+    );
+    let out = env.run(&h, &["push", "--yes"]).await;
+    assert!(text(&out).contains("nothing to push"), "{}", text(&out));
+    assert_eq!(catalogue(&h, "main").await, cat, "nothing was sent");
+    let out = env.run(&h, &["pending", "--json"]).await;
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(list.iter().all(|e| e["state"] == "discarded"), "{list:?}");
+    assert!(
+        list.iter()
+            .all(|e| e["message"].as_str().unwrap().contains("withdrawn by"))
+    );
     h.shutdown().await;
 }

@@ -39,6 +39,7 @@ async fn validation_errors_name_the_bound_and_nothing_is_queued() {
                     id,
                     &req,
                     edits::is_fbe_account(acct),
+                    "tester@test via cli",
                     chrono::Utc::now(),
                 )
                 .await

@@ -28,7 +28,7 @@ async fn a_stopped_push_finishes_its_call_and_leaves_the_rest_pending() {
         let stopped = CancellationToken::new();
         stopped.cancel();
         let before = requests(&h, "main").await;
-        let r = edits::push_account_until(&db.store, &client, "main", false, false, &stopped)
+        let r = edits::push_selected(&db.store, &client, "main", false, false, None, &stopped)
             .await
             .unwrap();
         assert_eq!(
@@ -44,7 +44,7 @@ async fn a_stopped_push_finishes_its_call_and_leaves_the_rest_pending() {
         let push = {
             let (store, client, stop) = (db.store.clone(), client.clone(), stop.clone());
             tokio::spawn(async move {
-                edits::push_account_until(&store, &client, "main", false, false, &stop).await
+                edits::push_selected(&store, &client, "main", false, false, None, &stop).await
             })
         };
         for _ in 0..400 {

@@ -318,6 +318,7 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
                 ..Default::default()
             },
             false,
+            "report-test@localhost via cli",
             Utc::now(),
         )
         .await
@@ -609,6 +610,7 @@ async fn seed_fixed(db: &TestDb) {
                 ..Default::default()
             },
             false,
+            "report-test@localhost via cli",
             created,
         )
         .await

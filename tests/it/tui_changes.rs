@@ -50,6 +50,7 @@ fn edit(id: i64, offer_id: i64, state: EditState, message: &str) -> Edit {
         settled_run_id: None,
         pushed_at: None,
         updated_at: now,
+        queued_by: Some("ana@shop via cli".into()),
     }
 }
 
@@ -148,12 +149,14 @@ fn e_on_a_product_opens_the_form_and_enter_queues_only_what_changed() {
 }
 
 #[test]
-fn p_pushes_and_l_r_resolve_only_conflicts() {
+fn p_previews_and_l_r_resolve_only_conflicts() {
     let mut app = with_edits();
     app.update(c('5'));
-    assert_eq!(app.update(c('p')), vec![Effect::Push]);
-    assert!(app.update(c('p')).is_empty(), "one push at a time");
-    app.update(Msg::Pushed(Ok(vec![])));
+    // `p` reads a preview first; the push itself is in tui_push.
+    assert_eq!(
+        app.update(c('p')),
+        vec![Effect::PreviewPush(magsync::edits::preview::Scope::All)]
+    );
     assert_eq!(
         app.update(c('l')),
         vec![Effect::Resolve {

@@ -287,7 +287,7 @@ fn options_form_validates_and_applies_to_the_next_run() {
     let mut app = idle_app();
     app.update(c('2'));
     app.update(c('o'));
-    app.update(k(KeyCode::Down)); // max pages
+    // The form opens on the page limit: `i` and `f` choose the mode, not the form.
     app.update(c('x'));
     app.update(k(KeyCode::Enter));
     let Some(Popup::Options(form)) = app.popups.last() else {
@@ -407,10 +407,16 @@ fn help_and_hints_list_each_key_once_as_it_acts_in_the_tab() {
         keys.dedup();
         assert_eq!(keys.len(), n, "a key listed twice in {ctx:?}: {rows:?}");
     }
-    // Products binds `e` to edit, so the global "e errors" is neither listed nor offered there.
+    // Products binds `e` to edit, so errors are listed and offered there under E only.
     let rows = km.help_rows(Context::Products);
-    assert!(!rows.iter().any(|(_, _, h)| *h == "errors"), "{rows:?}");
-    assert_eq!(km.effective_key(Context::Products, Action::Errors), None);
+    assert!(
+        rows.iter().any(|(_, k, h)| *h == "errors" && k == "E"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        km.effective_key(Context::Products, Action::Errors),
+        Some(Key::ch('E'))
+    );
     assert_eq!(
         km.effective_key(Context::Sync, Action::Errors),
         Some(Key::ch('e'))

@@ -22,6 +22,7 @@ impl App {
                 vec![]
             }
             Errors => {
+                self.acknowledge_alerts();
                 self.popups.push(Popup::Errors { scroll: 0 });
                 vec![]
             }
@@ -35,7 +36,11 @@ impl App {
                 self.switch(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
             }
             EditOffer => self.open_edit_form(),
-            Push => self.push_edits(),
+            Push => self.preview_push(false),
+            PushAccount => self.preview_push(true),
+            Mark => self.toggle_mark(),
+            Discard => self.ask_discard(),
+            BulkEdit => self.open_bulk_form(),
             KeepLocal => self.resolve_selected(crate::edits::Keep::Local),
             KeepRemote => self.resolve_selected(crate::edits::Keep::Remote),
             Up => self.motion(-1),
@@ -70,25 +75,8 @@ impl App {
                     .push(Popup::Confirm(Confirm::FullSync { account, pages }));
                 vec![]
             }
-            SyncAll => {
-                let names: Vec<String> = self.accounts.iter().map(|a| a.name.clone()).collect();
-                let mut fx = vec![];
-                for name in names {
-                    if self.running_of(&name).is_none() && !self.starting.contains(&name) {
-                        let mut options = self.options_of(&name);
-                        options.mode = SyncMode::Incremental;
-                        self.starting.insert(name.clone());
-                        fx.push(Effect::StartSync {
-                            account: name,
-                            options,
-                        });
-                    }
-                }
-                if fx.is_empty() {
-                    self.toast("every account is already syncing", true);
-                }
-                fx
-            }
+            SyncAll => self.ask_sync_all(SyncMode::Incremental),
+            SyncAllFull => self.ask_sync_all(SyncMode::Full),
             CancelRun => {
                 let Some(account) = self.selected_account_name().map(str::to_string) else {
                     return vec![];

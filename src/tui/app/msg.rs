@@ -46,6 +46,12 @@ pub enum Msg {
     Edits(Result<Vec<crate::edits::Edit>, String>),
     EditQueued(Result<crate::edits::Edit, String>),
     Pushed(Result<Vec<crate::edits::PushReport>, String>),
+    /// What a push would send, for the confirmation popup.
+    PushPreview(Result<crate::edits::preview::Preview, String>),
+    /// Edits withdrawn (`d` on the Changes tab).
+    Discarded(Result<Vec<crate::edits::Edit>, String>),
+    /// A bulk edit's outcome, one entry per marked offer.
+    BulkQueued(Vec<Result<crate::edits::Edit, String>>),
     Resolved(Result<crate::edits::Edit, String>),
 }
 
@@ -97,8 +103,17 @@ pub enum Effect {
         id: i64,
         request: crate::edits::EditRequest,
     },
-    /// Push every account's pending edits.
-    Push,
+    /// Reads what a push of this scope would send (answered by `PushPreview`).
+    PreviewPush(crate::edits::preview::Scope),
+    /// Pushes exactly the confirmed preview's edits.
+    Push(crate::edits::preview::Preview),
+    /// Withdraws these open edits (by edit id).
+    Discard(Vec<i64>),
+    /// Queues one change for each of these offers.
+    QueueBulk {
+        targets: Vec<(String, i64)>,
+        change: crate::edits::bulk::BulkChange,
+    },
     Resolve {
         account: String,
         id: i64,
@@ -106,6 +121,8 @@ pub enum Effect {
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),
+    /// Rings the terminal bell (written by the terminal loop).
+    Bell,
     Suspend,
     Quit,
 }

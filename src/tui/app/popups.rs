@@ -13,10 +13,12 @@ impl App {
         };
         match top {
             Popup::Edit(_) => self.edit_form_key(ev),
+            Popup::PushPreview(_) => self.preview_key(ev, key),
+            Popup::Bulk(_) => self.bulk_form_key(ev),
             Popup::Confirm(c) => {
                 let c = c.clone();
                 match ev.code {
-                    KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                         self.popups.pop();
                         match c {
                             Confirm::FullSync { account, .. } => {
@@ -24,13 +26,20 @@ impl App {
                             }
                             Confirm::CancelRun { run_id, .. } => vec![Effect::CancelRun(run_id)],
                             Confirm::QuitWhileRunning { .. } => self.quit_now(),
+                            Confirm::Discard { ids, .. } => vec![Effect::Discard(ids)],
+                            Confirm::SyncAll { mode, accounts } => accounts
+                                .into_iter()
+                                .flat_map(|a| self.start_account(a, mode))
+                                .collect(),
                         }
                     }
-                    // Anything else is "no": a stray key never starts or cancels work.
-                    _ => {
+                    KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                         self.popups.pop();
                         vec![]
                     }
+                    // Any other key is ignored: a stray key neither starts work nor loses the
+                    // question.
+                    _ => vec![],
                 }
             }
             Popup::Options(form) => {
@@ -38,8 +47,8 @@ impl App {
                     KeyCode::Esc => {
                         self.popups.pop();
                     }
-                    KeyCode::Up | KeyCode::BackTab => form.focus = (form.focus + 4) % 5,
-                    KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1) % 5,
+                    KeyCode::Up | KeyCode::BackTab => form.focus = (form.focus + 3) % 4,
+                    KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1) % 4,
                     KeyCode::Enter => match form.options() {
                         Ok(o) => {
                             let account = form.account.clone();
@@ -50,17 +59,11 @@ impl App {
                         Err(e) => form.error = Some(e),
                     },
                     KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
-                        if matches!(form.focus, 0 | 3 | 4) =>
+                        if matches!(form.focus, 2 | 3) =>
                     {
                         let fwd = ev.code != KeyCode::Left;
                         match form.focus {
-                            0 => {
-                                form.mode = match form.mode {
-                                    SyncMode::Full => SyncMode::Incremental,
-                                    SyncMode::Incremental => SyncMode::Full,
-                                }
-                            }
-                            3 => form.include_inactive = !form.include_inactive,
+                            2 => form.include_inactive = !form.include_inactive,
                             _ => {
                                 let all = ConflictStrategy::ALL;
                                 let i = all.iter().position(|s| *s == form.strategy).unwrap_or(0);
@@ -70,8 +73,8 @@ impl App {
                             }
                         }
                     }
-                    _ if matches!(form.focus, 1 | 2) => {
-                        let input = if form.focus == 1 {
+                    _ if matches!(form.focus, 0 | 1) => {
+                        let input = if form.focus == 0 {
                             &mut form.max_pages
                         } else {
                             &mut form.items_per_page

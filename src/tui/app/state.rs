@@ -100,9 +100,27 @@ pub struct OfferDetail {
 /// Actions that need a "yes" first; the confirm popup hands them back typed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
-    FullSync { account: String, pages: Option<i64> },
-    CancelRun { account: String, run_id: i64 },
-    QuitWhileRunning { runs: usize },
+    FullSync {
+        account: String,
+        pages: Option<i64>,
+    },
+    CancelRun {
+        account: String,
+        run_id: i64,
+    },
+    QuitWhileRunning {
+        runs: usize,
+    },
+    /// Start a run of this mode on every idle account (`accounts` names them).
+    SyncAll {
+        mode: SyncMode,
+        accounts: Vec<String>,
+    },
+    /// Withdraw these open edits; `what` names them ("offer 11851", "3 marked edits").
+    Discard {
+        ids: Vec<i64>,
+        what: String,
+    },
 }
 
 impl Confirm {
@@ -123,6 +141,19 @@ impl Confirm {
                 if *runs == 1 { " is" } else { " are" },
                 if *runs == 1 { "it" } else { "them" }
             ),
+            Confirm::SyncAll { mode, accounts } => match mode {
+                SyncMode::Full => format!(
+                    "Full sync of {}: reads every page and marks offers eMAG no longer lists. Start?",
+                    accounts.join(", ")
+                ),
+                SyncMode::Incremental => format!(
+                    "Incremental sync of {}: each reads its next window of pages (its options' page limit). Start?",
+                    accounts.join(", ")
+                ),
+            },
+            Confirm::Discard { what, .. } => format!(
+                "Withdraw {what}? They are not sent, and the mirror shows eMAG's values again."
+            ),
         }
     }
 }
@@ -132,6 +163,7 @@ impl Confirm {
 pub struct OptionsForm {
     pub account: String,
     pub focus: usize,
+    /// Carried, not edited: `i` and `f` choose the mode of the run they start.
     pub mode: SyncMode,
     pub max_pages: Input,
     pub items_per_page: Input,
@@ -141,9 +173,8 @@ pub struct OptionsForm {
 }
 
 impl OptionsForm {
-    pub const FIELDS: [&'static str; 5] = [
-        "mode",
-        "max pages",
+    pub const FIELDS: [&'static str; 4] = [
+        "incremental pages",
         "items per page",
         "include inactive",
         "conflict strategy",
@@ -205,6 +236,10 @@ pub enum Popup {
     Offer(Box<OfferDetail>),
     Run(Box<RunDetail>),
     Edit(Box<crate::tui::changes::EditForm>),
+    /// What a push would send, waiting for y/Enter or n/Esc.
+    PushPreview(Box<crate::tui::push::PreviewPopup>),
+    /// One change for every marked product.
+    Bulk(Box<crate::tui::push::BulkForm>),
 }
 
 /// The live log pane of the selected account's run.
@@ -254,6 +289,10 @@ pub struct Products {
     pub exhausted: bool,
     pub total: Option<i64>,
     pub loaded_once: bool,
+    /// The offer the cursor stays on when the list reloads in place.
+    pub keep: Option<(String, i64)>,
+    /// Rows marked with Space (account, offer id), for a bulk edit.
+    pub marked: std::collections::BTreeSet<(String, i64)>,
 }
 
 #[derive(Debug, Clone, Default)]

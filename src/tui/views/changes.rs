@@ -12,8 +12,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table};
 
 /// Body rows of the changes table for a terminal height.
-pub fn table_rows(height: u16) -> usize {
-    height.saturating_sub(12).max(1) as usize
+pub fn table_rows((width, height): (u16, u16)) -> usize {
+    // The reduced layout has no summary cards (4 rows).
+    let cards = if super::reduced(width, height) { 0 } else { 4 };
+    height.saturating_sub(12 - 4 + cards).max(1) as usize
 }
 
 fn state_style(app: &App, s: EditState) -> Style {
@@ -69,11 +71,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     let count = |s: EditState| c.edits.iter().filter(|e| e.state == s).count();
     let line = format!(
-        " {} pending   {} conflicts   {} rejected   {} pushed{}",
+        " {} pending   {} conflicts   {} rejected   {} pushed{}{}",
         count(EditState::Pending),
         count(EditState::Conflict),
         count(EditState::Rejected),
         count(EditState::Pushed),
+        if c.marked.is_empty() {
+            String::new()
+        } else {
+            format!("   {} marked", c.marked.len())
+        },
         if c.pushing { "   pushing…" } else { "" }
     );
     f.render_widget(Paragraph::new(line).style(app.theme.dim()), bar);
@@ -91,7 +98,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    let rows_h = table_rows(app.size.1);
+    let rows_h = table_rows(app.size);
     let wide = area.width >= 110;
     let offset = c.selected.saturating_sub(rows_h.saturating_sub(1));
     let rows = c
@@ -103,8 +110,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .map(|(i, e)| {
             let row = Row::new(vec![
                 Cell::from(format!(
-                    "{} {}",
+                    "{}{} {}",
                     if i == c.selected { "▶" } else { " " },
+                    if c.marked.contains(&e.id) { "●" } else { " " },
                     when(app, e.updated_at)
                 )),
                 Cell::from(e.account.clone()),
@@ -120,7 +128,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             }
         });
     let widths = [
-        Constraint::Length(if wide { 14 } else { 7 }),
+        Constraint::Length(if wide { 15 } else { 8 }),
         Constraint::Length(8),
         Constraint::Length(10),
         Constraint::Length(9),

@@ -12,17 +12,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
         Confirm::FullSync { .. } => " Full sync ",
         Confirm::CancelRun { .. } => " Cancel sync ",
         Confirm::QuitWhileRunning { .. } => " Quit ",
+        Confirm::Discard { .. } => " Withdraw edits ",
+        Confirm::SyncAll { .. } => " Sync all accounts ",
     };
-    let r = centered(area, 60, 7);
+    let r = centered(area, 64, 8);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(vec![
             Line::raw(c.question()),
             Line::raw(""),
             Line::from(vec![
-                Span::styled("y", app.theme.accent()),
+                Span::styled("y/Enter", app.theme.accent()),
                 Span::raw(" yes   "),
-                Span::styled("any other key", app.theme.accent()),
+                Span::styled("n/Esc", app.theme.accent()),
                 Span::raw(" no"),
             ]),
         ])

@@ -24,7 +24,40 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     let area = super::health::split_panel(f, area, app);
     let wide = area.width >= 110;
-    let url_w = if wide { 34 } else { 20 };
+    // Below 80 columns the URL gives its room to the test and sync columns.
+    let url_w: usize = if wide {
+        34
+    } else if area.width >= 80 {
+        20
+    } else {
+        0
+    };
+    let last_text = |name: &str| -> Option<(ratatui::text::Span<'static>, String)> {
+        app.run_of(name).map(|r| {
+            (
+                status_span(app, r.status),
+                format!(
+                    " {} {}",
+                    when(app, r.started_at),
+                    match (wide, r.mode) {
+                        (false, crate::model::SyncMode::Incremental) => "incr",
+                        (_, m) => m.as_str(),
+                    }
+                ),
+            )
+        })
+    };
+    // The last-sync column fits its widest value, so its time is never cut.
+    let last_w = app
+        .accounts
+        .iter()
+        .map(|a| match last_text(&a.name) {
+            Some((s, t)) => s.width() + t.chars().count(),
+            None => 5,
+        })
+        .max()
+        .unwrap_or(9)
+        .max(9) as u16;
     let rows = app.accounts.iter().enumerate().map(|(i, a)| {
         let test = match (app.testing.contains(&a.name), app.tests.get(&a.name)) {
             (true, _) => Line::styled("⟳ testing…", app.theme.running()),
@@ -38,23 +71,24 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     .offers
                     .map(|n| format!(" · {} offers", group(n as i64)))
                     .unwrap_or_default();
-                Line::from(vec![
-                    Span::styled(glyph, style),
-                    Span::raw(format!(
+                // Narrow screens keep the time and count whole and leave the message to the
+                // toast.
+                let text = if wide {
+                    format!(
                         " {} {} ms{offers} · {}",
                         when(app, t.at),
                         t.latency_ms,
                         t.message
-                    )),
-                ])
+                    )
+                } else {
+                    format!(" {}{offers}", when(app, t.at))
+                };
+                Line::from(vec![Span::styled(glyph, style), Span::raw(text)])
             }
             (false, None) => Line::styled("not tested (t)", app.theme.dim()),
         };
-        let last = match app.run_of(&a.name) {
-            Some(r) => Line::from(vec![
-                status_span(app, r.status),
-                Span::raw(format!(" {} {}", when(app, r.started_at), r.mode)),
-            ]),
+        let last = match last_text(&a.name) {
+            Some((status, text)) => Line::from(vec![status, Span::raw(text)]),
             None => Line::styled("never", app.theme.dim()),
         };
         let marker = if i == app.selected_account {
@@ -70,8 +104,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         if wide {
             cells.push(Cell::from(a.platform.clone()));
         }
+        if url_w > 0 {
+            cells.push(Cell::from(truncate(&a.base_url, url_w)));
+        }
         cells.extend([
-            Cell::from(truncate(&a.base_url, url_w)),
             Cell::from(a.username.clone()),
             Cell::from(test),
             Cell::from(last),
@@ -92,7 +128,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Constraint::Length(url_w as u16),
                 Constraint::Length(10),
                 Constraint::Min(20),
-                Constraint::Length(26),
+                Constraint::Length(last_w),
             ],
             vec![
                 "  account",
@@ -104,22 +140,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             ],
         )
     } else {
-        (
-            vec![
-                Constraint::Length(10),
-                Constraint::Length(url_w as u16),
-                Constraint::Length(8),
-                Constraint::Min(16),
-                Constraint::Length(16),
-            ],
-            vec![
-                "  account",
-                "base URL",
-                "username",
-                "last test",
-                "last sync",
-            ],
-        )
+        let mut widths = vec![Constraint::Length(10)];
+        let mut head = vec!["  account"];
+        if url_w > 0 {
+            widths.push(Constraint::Length(url_w as u16));
+            head.push("base URL");
+        }
+        widths.extend([
+            Constraint::Length(8),
+            Constraint::Min(16),
+            Constraint::Length(last_w),
+        ]);
+        head.extend(["username", "last test", "last sync"]);
+        (widths, head)
     };
     let header = Row::new(head).style(app.theme.bold());
     f.render_widget(Table::new(rows, widths).header(header).block(block), area);

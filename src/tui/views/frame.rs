@@ -54,6 +54,25 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
         Span::raw(app.store_url.clone()),
     ];
     let mut right: Vec<Span> = Vec::new();
+    // Runs that ended badly stay announced here until the `e` list is opened.
+    if let Some(last) = app.alerts.last() {
+        let key = app
+            .keymap
+            .effective_key(app.tab.context(), Action::Errors)
+            .map(|k| format!(" · {k}"))
+            .unwrap_or_default();
+        let text = match app.alerts.len() {
+            1 => format!("⚠ run {} {}{key}", last.run_id, last.status.as_str()),
+            n => format!("⚠ {n} runs ended badly{key}"),
+        };
+        right.push(Span::styled(
+            text,
+            app.theme
+                .error()
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+        ));
+        right.push(Span::raw("  "));
+    }
     for a in &app.accounts {
         right.push(dot(app, account_state(app, &a.name)));
         match super::health::tag(app, &a.name) {
@@ -110,6 +129,31 @@ fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool) -> Line<'static> {
     }
 }
 
+/// What follows an account's offer count on its card: the active count when it fits whole,
+/// else the active share, never a cut number.
+fn active_text(
+    offers_text: &str,
+    active_text: &str,
+    offers: i64,
+    active: i64,
+    narrow: bool,
+    room: usize,
+) -> String {
+    let full = if narrow {
+        format!(" · {active_text} act")
+    } else {
+        format!("  ({active_text} active)")
+    };
+    if cols(offers_text) + cols(&full) <= room || offers <= 0 {
+        return full;
+    }
+    let pct = active * 100 / offers;
+    [format!(" · {pct} % act"), format!(" · {pct} %")]
+        .into_iter()
+        .find(|s| cols(offers_text) + cols(s) <= room)
+        .unwrap_or_default()
+}
+
 pub fn cards(f: &mut Frame, area: Rect, app: &App) {
     // Offers, up to two account cards (more accounts share the header dots), and Sync.
     let shown: Vec<_> = app.accounts.iter().take(2).collect();
@@ -143,11 +187,14 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
             Paragraph::new(vec![
                 Line::from(vec![
                     Span::styled(num(counts.offers), app.theme.bold()),
-                    Span::raw(if narrow {
-                        format!(" · {} act", num(counts.active))
-                    } else {
-                        format!("  ({} active)", num(counts.active))
-                    }),
+                    Span::raw(active_text(
+                        &num(counts.offers),
+                        &num(counts.active),
+                        counts.offers,
+                        counts.active,
+                        narrow,
+                        areas[i + 1].width.saturating_sub(3) as usize,
+                    )),
                 ]),
                 last_line(app, stats.and_then(|s| s.last_run.as_ref()), narrow),
             ])
@@ -202,8 +249,14 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
 
 pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::raw(" ")];
+    // A narrow screen names only the open tab; the others keep their number key.
+    let narrow = area.width < 80;
     for (i, t) in Tab::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, t.title());
+        let label = if narrow && *t != app.tab {
+            format!(" {} ", i + 1)
+        } else {
+            format!(" {} {} ", i + 1, t.title())
+        };
         spans.push(if *t == app.tab {
             Span::styled(label, app.theme.selected())
         } else {

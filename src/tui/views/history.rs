@@ -8,8 +8,10 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 /// Body rows of the history table for a terminal height.
-pub fn table_rows(height: u16) -> usize {
-    height.saturating_sub(11).max(1) as usize
+pub fn table_rows((width, height): (u16, u16)) -> usize {
+    // The reduced layout has no summary cards (4 rows).
+    let cards = if super::reduced(width, height) { 0 } else { 4 };
+    height.saturating_sub(11 - 4 + cards).max(1) as usize
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
@@ -54,131 +56,237 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let wide = area.width >= 110;
-    let rows_h = table_rows(app.size.1);
+    let rows_h = table_rows(app.size);
     let offset = h.selected.saturating_sub(rows_h.saturating_sub(1));
-    // Narrow screens drop the new/gone columns and shorten words; wide ones add the error.
-    let rows = h
+    let visible: Vec<(usize, &crate::model::SyncRun)> = h
         .runs
         .iter()
         .enumerate()
         .skip(offset)
         .take(rows_h)
-        .map(|(i, r)| {
-            let c = &r.counts;
-            let num = |n: i64| Cell::from(Line::from(group(n)).right_aligned());
-            let mode = match (wide, r.mode) {
-                (false, crate::model::SyncMode::Incremental) => "incr",
-                (_, m) => m.as_str(),
-            };
-            let mut cells = vec![
-                Cell::from(format!(
-                    "{} {}",
-                    if i == h.selected { "▶" } else { " " },
-                    when(app, r.started_at)
-                )),
-                Cell::from(r.account.clone()),
-                Cell::from(mode),
-                Cell::from(r.trigger.as_str()),
-                Cell::from(status_span(app, r.status)),
-                Cell::from(Line::from(duration(run_secs(app, r))).right_aligned()),
-                match r.count_shortfall() {
-                    // Fewer offers than eMAG counted: flagged in the seen column itself.
-                    Some(_) => {
-                        Cell::from(Line::from(format!("{}!", group(c.offers_seen))).right_aligned())
-                            .style(app.theme.warn())
-                    }
-                    None => Cell::from(Line::from(group(c.offers_seen)).right_aligned()),
-                },
-            ];
-            if wide {
-                cells.push(num(c.created));
-            }
-            cells.push(num(c.updated));
-            if wide {
-                cells.push(num(c.removed));
-            }
-            cells.push(if c.failed > 0 {
-                num(c.failed).style(app.theme.error())
-            } else {
-                num(c.failed)
-            });
-            if wide {
-                let note = match (&r.error_summary, r.count_shortfall()) {
-                    (Some(e), _) => e.clone(),
-                    // "saw 1 269/1 274": the column is what is left of a 120-column line.
-                    (None, Some(_)) => format!(
-                        "saw {}/{}",
-                        group(c.offers_seen),
-                        group(r.offers_expected.unwrap_or_default())
+        .collect();
+    // Every column is as wide as its widest visible value, so no number or time is cut; on a
+    // narrow screen whole columns give way, least useful first (the error text, new, gone,
+    // trigger, failed), never part of a value.
+    struct Col {
+        head: &'static str,
+        cells: Vec<(String, Option<ratatui::style::Style>)>,
+        right: bool,
+        /// Lower goes first when the screen is too narrow; 0 never goes.
+        keep: u8,
+    }
+    let num =
+        |f: fn(&crate::model::RunCounts) -> i64| -> Vec<(String, Option<ratatui::style::Style>)> {
+            visible
+                .iter()
+                .map(|(_, r)| (group(f(&r.counts)), None))
+                .collect()
+        };
+    let mut cols = vec![
+        Col {
+            head: "  started",
+            cells: visible
+                .iter()
+                .map(|(i, r)| {
+                    let mark = if *i == h.selected { "▶" } else { " " };
+                    (format!("{mark} {}", when(app, r.started_at)), None)
+                })
+                .collect(),
+            right: false,
+            keep: 0,
+        },
+        Col {
+            head: "#",
+            cells: visible
+                .iter()
+                .map(|(_, r)| (r.id.to_string(), None))
+                .collect(),
+            right: true,
+            keep: 0,
+        },
+        Col {
+            head: "account",
+            cells: visible
+                .iter()
+                .map(|(_, r)| (r.account.clone(), None))
+                .collect(),
+            right: false,
+            keep: 0,
+        },
+        Col {
+            head: "mode",
+            cells: visible
+                .iter()
+                .map(|(_, r)| {
+                    let m = match (wide, r.mode) {
+                        (false, crate::model::SyncMode::Incremental) => "incr",
+                        (_, m) => m.as_str(),
+                    };
+                    (m.to_string(), None)
+                })
+                .collect(),
+            right: false,
+            keep: 6,
+        },
+        Col {
+            head: "trigger",
+            cells: visible
+                .iter()
+                .map(|(_, r)| (r.trigger.as_str().to_string(), None))
+                .collect(),
+            right: false,
+            keep: 3,
+        },
+        Col {
+            head: "status",
+            cells: visible
+                .iter()
+                .map(|(_, r)| {
+                    let s = status_span(app, r.status);
+                    (s.content.to_string(), Some(s.style))
+                })
+                .collect(),
+            right: false,
+            keep: 0,
+        },
+        Col {
+            head: "time",
+            cells: visible
+                .iter()
+                .map(|(_, r)| (duration(run_secs(app, r)), None))
+                .collect(),
+            right: true,
+            keep: 5,
+        },
+        Col {
+            head: "seen",
+            // Fewer offers than eMAG counted: flagged in the seen column itself.
+            cells: visible
+                .iter()
+                .map(|(_, r)| match r.count_shortfall() {
+                    Some(_) => (
+                        format!("{}!", group(r.counts.offers_seen)),
+                        Some(app.theme.warn()),
                     ),
-                    (None, None) => String::new(),
-                };
-                cells.push(Cell::from(note).style(app.theme.dim()));
-            }
-            let row = Row::new(cells);
-            if i == h.selected {
-                row.style(app.theme.selected())
-            } else {
-                row
-            }
-        });
-    let (widths, head): (Vec<Constraint>, Vec<&str>) = if wide {
-        (
-            vec![
-                Constraint::Length(15),
-                Constraint::Length(8),
-                Constraint::Length(11),
-                Constraint::Length(8),
-                Constraint::Length(12),
-                Constraint::Length(7),
-                Constraint::Length(7),
-                Constraint::Length(6),
-                Constraint::Length(6),
-                Constraint::Length(6),
-                Constraint::Length(5),
-                Constraint::Min(10),
-            ],
-            vec![
-                "  started",
-                "account",
-                "mode",
-                "trigger",
-                "status",
-                "time",
-                "seen",
-                "new",
-                "upd",
-                "gone",
-                "fail",
-                "error",
-            ],
-        )
-    } else {
-        (
-            vec![
-                Constraint::Length(14),
-                Constraint::Length(7),
-                Constraint::Length(5),
-                Constraint::Length(8),
-                Constraint::Length(12),
-                Constraint::Length(6),
-                Constraint::Length(6),
-                Constraint::Length(5),
-                Constraint::Length(4),
-            ],
-            vec![
-                "  started",
-                "account",
-                "mode",
-                "trigger",
-                "status",
-                "time",
-                "seen",
-                "upd",
-                "fail",
-            ],
-        )
+                    None => (group(r.counts.offers_seen), None),
+                })
+                .collect(),
+            right: true,
+            keep: 0,
+        },
+        Col {
+            head: "new",
+            cells: num(|c| c.created),
+            right: true,
+            keep: 2,
+        },
+        Col {
+            head: "upd",
+            cells: num(|c| c.updated),
+            right: true,
+            keep: 7,
+        },
+        Col {
+            head: "gone",
+            cells: num(|c| c.removed),
+            right: true,
+            keep: 2,
+        },
+        Col {
+            head: "fail",
+            cells: visible
+                .iter()
+                .map(|(_, r)| {
+                    let style = (r.counts.failed > 0).then(|| app.theme.error());
+                    (group(r.counts.failed), style)
+                })
+                .collect(),
+            right: true,
+            keep: 4,
+        },
+        Col {
+            head: "error",
+            cells: visible
+                .iter()
+                .map(|(_, r)| {
+                    let note = match (&r.error_summary, r.count_shortfall()) {
+                        (Some(e), _) => e.clone(),
+                        (None, Some(_)) => format!(
+                            "saw {}/{}",
+                            group(r.counts.offers_seen),
+                            group(r.offers_expected.unwrap_or_default())
+                        ),
+                        (None, None) => String::new(),
+                    };
+                    (note, Some(app.theme.dim()))
+                })
+                .collect(),
+            right: false,
+            keep: 1,
+        },
+    ];
+    let width_of = |c: &Col| -> u16 {
+        c.cells
+            .iter()
+            .map(|(t, _)| t.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(c.head.chars().count()) as u16
     };
+    let inner = table.width.saturating_sub(2);
+    // The error column takes what is left, so it only needs a little room to stay.
+    let need = |cols: &[Col]| -> u16 {
+        cols.iter()
+            .map(|c| if c.head == "error" { 10 } else { width_of(c) })
+            .sum::<u16>()
+            + cols.len().saturating_sub(1) as u16
+    };
+    while need(&cols) > inner {
+        let Some(drop) = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.keep > 0)
+            .min_by_key(|(_, c)| c.keep)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        cols.remove(drop);
+    }
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .map(|c| {
+            if c.head == "error" {
+                Constraint::Min(10)
+            } else {
+                Constraint::Length(width_of(c))
+            }
+        })
+        .collect();
+    let rows = visible.iter().enumerate().map(|(row, (i, _))| {
+        let cells: Vec<Cell> = cols
+            .iter()
+            .map(|c| {
+                let (text, style) = c.cells[row].clone();
+                let line = if c.right {
+                    Line::from(text).right_aligned()
+                } else {
+                    Line::from(text)
+                };
+                match style {
+                    Some(s) => Cell::from(line).style(s),
+                    None => Cell::from(line),
+                }
+            })
+            .collect();
+        let r = Row::new(cells);
+        if *i == h.selected {
+            r.style(app.theme.selected())
+        } else {
+            r
+        }
+    });
+    let head: Vec<&str> = cols.iter().map(|c| c.head).collect();
     let header = Row::new(head.into_iter().map(Cell::from)).style(app.theme.bold());
     f.render_widget(
         Table::new(rows, widths)

@@ -12,6 +12,7 @@ pub mod history;
 mod options;
 pub mod products;
 pub mod summary;
+mod push;
 mod sync;
 
 use super::app::{App, Popup, Tab};
@@ -22,8 +23,18 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+/// Below this nothing useful fits; the screen says so.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+/// The full layout (with the summary cards) from this size; below it a reduced one.
+pub const FULL_WIDTH: u16 = 80;
+pub const FULL_HEIGHT: u16 = 24;
+
+/// True when the screen gets the reduced layout (no summary cards, short tab labels): an SSH
+/// user in a split tmux pane still sees every tab.
+pub fn reduced(width: u16, height: u16) -> bool {
+    width < FULL_WIDTH || height < FULL_HEIGHT
+}
 
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, app: &App) {
@@ -32,16 +43,19 @@ pub fn draw(f: &mut Frame, app: &App) {
         too_small(f, area);
         return;
     }
+    let small = reduced(area.width, area.height);
     let [header, cards, tabs, body, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(4),
+        Constraint::Length(if small { 0 } else { 4 }),
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(1),
     ])
     .areas(area);
     frame::header(f, header, app);
-    frame::cards(f, cards, app);
+    if !small {
+        frame::cards(f, cards, app);
+    }
     frame::tabs(f, tabs, app);
     match app.tab {
         Tab::Connections => connections::draw(f, body, app),
@@ -64,6 +78,8 @@ pub fn draw(f: &mut Frame, app: &App) {
             Popup::Offer(d) => details::offer(f, area, app, d),
             Popup::Run(d) => details::run(f, area, app, d),
             Popup::Edit(form) => changes::form(f, area, app, form),
+            Popup::PushPreview(p) => push::preview(f, area, app, p),
+            Popup::Bulk(form) => push::bulk_form(f, area, app, form),
         }
     }
 }

@@ -8,10 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
-    let r = centered(area, 62, 12);
+    let r = centered(area, 62, 10);
     f.render_widget(Clear, r);
     let values = [
-        form.mode.as_str().to_string(),
         form.max_pages.value().to_string(),
         form.items_per_page.value().to_string(),
         if form.include_inactive { "yes" } else { "no" }.to_string(),
@@ -21,8 +20,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
     for (i, (label, value)) in OptionsForm::FIELDS.iter().zip(values.iter()).enumerate() {
         let focused = i == form.focus;
         let shown = match i {
-            1 if value.is_empty() => "all".to_string(),
-            0 | 3 | 4 => format!("‹ {value} ›"),
+            0 if value.is_empty() => "all (no limit)".to_string(),
+            2 | 3 => format!("‹ {value} ›"),
             _ => value.clone(),
         };
         let style = if focused {
@@ -40,7 +39,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
     lines.push(match &form.error {
         Some(e) => Line::styled(format!(" {e}"), app.theme.error()),
         None => Line::styled(
-            " ↑↓ field  ←→/Space change  type numbers  Enter save  Esc cancel",
+            " ↑↓ field  ←→ change  Enter save  Esc cancel",
             app.theme.dim(),
         ),
     });
@@ -49,8 +48,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
             .block(Block::bordered().title(format!(" Sync options · {} ", form.account))),
         r,
     );
-    if matches!(form.focus, 1 | 2) {
-        let input = if form.focus == 1 {
+    if matches!(form.focus, 0 | 1) {
+        let input = if form.focus == 0 {
             &form.max_pages
         } else {
             &form.items_per_page

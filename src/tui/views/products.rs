@@ -10,8 +10,10 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 /// Body rows of the products table for a terminal height (the frame, search line, borders
 /// and header take 11); `update()` scrolls with the same figure.
-pub fn table_rows(height: u16) -> usize {
-    height.saturating_sub(11).max(1) as usize
+pub fn table_rows((width, height): (u16, u16)) -> usize {
+    // The reduced layout has no summary cards (4 rows).
+    let cards = if super::reduced(width, height) { 0 } else { 4 };
+    height.saturating_sub(11 - 4 + cards).max(1) as usize
 }
 
 fn status_word(status: Option<i16>, missing: bool) -> &'static str {
@@ -50,7 +52,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             "{}–{} of {}",
             // The visible window, not the cursor: moving down does not change what is shown.
             if n == 0 { 0 } else { p.offset + 1 },
-            (p.offset + table_rows(app.size.1)).min(n),
+            (p.offset + table_rows(app.size)).min(n),
             group(t)
         ),
         (None, n) => format!("{} of ~", group(n as i64)),
@@ -104,21 +106,83 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
 
     let wide = area.width >= 110;
-    let pn_w: u16 = if wide { 16 } else { 13 };
-    // The name takes what the fixed columns, the gaps between columns and the borders leave.
-    let fixed = 8 + 8 + pn_w + 10 + 6 + 4 + if wide { 8 } else { 0 };
-    let gaps = if wide { 7 } else { 6 };
-    let name_w = table.width.saturating_sub(fixed + gaps + 2) as usize;
-    let cols: Vec<(SortKey, &str, u16)> = vec![
-        (SortKey::Account, "account", 8),
-        (SortKey::Id, "id", 8),
-        (SortKey::PartNumber, "part number", pn_w),
-        (SortKey::Name, "name", name_w as u16),
-        (SortKey::Price, "price", 10),
-        (SortKey::Stock, "stock", 6),
-        (SortKey::Rank, "rank", 4),
+    let h = table_rows(app.size);
+    let visible: Vec<(usize, &crate::store::search::ProductRow)> =
+        p.rows.iter().enumerate().skip(p.offset).take(h).collect();
+    // Money exactly as stored (4 decimals), with its currency where there is room.
+    let price_of = |r: &crate::store::search::ProductRow| match r.sale_price {
+        Some(d) if wide => format!("{d} {}", r.currency.as_deref().unwrap_or(""))
+            .trim_end()
+            .to_string(),
+        Some(d) => d.to_string(),
+        None => "—".into(),
+    };
+    // Columns as wide as their widest visible value (never cut), at least their header.
+    let fit = |header: &str, values: &mut dyn Iterator<Item = usize>| -> u16 {
+        values.max().unwrap_or(0).max(header.chars().count() + 2) as u16
+    };
+    let marked_any = !p.marked.is_empty();
+    let account_w = fit(
+        "account",
+        &mut visible
+            .iter()
+            .map(|(_, r)| r.account.chars().count() + usize::from(marked_any)),
+    );
+    let id_w = fit(
+        "id",
+        &mut visible.iter().map(|(_, r)| r.id.to_string().len()),
+    );
+    let price_w = fit(
+        "price",
+        &mut visible.iter().map(|(_, r)| price_of(r).chars().count()),
+    );
+    let stock_w = fit(
+        "stock",
+        &mut visible
+            .iter()
+            .map(|(_, r)| r.general_stock.map_or(0, |s| s.to_string().len())),
+    );
+    let rank_w: u16 = 4;
+    let status_w: u16 = 8;
+    // The name takes what the other columns leave; on a narrow screen the part number and
+    // the rank give way before the name shrinks below 12 columns.
+    let inner = table.width.saturating_sub(2);
+    let mut pn_w: u16 = if wide { 16 } else { 13 };
+    let mut show_rank = true;
+    let fixed = |pn: u16, rank: bool| {
+        let cols = [
+            account_w,
+            id_w,
+            pn,
+            price_w,
+            stock_w,
+            if rank { rank_w } else { 0 },
+            if wide { status_w } else { 0 },
+        ];
+        let n = cols.iter().filter(|c| **c > 0).count() as u16 + 1; // + the name column
+        cols.iter().sum::<u16>() + n.saturating_sub(1)
+    };
+    if inner.saturating_sub(fixed(pn_w, show_rank)) < 12 {
+        show_rank = false;
+    }
+    if inner.saturating_sub(fixed(pn_w, show_rank)) < 12 {
+        pn_w = 0;
+    }
+    let name_w = inner.saturating_sub(fixed(pn_w, show_rank)) as usize;
+    let mut cols: Vec<(SortKey, &str, u16)> = vec![
+        (SortKey::Account, "account", account_w),
+        (SortKey::Id, "id", id_w),
     ];
-    debug_assert_eq!(cols.len(), products_sort_keys().len());
+    if pn_w > 0 {
+        cols.push((SortKey::PartNumber, "part number", pn_w));
+    }
+    cols.push((SortKey::Name, "name", name_w as u16));
+    cols.push((SortKey::Price, "price", price_w));
+    cols.push((SortKey::Stock, "stock", stock_w));
+    if show_rank {
+        cols.push((SortKey::Rank, "rank", rank_w));
+    }
+    debug_assert!(cols.len() <= products_sort_keys().len());
     let header = Row::new(cols.iter().map(|(k, label, _)| {
         if *k == q.sort {
             Cell::from(format!("{label} {}", if q.descending { "↓" } else { "↑" }))
@@ -130,58 +194,63 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     .style(app.theme.bold());
     let mut widths: Vec<Constraint> = cols.iter().map(|c| Constraint::Length(c.2)).collect();
     if wide {
-        widths.push(Constraint::Length(8));
+        widths.push(Constraint::Length(status_w));
     }
-    let h = table_rows(app.size.1);
-    let rows = p
-        .rows
-        .iter()
-        .enumerate()
-        .skip(p.offset)
-        .take(h)
-        .map(|(i, r)| {
-            let missing = r.missing_since.is_some();
-            let price = r
-                .sale_price
-                .map(|d| format!("{:.2}", d))
-                .unwrap_or_else(|| "—".into());
-            let stock_style = match r.general_stock {
-                Some(0) => app.theme.error(),
-                Some(s) if s <= crate::store::search::LOW_STOCK => app.theme.warn(),
-                _ => ratatui::style::Style::default(),
-            };
-            let mut cells = vec![
-                Cell::from(r.account.clone()),
-                Cell::from(r.id.to_string()),
-                Cell::from(truncate(
-                    r.part_number.as_deref().unwrap_or(""),
-                    pn_w as usize,
-                )),
-                Cell::from(truncate(r.name.as_deref().unwrap_or(""), name_w)),
-                Cell::from(Line::from(price).right_aligned()),
-                Cell::from(
-                    Line::from(r.general_stock.map(|s| s.to_string()).unwrap_or_default())
-                        .right_aligned(),
-                )
-                .style(stock_style),
-                Cell::from(r.buy_button_rank.map(|s| s.to_string()).unwrap_or_default()),
-            ];
-            if wide {
-                let word = status_word(r.status, missing);
-                let style = match word {
-                    "active" => app.theme.ok(),
-                    "missing" => app.theme.error(),
-                    _ => app.theme.dim(),
-                };
-                cells.push(Cell::from(Span::styled(word, style)));
-            }
-            let row = Row::new(cells);
-            if i == p.selected {
-                row.style(app.theme.selected())
+    let rows = visible.into_iter().map(|(i, r)| {
+        let missing = r.missing_since.is_some();
+        let stock_style = match r.general_stock {
+            Some(0) => app.theme.error(),
+            Some(s) if s <= crate::store::search::LOW_STOCK => app.theme.warn(),
+            _ => ratatui::style::Style::default(),
+        };
+        let marked = p.marked.contains(&(r.account.clone(), r.id));
+        let mut cells = vec![
+            if marked {
+                Cell::from(Span::styled(format!("●{}", r.account), app.theme.accent()))
             } else {
-                row
-            }
-        });
+                Cell::from(r.account.clone())
+            },
+            Cell::from(Line::from(r.id.to_string()).right_aligned()),
+        ];
+        if pn_w > 0 {
+            cells.push(Cell::from(truncate(
+                r.part_number.as_deref().unwrap_or(""),
+                pn_w as usize,
+            )));
+        }
+        cells.push(Cell::from(truncate(
+            r.name.as_deref().unwrap_or(""),
+            name_w,
+        )));
+        cells.push(Cell::from(Line::from(price_of(r)).right_aligned()));
+        cells.push(
+            Cell::from(
+                Line::from(r.general_stock.map(|s| s.to_string()).unwrap_or_default())
+                    .right_aligned(),
+            )
+            .style(stock_style),
+        );
+        if show_rank {
+            cells.push(Cell::from(
+                r.buy_button_rank.map(|s| s.to_string()).unwrap_or_default(),
+            ));
+        }
+        if wide {
+            let word = status_word(r.status, missing);
+            let style = match word {
+                "active" => app.theme.ok(),
+                "missing" => app.theme.error(),
+                _ => app.theme.dim(),
+            };
+            cells.push(Cell::from(Span::styled(word, style)));
+        }
+        let row = Row::new(cells);
+        if i == p.selected {
+            row.style(app.theme.selected())
+        } else {
+            row
+        }
+    });
     let header = if wide {
         let mut cells: Vec<Cell> = cols
             .iter()

@@ -211,6 +211,7 @@ pub async fn edit(store: &Store, account: &str, id: i64, req: EditRequest) -> Ed
         id,
         &req,
         edits::is_fbe_account(account),
+        "tester@test via cli",
         Utc::now(),
     )
     .await

