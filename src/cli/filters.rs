@@ -259,6 +259,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_are_at_least_one_and_say_so() {
+        assert_eq!(at_least_one::<u32>("5"), Ok(5));
+        assert_eq!(at_least_one::<i64>(" 12 "), Ok(12));
+        assert_eq!(
+            at_least_one::<u32>("-1"),
+            Err("must be at least 1, not -1".to_string())
+        );
+        assert_eq!(
+            at_least_one::<u32>("0"),
+            Err("must be at least 1, not 0".to_string())
+        );
+        assert!(
+            at_least_one::<u32>("4294967296")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert!(
+            at_least_one::<i64>("99999999999999999999999999999999999999999")
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert!(
+            at_least_one::<u32>("1.5")
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert_eq!(items_per_page("100"), Ok(100));
+        assert!(items_per_page("101").unwrap_err().contains("at most 100"));
+        assert!(items_per_page("-3").unwrap_err().contains("at least 1"));
+        assert!(parse_limit(-1).unwrap_err().message.contains("at least 1"));
+    }
+
+    #[test]
     fn since_accepts_ages_times_and_dates() {
         let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
             .unwrap()

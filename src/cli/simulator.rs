@@ -193,7 +193,11 @@ pub fn config(args: &Args) -> anyhow::Result<(SimConfig, SocketAddr)> {
 pub async fn run(args: Args) -> anyhow::Result<u8> {
     let (config, listen) = config(&args)?;
     let handle = sim::start(config, listen).await?;
-    println!("magsync simulator listening on {}", handle.base_url());
+    // The address is a courtesy; a closed or full stdout must not stop the server.
+    let _ = super::output::write_stdout(format_args!(
+        "magsync simulator listening on {}\n",
+        handle.base_url()
+    ));
     wait_for_stop().await;
     handle.shutdown().await;
     Ok(0)

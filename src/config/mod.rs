@@ -532,3 +532,34 @@ fn permission_warning(path: &std::path::Path) -> Option<String> {
 fn permission_warning(_path: &std::path::Path) -> Option<String> {
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url;
+
+    #[test]
+    fn user_info_is_masked_in_every_url() {
+        assert_eq!(
+            mask_url("postgres://app:secret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            mask_url("https://u:secret@marketplace-api.emag.ro/api-3"),
+            "https://u:***@marketplace-api.emag.ro/api-3"
+        );
+        // A lone user name in a web URL is how tokens travel.
+        assert_eq!(
+            mask_url("https://tok3n@host/api-3"),
+            "https://***@host/api-3"
+        );
+        // A database user alone is no secret, and the default URLs have none.
+        assert_eq!(
+            mask_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(mask_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+        // Text url cannot parse still loses what sits before an '@' in its authority.
+        assert_eq!(mask_url("https://a:b:c@[bad/x"), "https://***@[bad/x");
+        assert_eq!(mask_url("no scheme at all"), "no scheme at all");
+    }
+}
