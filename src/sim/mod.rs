@@ -11,6 +11,7 @@ mod admin;
 mod api;
 mod auth;
 mod catalogue;
+mod competition;
 mod content;
 mod faults;
 mod filter;
@@ -51,7 +52,9 @@ impl Platform {
     pub fn currency(self) -> &'static str {
         match self {
             Platform::Ro => "RON",
-            Platform::Bg => "BGN",
+            // Bulgaria is on the euro since 1 January 2026; leva catalogues come from
+            // `SimConfig::bg_in_bgn` or `/__admin/currency`.
+            Platform::Bg => "EUR",
             Platform::Hu => "HUF",
         }
     }
@@ -208,6 +211,13 @@ pub struct SimConfig {
     pub ignore_wrapped_filters: bool,
     /// Answer `itemsPerPage > 100` with `isError` instead of silently capping it.
     pub strict_page_size: bool,
+    /// Share (0..1) of an account's offers whose competition (best competing price, number of
+    /// offers, buy-button rank) moves before each `product_offer/read`; 0 keeps it static.
+    pub competition_rate: f64,
+    /// Seed of the moving market.
+    pub competition_seed: u64,
+    /// `bg` accounts start priced in leva, as catalogues made before the euro.
+    pub bg_in_bgn: bool,
 }
 
 impl Default for SimConfig {
@@ -227,6 +237,9 @@ impl Default for SimConfig {
             campaign_rate: 0.0,
             ignore_wrapped_filters: false,
             strict_page_size: false,
+            competition_rate: 0.0,
+            competition_seed: 11,
+            bg_in_bgn: false,
         }
     }
 }
