@@ -14,6 +14,7 @@ pub mod emag;
 pub mod error;
 pub mod logging;
 pub mod model;
+pub mod price;
 pub mod sim;
 pub mod store;
 pub mod sync;

@@ -14,7 +14,19 @@ pub struct FileConfig {
     #[serde(default)]
     pub schedule: ScheduleSection,
     #[serde(default)]
+    pub prices: PricesSection,
+    #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricesSection {
+    /// Decimal text, e.g. "0.01" (never a float).
+    pub step: Option<String>,
+    pub margin_percent: Option<String>,
+    pub cost_csv: Option<String>,
+    pub history_retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

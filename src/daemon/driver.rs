@@ -117,6 +117,8 @@ pub struct Daemon<R: Runner, Tz: TimeZone> {
     runner: R,
     store: Store,
     running: BTreeMap<String, R::Run>,
+    /// Days of offer history kept (`[prices] history_retention_days`), pruned with the runs.
+    history_days: u32,
 }
 
 impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
@@ -126,7 +128,14 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
             runner,
             store,
             running: BTreeMap::new(),
+            history_days: crate::store::history::DEFAULT_RETENTION_DAYS,
         }
+    }
+
+    /// Keeps offer history `days` days instead of the default 400.
+    pub fn with_history_retention(mut self, days: u32) -> Self {
+        self.history_days = days;
+        self
     }
 
     pub fn scheduler(&self) -> &Scheduler<Tz> {
@@ -178,6 +187,17 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
                     }
                     Err(e) => report.error(format!(
                         "retention of {account} failed: {}",
+                        crate::store::short_db_error(&e)
+                    )),
+                }
+                // Offer history has its own, longer retention: pruning runs never shortens it.
+                let cutoff = now - chrono::Duration::days(i64::from(self.history_days));
+                match self.store.prune_history(account, cutoff).await {
+                    Ok(n) => tracing::info!(
+                        "history retention: deleted {n} price points of {account} older than {cutoff}"
+                    ),
+                    Err(e) => report.error(format!(
+                        "history retention of {account} failed: {}",
                         crate::store::short_db_error(&e)
                     )),
                 }

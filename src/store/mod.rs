@@ -8,6 +8,7 @@
 pub mod dialect;
 pub mod engine_queries;
 pub mod export;
+pub mod history;
 pub mod lock;
 pub mod money;
 pub mod offers;
@@ -17,6 +18,7 @@ pub mod runs;
 pub mod search;
 pub mod stats;
 pub mod testing;
+pub mod vat;
 
 pub use dialect::Backend;
 pub use lock::{AccountLock, LockBusy};

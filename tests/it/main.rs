@@ -16,6 +16,7 @@ mod edits_settle;
 mod emag_client;
 mod engine_sync;
 mod ops_cli;
+mod price_intel;
 mod sim_behaviour;
 mod sim_client;
 mod sim_faults;
