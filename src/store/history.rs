@@ -173,6 +173,13 @@ impl Store {
         account: Option<&str>,
         since: DateTime<Utc>,
     ) -> Result<Vec<RankMove>> {
+        // Driven from the window's history rows (a range of the `at` index), never from the
+        // offers: the list costs what changed, not the size of the catalogue.
+        let join = match self.backend() {
+            // CROSS JOIN is SQLite's way to keep the window's rows as the outer loop.
+            super::Backend::Sqlite => "CROSS JOIN",
+            super::Backend::Postgres => "JOIN",
+        };
         on_pool!(self, pool => {
             let mut q = QueryBuilder::new(
                 "SELECT o.account, o.id, o.part_number, o.name, o.currency, o.sale_price, \
@@ -185,17 +192,14 @@ impl Store {
             q.push(" LIMIT 1) k) AS known_before, (SELECT p.buy_button_rank FROM offer_history p \
                  WHERE p.account = o.account AND p.offer_id = o.id AND p.at < ");
             q.push_bind(since);
-            q.push(" ORDER BY p.at DESC LIMIT 1) AS rank_before FROM offers o \
-                 WHERE o.missing_since IS NULL AND (o.account, o.id) IN \
+            q.push(" ORDER BY p.at DESC LIMIT 1) AS rank_before FROM \
                  (SELECT DISTINCT h.account, h.offer_id FROM offer_history h WHERE h.at >= ");
             q.push_bind(since);
             if let Some(a) = account {
                 q.push(" AND h.account = ").push_bind(a);
             }
-            q.push(")");
-            if let Some(a) = account {
-                q.push(" AND o.account = ").push_bind(a);
-            }
+            q.push(format!(") c {join} offers o ON o.account = c.account AND o.id = c.offer_id \
+                 WHERE o.missing_since IS NULL"));
             q.push(" ORDER BY o.account, o.id");
             let rows = q.build().fetch_all(pool).await?;
             rows.iter()
@@ -220,6 +224,33 @@ impl Store {
                     })
                 })
                 .collect()
+        })
+    }
+
+    /// Adds a point to every offer of `account` at `at`, priced `bump` over today's price
+    /// (benchmarks fill a 90-day history in bulk with it).
+    #[doc(hidden)]
+    pub async fn bench_history_points(
+        &self,
+        account: &str,
+        at: DateTime<Utc>,
+        bump: Decimal,
+    ) -> Result<u64> {
+        on_pool!(self, pool => {
+            let n = sqlx::query(
+                "INSERT INTO offer_history (account, offer_id, at, sale_price, currency, stock, \
+                 status, buy_button_rank, best_offer_sale_price, number_of_offers) \
+                 SELECT account, id, $2, sale_price + $3, currency, general_stock, status, \
+                 buy_button_rank, best_offer_sale_price, number_of_offers FROM offers \
+                 WHERE account = $1 ON CONFLICT DO NOTHING",
+            )
+            .bind(account)
+            .bind(at)
+            .bind(Money(bump))
+            .execute(pool)
+            .await?
+            .rows_affected();
+            Ok(n)
         })
     }
 
