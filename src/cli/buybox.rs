@@ -109,11 +109,8 @@ fn db(e: sqlx::Error) -> Failure {
 }
 
 fn money(d: Option<Decimal>) -> String {
-    d.map(|mut d| {
-        d.rescale(d.scale().clamp(2, 4));
-        d.to_string()
-    })
-    .unwrap_or_else(|| "—".into())
+    d.map(crate::price::money::show)
+        .unwrap_or_else(|| "—".into())
 }
 
 fn entry_json(e: &BuyboxEntry) -> serde_json::Value {

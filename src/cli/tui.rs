@@ -88,7 +88,7 @@ pub async fn open(
     };
     let now = chrono::Utc::now();
     let tz = *chrono::Local::now().offset();
-    let app = App::new(
+    let mut app = App::new(
         accounts.iter().map(account_info).collect(),
         store.masked_url().to_string(),
         defaults,
@@ -97,6 +97,15 @@ pub async fn open(
         now,
         tz,
     );
+    let prices = &config.settings.prices;
+    app.buybox.options = crate::price::BuyboxOptions {
+        step: prices.step,
+        margin_percent: prices.margin_percent,
+        costs: match &prices.cost_csv {
+            Some(path) => crate::price::costs::load(path)?,
+            None => Default::default(),
+        },
+    };
     crate::tui::run::run(app, store, backend, args.mouse).await?;
     Ok(0)
 }

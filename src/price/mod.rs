@@ -8,6 +8,7 @@ pub mod buybox;
 pub mod costs;
 pub mod money;
 pub mod smart_deals;
+pub mod spark;
 pub mod suggest;
 
 pub use buybox::{BuyboxEntry, BuyboxOptions, Move, Window, buybox};

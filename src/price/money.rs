@@ -80,6 +80,16 @@ pub struct LowestPrice {
     pub at: DateTime<Utc>,
 }
 
+/// Money as people read it: at least two decimals, no trailing zeros past them (never
+/// rounded: every stored digit stays).
+pub fn show(d: Decimal) -> String {
+    let mut d = d.normalize();
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d.to_string()
+}
+
 /// A campaign price `percent` under a reference price (4 places, half up).
 pub fn campaign_price(reference: Decimal, percent: u32) -> Decimal {
     (reference * Decimal::from(100 - percent.min(100)) / Decimal::ONE_HUNDRED)

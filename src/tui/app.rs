@@ -31,7 +31,7 @@ mod state;
 pub use msg::{Effect, Msg};
 pub use state::{
     AccountInfo, Confirm, ConnTest, Dashboard, History, LogPane, OfferDetail, OptionsForm, Popup,
-    Products, RunDetail, Tab, Toast, level_rank,
+    PricePanel, Products, RunDetail, Tab, Toast, level_rank,
 };
 
 /// Everything the dashboard shows.
@@ -64,6 +64,7 @@ pub struct App {
     pub products: Products,
     pub history: History,
     pub changes: super::changes::Changes,
+    pub buybox: super::buybox::BuyboxTab,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
     pub quit: bool,
@@ -106,6 +107,7 @@ impl App {
             products: Products::default(),
             history: History::default(),
             changes: Default::default(),
+            buybox: Default::default(),
             toast: None,
             errors: Vec::new(),
             quit: false,
@@ -347,6 +349,16 @@ impl App {
             Msg::EditQueued(r) => self.on_queued(r),
             Msg::Pushed(r) => self.on_pushed(r),
             Msg::Resolved(r) => self.on_resolved(r),
+            Msg::Buybox(Ok(rows)) => {
+                self.buybox.set_rows(rows, self.now);
+                vec![]
+            }
+            Msg::Buybox(Err(e)) => {
+                self.buybox.loading = false;
+                self.buybox.last_load = Some(self.now);
+                self.toast(format!("reading the buy-button list failed: {e}"), true);
+                vec![]
+            }
         }
     }
 
@@ -356,6 +368,9 @@ impl App {
         if !self.polling {
             self.polling = true;
             fx.push(Effect::LoadDashboard);
+        }
+        if self.tab == Tab::Buybox && self.buybox.due(self.now) {
+            fx.extend(self.load_buybox());
         }
         if let (Some(run_id), false) = (self.log.run_id, self.log.loading)
             && self.tab == Tab::Sync
@@ -475,6 +490,7 @@ impl App {
             }
             Tab::History => vec![self.history_filter()],
             Tab::Changes => vec![Effect::LoadEdits],
+            Tab::Buybox => self.load_buybox(),
             Tab::Sync => {
                 let mut fx = self.follow_log_run();
                 if fx.is_empty()
@@ -491,6 +507,15 @@ impl App {
             }
             _ => vec![],
         }
+    }
+
+    /// Reads the Buy button list again.
+    pub(crate) fn load_buybox(&mut self) -> Vec<Effect> {
+        self.buybox.loading = true;
+        vec![Effect::LoadBuybox {
+            losing: self.buybox.losing_only,
+            options: self.buybox.options.clone(),
+        }]
     }
 
     fn account_names(&self) -> Vec<String> {
@@ -615,6 +640,10 @@ impl App {
                 self.history.selected = step(self.history.selected, self.history.runs.len());
                 vec![]
             }
+            Tab::Buybox => {
+                self.buybox.selected = step(self.buybox.selected, self.buybox.rows.len());
+                vec![]
+            }
         }
     }
 
@@ -629,6 +658,13 @@ impl App {
             },
             Tab::History => match self.history.runs.get(self.history.selected) {
                 Some(r) => vec![Effect::LoadRun(r.id)],
+                None => vec![],
+            },
+            Tab::Buybox => match self.buybox.selected_row() {
+                Some(r) => vec![Effect::LoadOffer {
+                    account: r.account.clone(),
+                    id: r.id,
+                }],
                 None => vec![],
             },
             _ => vec![],

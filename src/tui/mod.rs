@@ -2,6 +2,7 @@
 //! [`views`] (one file per tab or popup), keys in [`keymap`], colours in [`theme`].
 
 pub mod app;
+pub mod buybox;
 pub mod changes;
 pub mod effects;
 pub mod engine_backend;

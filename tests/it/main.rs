@@ -23,6 +23,7 @@ mod sim_faults;
 mod sim_protocol;
 mod sim_saves;
 mod store;
+mod tui_buybox;
 mod tui_changes;
 mod tui_render;
 mod tui_state;

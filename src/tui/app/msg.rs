@@ -45,6 +45,8 @@ pub enum Msg {
     EditQueued(Result<crate::edits::Edit, String>),
     Pushed(Result<Vec<crate::edits::PushReport>, String>),
     Resolved(Result<crate::edits::Edit, String>),
+    /// The Buy button tab's list.
+    Buybox(Result<Vec<crate::price::BuyboxEntry>, String>),
 }
 
 /// Work `update` asks for; run by the effects runner off the UI task.
@@ -96,6 +98,11 @@ pub enum Effect {
         account: String,
         id: i64,
         keep: crate::edits::Keep,
+    },
+    /// The Buy button tab's list since each account's last sync.
+    LoadBuybox {
+        losing: bool,
+        options: crate::price::BuyboxOptions,
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),
