@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model;
 pub mod private_files;
 pub mod report;
+pub mod price;
 pub mod sim;
 pub mod store;
 pub mod sync;

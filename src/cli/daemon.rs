@@ -177,7 +177,9 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     ));
 
     let engine = Engine::new(store.clone(), accounts.clone(), &config.settings);
-    let mut daemon = Daemon::new(scheduler, engine, store.clone()).with_events(events_tx);
+    let mut daemon = Daemon::new(scheduler, engine, store.clone())
+        .with_events(events_tx)
+        .with_history_retention(config.settings.prices.history_retention_days);
     let stop = CancellationToken::new();
     spawn_signal_watch(stop.clone())?;
 

@@ -22,7 +22,8 @@ pub struct Args {
     pub tui: TuiArgs,
 }
 
-/// The simulator as the demo runs it: eMAG's rate limits, ~100 ms latency, ~2 % faults.
+/// The simulator as the demo runs it: eMAG's rate limits, ~100 ms latency, ~2 % faults, and a
+/// moving market so the Buy button tab has winners and losers after the second sync.
 pub fn sim_config() -> SimConfig {
     SimConfig {
         accounts: vec![SimAccount::new("main", 1274), SimAccount::new("fbe", 1271)],
@@ -32,6 +33,7 @@ pub fn sim_config() -> SimConfig {
         fault_rate: 0.02,
         // A hung request is cut by the client's timeout below; keep the demo lively.
         hang_secs: 15,
+        competition_rate: 0.01,
         ..SimConfig::default()
     }
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod alert;
 pub mod check;
+pub mod buybox;
 pub mod daemon;
 pub mod demo;
 pub mod edits;
@@ -116,6 +117,8 @@ pub enum Command {
     /// Resolve conflicts between local edits and eMAG's changes (strategy `manual`).
     #[command(subcommand)]
     Conflicts(edits::ConflictsCommand),
+    Buybox(buybox::Args),
+    SmartDeals(buybox::SmartDealsArgs),
     /// Open the dashboard on the built-in simulator (accounts main and fbe, no credentials).
     Demo(demo::Args),
 }
@@ -211,6 +214,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Push(a)) => edits::push(&g, a).await,
         Some(Command::Conflicts(c)) => edits::conflicts(&g, c).await,
         Some(Command::Demo(args)) => demo::run(&g, args).await,
+        Some(Command::Buybox(args)) => buybox::run(&g, args).await,
+        Some(Command::SmartDeals(args)) => buybox::smart_deals(&g, args).await,
         None => tui::run(&g, cli.tui).await,
     }
 }

@@ -68,11 +68,21 @@ pub struct Args {
     #[arg(long, value_name = "P", default_value = "0.0")]
     pub campaign_rate: String,
 
+    /// Share (0..1) of each account's offers whose competition (best competing price, number of
+    /// offers, buy-button rank) moves before each offer read; seeded, so runs repeat.
+    #[arg(long, value_name = "P", default_value = "0.0")]
+    pub competition_rate: String,
+
+    /// Seed of the moving market (with --competition-rate).
+    #[arg(long, value_name = "N", default_value_t = 11)]
+    pub competition_seed: u64,
+
     /// Offer shape of every account: a (observed, default), b (documented) or mixed.
     #[arg(long, value_name = "SHAPE", default_value = "a")]
     pub variant: String,
 
-    /// Platform of every account: ro (RON, default), bg (BGN) or hu (HUF).
+    /// Platform of every account: ro (RON, default), bg (EUR, Bulgaria's currency since
+    /// 2026), bg-bgn (a Bulgarian catalogue still in leva; see /__admin/currency) or hu (HUF).
     #[arg(long, value_name = "PLATFORM", default_value = "ro")]
     pub platform: String,
 }
@@ -131,6 +141,8 @@ pub fn config(args: &Args) -> anyhow::Result<(SimConfig, SocketAddr)> {
         fault_seed: args.fault_seed,
         churn_rate: probability("--churn-rate", &args.churn_rate)?,
         campaign_rate: probability("--campaign-rate", &args.campaign_rate)?,
+        competition_rate: probability("--competition-rate", &args.competition_rate)?,
+        competition_seed: args.competition_seed,
         ..SimConfig::default()
     };
     if let Some(list) = &args.faults {
@@ -160,10 +172,14 @@ pub fn config(args: &Args) -> anyhow::Result<(SimConfig, SocketAddr)> {
     let platform = match args.platform.to_ascii_lowercase().as_str() {
         "ro" => Platform::Ro,
         "bg" => Platform::Bg,
+        "bg-bgn" => {
+            config.bg_in_bgn = true;
+            Platform::Bg
+        }
         "hu" => Platform::Hu,
         other => {
             return Err(usage(format!(
-                "--platform must be ro, bg or hu, not `{other}`"
+                "--platform must be ro, bg, bg-bgn or hu, not `{other}`"
             )));
         }
     };

@@ -101,6 +101,15 @@ pub async fn open(
     app.health = config.settings.health.clone();
     app.push_max_offers = config.settings.push_max_offers as usize;
     app.bell = config.settings.bell;
+    let prices = &config.settings.prices;
+    app.buybox.options = crate::price::BuyboxOptions {
+        step: prices.step,
+        margin_percent: prices.margin_percent,
+        costs: match &prices.cost_csv {
+            Some(path) => crate::price::costs::load(path)?,
+            None => Default::default(),
+        },
+    };
     crate::tui::run::run(app, store, backend, args.mouse).await?;
     Ok(0)
 }

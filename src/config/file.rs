@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub push: PushSection,
     #[serde(default)]
     pub tui: TuiSection,
+    pub prices: PricesSection,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,
     #[serde(default)]
@@ -119,6 +120,16 @@ pub struct PushSection {
 #[serde(deny_unknown_fields)]
 pub struct TuiSection {
     pub bell: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricesSection {
+    /// Decimal text, e.g. "0.01" (never a float).
+    pub step: Option<String>,
+    pub margin_percent: Option<String>,
+    pub cost_csv: Option<String>,
+    pub history_retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -143,6 +143,31 @@ pub struct Settings {
     pub push_max_offers: u32,
     /// Ring the terminal bell when a run ends partial, failed or cancelled ([tui] bell).
     pub bell: bool,
+    pub prices: Prices,
+}
+
+/// Price intelligence (`[prices]`): the suggested price and how long price history is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prices {
+    /// How far under the best competing price a suggestion goes.
+    pub step: rust_decimal::Decimal,
+    /// Margin over a known cost, in percent of the cost.
+    pub margin_percent: rust_decimal::Decimal,
+    /// CSV of `part_number,cost` for the floor of cost plus margin.
+    pub cost_csv: Option<PathBuf>,
+    /// Days of offer history kept, whatever the sync runs' retention.
+    pub history_retention_days: u32,
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Prices {
+            step: rust_decimal::Decimal::new(1, 2),
+            margin_percent: rust_decimal::Decimal::ZERO,
+            cost_csv: None,
+            history_retention_days: crate::store::history::DEFAULT_RETENTION_DAYS,
+        }
+    }
 }
 
 /// Default of `[push] max_offers`: a typical day's repricing, far below a whole catalogue.
@@ -169,6 +194,7 @@ impl Default for Settings {
             reports: Reports::default(),
             push_max_offers: DEFAULT_PUSH_MAX_OFFERS,
             bell: false,
+            prices: Prices::default(),
         }
     }
 }
@@ -361,6 +387,7 @@ fn build_settings(
     if let Some(b) = parsed.tui.bell {
         s.bell = b;
     }
+    prices(&parsed.prices, &mut s.prices)?;
     let sched = &parsed.schedule;
     if let Some(b) = sched.enabled {
         s.schedule.enabled = b;
@@ -531,6 +558,40 @@ fn permission_warning(path: &std::path::Path) -> Option<String> {
 #[cfg(not(unix))]
 fn permission_warning(_path: &std::path::Path) -> Option<String> {
     None
+}
+
+fn prices(p: &file::PricesSection, out: &mut Prices) -> Result<(), Failure> {
+    use std::str::FromStr;
+    let decimal = |text: &str, key: &str| {
+        rust_decimal::Decimal::from_str(text.trim()).map_err(|_| {
+            Failure::usage(format!(
+                "[prices] {key} must be a decimal number in quotes like \"0.01\", not \"{text}\""
+            ))
+        })
+    };
+    if let Some(t) = &p.step {
+        out.step = decimal(t, "step")?;
+        if out.step <= rust_decimal::Decimal::ZERO || out.step.normalize().scale() > 4 {
+            return Err(Failure::usage(format!(
+                "[prices] step must be above 0 with at most 4 decimals, not \"{t}\""
+            )));
+        }
+    }
+    if let Some(t) = &p.margin_percent {
+        out.margin_percent = decimal(t, "margin_percent")?;
+        if out.margin_percent < rust_decimal::Decimal::ZERO {
+            return Err(Failure::usage(format!(
+                "[prices] margin_percent must not be negative, not \"{t}\""
+            )));
+        }
+    }
+    if let Some(path) = &p.cost_csv {
+        out.cost_csv = Some(PathBuf::from(path));
+    }
+    if let Some(d) = p.history_retention_days {
+        out.history_retention_days = positive(d, "[prices] history_retention_days")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -117,6 +117,8 @@ pub struct Daemon<R: Runner, Tz: TimeZone> {
     runner: R,
     store: Store,
     running: BTreeMap<String, R::Run>,
+    /// Days of offer history kept (`[prices] history_retention_days`), pruned with the runs.
+    history_days: u32,
     events: Option<tokio::sync::mpsc::UnboundedSender<DaemonEvent>>,
 }
 
@@ -139,6 +141,7 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
             store,
             running: BTreeMap::new(),
             events: None,
+            history_days: crate::store::history::DEFAULT_RETENTION_DAYS,
         }
     }
 
@@ -153,6 +156,12 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
         if let Some(tx) = &self.events {
             let _ = tx.send(DaemonEvent::Ended(end.clone()));
         }
+    }
+
+    /// Keeps offer history `days` days instead of the default 400.
+    pub fn with_history_retention(mut self, days: u32) -> Self {
+        self.history_days = days;
+        self
     }
 
     pub fn scheduler(&self) -> &Scheduler<Tz> {
@@ -206,6 +215,17 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
                     }
                     Err(e) => report.error(format!(
                         "retention of {account} failed: {}",
+                        crate::store::short_db_error(&e)
+                    )),
+                }
+                // Offer history has its own, longer retention: pruning runs never shortens it.
+                let cutoff = now - chrono::Duration::days(i64::from(self.history_days));
+                match self.store.prune_history(account, cutoff).await {
+                    Ok(n) => tracing::info!(
+                        "history retention: deleted {n} price points of {account} older than {cutoff}"
+                    ),
+                    Err(e) => report.error(format!(
+                        "history retention of {account} failed: {}",
                         crate::store::short_db_error(&e)
                     )),
                 }

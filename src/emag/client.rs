@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
@@ -283,11 +284,29 @@ impl EmagClient {
         Ok(wire::decode_vat_rates(&env.results_value()))
     }
 
-    /// Every attempt takes a limiter slot; transient failures back off, 429s close the
-    /// account's gate, and anything else is returned at once.
+    /// `GET smart-deals-price-check?productId=ID`: the price eMAG wants for the Smart Deals
+    /// badge (results as eMAG sends them; `price::smart_deals` reads them).
+    pub async fn smart_deals_check(&self, product_id: i64) -> Result<Envelope, EmagError> {
+        let path = format!("smart-deals-price-check?productId={product_id}");
+        self.call_as(Method::GET, &path, Vec::new(), Kind::Read)
+            .await
+    }
+
     async fn call(
         &self,
         path: &'static str,
+        body: Vec<u8>,
+        kind: Kind,
+    ) -> Result<Envelope, EmagError> {
+        self.call_as(Method::POST, path, body, kind).await
+    }
+
+    /// Every attempt takes a limiter slot; transient failures back off, 429s close the
+    /// account's gate, and anything else is returned at once.
+    async fn call_as(
+        &self,
+        method: Method,
+        path: &str,
         body: Vec<u8>,
         kind: Kind,
     ) -> Result<Envelope, EmagError> {
@@ -305,7 +324,8 @@ impl EmagClient {
             if let Some(obs) = &self.observer {
                 obs.on_request(path);
             }
-            let (result, retry_after) = cancellable(cancel, self.exchange(path, &body)).await?;
+            let (result, retry_after) =
+                cancellable(cancel, self.exchange(&method, path, &body)).await?;
             let error = match result {
                 Ok(env) => return Ok(env),
                 Err(e) => e,
@@ -344,6 +364,7 @@ impl EmagClient {
     /// One POST, logged (never the Authorization header), classified by `wire::interpret`.
     async fn exchange(
         &self,
+        method: &Method,
         path: &str,
         body: &[u8],
     ) -> (Result<Envelope, EmagError>, Option<Duration>) {
@@ -353,18 +374,22 @@ impl EmagClient {
         let sent = self
             .inner
             .http
-            .post(&url)
+            .request(method.clone(), &url)
             .basic_auth(&cfg.username, Some(cfg.password.expose_secret()))
-            .header(ACCEPT, "application/json")
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_vec())
-            .send()
-            .await;
+            .header(ACCEPT, "application/json");
+        let sent = if *method == Method::GET {
+            sent
+        } else {
+            sent.header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec())
+        }
+        .send()
+        .await;
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
                 let error = transport_error(&e);
-                tracing::warn!(target: "magsync::emag", account = %cfg.account, method = "POST", path, duration_ms = started.elapsed().as_millis() as u64, error = %error, "exchange failed");
+                tracing::warn!(target: "magsync::emag", account = %cfg.account, method = %method, path, duration_ms = started.elapsed().as_millis() as u64, error = %error, "exchange failed");
                 return (Err(error), None);
             }
         };
@@ -397,10 +422,10 @@ impl EmagClient {
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(env) => {
-                tracing::info!(target: "magsync::emag", account = %cfg.account, method = "POST", path, status, duration_ms, is_error = false, messages = ?env.messages, "exchange")
+                tracing::info!(target: "magsync::emag", account = %cfg.account, method = %method, path, status, duration_ms, is_error = false, messages = ?env.messages, "exchange")
             }
             Err(e) => {
-                tracing::warn!(target: "magsync::emag", account = %cfg.account, method = "POST", path, status, duration_ms, is_error = true, error = %e, "exchange failed")
+                tracing::warn!(target: "magsync::emag", account = %cfg.account, method = %method, path, status, duration_ms, is_error = true, error = %e, "exchange failed")
             }
         }
         (result, retry_after)

@@ -250,3 +250,35 @@ pub async fn faults(
         ),
     )
 }
+
+#[derive(Deserialize)]
+pub struct CurrencyQuery {
+    account: String,
+    to: String,
+}
+
+/// `POST /__admin/currency?account=NAME&to=BGN|EUR`: a `bg` account's changeover — every price
+/// converted at 1.95583 leva per euro and the offers' `currency` switched.
+pub async fn currency(
+    State(sim): State<Arc<Sim>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<CurrencyQuery>,
+) -> Response<Body> {
+    let account = match guard(&sim, peer, &q.account) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    if account.cfg.platform != super::Platform::Bg {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "only bg accounts change between BGN and EUR",
+        );
+    }
+    let to_bgn = match q.to.to_ascii_uppercase().as_str() {
+        "BGN" => true,
+        "EUR" => false,
+        _ => return refuse(StatusCode::BAD_REQUEST, "to must be BGN or EUR"),
+    };
+    let n = lock(&account.state).convert_bgn(to_bgn);
+    reply::json(StatusCode::OK, format!("{{\"converted\":{n}}}"))
+}

@@ -10,7 +10,7 @@ use super::server::{Account, Sim, lock};
 use super::{FaultKind, ShapeVariant, auth, reference, reply, save};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Response, StatusCode};
+use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ pub async fn handle(
     State(sim): State<Arc<Sim>>,
     method: Method,
     Path(path): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
@@ -82,6 +83,9 @@ pub async fn handle(
         (Method::POST, "category/count") => (StatusCode::OK, reference::category_read(&body, true)),
         (Method::POST, "vat/read") => (StatusCode::OK, reference::vat_read(account.cfg.platform)),
         (Method::POST, "handling_time/read") => (StatusCode::OK, reference::handling_time_read()),
+        (Method::GET | Method::POST, "smart-deals-price-check") => {
+            smart_deals(account, uri.query().unwrap_or(""))
+        }
         _ => return reply::invalid_url(),
     };
     reply::api_json(status, text, remaining)
@@ -113,6 +117,12 @@ async fn read(
         if rng.random::<f64>() < rt.churn_rate {
             lock(&account.state).churn(&mut rng, sim.config.seed, &account.cfg);
         }
+    }
+    if !count && sim.config.competition_rate > 0.0 {
+        let mut rng = lock(&account.competition_rng);
+        let mut state = lock(&account.state);
+        let n = super::competition::moves_per_read(sim.config.competition_rate, state.offers.len());
+        state.compete(&mut rng, account.cfg.platform, n);
     }
     let parsed = parse_body(body)
         .and_then(|b| params_with(b, rt.ignore_wrapped_filters))
@@ -164,6 +174,43 @@ async fn read(
         }
     }
     faults::response(kind, &text)
+}
+
+/// `smart-deals-price-check?productId=ID`: the price the offer needs for the Smart Deals badge.
+/// The real answer's shape is undocumented; the simulator answers `productId`, `currentPrice`,
+/// `targetPrice` (4-dp strings in the offer's currency), `currency` and `isEligible` (the
+/// current price is already at or under the target).
+fn smart_deals(account: &Account, query: &str) -> (StatusCode, String) {
+    let id = query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == "productId").then(|| v.parse::<i64>().ok()).flatten()
+    });
+    let Some(id) = id else {
+        return (
+            StatusCode::OK,
+            error_envelope(account, "productId is required and must be a number".into()),
+        );
+    };
+    let state = lock(&account.state);
+    let Some(o) = state.position(id).map(|p| &state.offers[p]) else {
+        return (
+            StatusCode::OK,
+            error_envelope(account, format!("Product {id} does not exist")),
+        );
+    };
+    let target = super::competition::smart_deals_target(o, account.cfg.platform);
+    let mut results = String::new();
+    let mut w = super::json::Obj::new(&mut results);
+    w.int("productId", id);
+    w.str("currentPrice", &super::json::money(o.sale));
+    w.str("targetPrice", &super::json::money(target));
+    w.str("currency", o.currency(account.cfg.platform));
+    w.bool("isEligible", o.sale <= target);
+    w.end();
+    (
+        StatusCode::OK,
+        envelope(false, &[], !documented(account), &results),
+    )
 }
 
 fn page_body(account: &Account, filters: &Filters, page: Page) -> String {

@@ -11,6 +11,10 @@ pub const NO_PRICE: i64 = -1;
 pub const FLAG_WAREHOUSE: u8 = 1;
 /// Flag: locked in the active campaign `BF` (not visible in the offer object, as on eMAG).
 pub const FLAG_CAMPAIGN: u8 = 2;
+/// Flag: priced in leva (a `bg` catalogue from before the euro, see `/__admin/currency`).
+pub const FLAG_BGN: u8 = 4;
+/// Leva per euro, the fixed conversion rate of Bulgaria's changeover.
+pub const BGN_PER_EUR: i64 = 195_583;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {
@@ -28,6 +32,13 @@ pub struct Offer {
     pub min: i64,
     pub max: i64,
     pub rec: i64,
+    /// Best competing price once the market moved (see `competition.rs`); unused while
+    /// `rank` is 0.
+    pub best: i64,
+    /// Offers of the product once the market moved.
+    pub n_offers: u8,
+    /// Buy-button rank once the market moved; 0 = the static values of the content.
+    pub rank: u8,
 }
 
 impl Offer {
@@ -36,6 +47,45 @@ impl Offer {
     }
     pub fn estimated_stock(&self) -> i64 {
         (i64::from(self.stock) - i64::from(self.reserved)).max(0)
+    }
+
+    /// The offer's currency on its platform.
+    pub fn currency(&self, platform: Platform) -> &'static str {
+        if self.flags & FLAG_BGN != 0 {
+            "BGN"
+        } else {
+            platform.currency()
+        }
+    }
+
+    /// Converts every price between euro and leva at the fixed rate (4 dp, half up).
+    pub fn convert_bgn(&mut self, to_bgn: bool) {
+        let conv = |u: i64| -> i64 {
+            if u == NO_PRICE {
+                return u;
+            }
+            let u = i128::from(u);
+            let v = if to_bgn {
+                (u * i128::from(BGN_PER_EUR) + 50_000) / 100_000
+            } else {
+                (u * 100_000 * 2 + i128::from(BGN_PER_EUR)) / (2 * i128::from(BGN_PER_EUR))
+            };
+            i64::try_from(v).unwrap_or(i64::MAX).max(1)
+        };
+        for p in [
+            &mut self.sale,
+            &mut self.min,
+            &mut self.max,
+            &mut self.rec,
+            &mut self.best,
+        ] {
+            *p = conv(*p);
+        }
+        if to_bgn {
+            self.flags |= FLAG_BGN;
+        } else {
+            self.flags &= !FLAG_BGN;
+        }
     }
 }
 
@@ -105,8 +155,8 @@ fn split(platform: Platform, gross: i64, vat_pct: u32) -> (i64, i64, i64) {
     let d = 100 + i64::from(vat_pct);
     let sale = match platform {
         Platform::Ro => round_div(gross * 10_000, d),
-        // BGN prices are about 2/5 of RON ones; keep the retail endings by scaling whole units.
-        Platform::Bg => round_div((gross * 2 / 5 / 100 * 100 + gross % 100) * 10_000, d),
+        // Euro prices are about 1/5 of RON ones; keep the retail endings by scaling whole units.
+        Platform::Bg => round_div((gross / 5 / 100 * 100 + gross % 100) * 10_000, d),
         // Forints: about 80 per RON, whole numbers.
         Platform::Hu => round_div(gross * 80 / 100 * 100, d) * 10_000,
     };
@@ -180,6 +230,9 @@ pub fn fresh(seed: u64, account: &SimAccount, content: u64, salt: u64, id: u32) 
         min,
         max,
         rec,
+        best: NO_PRICE,
+        n_offers: 0,
+        rank: 0,
     }
 }
 

@@ -12,6 +12,7 @@ mod api;
 mod auth;
 mod catalogue;
 mod clock;
+mod competition;
 mod content;
 mod faults;
 mod filter;
@@ -53,7 +54,9 @@ impl Platform {
     pub fn currency(self) -> &'static str {
         match self {
             Platform::Ro => "RON",
-            Platform::Bg => "BGN",
+            // Bulgaria is on the euro since 1 January 2026; leva catalogues come from
+            // `SimConfig::bg_in_bgn` or `/__admin/currency`.
+            Platform::Bg => "EUR",
             Platform::Hu => "HUF",
         }
     }
@@ -212,6 +215,13 @@ pub struct SimConfig {
     pub strict_page_size: bool,
     /// What the rate-limit windows and fault storms measure time with.
     pub clock: SimClock,
+    /// Share (0..1) of an account's offers whose competition (best competing price, number of
+    /// offers, buy-button rank) moves before each `product_offer/read`; 0 keeps it static.
+    pub competition_rate: f64,
+    /// Seed of the moving market.
+    pub competition_seed: u64,
+    /// `bg` accounts start priced in leva, as catalogues made before the euro.
+    pub bg_in_bgn: bool,
 }
 
 impl Default for SimConfig {
@@ -232,6 +242,9 @@ impl Default for SimConfig {
             ignore_wrapped_filters: false,
             strict_page_size: false,
             clock: SimClock::default(),
+            competition_rate: 0.0,
+            competition_seed: 11,
+            bg_in_bgn: false,
         }
     }
 }

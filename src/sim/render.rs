@@ -94,7 +94,7 @@ pub fn offer(out: &mut String, account: &SimAccount, o: &Offer, ctx: Context) {
     e.push(']');
     w.str("description", &d.description);
     w.str("url", &format!("https://magazin.example.ro/{}", d.slug));
-    w.str("currency", account.platform.currency());
+    w.str("currency", o.currency(account.platform));
     w.int("vat_id", i64::from(o.vat_id));
     w.int("status", i64::from(o.status));
     price(w.key("sale_price"), b, o.sale);
@@ -103,10 +103,17 @@ pub fn offer(out: &mut String, account: &SimAccount, o: &Offer, ctx: Context) {
         price(w.key("min_sale_price"), b, o.min);
         price(w.key("max_sale_price"), b, o.max);
     }
-    let mut best = o.sale * d.best_offer_pct / 100;
-    if account.platform == Platform::Hu {
-        best = best / 10_000 * 10_000;
-    }
+    // A moved market (competition.rs) replaces the static values of the content.
+    let (best, number_of_offers, rank) = if o.rank != 0 {
+        let m = super::competition::market(o, account.platform);
+        (m.best, m.n_offers, m.rank)
+    } else {
+        let mut best = o.sale * d.best_offer_pct / 100;
+        if account.platform == Platform::Hu {
+            best = best / 10_000 * 10_000;
+        }
+        (best, d.number_of_offers, d.rank)
+    };
     price(w.key("best_offer_sale_price"), b, best);
     opt_price(w.key("best_offer_recommended_price"), b, o.rec);
     w.int("general_stock", o.general_stock());
@@ -182,21 +189,21 @@ pub fn offer(out: &mut String, account: &SimAccount, o: &Offer, ctx: Context) {
         },
     );
     ov.push('}');
-    let owned = d.rank != 5;
+    let owned = rank != 5;
     if b {
         w.int("ownership", if owned { 1 } else { 2 });
     } else {
         w.bool("ownership", owned);
     }
     if !b && d.number_of_offers_as_string {
-        w.str("number_of_offers", &d.number_of_offers.to_string());
+        w.str("number_of_offers", &number_of_offers.to_string());
     } else {
-        w.int("number_of_offers", i64::from(d.number_of_offers));
+        w.int("number_of_offers", i64::from(number_of_offers));
     }
     if !b && (o.status != 1 || o.stock == 0) {
         w.raw("buy_button_rank", "null");
     } else {
-        w.int("buy_button_rank", i64::from(d.rank));
+        w.int("buy_button_rank", i64::from(rank));
     }
     w.int("genius_eligibility", i64::from(d.genius.0));
     w.int("genius_eligibility_type", i64::from(d.genius.1));

@@ -188,7 +188,9 @@ fn apply(account: &Account, o: &Offer, item: &Map<String, Value>) -> Result<Offe
         }
     });
     field("currency_type", &mut |v| match v.as_str() {
+        // Leva stay accepted on `bg` after the changeover, like euro and złoty elsewhere.
         Some("EUR" | "PLN") => Ok(()),
+        Some("BGN") if account.cfg.platform == super::Platform::Bg => Ok(()),
         _ => Err("Invalid currency_type".into()),
     });
     field("stock", &mut |v| {
@@ -227,7 +229,10 @@ fn save_one(account: &Account, id: u32, item: &Map<String, Value>) -> Result<(),
     let Some(pos) = state.position(i64::from(id)) else {
         return Err(vec![format!("Offer {id} does not exist")]);
     };
-    let updated = apply(account, &state.offers[pos], item)?;
+    let mut updated = apply(account, &state.offers[pos], item)?;
+    if updated.sale != state.offers[pos].sale {
+        super::competition::reprice(&mut updated);
+    }
     if updated != state.offers[pos] {
         state.offers[pos] = updated;
         state.touch();

@@ -27,11 +27,13 @@ pub struct Account {
     pub fault_rng: Mutex<ChaCha8Rng>,
     pub churn_rng: Mutex<ChaCha8Rng>,
     pub mutate_rng: Mutex<ChaCha8Rng>,
+    pub competition_rng: Mutex<ChaCha8Rng>,
 }
 
 impl Account {
     fn new(config: &SimConfig, cfg: &SimAccount, state: AccountState) -> Self {
         let (fault, churn, mutate) = rngs(config, cfg);
+        let competition = chacha(config.competition_seed, &cfg.name, 4);
         Account {
             cfg: cfg.clone(),
             state: Mutex::new(state),
@@ -39,6 +41,7 @@ impl Account {
             fault_rng: Mutex::new(fault),
             churn_rng: Mutex::new(churn),
             mutate_rng: Mutex::new(mutate),
+            competition_rng: Mutex::new(competition),
         }
     }
 }
@@ -75,6 +78,7 @@ impl Sim {
             *lock(&a.fault_rng) = f;
             *lock(&a.churn_rng) = c;
             *lock(&a.mutate_rng) = m;
+            *lock(&a.competition_rng) = chacha(self.config.competition_seed, &a.cfg.name, 4);
         }
         *lock(&self.total) = Window::default();
         *lock(&self.faults) = runtime_faults(&self.config);
@@ -94,7 +98,15 @@ fn generate_all(config: &SimConfig) -> Vec<AccountState> {
         let handles: Vec<_> = config
             .accounts
             .iter()
-            .map(|a| s.spawn(move || AccountState::new(config.seed, a, config.campaign_rate)))
+            .map(|a| {
+                s.spawn(move || {
+                    let mut state = AccountState::new(config.seed, a, config.campaign_rate);
+                    if config.bg_in_bgn && a.platform == super::Platform::Bg {
+                        state.convert_bgn(true);
+                    }
+                    state
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -168,6 +180,10 @@ fn validate(config: &SimConfig) -> anyhow::Result<()> {
         (0.0..=1.0).contains(&config.churn_rate),
         "churn rate must be within 0..1"
     );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&config.competition_rate),
+        "competition rate must be within 0..1"
+    );
     Ok(())
 }
 
@@ -206,6 +222,7 @@ pub async fn start(config: SimConfig, listen: SocketAddr) -> anyhow::Result<SimH
         .route("/__admin/reset", post(admin::reset))
         .route("/__admin/truncate", post(admin::truncate))
         .route("/__admin/faults", post(admin::faults))
+        .route("/__admin/currency", post(admin::currency))
         .fallback(|| async { reply::invalid_url() })
         .with_state(sim);
     let mut wait = shutdown;

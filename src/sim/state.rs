@@ -143,6 +143,31 @@ impl AccountState {
         self.touch();
     }
 
+    /// Moves the market of `count` distinct offers (see `competition.rs`).
+    pub fn compete(&mut self, rng: &mut ChaCha8Rng, platform: Platform, count: usize) {
+        let count = count.min(self.offers.len());
+        if count == 0 {
+            return;
+        }
+        for p in rand::seq::index::sample(rng, self.offers.len(), count) {
+            super::competition::move_offer(&mut self.offers[p], rng, platform);
+        }
+        self.touch();
+    }
+
+    /// Switches every offer to leva or to euro at the fixed rate; returns how many changed.
+    pub fn convert_bgn(&mut self, to_bgn: bool) -> usize {
+        let mut n = 0;
+        for o in &mut self.offers {
+            if (o.flags & super::catalogue::FLAG_BGN != 0) != to_bgn {
+                o.convert_bgn(to_bgn);
+                n += 1;
+            }
+        }
+        self.touch();
+        n
+    }
+
     /// Changes price and/or stock of `count` distinct offers; returns their ids, ascending.
     pub fn mutate(&mut self, rng: &mut ChaCha8Rng, platform: Platform, count: usize) -> Vec<u32> {
         let count = count.min(self.offers.len());
@@ -174,6 +199,7 @@ fn change(o: &mut Offer, rng: &mut ChaCha8Rng, platform: Platform, what: u8) {
             };
         }
         o.sale = sale.clamp(o.min, o.max);
+        super::competition::reprice(o);
         if o.rec != super::catalogue::NO_PRICE && o.rec <= o.sale {
             o.rec = o.sale + (o.sale / 10 / step).max(1) * step;
         }

@@ -10,6 +10,7 @@ pub mod dialect;
 pub mod engine_queries;
 pub mod export;
 pub mod health;
+pub mod history;
 pub mod lock;
 pub mod metrics;
 pub mod money;
@@ -23,6 +24,7 @@ mod settle;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod vat;
 
 pub use dialect::Backend;
 pub use lock::{AccountLock, LockBusy};

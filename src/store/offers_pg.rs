@@ -243,6 +243,8 @@ async fn write_part(
 
     if !to_write.is_empty() {
         upsert(&mut tx, account, run_id, &to_write, now).await?;
+        let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
+        super::history::record_pg(&mut tx, account, &written, now).await?;
     }
 
     // Every offer of the batch was seen now, changed or not: one narrow upsert.

@@ -157,6 +157,8 @@ pub(super) async fn write_offers(
         q.build().execute(&mut *tx).await?;
     }
 
+    let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
+    super::history::record_sqlite(&mut tx, account, &written, now).await?;
     super::runs::insert_changes(&mut tx, &out.changes).await?;
     tx.commit().await?;
     Ok(out)

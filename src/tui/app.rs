@@ -31,7 +31,7 @@ mod state;
 pub use msg::{Effect, Msg};
 pub use state::{
     AccountInfo, Confirm, ConnTest, Dashboard, History, LogPane, OfferDetail, OptionsForm, Popup,
-    Products, RunDetail, Tab, Toast, level_rank,
+    PricePanel, Products, RunDetail, Tab, Toast, level_rank,
 };
 
 /// Everything the dashboard shows.
@@ -65,6 +65,7 @@ pub struct App {
     pub history: History,
     pub summary: super::summary::Summary,
     pub changes: super::changes::Changes,
+    pub buybox: super::buybox::BuyboxTab,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
     pub quit: bool,
@@ -119,6 +120,7 @@ impl App {
             history: History::default(),
             summary: Default::default(),
             changes: Default::default(),
+            buybox: Default::default(),
             toast: None,
             errors: Vec::new(),
             quit: false,
@@ -388,6 +390,16 @@ impl App {
             Msg::Discarded(r) => self.on_discarded(r),
             Msg::BulkQueued(r) => self.on_bulk_queued(r),
             Msg::Resolved(r) => self.on_resolved(r),
+            Msg::Buybox(Ok(rows)) => {
+                self.buybox.set_rows(rows, self.now);
+                vec![]
+            }
+            Msg::Buybox(Err(e)) => {
+                self.buybox.loading = false;
+                self.buybox.last_load = Some(self.now);
+                self.toast(format!("reading the buy-button list failed: {e}"), true);
+                vec![]
+            }
         }
     }
 
@@ -397,6 +409,9 @@ impl App {
         if !self.polling {
             self.polling = true;
             fx.push(Effect::LoadDashboard);
+        }
+        if self.tab == Tab::Buybox && self.buybox.due(self.now) {
+            fx.extend(self.load_buybox());
         }
         if let (Some(run_id), false) = (self.log.run_id, self.log.loading)
             && self.tab == Tab::Sync
@@ -516,6 +531,7 @@ impl App {
             }
             Tab::History => self.history_loads(true),
             Tab::Changes => vec![Effect::LoadEdits],
+            Tab::Buybox => self.load_buybox(),
             Tab::Sync => {
                 let mut fx = self.follow_log_run();
                 if fx.is_empty()
@@ -532,6 +548,15 @@ impl App {
             }
             _ => vec![],
         }
+    }
+
+    /// Reads the Buy button list again.
+    pub(crate) fn load_buybox(&mut self) -> Vec<Effect> {
+        self.buybox.loading = true;
+        vec![Effect::LoadBuybox {
+            losing: self.buybox.losing_only,
+            options: self.buybox.options.clone(),
+        }]
     }
 
     fn account_names(&self) -> Vec<String> {
@@ -660,6 +685,10 @@ impl App {
                 self.history.selected = step(self.history.selected, self.history.runs.len());
                 vec![]
             }
+            Tab::Buybox => {
+                self.buybox.selected = step(self.buybox.selected, self.buybox.rows.len());
+                vec![]
+            }
         }
     }
 
@@ -686,6 +715,13 @@ impl App {
                     }
                 }
             }
+            Tab::Buybox => match self.buybox.selected_row() {
+                Some(r) => vec![Effect::LoadOffer {
+                    account: r.account.clone(),
+                    id: r.id,
+                }],
+                None => vec![],
+            },
             _ => vec![],
         }
     }

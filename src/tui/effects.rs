@@ -140,16 +140,40 @@ impl Runner {
                 }
                 .await,
             ),
+            Effect::LoadBuybox { losing, options } => Msg::Buybox(
+                crate::price::buybox(
+                    store,
+                    &self.accounts,
+                    crate::price::Window::LastSync,
+                    losing,
+                    &options,
+                )
+                .await
+                .map_err(db),
+            ),
             Effect::LoadOffer { account, id } => Msg::OfferDetail(
                 async {
                     let Some(offer) = store.get_offer(&account, id).await.map_err(db)? else {
                         return Ok(None);
                     };
                     let changes = store.changes_of_offer(&account, id, 20).await.map_err(db)?;
+                    let since = chrono::Utc::now() - chrono::Duration::days(90);
+                    let history = store
+                        .offer_history(&account, id, Some(since))
+                        .await
+                        .map_err(db)?;
+                    let siblings = match &offer.offer.part_number {
+                        Some(pn) => store.same_part_number(pn).await.map_err(db)?,
+                        None => Vec::new(),
+                    }
+                    .into_iter()
+                    .filter(|s| !(s.account == account && s.id == id))
+                    .collect();
                     Ok(Some(Box::new(OfferDetail {
                         offer,
                         changes,
                         scroll: 0,
+                        prices: super::app::PricePanel { history, siblings },
                     })))
                 }
                 .await,

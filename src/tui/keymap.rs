@@ -14,16 +14,18 @@ pub enum Context {
     Products,
     History,
     Changes,
+    Buybox,
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 7] = [
         Context::Global,
         Context::Connections,
         Context::Sync,
         Context::Products,
         Context::History,
         Context::Changes,
+        Context::Buybox,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +35,7 @@ impl Context {
             Context::Products => "products",
             Context::History => "history",
             Context::Changes => "changes",
+            Context::Buybox => "buybox",
         }
     }
 }
@@ -57,6 +60,7 @@ actions! {
     TabProducts => "tab_products", "products tab";
     TabHistory => "tab_history", "history tab";
     TabChanges => "tab_changes", "changes tab";
+    TabBuybox => "tab_buybox", "buy button tab";
     NextTab => "next_tab", "next tab";
     PrevTab => "prev_tab", "previous tab";
     Up => "up", "up";
@@ -95,6 +99,8 @@ actions! {
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
     Summary => "summary", "summary / runs";
+    QueueSuggestion => "queue_suggestion", "queue suggestion";
+    LosingOnly => "losing_only", "lost only";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -255,6 +261,9 @@ impl Default for Keymap {
                 b(Changes, Discard, &[k('d')], true),
                 b(Changes, KeepLocal, &[k('l')], true),
                 b(Changes, KeepRemote, &[k('r')], true),
+                b(Buybox, QueueSuggestion, &[k('a')], true),
+                b(Buybox, LosingOnly, &[k('l')], true),
+                b(Buybox, Open, &[c(KeyCode::Enter)], true),
                 b(History, FilterStatus, &[k('s')], true),
                 b(History, FilterAccount, &[k('a')], true),
                 b(History, FilterSince, &[k('t')], true),
@@ -269,6 +278,7 @@ impl Default for Keymap {
                 b(Global, TabProducts, &[k('3')], false),
                 b(Global, TabHistory, &[k('4')], false),
                 b(Global, TabChanges, &[k('5')], false),
+                b(Global, TabBuybox, &[k('6')], false),
                 b(Global, NextTab, &[c(KeyCode::Tab)], false),
                 b(Global, PrevTab, &[c(KeyCode::BackTab)], false),
                 b(Global, Up, &[c(KeyCode::Up), k('k')], false),

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod buybox;
 pub mod changes;
 pub mod effects;
 pub mod engine_backend;

@@ -93,6 +93,7 @@ fn offer_detail() -> OfferDetail {
             at: fixture::now() - chrono::Duration::minutes(2),
         }],
         scroll: 0,
+        prices: Default::default(),
     }
 }
 
@@ -101,7 +102,10 @@ fn tabs_render_at_both_sizes() {
     let mut app = fixture::app();
     for tab in Tab::ALL {
         app.tab = tab;
-        snap(&format!("tab_{}", tab.title().to_lowercase()), &mut app);
+        snap(
+            &format!("tab_{}", tab.title().to_lowercase().replace(' ', "_")),
+            &mut app,
+        );
     }
 }
 

@@ -37,10 +37,13 @@ fn number_keys_and_tab_switch_tabs_and_load_what_they_show() {
     let fx = app.update(k(KeyCode::Tab));
     assert_eq!(app.tab, Tab::Changes);
     assert_eq!(fx, vec![Effect::LoadEdits]);
+    let fx = app.update(k(KeyCode::Tab));
+    assert_eq!(app.tab, Tab::Buybox);
+    assert!(matches!(fx[0], Effect::LoadBuybox { losing: false, .. }));
     app.update(k(KeyCode::Tab));
     assert_eq!(app.tab, Tab::Connections);
     app.update(k(KeyCode::BackTab));
-    assert_eq!(app.tab, Tab::Changes);
+    assert_eq!(app.tab, Tab::Buybox);
 }
 
 #[test]

@@ -31,6 +31,25 @@ impl App {
             TabProducts => self.switch(Tab::Products),
             TabHistory => self.switch(Tab::History),
             TabChanges => self.switch(Tab::Changes),
+            TabBuybox => self.switch(Tab::Buybox),
+            QueueSuggestion => match self.buybox.suggestion() {
+                Ok((row, price)) => vec![Effect::QueueEdit {
+                    account: row.account.clone(),
+                    id: row.id,
+                    request: crate::edits::EditRequest {
+                        sale_price: Some(price),
+                        ..Default::default()
+                    },
+                }],
+                Err(why) => {
+                    self.toast(why, true);
+                    vec![]
+                }
+            },
+            LosingOnly => {
+                self.buybox.losing_only = !self.buybox.losing_only;
+                self.load_buybox()
+            }
             NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
             PrevTab => {
                 self.switch(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])

@@ -53,6 +53,8 @@ pub enum Msg {
     /// A bulk edit's outcome, one entry per marked offer.
     BulkQueued(Vec<Result<crate::edits::Edit, String>>),
     Resolved(Result<crate::edits::Edit, String>),
+    /// The Buy button tab's list.
+    Buybox(Result<Vec<crate::price::BuyboxEntry>, String>),
 }
 
 /// Work `update` asks for; run by the effects runner off the UI task.
@@ -118,6 +120,11 @@ pub enum Effect {
         account: String,
         id: i64,
         keep: crate::edits::Keep,
+    },
+    /// The Buy button tab's list since each account's last sync.
+    LoadBuybox {
+        losing: bool,
+        options: crate::price::BuyboxOptions,
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),

@@ -17,15 +17,17 @@ pub enum Tab {
     Products,
     History,
     Changes,
+    Buybox,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Connections,
         Tab::Sync,
         Tab::Products,
         Tab::History,
         Tab::Changes,
+        Tab::Buybox,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -34,6 +36,7 @@ impl Tab {
             Tab::Products => "Products",
             Tab::History => "History",
             Tab::Changes => "Changes",
+            Tab::Buybox => "Buy button",
         }
     }
     pub fn context(self) -> Context {
@@ -43,6 +46,7 @@ impl Tab {
             Tab::Products => Context::Products,
             Tab::History => Context::History,
             Tab::Changes => Context::Changes,
+            Tab::Buybox => Context::Buybox,
         }
     }
     pub(super) fn index(self) -> usize {
@@ -95,6 +99,16 @@ pub struct OfferDetail {
     pub offer: StoredOffer,
     pub changes: Vec<OfferChange>,
     pub scroll: u16,
+    /// Its price history and the same part number on other accounts.
+    pub prices: PricePanel,
+}
+
+/// What the offer details show about price: 90 days of history (oldest first, the point in
+/// force 90 days ago first) and the same part number on the other accounts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PricePanel {
+    pub history: Vec<crate::store::history::HistoryPoint>,
+    pub siblings: Vec<crate::store::history::SiblingOffer>,
 }
 
 /// Actions that need a "yes" first; the confirm popup hands them back typed.

@@ -143,6 +143,9 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         Line::raw(""),
         Line::styled("Last changes", app.theme.bold()),
     ];
+    // Price and buy button come right after the offer's identity (account, id, name).
+    let panel = super::price_panel::lines(app, d, r.width.saturating_sub(2));
+    lines.splice(3..3, panel);
     if d.changes.is_empty() {
         lines.push(Line::styled("  none recorded", app.theme.dim()));
     }

@@ -1,5 +1,6 @@
 //! Drawing: one file per tab or popup. Views read [`App`] and never change it.
 
+pub mod buybox;
 pub mod changes;
 mod confirm;
 mod connections;
@@ -10,6 +11,7 @@ mod health;
 mod help;
 pub mod history;
 mod options;
+mod price_panel;
 pub mod products;
 pub mod summary;
 mod push;
@@ -63,6 +65,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Tab::Products => products::draw(f, body, app),
         Tab::History => history::draw(f, body, app),
         Tab::Changes => changes::draw(f, body, app),
+        Tab::Buybox => buybox::draw(f, body, app),
     }
     frame::status_line(f, status, app);
     for popup in &app.popups {

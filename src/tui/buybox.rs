@@ -1,0 +1,59 @@
+//! State of the Buy button tab (6): the offers that lost or won the buy button since each
+//! account's last sync, with the suggested price one key queues as a local edit.
+
+use crate::price::{BuyboxEntry, BuyboxOptions, Suggestion};
+use chrono::{DateTime, Duration, Utc};
+
+/// The list is read again this often while the tab is open (a sync may have moved it).
+pub const RELOAD_SECS: i64 = 10;
+
+#[derive(Debug, Clone, Default)]
+pub struct BuyboxTab {
+    pub rows: Vec<BuyboxEntry>,
+    pub selected: usize,
+    pub loading: bool,
+    pub loaded: bool,
+    /// Only offers that lost the buy button.
+    pub losing_only: bool,
+    /// How suggestions are computed (`[prices]`).
+    pub options: BuyboxOptions,
+    pub last_load: Option<DateTime<Utc>>,
+}
+
+impl BuyboxTab {
+    pub fn selected_row(&self) -> Option<&BuyboxEntry> {
+        self.rows.get(self.selected)
+    }
+
+    /// Whether the open tab should read the list again.
+    pub fn due(&self, now: DateTime<Utc>) -> bool {
+        !self.loading
+            && self
+                .last_load
+                .is_none_or(|t| now - t >= Duration::seconds(RELOAD_SECS))
+    }
+
+    /// Takes a fresh list, keeping the cursor on the same offer when it is still listed.
+    pub fn set_rows(&mut self, rows: Vec<BuyboxEntry>, now: DateTime<Utc>) {
+        let keep = self.selected_row().map(|r| (r.account.clone(), r.id));
+        self.rows = rows;
+        self.selected = keep
+            .and_then(|(a, id)| self.rows.iter().position(|r| r.account == a && r.id == id))
+            .unwrap_or(0)
+            .min(self.rows.len().saturating_sub(1));
+        self.loading = false;
+        self.loaded = true;
+        self.last_load = Some(now);
+    }
+
+    /// The selected offer's suggested price, or why there is none to queue.
+    pub fn suggestion(&self) -> Result<(&BuyboxEntry, rust_decimal::Decimal), String> {
+        let Some(row) = self.selected_row() else {
+            return Err("no offer is selected".into());
+        };
+        match &row.suggestion {
+            Suggestion::Price { price } => Ok((row, *price)),
+            Suggestion::None { reason } => Err(format!("offer {}: {reason}", row.id)),
+        }
+    }
+}

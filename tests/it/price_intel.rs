@@ -1,0 +1,342 @@
+//! Price intelligence over the simulator's moving market, on SQLite and Postgres: the buy-button
+//! list of `magsync buybox` after two syncs, queueing a suggestion, history that outlives run
+//! retention, the 30-day lowest price across Bulgaria's change to the euro, and Smart Deals
+//! checks sharing the account's 3 requests a second with a running sync.
+
+use crate::emag_support;
+
+use chrono::{Duration, Utc};
+use emag_support::*;
+use magsync::model::{RunStatus, SyncOptions, Trigger};
+use magsync::price::money::lowest_price;
+use magsync::sim::{Platform, SimConfig, SimHandle};
+use magsync::store::testing::TestDb;
+use magsync::sync::Engine;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Output;
+use std::str::FromStr;
+
+fn moving(offers: u64) -> SimConfig {
+    SimConfig {
+        competition_rate: 0.05,
+        ..sim_config(&[("main", offers)])
+    }
+}
+
+async fn magsync(db: &TestDb, h: &SimHandle, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_magsync"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MAGSYNC_CONFIG_DIR", dir.path().join("config"))
+        .env("MAGSYNC_DATA_DIR", dir.path().join("data"))
+        .env("DATABASE_URL", &db.url)
+        .env("EMAG_MAIN_USERNAME", "main")
+        .env("EMAG_MAIN_PASSWORD", "demo")
+        .env("EMAG_MAIN_BASE_URL", h.base_url())
+        .output()
+        .await
+        .expect("magsync runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn dec(v: &Value) -> Option<Decimal> {
+    v.as_str().map(|s| Decimal::from_str(s).unwrap())
+}
+
+/// (rank, sale, best) of every listed offer of the mirror.
+async fn ranks(db: &TestDb) -> BTreeMap<i64, (Option<i32>, Option<Decimal>, Option<Decimal>)> {
+    mirror(db, "main")
+        .await
+        .into_iter()
+        .map(|o| {
+            (
+                o.id,
+                (o.buy_button_rank, o.sale_price, o.best_offer_sale_price),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_suggestion() {
+    for db in TestDb::all().await {
+        let h = start(moving(400)).await;
+        let e = engine(&db, &h, &["main"]);
+        run_ok(&e, "main", full(true)).await;
+        let before = ranks(&db).await;
+        run_ok(&e, "main", full(true)).await;
+        let after = ranks(&db).await;
+        let expected: BTreeMap<i64, Decimal> = after
+            .iter()
+            .filter(|(id, (rank, ..))| before[*id].0 == Some(1) && *rank != Some(1))
+            .map(|(id, (_, sale, best))| (*id, sale.unwrap() - best.unwrap()))
+            .collect();
+        assert!(
+            expected.len() >= 3,
+            "[{}] the market moved: {} losers",
+            db.label,
+            expected.len()
+        );
+
+        let out = magsync(
+            &db,
+            &h,
+            &["buybox", "--losing", "--json", "--account", "main"],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let listed: BTreeMap<i64, Decimal> = json["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                assert_eq!(o["change"], "lost");
+                assert_eq!(o["rank_before"], 1);
+                let (sale, best) = (
+                    dec(&o["sale_price"]).unwrap(),
+                    dec(&o["best_price"]).unwrap(),
+                );
+                let gap = dec(&o["gap"]).unwrap();
+                assert_eq!(gap, sale - best);
+                let pct = dec(&o["gap_percent"]).unwrap();
+                assert_eq!(pct, (gap * Decimal::ONE_HUNDRED / best).round_dp(2));
+                // A suggestion or its reason, never both.
+                assert!(
+                    o["suggested_price"].is_null() != o["reason"].is_null(),
+                    "{o}"
+                );
+                (o["id"].as_i64().unwrap(), gap)
+            })
+            .collect();
+        assert_eq!(
+            listed, expected,
+            "[{}] exactly the offers whose rank left 1",
+            db.label
+        );
+
+        // Without --losing the winners come too, after the losers.
+        let out = magsync(&db, &h, &["buybox", "--json", "--account", "main"]).await;
+        let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let won: Vec<i64> = all["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["change"] == "won")
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        let expected_won: Vec<i64> = after
+            .iter()
+            .filter(|(id, (rank, ..))| {
+                *rank == Some(1) && before.get(*id).is_some_and(|b| b.0 != Some(1))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let mut won_sorted = won.clone();
+        won_sorted.sort_unstable();
+        assert_eq!(won_sorted, expected_won, "[{}]", db.label);
+
+        // Queue one suggestion: it becomes a pending edit at exactly the suggested price.
+        let pick = json["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| !o["suggested_price"].is_null());
+        if let Some(o) = pick {
+            let id = o["id"].as_i64().unwrap().to_string();
+            let out = magsync(
+                &db,
+                &h,
+                &["buybox", "--losing", "--account", "main", "--queue", &id],
+            )
+            .await;
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            assert!(text(&out).contains("magsync push"), "{}", text(&out));
+            let edit = magsync::edits::db::open_edit(&db.store, "main", o["id"].as_i64().unwrap())
+                .await
+                .unwrap()
+                .expect("queued edit");
+            assert_eq!(edit.values.sale_price, dec(&o["suggested_price"]));
+        }
+        // An offer without a suggestion is refused with its reason, exit 2.
+        if let Some(o) = json["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["suggested_price"].is_null())
+        {
+            let id = o["id"].as_i64().unwrap().to_string();
+            let out = magsync(
+                &db,
+                &h,
+                &["buybox", "--losing", "--account", "main", "--queue", &id],
+            )
+            .await;
+            assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+            assert!(text(&out).contains("no suggested price"), "{}", text(&out));
+        }
+        h.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn history_keeps_one_row_per_change_and_survives_run_retention() {
+    for db in TestDb::all().await {
+        let h = start(sim_config(&[("main", 150)])).await;
+        let e = engine(&db, &h, &["main"]);
+        run_ok(&e, "main", full(true)).await;
+        // An unchanged resync writes no point.
+        run_ok(&e, "main", full(true)).await;
+        let id = mirror(&db, "main").await[0].id;
+        let points = db.store.offer_history("main", id, None).await.unwrap();
+        assert_eq!(points.len(), 1, "[{}] {points:?}", db.label);
+
+        let changed = mutate(&h, "main", 20).await;
+        run_ok(&e, "main", full(true)).await;
+        let moved = changed[0];
+        let points = db.store.offer_history("main", moved, None).await.unwrap();
+        assert_eq!(points.len(), 2, "[{}] {points:?}", db.label);
+        assert_ne!(
+            (points[0].sale_price, points[0].stock),
+            (points[1].sale_price, points[1].stock)
+        );
+
+        // Every run deleted: the history stays.
+        let gone = db
+            .store
+            .delete_runs_before("main", Utc::now() + Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(gone, 3);
+        let kept = db.store.offer_history("main", moved, None).await.unwrap();
+        assert_eq!(kept, points, "[{}]", db.label);
+
+        // History retention keeps the point in force at the cutoff.
+        let n = db
+            .store
+            .prune_history("main", Utc::now() + Duration::seconds(1))
+            .await
+            .unwrap();
+        assert!(n >= 1, "[{}]", db.label);
+        let left = db.store.offer_history("main", moved, None).await.unwrap();
+        assert_eq!(left, vec![points[1].clone()], "[{}]", db.label);
+        // A window read starts with the point in force when it opens.
+        let window = db
+            .store
+            .offer_history("main", moved, Some(Utc::now()))
+            .await
+            .unwrap();
+        assert_eq!(window, left);
+        h.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn lowest_price_of_30_days_is_right_across_the_change_to_the_euro() {
+    for db in TestDb::all().await {
+        let mut cfg = sim_config(&[("main", 120)]);
+        cfg.bg_in_bgn = true;
+        cfg.accounts[0].platform = Platform::Bg;
+        let h = start(cfg).await;
+        let e = engine(&db, &h, &["main"]);
+        run_ok(&e, "main", full(true)).await;
+        let leva = mirror(&db, "main").await;
+        assert!(leva.iter().all(|o| o.currency.as_deref() == Some("BGN")));
+        let converted = admin_post(&h, "currency?account=main&to=EUR", "").await;
+        assert_eq!(converted["converted"], 120);
+        run_ok(&e, "main", full(true)).await;
+        // Prices move in euro afterwards; some go up, some down.
+        mutate(&h, "main", 60).await;
+        run_ok(&e, "main", full(true)).await;
+        let now = Utc::now();
+        let mut checked_up = 0;
+        for old in &leva {
+            let points = db.store.offer_history("main", old.id, None).await.unwrap();
+            let current = points.last().unwrap();
+            assert_eq!(current.currency.as_deref(), Some("EUR"), "[{}]", db.label);
+            assert_eq!(points[0].currency.as_deref(), Some("BGN"));
+            let low = lowest_price(&points, now, 30, "EUR").unwrap();
+            let old_eur =
+                magsync::price::money::convert(old.sale_price.unwrap(), "BGN", "EUR").unwrap();
+            let expected = points
+                .iter()
+                .filter_map(|p| p.sale_price.map(|s| (s, p.currency.clone().unwrap())))
+                .map(|(s, c)| magsync::price::money::convert(s, &c, "EUR").unwrap())
+                .min()
+                .unwrap();
+            assert_eq!(low.price, expected, "[{}] offer {}", db.label, old.id);
+            if current.sale_price.unwrap() > old_eur {
+                // The leva price, converted at 1.95583, is the reference.
+                assert_eq!(low.price, old_eur);
+                assert!(low.converted);
+                checked_up += 1;
+            }
+        }
+        assert!(checked_up > 0, "[{}] some prices went up", db.label);
+        h.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn smart_deals_checks_share_the_three_requests_a_second_with_a_sync() {
+    let db = TestDb::sqlite().await;
+    let mut cfg = moving(900);
+    cfg.rps = 3;
+    cfg.rpm = 0;
+    let h = start(cfg).await;
+    // eMAG's pace: the engine's own client timings, as the CLI uses them.
+    let e = Engine::new(
+        db.store.clone(),
+        vec![account(&h, "main")],
+        &magsync::config::Settings::default(),
+    );
+    let ids: Vec<i64> = catalogue(&h, "main")
+        .await
+        .iter()
+        .take(8)
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    let sync = e
+        .start("main", SyncOptions { ..full(true) }, Trigger::Cli)
+        .await
+        .unwrap();
+    let client = e.client("main").unwrap();
+    let checks = magsync::price::smart_deals::check(&client, &ids).await;
+    let last = sync.done.await.unwrap();
+    assert_eq!(last.status, RunStatus::Completed);
+    for (id, r) in &checks {
+        let d = r.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert!(d.target_price.unwrap() < d.current_price.unwrap() || d.eligible == Some(true));
+    }
+    let s = stats(&h, "main").await;
+    assert_eq!(s["rate_limited"], 0, "{s}");
+    assert!(
+        s["max_requests_in_any_second"].as_u64().unwrap() <= 3,
+        "{s}"
+    );
+    let rates = magsync::price::smart_deals::vat_rates(&db.store, &client, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(rates.len(), 3);
+    // Cached: a second call within the day asks nothing.
+    let before = stats(&h, "main").await["requests"].as_u64().unwrap();
+    magsync::price::smart_deals::vat_rates(&db.store, &client, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        stats(&h, "main").await["requests"].as_u64().unwrap(),
+        before
+    );
+    h.shutdown().await;
+}

@@ -1,0 +1,248 @@
+//! The Buy button tab (6) and the price part of the offer details: snapshots at 80×24 and
+//! 120×40, the colours that carry meaning, and the keys (queue a suggestion, lost only).
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use magsync::edits::EditRequest;
+use magsync::model::Offer;
+use magsync::price::{BuyboxEntry, Move, Suggestion};
+use magsync::store::history::{HistoryPoint, SiblingOffer};
+use magsync::store::offers::StoredOffer;
+use magsync::tui::app::{App, Effect, Msg, OfferDetail, Popup, PricePanel, Tab};
+use magsync::tui::fixture;
+use magsync::tui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn entry(id: i64, movement: Move, sale: &str, best: &str, suggestion: Suggestion) -> BuyboxEntry {
+    let (sale, best) = (d(sale), d(best));
+    let gap = sale - best;
+    BuyboxEntry {
+        account: "main".into(),
+        id,
+        part_number: Some(format!("LMP-{id}")),
+        name: Some(format!("Lampă LED birou cu încărcare wireless, model {id}")),
+        movement,
+        rank_before: Some(if movement == Move::Lost { 1 } else { 3 }),
+        rank: Some(if movement == Move::Lost { 2 } else { 1 }),
+        currency: Some("RON".into()),
+        sale_price: Some(sale),
+        best_price: Some(best),
+        gap: Some(gap),
+        gap_percent: Some((gap * Decimal::ONE_HUNDRED / best).round_dp(2)),
+        number_of_offers: Some(4),
+        suggestion,
+        since: fixture::now() - Duration::minutes(5),
+    }
+}
+
+fn buybox_app() -> App {
+    let mut app = fixture::app();
+    app.tab = Tab::Buybox;
+    app.buybox.loaded = true;
+    app.buybox.last_load = Some(fixture::now());
+    app.buybox.rows = vec![
+        entry(
+            1042,
+            Move::Lost,
+            "104.9500",
+            "99.9000",
+            Suggestion::Price { price: d("99.89") },
+        ),
+        entry(
+            2077,
+            Move::Lost,
+            "58.0000",
+            "41.0000",
+            Suggestion::None {
+                reason: "cannot win: the best price 41.00 less the step is 40.99, under the minimum price 46.40".into(),
+            },
+        ),
+        entry(
+            3105,
+            Move::Won,
+            "12.5000",
+            "12.5000",
+            Suggestion::None {
+                reason: "holds the buy button".into(),
+            },
+        ),
+    ];
+    app
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    app.size = (w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    t
+}
+
+fn snap(name: &str, app: &mut App) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+    }
+}
+
+fn cell_fg(t: &Terminal<TestBackend>, text: &str) -> Color {
+    let buf = t.backend().buffer();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(byte) = line.find(text) {
+            let x = line[..byte].chars().count() as u16;
+            return buf[(x, y)].fg;
+        }
+    }
+    panic!("\"{text}\" not on screen");
+}
+
+#[test]
+fn buy_button_tab_renders_losers_winners_and_suggestions() {
+    let mut app = buybox_app();
+    snap("tab", &mut app);
+    let t = render(&mut app, 120, 40);
+    let theme = &app.theme;
+    assert_eq!(cell_fg(&t, "lost   1→2"), theme.error().fg.unwrap());
+    assert_eq!(cell_fg(&t, "won    3→1"), theme.ok().fg.unwrap());
+    assert_eq!(cell_fg(&t, "99.89"), theme.accent().fg.unwrap());
+    assert_eq!(cell_fg(&t, "cannot win"), theme.warn().fg.unwrap());
+
+    let mut empty = fixture::app();
+    empty.tab = Tab::Buybox;
+    empty.buybox.loaded = true;
+    snap("tab_empty", &mut empty);
+}
+
+#[test]
+fn a_queues_the_suggestion_as_an_edit_and_l_shows_lost_only() {
+    let mut app = buybox_app();
+    let key = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    assert_eq!(
+        app.update(key('a')),
+        vec![Effect::QueueEdit {
+            account: "main".into(),
+            id: 1042,
+            request: EditRequest {
+                sale_price: Some(d("99.89")),
+                ..Default::default()
+            },
+        }]
+    );
+    // The next offer cannot win: nothing is queued and the reason is shown.
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    assert!(app.update(key('a')).is_empty());
+    assert!(app.toast.as_ref().unwrap().text.contains("cannot win"));
+    let fx = app.update(key('l'));
+    assert!(app.buybox.losing_only);
+    assert!(matches!(fx[..], [Effect::LoadBuybox { losing: true, .. }]));
+    // A fresh list keeps the cursor on the same offer.
+    let rows = app.buybox.rows.clone();
+    app.update(Msg::Buybox(Ok(rows[1..].to_vec())));
+    assert_eq!(app.buybox.selected_row().unwrap().id, 2077);
+    // Enter opens the offer's details.
+    let fx = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(
+        fx,
+        vec![Effect::LoadOffer {
+            account: "main".into(),
+            id: 2077
+        }]
+    );
+}
+
+fn point(days_ago: i64, price: &str, currency: &str, rank: i32, stock: i32) -> HistoryPoint {
+    HistoryPoint {
+        at: fixture::now() - Duration::days(days_ago),
+        sale_price: Some(d(price)),
+        currency: Some(currency.into()),
+        stock: Some(stock),
+        status: Some(1),
+        buy_button_rank: Some(rank),
+        best_offer_sale_price: None,
+        number_of_offers: Some(4),
+    }
+}
+
+#[test]
+fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let offer = Offer {
+        id: 1042,
+        part_number: Some("LMP-450-BK".into()),
+        name: Some("Lampă LED birou cu încărcare wireless, negru".into()),
+        sale_price: Some(d("49.9000")),
+        currency: Some("EUR".into()),
+        buy_button_rank: Some(2),
+        ..Default::default()
+    };
+    let history = vec![
+        point(95, "99.0000", "BGN", 1, 12),
+        point(70, "95.0000", "BGN", 1, 10),
+        point(25, "50.9000", "EUR", 1, 8),
+        point(12, "47.5000", "EUR", 1, 6),
+        point(3, "49.9000", "EUR", 2, 5),
+    ];
+    let detail = OfferDetail {
+        offer: StoredOffer {
+            account: "main".into(),
+            offer,
+            content_hash: "abc".into(),
+            first_seen_at: fixture::now() - Duration::days(95),
+            last_seen_at: fixture::now(),
+            last_changed_at: fixture::now() - Duration::days(3),
+            missing_since: None,
+            last_run_id: Some(42),
+        },
+        changes: vec![],
+        scroll: 0,
+        prices: PricePanel {
+            history,
+            siblings: vec![SiblingOffer {
+                account: "fbe".into(),
+                id: 88_123,
+                currency: Some("EUR".into()),
+                sale_price: Some(d("51.2000")),
+                buy_button_rank: Some(1),
+                stock: Some(14),
+            }],
+        },
+    };
+    app.popups.push(Popup::Offer(Box::new(detail)));
+    snap("details", &mut app);
+    let t = render(&mut app, 120, 40);
+    let screen: String = {
+        let buf = t.backend().buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // 30 days back only euro prices were in force: 47.50 is the lowest, and the campaigns
+    // are computed against it.
+    assert!(
+        screen.contains("lowest, 30 days       47.50 EUR"),
+        "{screen}"
+    );
+    assert!(screen.contains("−10 % 42.75"), "{screen}");
+    // The 90-day chart converts the leva prices: 99 BGN is 50.6179 EUR, under the 50.90 paid
+    // later, so the range tops at 50.90.
+    assert!(screen.contains("47.50…50.90 EUR"), "{screen}");
+    assert!(
+        screen.contains("fbe #88123: 51.20 EUR rank 1 stock 14"),
+        "{screen}"
+    );
+    assert!(screen.contains('█') && screen.contains('▁'), "{screen}");
+}
