@@ -159,6 +159,21 @@ impl Store {
                 .pragma("temp_store", "memory")
                 // After a checkpoint the WAL file is cut back instead of staying at its peak.
                 .pragma("journal_size_limit", "67108864");
+            // SQLite says only "unable to open database file"; the file system says why.
+            let file = opts.get_filename().to_path_buf();
+            let unreachable = |e: sqlx::Error| {
+                let why = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&file)
+                    .err()
+                    .filter(|io| io.kind() != std::io::ErrorKind::NotFound)
+                    .map(|io| format!(" ({io})"))
+                    .unwrap_or_default();
+                Failure::runtime(format!(
+                    "cannot open the database {masked_url}: {}{why}",
+                    short_db_error(&e)
+                ))
+            };
             let dir = std::path::Path::new(opts.get_filename()).parent();
             if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {

@@ -292,13 +292,17 @@ impl Tmpfs {
     }
 
     fn resize(&self, size: &str) {
+        self.remount(&format!("size={size}"));
+    }
+
+    fn remount(&self, options: &str) {
         let ok = std::process::Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
+            .args(["-o", &format!("remount,{options}")])
             .arg(self.dir.path())
             .status()
             .unwrap()
             .success();
-        assert!(ok, "remount");
+        assert!(ok, "remount {options}");
     }
 }
 
@@ -423,5 +427,39 @@ async fn history_flags_a_full_sync_that_saw_fewer_offers_than_counted() {
         shown.contains("saw 1 269 of 1 274 offers eMAG counted"),
         "{shown}"
     );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_read_only_file_system_refuses_the_run_in_one_sentence_and_the_next_run_works() {
+    let Some(fs) = Tmpfs::mount("64m") else {
+        return;
+    };
+    let h = start(sim_config(&[("main", 300)])).await;
+    let env = Env::on_db(fs.path().join("magsync.db"));
+    let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    fs.remount("ro");
+    let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "no run id is printed: {}",
+        text(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("readonly") || stderr.contains("read-only"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+
+    fs.remount("rw");
+    let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let runs = all_runs(&env).await;
+    assert_eq!(runs.len(), 2, "the refused run left no row");
+    assert!(runs.iter().all(|r| r.status == RunStatus::Completed));
     h.shutdown().await;
 }
