@@ -253,7 +253,22 @@ impl Store {
     pub async fn migrate(&self) -> std::result::Result<(), Failure> {
         let migrator = dialect::migrator(self.backend());
         let res = match &self.pool {
-            Pool::Sqlite(p) => migrator.run(p).await,
+            Pool::Sqlite(p) => {
+                // sqlx takes no lock around SQLite migrations, so two processes opening a new
+                // file at once (a sync and the dashboard) both apply version 1 and one fails.
+                // Each migration is one transaction, so the loser retries and finds it applied.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match migrator.run(p).await {
+                        Err(e) if attempt < 5 => {
+                            tracing::debug!("migrating again after: {e}");
+                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        }
+                        other => break other,
+                    }
+                }
+            }
             Pool::Postgres(p) => migrator.run(p).await,
         };
         res.map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))
