@@ -196,6 +196,21 @@ impl Store {
                 .pragma("temp_store", "memory")
                 // After a checkpoint the WAL file is cut back instead of staying at its peak.
                 .pragma("journal_size_limit", "67108864");
+            // SQLite says only "unable to open database file"; the file system says why.
+            let file = opts.get_filename().to_path_buf();
+            let unreachable = |e: sqlx::Error| {
+                let why = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&file)
+                    .err()
+                    .filter(|io| io.kind() != std::io::ErrorKind::NotFound)
+                    .map(|io| format!(" ({io})"))
+                    .unwrap_or_default();
+                Failure::runtime(format!(
+                    "cannot open the database {masked_url}: {}{why}",
+                    short_db_error(&e)
+                ))
+            };
             if !sqlite_in_memory(url) {
                 create_private_sqlite_file(opts.get_filename())?;
             }
@@ -269,7 +284,22 @@ impl Store {
     pub async fn migrate(&self) -> std::result::Result<(), Failure> {
         let migrator = dialect::migrator(self.backend());
         let res = match &self.pool {
-            Pool::Sqlite(p) => migrator.run(p).await,
+            Pool::Sqlite(p) => {
+                // sqlx takes no lock around SQLite migrations, so two processes opening a new
+                // file at once (a sync and the dashboard) both apply version 1 and one fails.
+                // Each migration is one transaction, so the loser retries and finds it applied.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match migrator.run(p).await {
+                        Err(e) if attempt < 5 => {
+                            tracing::debug!("migrating again after: {e}");
+                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        }
+                        other => break other,
+                    }
+                }
+            }
             Pool::Postgres(p) => migrator.run(p).await,
         };
         res.map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))

@@ -350,6 +350,11 @@ where
             .push_bind(summary.map(str::to_string));
     }
     q.push(" WHERE id = ").push_bind(run_id);
+    if finish.is_none() {
+        // Progress written after the run's end (a last flush) must not undo its final
+        // counts and cursor.
+        q.push(" AND status = 'running'");
+    }
     q
 }
 

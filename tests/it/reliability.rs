@@ -466,3 +466,19 @@ fn the_dashboard_history_flags_a_scan_that_saw_fewer_offers_than_counted() {
         );
     }
 }
+
+#[tokio::test]
+async fn processes_opening_a_new_sqlite_database_at_once_all_succeed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = magsync::config::sqlite_url(&dir.path().join("fresh.db"));
+        let opens = (0..4).map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { magsync::store::Store::open(&url).await })
+        });
+        for open in futures::future::join_all(opens).await {
+            let store = open.unwrap().unwrap_or_else(|e| panic!("{}", e.message));
+            store.close().await;
+        }
+    }
+}

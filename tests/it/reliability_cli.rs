@@ -94,11 +94,18 @@ async fn slow_sim(accounts: &[(&str, u64)]) -> SimHandle {
     start(cfg).await
 }
 
-/// Waits until the store shows a `running` run of `account` with a page written.
-async fn wait_running(env: &Env, account: &str) {
-    for _ in 0..200 {
+/// Waits until the store shows a `running` run of `account` with a page written by `child`.
+async fn wait_running(env: &Env, account: &str, child: &mut tokio::process::Child) {
+    // Generous: a loaded machine starts the binary slowly.
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the sync exited ({status}) before it was caught running");
+        }
         if env.db.exists() {
-            let s = env.store().await;
+            // Without migrating: two processes migrating a new database at once collide.
+            let Ok(s) = Store::connect(&env.url()).await else {
+                continue;
+            };
             let busy = s
                 .running_runs()
                 .await
@@ -123,7 +130,7 @@ async fn a_sync_killed_with_sigkill_does_not_block_the_next_one() {
         .command(&h, &["sync", "--account", "main"])
         .spawn()
         .unwrap();
-    wait_running(&env, "main").await;
+    wait_running(&env, "main", &mut child).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 
@@ -160,7 +167,7 @@ async fn a_killed_runs_row_is_settled_by_history_without_a_new_sync() {
         .command(&h, &["sync", "--account", "main"])
         .spawn()
         .unwrap();
-    wait_running(&env, "main").await;
+    wait_running(&env, "main", &mut child).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 
@@ -241,11 +248,11 @@ async fn sigterm_from_timeout_cancels_the_runs_frees_the_locks_and_exits_143() {
 async fn sighup_cancels_like_sigint_and_exits_129() {
     let h = slow_sim(&[("main", 3000)]).await;
     let env = Env::new();
-    let child = env
+    let mut child = env
         .command(&h, &["sync", "--account", "main"])
         .spawn()
         .unwrap();
-    wait_running(&env, "main").await;
+    wait_running(&env, "main", &mut child).await;
     let pid = child.id().unwrap().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-HUP", &pid])
@@ -292,13 +299,17 @@ impl Tmpfs {
     }
 
     fn resize(&self, size: &str) {
+        self.remount(&format!("size={size}"));
+    }
+
+    fn remount(&self, options: &str) {
         let ok = std::process::Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
+            .args(["-o", &format!("remount,{options}")])
             .arg(self.dir.path())
             .status()
             .unwrap()
             .success();
-        assert!(ok, "remount");
+        assert!(ok, "remount {options}");
     }
 }
 
@@ -423,5 +434,41 @@ async fn history_flags_a_full_sync_that_saw_fewer_offers_than_counted() {
         shown.contains("saw 1 269 of 1 274 offers eMAG counted"),
         "{shown}"
     );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_read_only_file_system_refuses_the_run_in_one_sentence_and_the_next_run_works() {
+    let Some(fs) = Tmpfs::mount("64m") else {
+        return;
+    };
+    let h = start(sim_config(&[("main", 300)])).await;
+    let env = Env::on_db(fs.path().join("magsync.db"));
+    let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    fs.remount("ro");
+    let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "no run id is printed: {}",
+        text(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // SQLite's "readonly database" when the file opens, the file system's words when not.
+    let lower = stderr.to_lowercase();
+    assert!(
+        lower.contains("readonly") || lower.contains("read-only"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+
+    fs.remount("rw");
+    let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let runs = all_runs(&env).await;
+    assert_eq!(runs.len(), 2, "the refused run left no row");
+    assert!(runs.iter().all(|r| r.status == RunStatus::Completed));
     h.shutdown().await;
 }
