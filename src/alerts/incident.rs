@@ -27,7 +27,16 @@ pub fn decide(h: &AccountHealth, open: Option<&Incident>, now: DateTime<Utc>) ->
         findings: h.findings.clone(),
         at: now,
     };
+    // An account that never ran is not an incident: a new install would alert before its
+    // first sync ends (a run that fails is CRITICAL, and the ping notices a daemon that never
+    // runs).
+    let never_synced = h
+        .findings
+        .iter()
+        .all(|f| f.level == Level::Ok || f.check == "sync_age")
+        && h.level == Level::Unknown;
     match (h.level, open) {
+        (_, None) if never_synced => Decision::Quiet,
         (Level::Ok, None) => Decision::Quiet,
         (Level::Ok, Some(i)) => Decision::Recover(notice(
             NoticeKind::Recovery,
@@ -73,6 +82,15 @@ mod tests {
     }
 
     #[test]
+    fn an_account_that_never_ran_is_no_incident() {
+        let now = Utc::now();
+        assert_eq!(decide(&health(Level::Unknown), None, now), Decision::Quiet);
+        let mut store_down = health(Level::Unknown);
+        store_down.findings[0].check = "store";
+        assert!(matches!(decide(&store_down, None, now), Decision::Open(_)));
+    }
+
+    #[test]
     fn one_alert_per_incident_and_one_recovery() {
         let now = Utc::now();
         let cases: &[(Level, Option<&str>, &str)] = &[
@@ -80,7 +98,7 @@ mod tests {
             (Level::Ok, Some("WARNING"), "recover"),
             (Level::Warning, None, "open"),
             (Level::Critical, None, "open"),
-            (Level::Unknown, None, "open"),
+            (Level::Unknown, Some("WARNING"), "quiet"),
             (Level::Warning, Some("WARNING"), "quiet"),
             (Level::Warning, Some("CRITICAL"), "quiet"),
             (Level::Critical, Some("WARNING"), "open"),

@@ -3,7 +3,9 @@
 use super::GlobalArgs;
 use super::output::outln;
 use crate::config::Config;
+use crate::config::mask_secret_url;
 use crate::store::Store;
+use secrecy::ExposeSecret;
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
@@ -119,6 +121,15 @@ fn describe(config: &Config, problems: &[String]) -> serde_json::Value {
             "interval_minutes": s.schedule.interval_minutes,
             "daily_full_at": s.schedule.daily_full_at.map(|t| t.format("%H:%M").to_string()),
         },
+        "alerts": {
+            "ping_url": config.alerts.ping_url.as_ref().map(|u| mask_secret_url(u.expose_secret())),
+            "webhooks": config.alerts.webhooks.iter().map(|w| json!({
+                "name": w.name,
+                "url": mask_secret_url(w.url.expose_secret()),
+                "format": format!("{:?}", w.format).to_lowercase(),
+                "signed": w.secret.is_some(),
+            })).collect::<Vec<_>>(),
+        },
         "warnings": config.warnings,
         "problems": problems,
     })
@@ -218,6 +229,18 @@ fn print_human(config: &Config, problems: &[String]) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "all".into()),
             a.items_per_page,
             a.log_retention_days
+        );
+    }
+    if let Some(u) = &config.alerts.ping_url {
+        println!("ping:        {}", mask_secret_url(u.expose_secret()));
+    }
+    for w in &config.alerts.webhooks {
+        println!(
+            "webhook {:<8} {}  {:?}{}",
+            w.name,
+            mask_secret_url(w.url.expose_secret()),
+            w.format,
+            if w.secret.is_some() { ", signed" } else { "" }
         );
     }
     for w in &config.warnings {

@@ -19,14 +19,19 @@ pub(crate) struct Guard {
     pub allow: bool,
 }
 
-/// The hold's reason when `missing` of `stored` offers is above `share`.
+/// Fewer vanished offers than this never hold a run: in a catalogue of a handful of offers,
+/// deleting two is above any share and is ordinary work, not a broken answer.
+const MIN_HELD: usize = 10;
+
+/// The hold's reason when `missing` of `stored` offers is above `share` (and at least
+/// [`MIN_HELD`]).
 pub(crate) fn hold_reason(
     account: &str,
     stored: i64,
     missing: usize,
     share: f64,
 ) -> Option<String> {
-    if stored <= 0 || (missing as f64) <= share * stored as f64 {
+    if stored <= 0 || missing < MIN_HELD || (missing as f64) <= share * stored as f64 {
         return None;
     }
     Some(format!(
@@ -80,7 +85,9 @@ mod tests {
             (1000, 200, 0.2, false),
             (1000, 201, 0.2, true),
             (1000, 900, 0.2, true),
-            (10, 3, 0.2, true),
+            (10, 3, 0.2, false),
+            (40, 9, 0.2, false),
+            (40, 10, 0.2, true),
             (0, 5, 0.2, false),
             (1000, 999, 1.0, false),
         ];

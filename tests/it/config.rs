@@ -492,3 +492,33 @@ fn health_and_alerts_keys_are_documented_and_checked() {
     .unwrap_err();
     assert!(!err.contains("SECRET"), "{err}");
 }
+
+/// `config check` lists the alert targets with their secrets masked: a webhook URL's path and
+/// a ping URL's UUID are the secret, the signing secret is only "signed".
+#[test]
+fn config_check_shows_alert_targets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[alerts]\nping_url = \"https://hc-ping.example/uuid-SECRET1\"\n\
+         [[alerts.webhook]]\nname = \"chat\"\nurl = \"https://hooks.example/services/T0/SECRET2\"\nformat = \"slack\"\nsecret_env = \"SIG\"\n",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args = vec!["--config", cfg.to_str().unwrap(), "config", "check"];
+        if json {
+            args.push("--json");
+        }
+        let (code, out, err) = magsync(dir.path(), &args, &[("SIG", "SECRET3")]);
+        assert_eq!(code, 0, "{out}{err}");
+        for secret in ["SECRET1", "SECRET2", "SECRET3"] {
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "{secret}: {out}"
+            );
+        }
+        assert!(out.contains("https://hooks.example/***"), "{out}");
+        assert!(out.contains("https://hc-ping.example/***"), "{out}");
+    }
+}

@@ -7,3 +7,6 @@ CREATE TABLE IF NOT EXISTS alert_incidents (
     opened_at TIMESTAMPTZ NOT NULL,
     notified_at TIMESTAMPTZ NOT NULL
 );
+
+-- The health checks read an account's newest runs of a mode, by id.
+CREATE INDEX IF NOT EXISTS sync_runs_account_mode_id ON sync_runs (account, mode, id);
