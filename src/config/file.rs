@@ -15,9 +15,11 @@ pub struct FileConfig {
     pub schedule: ScheduleSection,
     #[serde(default)]
     pub reports: ReportsSection,
+    #[serde(default)]
     pub push: PushSection,
     #[serde(default)]
     pub tui: TuiSection,
+    #[serde(default)]
     pub prices: PricesSection,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountSection>,

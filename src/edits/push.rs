@@ -84,6 +84,52 @@ pub async fn push_selected(
     only: Option<&[(i64, i64)]>,
     stop: &CancellationToken,
 ) -> Result<PushReport> {
+    if dry_run {
+        return push_locked(store, client, account, fbe, true, only, stop, None).await;
+    }
+    // One push per account at a time, across processes: a second one would send the same
+    // edits again. The lock is a row of its own beside the account's sync lock.
+    let key = push_lock_key(account);
+    let lock = match store
+        .try_lock_account(&key, &crate::store::lock::process_owner(), Utc::now())
+        .await?
+    {
+        Ok(lock) => lock,
+        Err(_) => {
+            return Ok(PushReport {
+                account: account.to_string(),
+                still_pending: db::pending_of(store, account).await?.len(),
+                error: Some(format!(
+                    "another push of {account} is going on (in this or another process); nothing was sent and the edits stay pending"
+                )),
+                ..Default::default()
+            });
+        }
+    };
+    let result = push_locked(store, client, account, fbe, false, only, stop, Some(&lock)).await;
+    let released = lock.release().await;
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+/// The account's push lock in `sync_locks`, apart from its sync lock (a push and a sync of one
+/// account may run together: they share the account's rate limiter, pushes first).
+pub fn push_lock_key(account: &str) -> String {
+    format!("push:{account}")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn push_locked(
+    store: &Store,
+    client: &EmagClient,
+    account: &str,
+    fbe: bool,
+    dry_run: bool,
+    only: Option<&[(i64, i64)]>,
+    stop: &CancellationToken,
+    lock: Option<&crate::store::AccountLock>,
+) -> Result<PushReport> {
     let mut edits = db::pending_of(store, account).await?;
     if let Some(only) = only {
         edits.retain(|e| only.contains(&(e.id, e.revision)));
@@ -125,6 +171,9 @@ pub async fn push_selected(
                 "stopped by a signal; {left} edits were not sent and stay pending"
             ));
             break;
+        }
+        if let Some(lock) = lock {
+            lock.heartbeat(Utc::now()).await?;
         }
         let updates: Vec<OfferUpdate> = chunk.iter().map(|(_, u)| u.clone()).collect();
         report.save_calls += 1;

@@ -271,6 +271,19 @@ impl AccountLock {
         Ok(())
     }
 
+    /// Keeps a lock that no run's progress refreshes (a push) from looking stale.
+    pub async fn heartbeat(&self, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self.store, pool => {
+            sqlx::query("UPDATE sync_locks SET heartbeat_at = $1 WHERE account = $2 AND owner = $3")
+                .bind(now)
+                .bind(&self.account)
+                .bind(&self.owner)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     pub async fn release(mut self) -> Result<()> {
         on_pool!(self.store, pool => {
             sqlx::query("DELETE FROM sync_locks WHERE account = $1 AND owner = $2")

@@ -66,3 +66,49 @@ async fn a_stopped_push_finishes_its_call_and_leaves_the_rest_pending() {
         h.shutdown().await;
     }
 }
+
+/// One push per account at a time: while a push of an account holds its lock (here taken as
+/// another process would), a second push sends nothing and says why; once the lock is free the
+/// push goes out, and a dry run never needs the lock. A push does not block the account's sync.
+#[tokio::test]
+async fn a_second_push_of_an_account_is_refused_while_one_runs() {
+    for db in TestDb::all().await {
+        let h = start_sim(sim_config(vec![SimAccount::new("main", 30)], 0)).await;
+        let engine = engine(&db.store, vec![account("main", &h.base_url())], false);
+        let client = client(&engine, "main");
+        sync(&engine, "main", ConflictStrategy::EmagPriority).await;
+        for (id, o) in catalogue(&h, "main").await.iter().take(3) {
+            edit(&db.store, "main", *id, price_req(other_price(o))).await;
+        }
+        let never = CancellationToken::new();
+        let held = db
+            .store
+            .try_lock_account(
+                &edits::push::push_lock_key("main"),
+                "elsewhere:1",
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap()
+            .expect("the push lock is free");
+        let before = requests(&h, "main").await;
+        let r = edits::push_selected(&db.store, &client, "main", false, false, None, &never)
+            .await
+            .unwrap();
+        assert_eq!((r.save_calls, r.pushed, r.still_pending), (0, 0, 3), "{r:?}");
+        assert!(r.error.unwrap().contains("another push of main"), "{}", db.label);
+        assert_eq!(requests(&h, "main").await, before, "nothing was sent");
+        let dry = edits::push_selected(&db.store, &client, "main", false, true, None, &never)
+            .await
+            .unwrap();
+        assert_eq!(dry.save_calls, 1, "a dry run needs no lock");
+        // The account's sync is not blocked by its push lock.
+        sync(&engine, "main", ConflictStrategy::LocalPriority).await;
+        held.release().await.unwrap();
+        let r = edits::push_selected(&db.store, &client, "main", false, false, None, &never)
+            .await
+            .unwrap();
+        assert_eq!((r.pushed, r.still_pending), (3, 0), "{} {r:?}", db.label);
+        h.shutdown().await;
+    }
+}
