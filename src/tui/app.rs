@@ -212,6 +212,7 @@ impl App {
             }
             Msg::Dashboard(Ok(d)) => {
                 self.polling = false;
+                let store_changed = self.loaded && d.stats != self.dashboard.stats;
                 self.dashboard = d;
                 self.loaded = true;
                 let running: HashSet<i64> = self.dashboard.running.iter().map(|r| r.id).collect();
@@ -226,6 +227,9 @@ impl App {
                 }
                 let mut fx = self.watch_runs();
                 fx.extend(self.follow_log_run());
+                if store_changed {
+                    fx.extend(self.refresh_on_change());
+                }
                 fx
             }
             Msg::Dashboard(Err(e)) => {

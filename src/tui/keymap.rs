@@ -92,6 +92,7 @@ actions! {
     Mark => "mark", "mark row";
     Discard => "discard", "withdraw edit";
     BulkEdit => "bulk_edit", "bulk edit";
+    Refresh => "refresh", "reload now";
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
 }
@@ -287,6 +288,7 @@ impl Default for Keymap {
                 ),
                 b(Global, Open, &[c(KeyCode::Enter)], false),
                 b(Global, Back, &[c(KeyCode::Esc)], false),
+                b(Global, Refresh, &[Key::ctrl('r')], false),
             ],
         }
     }

@@ -89,3 +89,69 @@ fn seven_digit_counts_and_four_decimal_prices_are_never_cut() {
         }
     }
 }
+
+#[test]
+fn lists_reload_in_place_when_the_store_changes_keeping_the_cursor_on_its_offer() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use magsync::tui::app::{Effect, Msg};
+    let mut app = fixture::app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('3'),
+        KeyModifiers::NONE,
+    )));
+    let d = app.dashboard.clone();
+    app.update(Msg::Dashboard(Ok(d.clone())));
+    for _ in 0..5 {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    }
+    let on = app.products.rows[5].clone();
+    // Another process wrote offers: the counts moved, and the list reloads by itself.
+    let mut changed = d.clone();
+    changed.stats[0].counts.offers += 1;
+    let fx = app.update(Msg::Dashboard(Ok(changed.clone())));
+    let seq = match &fx[..] {
+        [
+            ..,
+            Effect::Search {
+                seq,
+                after: None,
+                limit,
+                ..
+            },
+            Effect::Count { .. },
+        ] => {
+            assert!(*limit >= 200);
+            *seq
+        }
+        other => panic!("no reload: {other:?}"),
+    };
+    // A new offer sorted first: the cursor stays on the same offer, now one row lower.
+    let mut rows = app.products.rows.clone();
+    let mut new = rows[0].clone();
+    new.id = 1;
+    rows.insert(0, new);
+    app.update(Msg::Products {
+        seq,
+        append: false,
+        rows: Ok(rows),
+    });
+    assert_eq!(app.products.selected, 6);
+    assert_eq!(app.products.rows[6].id, on.id);
+    // Not again within a few seconds of writes (a running sync changes counts every second).
+    changed.stats[0].counts.offers += 1;
+    let fx = app.update(Msg::Dashboard(Ok(changed.clone())));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Search { .. })),
+        "{fx:?}"
+    );
+    // Ctrl-R forces it.
+    let fx = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Search { after: None, .. })),
+        "{fx:?}"
+    );
+}

@@ -287,6 +287,8 @@ pub struct Products {
     pub exhausted: bool,
     pub total: Option<i64>,
     pub loaded_once: bool,
+    /// When the list last reloaded in place because the store changed.
+    pub refreshed_at: Option<DateTime<Utc>>,
     /// The offer the cursor stays on when the list reloads in place.
     pub keep: Option<(String, i64)>,
     /// Rows marked with Space (account, offer id), for a bulk edit.
