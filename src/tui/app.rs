@@ -273,9 +273,14 @@ impl App {
                 match rows {
                     Ok(rows) => {
                         p.exhausted = (rows.len() as i64) < PAGE_ROWS;
+                        // Which of these offers carry a pending local edit (marked apart from
+                        // eMAG's values in the table).
+                        let keys: Vec<(String, i64)> =
+                            rows.iter().map(|r| (r.account.clone(), r.id)).collect();
                         if append {
                             p.rows.extend(rows);
                         } else {
+                            p.pending.clear();
                             p.rows = rows;
                             // A reload in place keeps the cursor on its offer, a new query
                             // starts at the top.
@@ -296,9 +301,26 @@ impl App {
                                 }
                             }
                         }
+                        if !keys.is_empty() {
+                            return vec![Effect::LoadPending(keys)];
+                        }
                     }
                     Err(e) => self.toast(format!("search failed: {e}"), true),
                 }
+                vec![]
+            }
+            Msg::Pending(Ok(edits)) => {
+                for e in edits {
+                    if e.state == crate::edits::EditState::Pending {
+                        self.products
+                            .pending
+                            .insert((e.account.clone(), e.offer_id), e);
+                    }
+                }
+                vec![]
+            }
+            Msg::Pending(Err(e)) => {
+                self.toast(format!("reading local edits failed: {e}"), true);
                 vec![]
             }
             Msg::Count { seq, total } => {

@@ -175,6 +175,22 @@ impl Runner {
                 .await
                 .map_err(|f| f.message),
             ),
+            Effect::LoadPending(keys) => Msg::Pending(
+                async {
+                    let mut by_account: std::collections::BTreeMap<String, Vec<i64>> =
+                        Default::default();
+                    for (a, id) in keys {
+                        by_account.entry(a).or_default().push(id);
+                    }
+                    let mut out = Vec::new();
+                    for (a, ids) in by_account {
+                        out.extend(crate::edits::db::open_edits_for(store, &a, &ids).await?);
+                    }
+                    Ok(out)
+                }
+                .await
+                .map_err(db),
+            ),
             Effect::PreviewPush(scope) => Msg::PushPreview(
                 crate::edits::preview::preview(store, &scope)
                     .await

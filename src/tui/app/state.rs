@@ -287,6 +287,8 @@ pub struct Products {
     pub exhausted: bool,
     pub total: Option<i64>,
     pub loaded_once: bool,
+    /// Pending local edits of the loaded rows: the table shows them beside eMAG's values.
+    pub pending: std::collections::HashMap<(String, i64), crate::edits::Edit>,
     /// When the list last reloaded in place because the store changed.
     pub refreshed_at: Option<DateTime<Utc>>,
     /// The offer the cursor stays on when the list reloads in place.
