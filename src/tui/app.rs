@@ -448,7 +448,7 @@ impl App {
     }
 
     /// Points the log pane at the selected account's run; a new run starts a fresh log.
-    fn follow_log_run(&mut self) -> Vec<Effect> {
+    pub(crate) fn follow_log_run(&mut self) -> Vec<Effect> {
         let run_id = self
             .selected_account_name()
             .and_then(|a| self.run_of(a))
@@ -501,7 +501,7 @@ impl App {
         }
     }
 
-    fn request_quit(&mut self) -> Vec<Effect> {
+    pub(crate) fn request_quit(&mut self) -> Vec<Effect> {
         if self.own_runs.is_empty() {
             return self.quit_now();
         }
@@ -527,7 +527,7 @@ impl App {
         fx
     }
 
-    fn switch(&mut self, tab: Tab) -> Vec<Effect> {
+    pub(crate) fn switch(&mut self, tab: Tab) -> Vec<Effect> {
         self.tab = tab;
         match tab {
             Tab::Products if !self.products.loaded_once && !self.products.loading => {
@@ -715,7 +715,7 @@ impl App {
     }
 
     /// `a` / `A`: asks before starting `mode` runs on every idle account.
-    fn ask_sync_all(&mut self, mode: SyncMode) -> Vec<Effect> {
+    pub(crate) fn ask_sync_all(&mut self, mode: SyncMode) -> Vec<Effect> {
         let accounts: Vec<String> = self
             .accounts
             .iter()
@@ -731,7 +731,7 @@ impl App {
         vec![]
     }
 
-    fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {
+    pub(crate) fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {
         if self.running_of(&account).is_some() || self.starting.contains(&account) {
             self.toast(format!("{account} is already syncing"), true);
             return vec![];

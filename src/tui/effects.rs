@@ -175,6 +175,23 @@ impl Runner {
                 .await
                 .map_err(|f| f.message),
             ),
+            Effect::FindOffer(id) => Msg::OfferDetail(
+                async {
+                    for account in &self.accounts {
+                        if let Some(offer) = store.get_offer(account, id).await.map_err(db)? {
+                            let changes =
+                                store.changes_of_offer(account, id, 20).await.map_err(db)?;
+                            return Ok(Some(Box::new(OfferDetail {
+                                offer,
+                                changes,
+                                scroll: 0,
+                            })));
+                        }
+                    }
+                    Ok(None)
+                }
+                .await,
+            ),
             Effect::LoadPending(keys) => Msg::Pending(
                 async {
                     let mut by_account: std::collections::BTreeMap<String, Vec<i64>> =

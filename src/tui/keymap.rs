@@ -93,6 +93,7 @@ actions! {
     Discard => "discard", "withdraw edit";
     BulkEdit => "bulk_edit", "bulk edit";
     Refresh => "refresh", "reload now";
+    Palette => "palette", "command palette";
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
 }
@@ -260,6 +261,7 @@ impl Default for Keymap {
                 b(History, FilterSince, &[k('t')], true),
                 b(History, Open, &[c(KeyCode::Enter)], true),
                 b(Global, Help, &[k('?')], true),
+                b(Global, Palette, &[k(':')], false),
                 b(Global, Quit, &[k('q')], true),
                 // E too, so the list opens where a tab takes `e` (Products' edit).
                 b(Global, Errors, &[k('e'), k('E')], false),

@@ -9,6 +9,7 @@ pub mod engine_backend;
 #[doc(hidden)]
 pub mod fixture;
 pub mod keymap;
+pub mod palette;
 pub mod push;
 pub mod run;
 pub mod theme;

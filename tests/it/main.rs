@@ -26,6 +26,7 @@ mod store;
 mod tui_alerts;
 mod tui_changes;
 mod tui_fit;
+mod tui_palette;
 mod tui_push;
 mod tui_render;
 mod tui_state;

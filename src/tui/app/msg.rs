@@ -98,6 +98,8 @@ pub enum Effect {
         id: i64,
         request: crate::edits::EditRequest,
     },
+    /// Opens the offer with this id in whichever account has it (the palette's `offer ID`).
+    FindOffer(i64),
     /// Reads the open edits of these offers (answered by `Pending`).
     LoadPending(Vec<(String, i64)>),
     /// Reads what a push of this scope would send (answered by `PushPreview`).

@@ -15,6 +15,7 @@ impl App {
             Popup::Edit(_) => self.edit_form_key(ev),
             Popup::PushPreview(_) => self.preview_key(ev, key),
             Popup::Bulk(_) => self.bulk_form_key(ev),
+            Popup::Palette(_) => self.palette_key(ev),
             Popup::Confirm(c) => {
                 let c = c.clone();
                 match ev.code {

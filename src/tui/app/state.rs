@@ -238,6 +238,8 @@ pub enum Popup {
     PushPreview(Box<crate::tui::push::PreviewPopup>),
     /// One change for every marked product.
     Bulk(Box<crate::tui::push::BulkForm>),
+    /// The `:` command palette.
+    Palette(Box<crate::tui::palette::Palette>),
 }
 
 /// The live log pane of the selected account's run.
