@@ -382,6 +382,24 @@ impl Keymap {
             .collect()
     }
 
+    /// Help rows of every tab: the focused tab's (as they act there) and the global ones
+    /// first, then each other tab's own keys under its name, so `?` answers "how do I ... on
+    /// the History tab" from anywhere.
+    pub fn all_help_rows(&self, focused: Context) -> Vec<(&'static str, String, &'static str)> {
+        let mut out = self.help_rows(focused);
+        for ctx in Context::ALL {
+            if ctx == focused || ctx == Context::Global {
+                continue;
+            }
+            out.extend(
+                self.help_rows(ctx)
+                    .into_iter()
+                    .filter(|(section, _, _)| *section == ctx.as_str()),
+            );
+        }
+        out
+    }
+
     /// Applies a `keymap.toml`: sections are contexts, keys are action names, values a key or
     /// a list of keys. Errors name the file's line.
     pub fn apply_toml(&mut self, text: &str, origin: &str) -> Result<(), String> {

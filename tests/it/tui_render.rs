@@ -447,7 +447,7 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
     let at_80x24 = |app: &mut App| screen(render(app, 80, 24).backend().buffer());
     let last = app
         .keymap
-        .help_rows(app.tab.context())
+        .all_help_rows(app.tab.context())
         .last()
         .map(|(_, _, help)| *help)
         .expect("help rows");
@@ -459,10 +459,25 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
     let bottom = at_80x24(&mut app);
     assert!(bottom.contains(last), "{last}: {bottom}");
     assert!(bottom.contains("more above"), "{bottom}");
-    // At 120×40 everything fits and nothing scrolls.
+    // Every tab's keys are listed, the focused tab's first; the filter finds another tab's.
+    app.update(key('g'));
     let t = render(&mut app, 120, 40);
     let tall = screen(t.backend().buffer());
-    assert!(!tall.contains("j/k scroll"), "{tall}");
+    assert!(
+        tall.contains(" products") && tall.contains(" global"),
+        "{tall}"
+    );
+    app.update(key('/'));
+    for ch in "history".chars() {
+        app.update(key(ch));
+    }
+    let t = render(&mut app, 120, 40);
+    let found = screen(t.backend().buffer());
+    assert!(
+        found.contains(" history") && found.contains("since"),
+        "{found}"
+    );
+    assert!(!found.contains("bulk edit"), "{found}");
 }
 
 #[test]

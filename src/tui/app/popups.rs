@@ -121,7 +121,7 @@ impl App {
                         Some(Action::Bottom) => 10_000,
                         _ => 0,
                     };
-                    let rows = self.keymap.help_rows(self.tab.context()).len() as i32;
+                    let rows = self.keymap.all_help_rows(self.tab.context()).len() as i32;
                     *scroll = (i32::from(*scroll) + delta).clamp(0, (rows - 1).max(0)) as u16;
                 }
                 vec![]
