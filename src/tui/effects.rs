@@ -130,9 +130,14 @@ impl Runner {
                         return Ok(None);
                     };
                     let changes = store.changes_of_offer(&account, id, 20).await.map_err(db)?;
+                    let pending = crate::edits::db::open_edit(store, &account, id)
+                        .await
+                        .map_err(db)?
+                        .filter(|e| e.state == crate::edits::EditState::Pending);
                     Ok(Some(Box::new(OfferDetail {
                         offer,
                         changes,
+                        pending,
                         scroll: 0,
                     })))
                 }
@@ -181,9 +186,14 @@ impl Runner {
                         if let Some(offer) = store.get_offer(account, id).await.map_err(db)? {
                             let changes =
                                 store.changes_of_offer(account, id, 20).await.map_err(db)?;
+                            let pending = crate::edits::db::open_edit(store, account, id)
+                                .await
+                                .map_err(db)?
+                                .filter(|e| e.state == crate::edits::EditState::Pending);
                             return Ok(Some(Box::new(OfferDetail {
                                 offer,
                                 changes,
+                                pending,
                                 scroll: 0,
                             })));
                         }

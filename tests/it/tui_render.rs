@@ -73,6 +73,7 @@ fn offer_detail() -> OfferDetail {
     };
     offer.raw = serde_json::json!({"id": 1042, "part_number": "LMP-450-BK", "sale_price": "94.9000", "status": 1}).into();
     OfferDetail {
+        pending: None,
         offer: StoredOffer {
             account: "main".into(),
             offer,
@@ -577,4 +578,53 @@ fn history_counts_its_runs_in_good_english() {
     let t = render(&mut app, 80, 24);
     assert!(find(t.backend().buffer(), "1 run ").is_some());
     assert!(find(t.backend().buffer(), "1 runs").is_none());
+}
+
+#[test]
+fn offer_details_show_emags_price_and_the_pending_edit_apart() {
+    use magsync::edits::{Edit, EditState, Values};
+    use rust_decimal::Decimal;
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let mut d = offer_detail();
+    // The mirror holds the pending price; eMAG's is the edit's base.
+    d.offer.offer.sale_price = Some(Decimal::new(999_000, 4));
+    d.offer.offer.currency = Some("RON".into());
+    let now = fixture::now();
+    d.pending = Some(Edit {
+        id: 3,
+        account: "main".into(),
+        offer_id: d.offer.offer.id,
+        part_number: None,
+        values: Values {
+            sale_price: Some(Decimal::new(999_000, 4)),
+            ..Default::default()
+        },
+        base: Values {
+            sale_price: Some(Decimal::new(4_611_488, 4)),
+            ..Default::default()
+        },
+        created_at: now,
+        edited_at: now,
+        revision: 1,
+        state: EditState::Pending,
+        message: None,
+        remote: Values::default(),
+        remote_changed_seen_at: None,
+        settled_by: None,
+        settled_run_id: None,
+        pushed_at: None,
+        updated_at: now,
+        queued_by: Some("ana@shop via cli".into()),
+    });
+    app.popups.push(Popup::Offer(Box::new(d)));
+    let t = render(&mut app, 120, 40);
+    let s = screen(t.backend().buffer());
+    assert!(s.contains("sale price              461.1488 RON"), "{s}");
+    assert!(s.contains("✎ sale_price 99.9000"), "{s}");
+    assert!(s.contains("by ana@shop via cli"), "{s}");
+    assert_eq!(
+        fg_of(t.backend().buffer(), "✎ sale_price"),
+        app.theme.accent().fg.unwrap()
+    );
 }

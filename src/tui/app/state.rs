@@ -92,6 +92,8 @@ pub struct RunDetail {
 pub struct OfferDetail {
     pub offer: StoredOffer,
     pub changes: Vec<OfferChange>,
+    /// The offer's pending local edit: the mirror holds its values, the popup shows eMAG's too.
+    pub pending: Option<crate::edits::Edit>,
     pub scroll: u16,
 }
 
