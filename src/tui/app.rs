@@ -219,6 +219,7 @@ impl App {
             }
             Msg::Dashboard(Ok(d)) => {
                 self.polling = false;
+                let store_changed = self.loaded && d.stats != self.dashboard.stats;
                 self.dashboard = d;
                 self.loaded = true;
                 let running: HashSet<i64> = self.dashboard.running.iter().map(|r| r.id).collect();
@@ -233,6 +234,9 @@ impl App {
                 }
                 let mut fx = self.watch_runs();
                 fx.extend(self.follow_log_run());
+                if store_changed {
+                    fx.extend(self.refresh_on_change());
+                }
                 fx
             }
             Msg::Dashboard(Err(e)) => {
@@ -276,9 +280,14 @@ impl App {
                 match rows {
                     Ok(rows) => {
                         p.exhausted = (rows.len() as i64) < PAGE_ROWS;
+                        // Which of these offers carry a pending local edit (marked apart from
+                        // eMAG's values in the table).
+                        let keys: Vec<(String, i64)> =
+                            rows.iter().map(|r| (r.account.clone(), r.id)).collect();
                         if append {
                             p.rows.extend(rows);
                         } else {
+                            p.pending.clear();
                             p.rows = rows;
                             // A reload in place keeps the cursor on its offer, a new query
                             // starts at the top.
@@ -299,9 +308,26 @@ impl App {
                                 }
                             }
                         }
+                        if !keys.is_empty() {
+                            return vec![Effect::LoadPending(keys)];
+                        }
                     }
                     Err(e) => self.toast(format!("search failed: {e}"), true),
                 }
+                vec![]
+            }
+            Msg::Pending(Ok(edits)) => {
+                for e in edits {
+                    if e.state == crate::edits::EditState::Pending {
+                        self.products
+                            .pending
+                            .insert((e.account.clone(), e.offer_id), e);
+                    }
+                }
+                vec![]
+            }
+            Msg::Pending(Err(e)) => {
+                self.toast(format!("reading local edits failed: {e}"), true);
                 vec![]
             }
             Msg::Count { seq, total } => {
@@ -443,7 +469,7 @@ impl App {
     }
 
     /// Points the log pane at the selected account's run; a new run starts a fresh log.
-    fn follow_log_run(&mut self) -> Vec<Effect> {
+    pub(crate) fn follow_log_run(&mut self) -> Vec<Effect> {
         let run_id = self
             .selected_account_name()
             .and_then(|a| self.run_of(a))
@@ -496,7 +522,7 @@ impl App {
         }
     }
 
-    fn request_quit(&mut self) -> Vec<Effect> {
+    pub(crate) fn request_quit(&mut self) -> Vec<Effect> {
         if self.own_runs.is_empty() {
             return self.quit_now();
         }
@@ -522,7 +548,7 @@ impl App {
         fx
     }
 
-    fn switch(&mut self, tab: Tab) -> Vec<Effect> {
+    pub(crate) fn switch(&mut self, tab: Tab) -> Vec<Effect> {
         self.tab = tab;
         match tab {
             Tab::Products if !self.products.loaded_once && !self.products.loading => {
@@ -735,7 +761,7 @@ impl App {
     }
 
     /// `a` / `A`: asks before starting `mode` runs on every idle account.
-    fn ask_sync_all(&mut self, mode: SyncMode) -> Vec<Effect> {
+    pub(crate) fn ask_sync_all(&mut self, mode: SyncMode) -> Vec<Effect> {
         let accounts: Vec<String> = self
             .accounts
             .iter()
@@ -751,7 +777,7 @@ impl App {
         vec![]
     }
 
-    fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {
+    pub(crate) fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {
         if self.running_of(&account).is_some() || self.starting.contains(&account) {
             self.toast(format!("{account} is already syncing"), true);
             return vec![];

@@ -160,7 +160,9 @@ impl App {
                     format!("offer {}: edit queued; press 5 then p to push", e.offer_id),
                     false,
                 );
-                vec![Effect::LoadEdits]
+                let mut fx = vec![Effect::LoadEdits];
+                fx.extend(self.refresh_products());
+                fx
             }
             Err(msg) => {
                 if let Some(Popup::Edit(form)) = self.popups.last_mut() {
@@ -196,7 +198,9 @@ impl App {
             }
             Err(e) => self.toast(format!("push failed: {e}"), true),
         }
-        vec![Effect::LoadEdits]
+        let mut fx = vec![Effect::LoadEdits];
+        fx.extend(self.refresh_products());
+        fx
     }
 
     pub(crate) fn on_resolved(&mut self, result: Result<Edit, String>) -> Vec<Effect> {

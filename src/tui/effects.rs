@@ -169,9 +169,14 @@ impl Runner {
                     .into_iter()
                     .filter(|s| !(s.account == account && s.id == id))
                     .collect();
+                    let pending = crate::edits::db::open_edit(store, &account, id)
+                        .await
+                        .map_err(db)?
+                        .filter(|e| e.state == crate::edits::EditState::Pending);
                     Ok(Some(Box::new(OfferDetail {
                         offer,
                         changes,
+                        pending,
                         scroll: 0,
                         prices: super::app::PricePanel { history, siblings },
                     })))
@@ -214,6 +219,44 @@ impl Runner {
                 )
                 .await
                 .map_err(|f| f.message),
+            ),
+            Effect::FindOffer(id) => Msg::OfferDetail(
+                async {
+                    for account in &self.accounts {
+                        if let Some(offer) = store.get_offer(account, id).await.map_err(db)? {
+                            let changes =
+                                store.changes_of_offer(account, id, 20).await.map_err(db)?;
+                            let pending = crate::edits::db::open_edit(store, account, id)
+                                .await
+                                .map_err(db)?
+                                .filter(|e| e.state == crate::edits::EditState::Pending);
+                            return Ok(Some(Box::new(OfferDetail {
+                                offer,
+                                changes,
+                                pending,
+                                scroll: 0,
+                            })));
+                        }
+                    }
+                    Ok(None)
+                }
+                .await,
+            ),
+            Effect::LoadPending(keys) => Msg::Pending(
+                async {
+                    let mut by_account: std::collections::BTreeMap<String, Vec<i64>> =
+                        Default::default();
+                    for (a, id) in keys {
+                        by_account.entry(a).or_default().push(id);
+                    }
+                    let mut out = Vec::new();
+                    for (a, ids) in by_account {
+                        out.extend(crate::edits::db::open_edits_for(store, &a, &ids).await?);
+                    }
+                    Ok(out)
+                }
+                .await
+                .map_err(db),
             ),
             Effect::PreviewPush(scope) => Msg::PushPreview(
                 crate::edits::preview::preview(store, &scope)

@@ -96,6 +96,8 @@ actions! {
     Mark => "mark", "mark row";
     Discard => "discard", "withdraw edit";
     BulkEdit => "bulk_edit", "bulk edit";
+    Refresh => "refresh", "reload now";
+    Palette => "palette", "command palette";
     KeepLocal => "keep_local", "keep mine";
     KeepRemote => "keep_remote", "take eMAG's";
     Summary => "summary", "summary / runs";
@@ -270,6 +272,7 @@ impl Default for Keymap {
                 b(History, Open, &[c(KeyCode::Enter)], true),
                 b(History, Summary, &[k('v')], true),
                 b(Global, Help, &[k('?')], true),
+                b(Global, Palette, &[k(':')], false),
                 b(Global, Quit, &[k('q')], true),
                 // E too, so the list opens where a tab takes `e` (Products' edit).
                 b(Global, Errors, &[k('e'), k('E')], false),
@@ -299,6 +302,7 @@ impl Default for Keymap {
                 ),
                 b(Global, Open, &[c(KeyCode::Enter)], false),
                 b(Global, Back, &[c(KeyCode::Esc)], false),
+                b(Global, Refresh, &[Key::ctrl('r')], false),
             ],
         }
     }
@@ -388,6 +392,24 @@ impl Keymap {
                 (ctx.as_str(), keys.join(" "), action.help())
             })
             .collect()
+    }
+
+    /// Help rows of every tab: the focused tab's (as they act there) and the global ones
+    /// first, then each other tab's own keys under its name, so `?` answers "how do I ... on
+    /// the History tab" from anywhere.
+    pub fn all_help_rows(&self, focused: Context) -> Vec<(&'static str, String, &'static str)> {
+        let mut out = self.help_rows(focused);
+        for ctx in Context::ALL {
+            if ctx == focused || ctx == Context::Global {
+                continue;
+            }
+            out.extend(
+                self.help_rows(ctx)
+                    .into_iter()
+                    .filter(|(section, _, _)| *section == ctx.as_str()),
+            );
+        }
+        out
     }
 
     /// Applies a `keymap.toml`: sections are contexts, keys are action names, values a key or

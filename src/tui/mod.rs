@@ -11,6 +11,7 @@ pub mod engine_backend;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixture;
 pub mod keymap;
+pub mod palette;
 pub mod push;
 pub mod run;
 pub mod summary;

@@ -13,6 +13,9 @@ use std::str::FromStr;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+/// Reloads of the products list caused by store changes come at most this often (seconds).
+pub const REFRESH_SECS: i64 = 5;
+
 /// The push preview popup.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviewPopup {
@@ -362,6 +365,43 @@ impl App {
         let mut fx = vec![Effect::LoadEdits];
         fx.extend(self.refresh_products());
         fx
+    }
+
+    /// Ctrl-R: reloads what the open tab shows, now.
+    pub(crate) fn refresh_now(&mut self) -> Vec<Effect> {
+        let mut fx = vec![];
+        if !self.polling {
+            self.polling = true;
+            fx.push(Effect::LoadDashboard);
+        }
+        match self.tab {
+            Tab::Products => fx.extend(self.refresh_products()),
+            Tab::Changes => fx.push(Effect::LoadEdits),
+            Tab::History => fx.push(Effect::LoadRuns {
+                account: self.history.filter_account.clone(),
+                status: self.history.filter_status,
+                since: self
+                    .history
+                    .filter_since_days
+                    .map(|d| self.now - chrono::Duration::days(d)),
+            }),
+            _ => {}
+        }
+        fx
+    }
+
+    /// The store changed (another process, a sync, a push): the products list reloads in
+    /// place, at most every few seconds while a sync writes, and never under the user's typing.
+    pub(crate) fn refresh_on_change(&mut self) -> Vec<Effect> {
+        let p = &self.products;
+        let due = p
+            .refreshed_at
+            .is_none_or(|t| self.now - t >= chrono::Duration::seconds(REFRESH_SECS));
+        if self.tab != Tab::Products || p.typing || !due {
+            return vec![];
+        }
+        self.products.refreshed_at = Some(self.now);
+        self.refresh_products()
     }
 
     /// Reloads the products list in place (same query), keeping the cursor on its offer.

@@ -183,3 +183,21 @@ fn sync_of_all_accounts_asks_first_in_either_mode() {
     );
     assert!(app.popups.is_empty());
 }
+
+#[test]
+fn page_up_on_a_short_log_keeps_it_in_view() {
+    let mut app = fixture::app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('2'),
+        KeyModifiers::NONE,
+    )));
+    let last = app.log.events.last().unwrap().message.clone();
+    for _ in 0..3 {
+        app.update(k(KeyCode::PageUp));
+    }
+    assert!(!app.log.follow);
+    let (text, _) = screen(&mut app, 120, 40);
+    let first = app.log.events.first().unwrap().message.clone();
+    assert!(text.contains(&first), "{text}");
+    assert!(text.contains(&last[..20.min(last.len())]), "{text}");
+}

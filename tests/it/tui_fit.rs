@@ -89,3 +89,136 @@ fn seven_digit_counts_and_four_decimal_prices_are_never_cut() {
         }
     }
 }
+
+#[test]
+fn lists_reload_in_place_when_the_store_changes_keeping_the_cursor_on_its_offer() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use magsync::tui::app::{Effect, Msg};
+    let mut app = fixture::app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('3'),
+        KeyModifiers::NONE,
+    )));
+    let d = app.dashboard.clone();
+    app.update(Msg::Dashboard(Ok(d.clone())));
+    for _ in 0..5 {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    }
+    let on = app.products.rows[5].clone();
+    // Another process wrote offers: the counts moved, and the list reloads by itself.
+    let mut changed = d.clone();
+    changed.stats[0].counts.offers += 1;
+    let fx = app.update(Msg::Dashboard(Ok(changed.clone())));
+    let seq = match &fx[..] {
+        [
+            ..,
+            Effect::Search {
+                seq,
+                after: None,
+                limit,
+                ..
+            },
+            Effect::Count { .. },
+        ] => {
+            assert!(*limit >= 200);
+            *seq
+        }
+        other => panic!("no reload: {other:?}"),
+    };
+    // A new offer sorted first: the cursor stays on the same offer, now one row lower.
+    let mut rows = app.products.rows.clone();
+    let mut new = rows[0].clone();
+    new.id = 1;
+    rows.insert(0, new);
+    app.update(Msg::Products {
+        seq,
+        append: false,
+        rows: Ok(rows),
+    });
+    assert_eq!(app.products.selected, 6);
+    assert_eq!(app.products.rows[6].id, on.id);
+    // Not again within a few seconds of writes (a running sync changes counts every second).
+    changed.stats[0].counts.offers += 1;
+    let fx = app.update(Msg::Dashboard(Ok(changed.clone())));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Search { .. })),
+        "{fx:?}"
+    );
+    // Ctrl-R forces it.
+    let fx = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Search { after: None, .. })),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn pending_values_are_marked_beside_emags_never_in_their_place() {
+    use magsync::edits::{Edit, EditState, Values};
+    use magsync::tui::app::{Effect, Msg};
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let rows = app.products.rows.clone();
+    let seq = app.products.seq;
+    let fx = app.update(Msg::Products {
+        seq,
+        append: false,
+        rows: Ok(rows.clone()),
+    });
+    let [Effect::LoadPending(keys)] = &fx[..] else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(keys.len(), rows.len());
+    // The mirror shows the pending price; the edit remembers eMAG's.
+    let r = &rows[0];
+    let now = fixture::now();
+    let edit = Edit {
+        id: 9,
+        account: r.account.clone(),
+        offer_id: r.id,
+        part_number: r.part_number.clone(),
+        values: Values {
+            sale_price: r.sale_price,
+            ..Default::default()
+        },
+        base: Values {
+            sale_price: Some(Decimal::new(4_611_488, 4)),
+            ..Default::default()
+        },
+        created_at: now,
+        edited_at: now,
+        revision: 1,
+        state: EditState::Pending,
+        message: None,
+        remote: Values::default(),
+        remote_changed_seen_at: None,
+        settled_by: None,
+        settled_run_id: None,
+        pushed_at: None,
+        updated_at: now,
+        queued_by: None,
+    };
+    app.update(Msg::Pending(Ok(vec![edit])));
+    for (w, h) in SIZES {
+        let (s, t) = text(&mut app, w, h);
+        let line = s
+            .lines()
+            .find(|l| l.contains(&r.id.to_string()))
+            .unwrap()
+            .to_string();
+        assert!(line.contains("461.1488"), "eMAG's price: {w}x{h}: {line}");
+        let pending = format!("✎ {}", r.sale_price.unwrap());
+        assert!(line.contains(&pending), "{w}x{h}: {line}");
+        let y = s.lines().position(|l| l == line).unwrap() as u16;
+        let x = line.find('✎').map(|b| line[..b].chars().count()).unwrap() as u16;
+        assert_eq!(
+            t.backend().buffer()[(x, y)].fg,
+            app.theme.accent().fg.unwrap_or_default()
+        );
+        insta::assert_snapshot!(format!("pending_marked_{w}x{h}"), s);
+    }
+}

@@ -73,6 +73,7 @@ fn offer_detail() -> OfferDetail {
     };
     offer.raw = serde_json::json!({"id": 1042, "part_number": "LMP-450-BK", "sale_price": "94.9000", "status": 1}).into();
     OfferDetail {
+        pending: None,
         offer: StoredOffer {
             account: "main".into(),
             offer,
@@ -451,7 +452,7 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
     let at_80x24 = |app: &mut App| screen(render(app, 80, 24).backend().buffer());
     let last = app
         .keymap
-        .help_rows(app.tab.context())
+        .all_help_rows(app.tab.context())
         .last()
         .map(|(_, _, help)| *help)
         .expect("help rows");
@@ -463,10 +464,25 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
     let bottom = at_80x24(&mut app);
     assert!(bottom.contains(last), "{last}: {bottom}");
     assert!(bottom.contains("more above"), "{bottom}");
-    // At 120×40 everything fits and nothing scrolls.
+    // Every tab's keys are listed, the focused tab's first; the filter finds another tab's.
+    app.update(key('g'));
     let t = render(&mut app, 120, 40);
     let tall = screen(t.backend().buffer());
-    assert!(!tall.contains("j/k scroll"), "{tall}");
+    assert!(
+        tall.contains(" products") && tall.contains(" global"),
+        "{tall}"
+    );
+    app.update(key('/'));
+    for ch in "history".chars() {
+        app.update(key(ch));
+    }
+    let t = render(&mut app, 120, 40);
+    let found = screen(t.backend().buffer());
+    assert!(
+        found.contains(" history") && found.contains("since"),
+        "{found}"
+    );
+    assert!(!found.contains("bulk edit"), "{found}");
 }
 
 #[test]
@@ -566,4 +582,53 @@ fn history_counts_its_runs_in_good_english() {
     let t = render(&mut app, 80, 24);
     assert!(find(t.backend().buffer(), "1 run ").is_some());
     assert!(find(t.backend().buffer(), "1 runs").is_none());
+}
+
+#[test]
+fn offer_details_show_emags_price_and_the_pending_edit_apart() {
+    use magsync::edits::{Edit, EditState, Values};
+    use rust_decimal::Decimal;
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let mut d = offer_detail();
+    // The mirror holds the pending price; eMAG's is the edit's base.
+    d.offer.offer.sale_price = Some(Decimal::new(999_000, 4));
+    d.offer.offer.currency = Some("RON".into());
+    let now = fixture::now();
+    d.pending = Some(Edit {
+        id: 3,
+        account: "main".into(),
+        offer_id: d.offer.offer.id,
+        part_number: None,
+        values: Values {
+            sale_price: Some(Decimal::new(999_000, 4)),
+            ..Default::default()
+        },
+        base: Values {
+            sale_price: Some(Decimal::new(4_611_488, 4)),
+            ..Default::default()
+        },
+        created_at: now,
+        edited_at: now,
+        revision: 1,
+        state: EditState::Pending,
+        message: None,
+        remote: Values::default(),
+        remote_changed_seen_at: None,
+        settled_by: None,
+        settled_run_id: None,
+        pushed_at: None,
+        updated_at: now,
+        queued_by: Some("ana@shop via cli".into()),
+    });
+    app.popups.push(Popup::Offer(Box::new(d)));
+    let t = render(&mut app, 120, 40);
+    let s = screen(t.backend().buffer());
+    assert!(s.contains("sale price              461.1488 RON"), "{s}");
+    assert!(s.contains("✎ sale_price 99.9000"), "{s}");
+    assert!(s.contains("by ana@shop via cli"), "{s}");
+    assert_eq!(
+        fg_of(t.backend().buffer(), "✎ sale_price"),
+        app.theme.accent().fg.unwrap()
+    );
 }

@@ -307,9 +307,13 @@ fn a_colleagues_edit_is_previewed_kept_then_withdrawn_and_a_partial_run_raises_a
         t.contains("Errors (") && t.contains("· main · partial")
     });
     s.tmux(&["send-keys", "-t", &s.0, "Escape"]);
-    s.wait_for("the badge gone", Duration::from_secs(10), |t| {
-        t.lines().next().is_some_and(|l| !l.contains('⚠'))
-    });
+    // The list acknowledged the alert; once it is closed the badge is gone. (Waiting for the
+    // close also keeps Escape and the next key apart: together they would read as Alt-q.)
+    s.wait_for(
+        "the list closed and the badge gone",
+        Duration::from_secs(10),
+        |t| !t.contains("Errors (") && t.lines().next().is_some_and(|l| !l.contains('⚠')),
+    );
     s.keys("q");
     s.wait_for("magsync to exit cleanly", Duration::from_secs(15), |t| {
         t.contains("MAGSYNC-EXITED 0")

@@ -60,6 +60,8 @@ impl App {
             Mark => self.toggle_mark(),
             Discard => self.ask_discard(),
             BulkEdit => self.open_bulk_form(),
+            Refresh => self.refresh_now(),
+            Palette => self.open_palette(),
             KeepLocal => self.resolve_selected(crate::edits::Keep::Local),
             KeepRemote => self.resolve_selected(crate::edits::Keep::Remote),
             Up => self.motion(-1),

@@ -50,6 +50,8 @@ pub enum Msg {
     PushPreview(Result<crate::edits::preview::Preview, String>),
     /// Edits withdrawn (`d` on the Changes tab).
     Discarded(Result<Vec<crate::edits::Edit>, String>),
+    /// Pending edits of loaded product rows.
+    Pending(Result<Vec<crate::edits::Edit>, String>),
     /// A bulk edit's outcome, one entry per marked offer.
     BulkQueued(Vec<Result<crate::edits::Edit, String>>),
     Resolved(Result<crate::edits::Edit, String>),
@@ -105,6 +107,10 @@ pub enum Effect {
         id: i64,
         request: crate::edits::EditRequest,
     },
+    /// Opens the offer with this id in whichever account has it (the palette's `offer ID`).
+    FindOffer(i64),
+    /// Reads the open edits of these offers (answered by `Pending`).
+    LoadPending(Vec<(String, i64)>),
     /// Reads what a push of this scope would send (answered by `PushPreview`).
     PreviewPush(crate::edits::preview::Scope),
     /// Pushes exactly the confirmed preview's edits.

@@ -15,6 +15,7 @@ impl App {
             Popup::Edit(_) => self.edit_form_key(ev),
             Popup::PushPreview(_) => self.preview_key(ev, key),
             Popup::Bulk(_) => self.bulk_form_key(ev),
+            Popup::Palette(_) => self.palette_key(ev),
             Popup::Confirm(c) => {
                 let c = c.clone();
                 match ev.code {
@@ -120,7 +121,7 @@ impl App {
                         Some(Action::Bottom) => 10_000,
                         _ => 0,
                     };
-                    let rows = self.keymap.help_rows(self.tab.context()).len() as i32;
+                    let rows = self.keymap.all_help_rows(self.tab.context()).len() as i32;
                     *scroll = (i32::from(*scroll) + delta).clamp(0, (rows - 1).max(0)) as u16;
                 }
                 vec![]

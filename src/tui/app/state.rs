@@ -98,6 +98,8 @@ pub struct RunDetail {
 pub struct OfferDetail {
     pub offer: StoredOffer,
     pub changes: Vec<OfferChange>,
+    /// The offer's pending local edit: the mirror holds its values, the popup shows eMAG's too.
+    pub pending: Option<crate::edits::Edit>,
     pub scroll: u16,
     /// Its price history and the same part number on other accounts.
     pub prices: PricePanel,
@@ -254,6 +256,8 @@ pub enum Popup {
     PushPreview(Box<crate::tui::push::PreviewPopup>),
     /// One change for every marked product.
     Bulk(Box<crate::tui::push::BulkForm>),
+    /// The `:` command palette.
+    Palette(Box<crate::tui::palette::Palette>),
 }
 
 /// The live log pane of the selected account's run.
@@ -303,6 +307,10 @@ pub struct Products {
     pub exhausted: bool,
     pub total: Option<i64>,
     pub loaded_once: bool,
+    /// Pending local edits of the loaded rows: the table shows them beside eMAG's values.
+    pub pending: std::collections::HashMap<(String, i64), crate::edits::Edit>,
+    /// When the list last reloaded in place because the store changed.
+    pub refreshed_at: Option<DateTime<Utc>>,
     /// The offer the cursor stays on when the list reloads in place.
     pub keep: Option<(String, i64)>,
     /// Rows marked with Space (account, offer id), for a bulk edit.

@@ -57,6 +57,15 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         v.map(|d| format!("{d} {}", o.currency.as_deref().unwrap_or("")))
             .unwrap_or_else(|| "—".into())
     };
+    // eMAG's value of a field a pending edit changes is the edit's base (the mirror holds the
+    // pending value); the pending values get their own line below.
+    let emag = |mirror: Option<rust_decimal::Decimal>,
+                field: fn(&crate::edits::Values) -> Option<rust_decimal::Decimal>| {
+        match &d.pending {
+            Some(e) if field(&e.values).is_some() => field(&e.base),
+            _ => mirror,
+        }
+    };
     let mut lines = vec![
         kv(app, "account", s.account.clone()),
         kv(app, "id", o.id.to_string()),
@@ -75,8 +84,16 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         ),
         kv(app, "status", status),
         kv(app, "saleable", if o.is_saleable() { "yes" } else { "no" }),
-        kv(app, "sale price", money(&o.sale_price)),
-        kv(app, "recommended price", money(&o.recommended_price)),
+        kv(
+            app,
+            "sale price",
+            money(&emag(o.sale_price, |v| v.sale_price)),
+        ),
+        kv(
+            app,
+            "recommended price",
+            money(&emag(o.recommended_price, |v| v.recommended_price)),
+        ),
         kv(
             app,
             "min / max sale price",
@@ -143,6 +160,26 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         Line::raw(""),
         Line::styled("Last changes", app.theme.bold()),
     ];
+    if let Some(e) = &d.pending {
+        // Right under the prices: what will be pushed, apart from eMAG's values above.
+        let text = format!(
+            "✎ {} (queued {}{}; 5 then p pushes it)",
+            e.values.describe(&e.fields()),
+            when(app, e.edited_at),
+            e.queued_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        );
+        lines.insert(
+            11,
+            kv(
+                app,
+                "pending local edit",
+                Span::styled(text, app.theme.accent()),
+            ),
+        );
+    }
     // Price and buy button come right after the offer's identity (account, id, name).
     let panel = super::price_panel::lines(app, d, r.width.saturating_sub(2));
     lines.splice(3..3, panel);

@@ -1,5 +1,6 @@
-//! `?`: the focused tab's keys and the global ones, generated from the keymap. At 80×24 they do
-//! not all fit, so the list scrolls under a fixed filter line and says how much is hidden.
+//! `?`: the focused tab's keys and the global ones, then every other tab's, generated from the
+//! keymap. They do not all fit, so the list scrolls under a fixed filter line (which matches
+//! keys, what they do and tab names) and says how much is hidden.
 
 use super::centered;
 use crate::tui::app::App;
@@ -13,10 +14,13 @@ use tui_input::Input;
 pub fn rows(app: &App, filter: &Input) -> Vec<(&'static str, String, &'static str)> {
     let needle = filter.value().to_lowercase();
     app.keymap
-        .help_rows(app.tab.context())
+        .all_help_rows(app.tab.context())
         .into_iter()
-        .filter(|(_, keys, help)| {
-            needle.is_empty() || help.contains(&needle) || keys.to_lowercase().contains(&needle)
+        .filter(|(section, keys, help)| {
+            needle.is_empty()
+                || help.contains(&needle)
+                || keys.to_lowercase().contains(&needle)
+                || section.contains(&needle)
         })
         .collect()
 }

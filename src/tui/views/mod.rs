@@ -83,6 +83,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Popup::Edit(form) => changes::form(f, area, app, form),
             Popup::PushPreview(p) => push::preview(f, area, app, p),
             Popup::Bulk(form) => push::bulk_form(f, area, app, form),
+            Popup::Palette(p) => push::palette(f, area, app, p),
         }
     }
 }

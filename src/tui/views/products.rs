@@ -110,7 +110,38 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let visible: Vec<(usize, &crate::store::search::ProductRow)> =
         p.rows.iter().enumerate().skip(p.offset).take(h).collect();
     // Money exactly as stored (4 decimals), with its currency where there is room.
-    let price_of = |r: &crate::store::search::ProductRow| match r.sale_price {
+    // The mirror holds a pending edit's values; the table shows eMAG's (the edit's base) and
+    // the pending ones in their own column.
+    let pending = |r: &crate::store::search::ProductRow| p.pending.get(&(r.account.clone(), r.id));
+    let emag_price = |r: &crate::store::search::ProductRow| match pending(r) {
+        Some(e) if e.values.sale_price.is_some() => e.base.sale_price,
+        _ => r.sale_price,
+    };
+    let emag_stock = |r: &crate::store::search::ProductRow| match pending(r) {
+        Some(e) if e.values.stock.is_some() => e.base.stock,
+        _ => r.general_stock,
+    };
+    let pending_text = |r: &crate::store::search::ProductRow| -> String {
+        let Some(e) = pending(r) else {
+            return String::new();
+        };
+        let v = &e.values;
+        let mut parts = Vec::new();
+        if let Some(p) = v.sale_price {
+            parts.push(format!("{}", p));
+        }
+        if let Some(p) = v.recommended_price {
+            parts.push(format!("rec {p}"));
+        }
+        if let Some(n) = v.stock {
+            parts.push(format!("stock {n}"));
+        }
+        if let Some(s) = v.status {
+            parts.push(if s == 1 { "active" } else { "inactive" }.to_string());
+        }
+        format!("✎ {}", parts.join(" "))
+    };
+    let price_of = |r: &crate::store::search::ProductRow| match emag_price(r) {
         Some(d) if wide => format!("{d} {}", r.currency.as_deref().unwrap_or(""))
             .trim_end()
             .to_string(),
@@ -140,8 +171,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         "stock",
         &mut visible
             .iter()
-            .map(|(_, r)| r.general_stock.map_or(0, |s| s.to_string().len())),
+            .map(|(_, r)| emag_stock(r).map_or(0, |s| s.to_string().len())),
     );
+    let pending_w = visible
+        .iter()
+        .map(|(_, r)| pending_text(r).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(if visible.iter().any(|(_, r)| pending(r).is_some()) {
+            9
+        } else {
+            0
+        }) as u16;
     let rank_w: u16 = 4;
     let status_w: u16 = 8;
     // The name takes what the other columns leave; on a narrow screen the part number and
@@ -158,6 +199,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             stock_w,
             if rank { rank_w } else { 0 },
             if wide { status_w } else { 0 },
+            pending_w,
         ];
         let n = cols.iter().filter(|c| **c > 0).count() as u16 + 1; // + the name column
         cols.iter().sum::<u16>() + n.saturating_sub(1)
@@ -169,22 +211,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         pn_w = 0;
     }
     let name_w = inner.saturating_sub(fixed(pn_w, show_rank)) as usize;
-    let mut cols: Vec<(SortKey, &str, u16)> = vec![
-        (SortKey::Account, "account", account_w),
-        (SortKey::Id, "id", id_w),
+    // Sortable columns carry their key; the pending column has none.
+    let mut cols: Vec<(Option<SortKey>, &str, u16)> = vec![
+        (Some(SortKey::Account), "account", account_w),
+        (Some(SortKey::Id), "id", id_w),
     ];
     if pn_w > 0 {
-        cols.push((SortKey::PartNumber, "part number", pn_w));
+        cols.push((Some(SortKey::PartNumber), "part number", pn_w));
     }
-    cols.push((SortKey::Name, "name", name_w as u16));
-    cols.push((SortKey::Price, "price", price_w));
-    cols.push((SortKey::Stock, "stock", stock_w));
+    cols.push((Some(SortKey::Name), "name", name_w as u16));
+    cols.push((Some(SortKey::Price), "price", price_w));
+    cols.push((Some(SortKey::Stock), "stock", stock_w));
+    if pending_w > 0 {
+        cols.push((None, "pending", pending_w));
+    }
     if show_rank {
-        cols.push((SortKey::Rank, "rank", rank_w));
+        cols.push((Some(SortKey::Rank), "rank", rank_w));
     }
-    debug_assert!(cols.len() <= products_sort_keys().len());
+    debug_assert!(cols.iter().filter(|c| c.0.is_some()).count() <= products_sort_keys().len());
     let header = Row::new(cols.iter().map(|(k, label, _)| {
-        if *k == q.sort {
+        if *k == Some(q.sort) {
             Cell::from(format!("{label} {}", if q.descending { "↓" } else { "↑" }))
                 .style(app.theme.accent())
         } else {
@@ -225,11 +271,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         cells.push(Cell::from(Line::from(price_of(r)).right_aligned()));
         cells.push(
             Cell::from(
-                Line::from(r.general_stock.map(|s| s.to_string()).unwrap_or_default())
+                Line::from(emag_stock(r).map(|s| s.to_string()).unwrap_or_default())
                     .right_aligned(),
             )
             .style(stock_style),
         );
+        if pending_w > 0 {
+            cells.push(Cell::from(Span::styled(
+                pending_text(r),
+                app.theme.accent(),
+            )));
+        }
         if show_rank {
             cells.push(Cell::from(
                 r.buy_button_rank.map(|s| s.to_string()).unwrap_or_default(),
@@ -255,7 +307,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let mut cells: Vec<Cell> = cols
             .iter()
             .map(|(k, label, _)| {
-                if *k == q.sort {
+                if *k == Some(q.sort) {
                     Cell::from(format!("{label} {}", if q.descending { "↓" } else { "↑" }))
                         .style(app.theme.accent())
                 } else {

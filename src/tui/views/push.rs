@@ -145,3 +145,39 @@ pub fn bulk_form(f: &mut Frame, area: Rect, app: &App, form: &BulkForm) {
         f.set_cursor_position(Position::new(x, r.y + 1 + form.focus as u16));
     }
 }
+
+/// The `:` palette: the typed line, what it would complete to, and why it failed if it did.
+pub fn palette(f: &mut Frame, area: Rect, app: &App, p: &crate::tui::palette::Palette) {
+    let r = centered(area, 64, 10);
+    f.render_widget(Clear, r);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(":", app.theme.accent()),
+        Span::raw(p.input.value().to_string()),
+    ])];
+    match &p.error {
+        Some(e) => lines.push(Line::styled(e.clone(), app.theme.error())),
+        None => {
+            let found = crate::tui::palette::matches(app, p.input.value());
+            let room = r.height.saturating_sub(4) as usize;
+            for c in found.iter().take(room) {
+                lines.push(Line::styled(format!("  {c}"), app.theme.dim()));
+            }
+            if found.len() > room {
+                lines.push(Line::styled(
+                    format!("  … {} more", found.len() - room),
+                    app.theme.dim(),
+                ));
+            }
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" Command · Tab completes · Enter runs · Esc closes ")
+                .border_style(app.theme.accent()),
+        ),
+        r,
+    );
+    let x = r.x + 2 + p.input.visual_cursor() as u16;
+    f.set_cursor_position(Position::new(x.min(r.right().saturating_sub(2)), r.y + 1));
+}

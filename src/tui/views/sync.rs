@@ -242,9 +242,11 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
         .title_top(Line::from(format!(" level: {level} ")).right_aligned());
     let inner_h = area.height.saturating_sub(2) as usize;
     let visible = log.visible();
+    // Scrolling back stops at the first screenful: a short log never scrolls out of view.
     let end = visible
         .len()
-        .saturating_sub(if log.follow { 0 } else { log.scroll_back });
+        .saturating_sub(if log.follow { 0 } else { log.scroll_back })
+        .max(inner_h.min(visible.len()));
     let lines: Vec<Line> = if visible.is_empty() {
         vec![Line::styled(
             if log.run_id.is_some() {

@@ -1,0 +1,121 @@
+//! The `:` command palette: completion, jumps to tabs, accounts, offers and runs, syncs that
+//! still ask, and a one-sentence refusal that keeps the line.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use magsync::edits::preview::Scope;
+use magsync::model::SyncMode;
+use magsync::tui::app::{App, Confirm, Effect, Msg, Popup, Tab};
+use magsync::tui::fixture;
+use magsync::tui::views;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn k(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    app.update(k(KeyCode::Char(':')));
+    for ch in text.chars() {
+        app.update(k(KeyCode::Char(ch)));
+    }
+    app.update(k(KeyCode::Enter))
+}
+
+fn line(app: &App) -> String {
+    match app.popups.last() {
+        Some(Popup::Palette(p)) => p.input.value().to_string(),
+        other => panic!("no palette: {other:?}"),
+    }
+}
+
+#[test]
+fn palette_commands_jump_start_and_complete() {
+    let mut app = fixture::app();
+    assert_eq!(typed(&mut app, "run 42"), vec![Effect::LoadRun(42)]);
+    assert_eq!(typed(&mut app, "offer 1003"), vec![Effect::FindOffer(1003)]);
+    typed(&mut app, "history");
+    assert_eq!(app.tab, Tab::History);
+    typed(&mut app, "account fbe");
+    assert_eq!(
+        (app.tab, app.selected_account_name()),
+        (Tab::Sync, Some("fbe"))
+    );
+    // Syncs still ask: all accounts, or a full sync of one.
+    assert!(typed(&mut app, "sync full all").is_empty());
+    assert!(matches!(
+        app.popups.last(),
+        Some(Popup::Confirm(Confirm::SyncAll {
+            mode: SyncMode::Full,
+            ..
+        }))
+    ));
+    app.update(k(KeyCode::Esc));
+    assert!(typed(&mut app, "sync full fbe").is_empty());
+    assert!(matches!(
+        app.popups.last(),
+        Some(Popup::Confirm(Confirm::FullSync { .. }))
+    ));
+    app.update(k(KeyCode::Esc));
+    // An incremental of an idle account starts at once, as `i` does.
+    let fx = typed(&mut app, "sync incremental fbe");
+    assert!(matches!(&fx[..], [Effect::StartSync { account, options }]
+        if account == "fbe" && options.mode == SyncMode::Incremental));
+    assert_eq!(
+        typed(&mut app, "push"),
+        vec![Effect::PreviewPush(Scope::All)]
+    );
+    assert_eq!(app.tab, Tab::Changes);
+    let colour = app.theme.color;
+    typed(&mut app, "theme");
+    assert_eq!(app.theme.color, !colour);
+
+    // Tab completes to the longest common prefix.
+    app.update(k(KeyCode::Char(':')));
+    for ch in "sy".chars() {
+        app.update(k(KeyCode::Char(ch)));
+    }
+    app.update(k(KeyCode::Tab));
+    // "sync" is both the tab and the start of the sync commands.
+    assert_eq!(line(&app), "sync");
+    app.update(k(KeyCode::Char(' ')));
+    app.update(k(KeyCode::Char('i')));
+    app.update(k(KeyCode::Tab));
+    assert_eq!(line(&app), "sync incremental ");
+    app.update(k(KeyCode::Esc));
+    assert!(app.popups.is_empty());
+
+    // A wrong line stays, with one sentence saying why.
+    assert!(typed(&mut app, "run x").is_empty());
+    match app.popups.last() {
+        Some(Popup::Palette(p)) => {
+            assert_eq!(p.input.value(), "run x");
+            assert_eq!(p.error.as_deref(), Some("\"x\" is not a run id"));
+        }
+        other => panic!("{other:?}"),
+    }
+    app.update(k(KeyCode::Esc));
+    assert!(typed(&mut app, "account nosuch").is_empty());
+    assert!(matches!(app.popups.last(), Some(Popup::Palette(p))
+        if p.error.as_deref() == Some("no account \"nosuch\" is configured")));
+}
+
+#[test]
+fn the_palette_lists_its_completions() {
+    for (w, h) in [(60, 18), (80, 24), (120, 40)] {
+        let mut app = fixture::app();
+        app.update(k(KeyCode::Char(':')));
+        app.update(k(KeyCode::Char('s')));
+        app.size = (w, h);
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| views::draw(f, &app)).unwrap();
+        let buf = t.backend().buffer();
+        let s: String = (0..h)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        assert!(s.contains(":s"), "{s}");
+        assert!(s.contains("sync full all"), "{w}x{h}:\n{s}");
+        assert!(s.contains("sync"), "{s}");
+        insta::assert_snapshot!(format!("palette_{w}x{h}"), s);
+    }
+}
