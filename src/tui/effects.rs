@@ -151,38 +151,9 @@ impl Runner {
                 .await
                 .map_err(db),
             ),
-            Effect::LoadOffer { account, id } => Msg::OfferDetail(
-                async {
-                    let Some(offer) = store.get_offer(&account, id).await.map_err(db)? else {
-                        return Ok(None);
-                    };
-                    let changes = store.changes_of_offer(&account, id, 20).await.map_err(db)?;
-                    let since = chrono::Utc::now() - chrono::Duration::days(90);
-                    let history = store
-                        .offer_history(&account, id, Some(since))
-                        .await
-                        .map_err(db)?;
-                    let siblings = match &offer.offer.part_number {
-                        Some(pn) => store.same_part_number(pn).await.map_err(db)?,
-                        None => Vec::new(),
-                    }
-                    .into_iter()
-                    .filter(|s| !(s.account == account && s.id == id))
-                    .collect();
-                    let pending = crate::edits::db::open_edit(store, &account, id)
-                        .await
-                        .map_err(db)?
-                        .filter(|e| e.state == crate::edits::EditState::Pending);
-                    Ok(Some(Box::new(OfferDetail {
-                        offer,
-                        changes,
-                        pending,
-                        scroll: 0,
-                        prices: super::app::PricePanel { history, siblings },
-                    })))
-                }
-                .await,
-            ),
+            Effect::LoadOffer { account, id } => {
+                Msg::OfferDetail(load_offer(store, &account, id).await)
+            }
             Effect::StartSync { account, options } => {
                 let result = self.backend.start(&account, options).await;
                 Msg::SyncStarted { account, result }
@@ -223,19 +194,8 @@ impl Runner {
             Effect::FindOffer(id) => Msg::OfferDetail(
                 async {
                     for account in &self.accounts {
-                        if let Some(offer) = store.get_offer(account, id).await.map_err(db)? {
-                            let changes =
-                                store.changes_of_offer(account, id, 20).await.map_err(db)?;
-                            let pending = crate::edits::db::open_edit(store, account, id)
-                                .await
-                                .map_err(db)?
-                                .filter(|e| e.state == crate::edits::EditState::Pending);
-                            return Ok(Some(Box::new(OfferDetail {
-                                offer,
-                                changes,
-                                pending,
-                                scroll: 0,
-                            })));
+                        if let Some(found) = load_offer(store, account, id).await? {
+                            return Ok(Some(found));
                         }
                     }
                     Ok(None)
@@ -339,4 +299,40 @@ impl SyncBackend for NoEngine {
             }
         })
     }
+}
+
+/// An offer with everything its details popup shows: recent changes, 90 days of price history,
+/// the same part number on other accounts and a pending local edit.
+async fn load_offer(
+    store: &Store,
+    account: &str,
+    id: i64,
+) -> Result<Option<Box<OfferDetail>>, String> {
+    let Some(offer) = store.get_offer(account, id).await.map_err(db)? else {
+        return Ok(None);
+    };
+    let changes = store.changes_of_offer(account, id, 20).await.map_err(db)?;
+    let since = chrono::Utc::now() - chrono::Duration::days(90);
+    let history = store
+        .offer_history(account, id, Some(since))
+        .await
+        .map_err(db)?;
+    let siblings = match &offer.offer.part_number {
+        Some(pn) => store.same_part_number(pn).await.map_err(db)?,
+        None => Vec::new(),
+    }
+    .into_iter()
+    .filter(|s| !(s.account == account && s.id == id))
+    .collect();
+    let pending = crate::edits::db::open_edit(store, account, id)
+        .await
+        .map_err(db)?
+        .filter(|e| e.state == crate::edits::EditState::Pending);
+    Ok(Some(Box::new(OfferDetail {
+        offer,
+        changes,
+        pending,
+        scroll: 0,
+        prices: super::app::PricePanel { history, siblings },
+    })))
 }

@@ -203,6 +203,7 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
             last_run_id: Some(42),
         },
         changes: vec![],
+        pending: None,
         scroll: 0,
         prices: PricePanel {
             history,
