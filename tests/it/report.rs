@@ -810,3 +810,82 @@ fn key(c: char) -> crossterm::event::KeyEvent {
         crossterm::event::KeyModifiers::NONE,
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+fn magsync(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_magsync"));
+    // No config file, no accounts from the environment: the store's runs name the accounts.
+    cmd.env("MAGSYNC_CONFIG_DIR", dir)
+        .env("MAGSYNC_DATA_DIR", dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("MAGSYNC_CONFIG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("EMAG_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+#[tokio::test]
+async fn the_command_writes_the_window_asked_for_and_refuses_bad_input_in_one_sentence() {
+    let db = TestDb::sqlite().await;
+    let facts = fixed_facts(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("week.json");
+    let run = magsync(dir.path())
+        .args(["--database-url", &db.url, "report", "--format", "json"])
+        .args([
+            "--since",
+            "2026-12-06T06:00:00Z",
+            "--until",
+            "2026-12-07T06:00:00Z",
+        ])
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let mut want: Value = serde_json::from_str(&render(&facts, Format::Json)).unwrap();
+    // Only the time it was made differs.
+    got["generated_at"] = Value::Null;
+    want["generated_at"] = Value::Null;
+    // Pending-too-long is counted from when the report is made: now, not the window's end.
+    for v in [&mut got, &mut want] {
+        for a in v["accounts"].as_array_mut().unwrap() {
+            a["edits"]["pending_too_long"] = Value::Null;
+        }
+        v["total"]["edits"]["pending_too_long"] = Value::Null;
+    }
+    assert_eq!(got, want);
+
+    for (args, needle) in [
+        (
+            vec!["report", "--since", "yesterday"],
+            "--since \"yesterday\"",
+        ),
+        (vec!["report", "--account", "nope"], "no account \"nope\""),
+        (
+            vec!["report", "--since", "1h", "--until", "2h"],
+            "the window is empty",
+        ),
+        (vec!["report", "--format", "pdf"], "expected one of"),
+    ] {
+        let run = magsync(dir.path())
+            .args(["--database-url", &db.url])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    }
+}
