@@ -889,3 +889,63 @@ async fn the_command_writes_the_window_asked_for_and_refuses_bad_input_in_one_se
         assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The daemon's report files
+
+#[tokio::test]
+async fn scheduled_reports_are_written_as_markdown_html_and_json_and_pruned() {
+    use magsync::report::scheduled::{Kind, ReportSchedule, prune, write};
+    let db = TestDb::sqlite().await;
+    let facts = fixed_facts(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let schedule = ReportSchedule {
+        daily_at: Some(chrono::NaiveTime::from_hms_opt(6, 0, 0).unwrap()),
+        weekly_on: None,
+        keep_days: 30,
+        dir: dir.path().join("reports"),
+    };
+    let w = fixed_window();
+    let accounts = vec!["fbe".to_string(), "main".to_string()];
+    let written = write(
+        &db.store,
+        &accounts,
+        &schedule,
+        Kind::Daily,
+        w.until,
+        w.until,
+    )
+    .await
+    .unwrap();
+    assert_eq!(written.window, w);
+    // The Markdown handed to a poster is the file's, and the day's facts.
+    assert_eq!(written.markdown, render(&facts, Format::Markdown));
+    let names: Vec<String> = written
+        .files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "daily-2026-12-07T0600Z.md",
+            "daily-2026-12-07T0600Z.html",
+            "daily-2026-12-07T0600Z.json"
+        ]
+    );
+    for (path, format) in written
+        .files
+        .iter()
+        .zip([Format::Markdown, Format::Html, Format::Json])
+    {
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            render(&facts, format)
+        );
+    }
+    check_html(&std::fs::read_to_string(&written.files[1]).unwrap());
+    // Kept for keep_days after the window's end, then deleted.
+    assert_eq!(prune(&schedule, w.until + Duration::days(29)).unwrap(), 0);
+    assert_eq!(prune(&schedule, w.until + Duration::days(31)).unwrap(), 3);
+    assert!(!written.files[0].exists());
+}
