@@ -53,6 +53,9 @@ struct Expected {
     pending: u64,
     conflicts: u64,
     last_completed_at: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+    /// Length of each run started in the window.
+    run_seconds: Vec<i64>,
 }
 
 /// A field change: field, old value, new value.
@@ -61,7 +64,10 @@ type ChangeTest<'a> = dyn Fn(&str, &Option<String>, &Option<String>) -> bool + '
 
 async fn expected(store: &Store, account: &str, w: Window) -> Expected {
     let inside = |t: DateTime<Utc>| t >= w.since && t < w.until;
-    let mut e = Expected::default();
+    let mut e = Expected {
+        until: w.until,
+        ..Default::default()
+    };
     let runs = store
         .list_runs(&magsync::store::runs::RunFilter {
             account: Some(account.into()),
@@ -162,6 +168,8 @@ async fn expected(store: &Store, account: &str, w: Window) -> Expected {
         e.requests += r.counts.requests;
         e.retries += r.counts.retries;
         e.rate_limited += r.counts.rate_limited;
+        let end = r.finished_at.unwrap_or(r.heartbeat_at);
+        e.run_seconds.push((end - r.started_at).num_seconds());
     }
     e.last_completed_at = runs
         .iter()
@@ -258,9 +266,25 @@ fn assert_account(label: &str, a: &Value, e: &Expected) {
     assert_eq!(i(&y["requests"]), e.requests, "{}", at("requests"));
     assert_eq!(i(&y["retries"]), e.retries, "{}", at("retries"));
     assert_eq!(i(&y["rate_limited"]), e.rate_limited, "{}", at("429s"));
+    let mut secs: Vec<i64> = e.run_seconds.clone();
+    secs.sort_by_key(|s| std::cmp::Reverse(*s));
+    secs.truncate(5);
+    let slowest: Vec<i64> = y["slowest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| i(&r["seconds"]))
+        .collect();
+    assert_eq!(slowest, secs, "{}", at("slowest runs"));
     let last: Option<DateTime<Utc>> =
         serde_json::from_value(y["last_completed_at"].clone()).unwrap();
     assert_eq!(last, e.last_completed_at, "{}", at("last completed"));
+    assert_eq!(
+        y["freshness_minutes"].as_i64(),
+        e.last_completed_at.map(|t| (e.until - t).num_minutes()),
+        "{}",
+        at("freshness")
+    );
     let ed = &a["edits"];
     assert_eq!(u(&ed["pending"]), e.pending, "{}", at("pending edits"));
     assert_eq!(
