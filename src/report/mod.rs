@@ -72,16 +72,21 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> std::result::Result<DateTime<
             "--since \"{s}\" is neither a span like 24h, 7d, 2w or 90m, a date like 2026-12-01, nor a time like 2026-12-01T06:00:00Z"
         )
     };
-    if let Some(unit) = s.chars().last().filter(|c| c.is_ascii_alphabetic()) {
-        let n: i64 = s[..s.len() - 1].parse().map_err(|_| bad())?;
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let number = digits.strip_prefix('-').unwrap_or(digits);
+    if s.len() == digits.len() + 1
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+    {
+        let n: i64 = digits.parse().map_err(|_| bad())?;
         if n <= 0 {
             return Err(format!("--since \"{s}\" must be a positive span"));
         }
-        let span = match unit {
-            'm' => Duration::minutes(n),
-            'h' => Duration::hours(n),
-            'd' => Duration::days(n),
-            'w' => Duration::weeks(n),
+        let span = match s.chars().last() {
+            Some('m') => Duration::minutes(n),
+            Some('h') => Duration::hours(n),
+            Some('d') => Duration::days(n),
+            Some('w') => Duration::weeks(n),
             _ => return Err(bad()),
         };
         return Ok(now - span);
@@ -114,6 +119,10 @@ mod tests {
         );
         assert_eq!(
             parse_since("2026-12-01T08:00:00+02:00", now),
+            Ok(at("2026-12-01T06:00:00Z"))
+        );
+        assert_eq!(
+            parse_since("2026-12-01T06:00:00Z", now),
             Ok(at("2026-12-01T06:00:00Z"))
         );
         for bad in ["", "7x", "h", "-3d", "0d", "yesterday", "2026-13-01"] {

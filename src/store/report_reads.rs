@@ -34,8 +34,7 @@ pub struct BoundsRow {
 }
 
 impl Store {
-    /// Changes of [`REPORT_FIELDS`] recorded for `account` in `[since, until)`, in the order
-    /// they were made.
+    /// Changes of [`REPORT_FIELDS`] recorded for `account` in `[since, until)`, oldest first.
     pub async fn report_changes(
         &self,
         account: &str,
@@ -56,7 +55,8 @@ impl Store {
             for f in REPORT_FIELDS {
                 sep.push_bind(*f);
             }
-            q.push(") ORDER BY id");
+            // The (account, at) index holds the rowid/id after `at`, so this order is read off it.
+            q.push(") ORDER BY at, id");
             let rows = q.build().fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {

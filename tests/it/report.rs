@@ -53,6 +53,9 @@ struct Expected {
     pending: u64,
     conflicts: u64,
     last_completed_at: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+    /// Length of each run started in the window.
+    run_seconds: Vec<i64>,
 }
 
 /// A field change: field, old value, new value.
@@ -61,7 +64,10 @@ type ChangeTest<'a> = dyn Fn(&str, &Option<String>, &Option<String>) -> bool + '
 
 async fn expected(store: &Store, account: &str, w: Window) -> Expected {
     let inside = |t: DateTime<Utc>| t >= w.since && t < w.until;
-    let mut e = Expected::default();
+    let mut e = Expected {
+        until: w.until,
+        ..Default::default()
+    };
     let runs = store
         .list_runs(&magsync::store::runs::RunFilter {
             account: Some(account.into()),
@@ -162,6 +168,8 @@ async fn expected(store: &Store, account: &str, w: Window) -> Expected {
         e.requests += r.counts.requests;
         e.retries += r.counts.retries;
         e.rate_limited += r.counts.rate_limited;
+        let end = r.finished_at.unwrap_or(r.heartbeat_at);
+        e.run_seconds.push((end - r.started_at).num_seconds());
     }
     e.last_completed_at = runs
         .iter()
@@ -258,9 +266,25 @@ fn assert_account(label: &str, a: &Value, e: &Expected) {
     assert_eq!(i(&y["requests"]), e.requests, "{}", at("requests"));
     assert_eq!(i(&y["retries"]), e.retries, "{}", at("retries"));
     assert_eq!(i(&y["rate_limited"]), e.rate_limited, "{}", at("429s"));
+    let mut secs: Vec<i64> = e.run_seconds.clone();
+    secs.sort_by_key(|s| std::cmp::Reverse(*s));
+    secs.truncate(5);
+    let slowest: Vec<i64> = y["slowest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| i(&r["seconds"]))
+        .collect();
+    assert_eq!(slowest, secs, "{}", at("slowest runs"));
     let last: Option<DateTime<Utc>> =
         serde_json::from_value(y["last_completed_at"].clone()).unwrap();
     assert_eq!(last, e.last_completed_at, "{}", at("last completed"));
+    assert_eq!(
+        y["freshness_minutes"].as_i64(),
+        e.last_completed_at.map(|t| (e.until - t).num_minutes()),
+        "{}",
+        at("freshness")
+    );
     let ed = &a["edits"];
     assert_eq!(u(&ed["pending"]), e.pending, "{}", at("pending edits"));
     assert_eq!(
@@ -811,4 +835,143 @@ fn key(c: char) -> crossterm::event::KeyEvent {
         crossterm::event::KeyCode::Char(c),
         crossterm::event::KeyModifiers::NONE,
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+fn magsync(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_magsync"));
+    // No config file, no accounts from the environment: the store's runs name the accounts.
+    cmd.env("MAGSYNC_CONFIG_DIR", dir)
+        .env("MAGSYNC_DATA_DIR", dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("MAGSYNC_CONFIG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("EMAG_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+#[tokio::test]
+async fn the_command_writes_the_window_asked_for_and_refuses_bad_input_in_one_sentence() {
+    let db = TestDb::sqlite().await;
+    let facts = fixed_facts(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("week.json");
+    let run = magsync(dir.path())
+        .args(["--database-url", &db.url, "report", "--format", "json"])
+        .args([
+            "--since",
+            "2026-12-06T06:00:00Z",
+            "--until",
+            "2026-12-07T06:00:00Z",
+        ])
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let mut want: Value = serde_json::from_str(&render(&facts, Format::Json)).unwrap();
+    // Only the time it was made differs.
+    got["generated_at"] = Value::Null;
+    want["generated_at"] = Value::Null;
+    // Pending-too-long is counted from when the report is made: now, not the window's end.
+    for v in [&mut got, &mut want] {
+        for a in v["accounts"].as_array_mut().unwrap() {
+            a["edits"]["pending_too_long"] = Value::Null;
+        }
+        v["total"]["edits"]["pending_too_long"] = Value::Null;
+    }
+    assert_eq!(got, want);
+
+    for (args, needle) in [
+        (
+            vec!["report", "--since", "yesterday"],
+            "--since \"yesterday\"",
+        ),
+        (vec!["report", "--account", "nope"], "no account \"nope\""),
+        (
+            vec!["report", "--since", "1h", "--until", "2h"],
+            "the window is empty",
+        ),
+        (vec!["report", "--format", "pdf"], "expected one of"),
+    ] {
+        let run = magsync(dir.path())
+            .args(["--database-url", &db.url])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daemon's report files
+
+#[tokio::test]
+async fn scheduled_reports_are_written_as_markdown_html_and_json_and_pruned() {
+    use magsync::report::scheduled::{Kind, ReportSchedule, prune, write};
+    let db = TestDb::sqlite().await;
+    let facts = fixed_facts(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let schedule = ReportSchedule {
+        daily_at: Some(chrono::NaiveTime::from_hms_opt(6, 0, 0).unwrap()),
+        weekly_on: None,
+        keep_days: 30,
+        dir: dir.path().join("reports"),
+    };
+    let w = fixed_window();
+    let accounts = vec!["fbe".to_string(), "main".to_string()];
+    let written = write(
+        &db.store,
+        &accounts,
+        &schedule,
+        Kind::Daily,
+        w.until,
+        w.until,
+    )
+    .await
+    .unwrap();
+    assert_eq!(written.window, w);
+    // The Markdown handed to a poster is the file's, and the day's facts.
+    assert_eq!(written.markdown, render(&facts, Format::Markdown));
+    let names: Vec<String> = written
+        .files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "daily-2026-12-07T0600Z.md",
+            "daily-2026-12-07T0600Z.html",
+            "daily-2026-12-07T0600Z.json"
+        ]
+    );
+    for (path, format) in written
+        .files
+        .iter()
+        .zip([Format::Markdown, Format::Html, Format::Json])
+    {
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            render(&facts, format)
+        );
+    }
+    check_html(&std::fs::read_to_string(&written.files[1]).unwrap());
+    // Kept for keep_days after the window's end, then deleted.
+    assert_eq!(prune(&schedule, w.until + Duration::days(29)).unwrap(), 0);
+    assert_eq!(prune(&schedule, w.until + Duration::days(31)).unwrap(), 3);
+    assert!(!written.files[0].exists());
 }
