@@ -32,7 +32,6 @@ pub(crate) async fn reconcile(
     if candidates.is_empty() {
         return Ok(());
     }
-    super::guard::check(ctx, rec, status, candidates.len()).await?;
     let gone = if candidates.len() <= ctx.tuning.confirm_limit {
         rec.event(
             EventLevel::Info,
@@ -114,6 +113,9 @@ pub(crate) async fn reconcile(
     if gone.is_empty() {
         return Ok(());
     }
+    // The guard judges what would really be marked: offers a status filter hid but eMAG still
+    // has were confirmed above and are not among them.
+    super::guard::check(ctx, rec, status, gone.len()).await?;
     let marked = ctx
         .store
         .mark_missing(&ctx.account, Some(ctx.run_id), &gone, Utc::now())
