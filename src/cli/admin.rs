@@ -232,10 +232,10 @@ fn print_human(config: &Config, problems: &[String]) -> anyhow::Result<()> {
         );
     }
     if let Some(u) = &config.alerts.ping_url {
-        println!("ping:        {}", mask_secret_url(u.expose_secret()));
+        outln!("ping:        {}", mask_secret_url(u.expose_secret()));
     }
     for w in &config.alerts.webhooks {
-        println!(
+        outln!(
             "webhook {:<8} {}  {:?}{}",
             w.name,
             mask_secret_url(w.url.expose_secret()),

@@ -1,6 +1,7 @@
 //! `magsync alert test`: one test notice to every configured webhook, with each answer.
 
 use super::GlobalArgs;
+use super::output::outln;
 use crate::alerts::{Notice, NoticeKind, deliver, deliver::http_client};
 use crate::config::mask_secret_url;
 use crate::error::{EXIT_FAILURE, Failure};
@@ -45,19 +46,19 @@ pub async fn run(g: &GlobalArgs, cmd: AlertCommand) -> anyhow::Result<u8> {
     for (hook, result) in cfg.webhooks.iter().zip(results) {
         let masked = mask_secret_url(hook.url.expose_secret());
         match result {
-            Ok(n) => println!(
+            Ok(n) => outln!(
                 "{} ({masked}): delivered after {n} attempt{}",
                 hook.name,
                 if n == 1 { "" } else { "s" }
             ),
             Err(e) => {
                 failed += 1;
-                println!("{}: NOT delivered: {e}", hook.name);
+                outln!("{}: NOT delivered: {e}", hook.name);
             }
         }
     }
     if cfg.ping_url.is_some() {
-        println!("ping_url is set; it is pinged around each scheduled run, not by this test");
+        outln!("ping_url is set; it is pinged around each scheduled run, not by this test");
     }
     Ok(if failed > 0 { EXIT_FAILURE } else { 0 })
 }

@@ -3,6 +3,7 @@
 
 use super::GlobalArgs;
 use super::filters::{clip, parse_since, render_table};
+use super::output::{note, out, outln};
 use crate::config::{Config, Prices};
 use crate::edits::{self, EditRequest};
 use crate::error::Failure;
@@ -218,12 +219,12 @@ async fn list_and_queue(
     if a.queue.is_empty() {
         if a.json {
             let offers: Vec<_> = list.iter().map(entry_json).collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({ "offers": offers }))?
             );
         } else if list.is_empty() {
-            eprintln!(
+            note!(
                 "no offer {} the buy button {}",
                 if a.losing { "lost" } else { "lost or won" },
                 match window {
@@ -232,7 +233,7 @@ async fn list_and_queue(
                 }
             );
         } else {
-            print!("{}", table(&list));
+            out!("{}", table(&list));
         }
         return Ok(0);
     }
@@ -272,7 +273,7 @@ async fn list_and_queue(
         let by = edits::queued_by("cli");
         let edit = edits::queue(store, &e.account, *id, &req, fbe, &by, Utc::now()).await?;
         queued += 1;
-        println!(
+        outln!(
             "queued: offer {} of {}: {} (eMAG had {})",
             edit.offer_id,
             edit.account,
@@ -280,7 +281,7 @@ async fn list_and_queue(
             edit.base.describe(&edit.fields())
         );
     }
-    println!("{queued} suggestion(s) queued; run `magsync push` to preview and send them");
+    outln!("{queued} suggestion(s) queued; run `magsync push` to preview and send them");
     Ok(0)
 }
 
@@ -346,7 +347,7 @@ async fn smart_deals_on(
         a.ids.clone()
     };
     if ids.is_empty() {
-        eprintln!("no offers to check: pass --ids, or sync first (no offer lost the buy button)");
+        note!("no offers to check: pass --ids, or sync first (no offer lost the buy button)");
         return Ok(0);
     }
     if ids.len() > MAX_CHECKS {
@@ -363,7 +364,7 @@ async fn smart_deals_on(
     let rates = smart_deals::vat_rates(store, &client, Utc::now())
         .await
         .unwrap_or_else(|e| {
-            eprintln!("magsync: warning: {e}; prices are shown without VAT only");
+            note!("magsync: warning: {e}; prices are shown without VAT only");
             Vec::new()
         });
     let mut rows = Vec::new();
@@ -380,7 +381,7 @@ async fn smart_deals_on(
             Ok(d) => rows.push((d, rate)),
             Err(e) => {
                 failed += 1;
-                eprintln!("magsync: offer {id}: {e}");
+                note!("magsync: offer {id}: {e}");
             }
         }
     }
@@ -407,7 +408,7 @@ async fn smart_deals_on(
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "offers": offers }))?
         );
@@ -437,7 +438,7 @@ async fn smart_deals_on(
                 ]
             })
             .collect();
-        print!(
+        out!(
             "{}",
             render_table(
                 &[

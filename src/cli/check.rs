@@ -2,6 +2,7 @@
 //! Nagios/Icinga or a systemd timer.
 
 use super::GlobalArgs;
+use super::output::outln;
 use crate::health::{self, AccountHealth, Level};
 use crate::store::Store;
 use chrono::Utc;
@@ -41,23 +42,23 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         Ok(a) => a,
         Err(why) => {
             if args.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"status": Level::Unknown, "exit_code": 3, "error": why, "accounts": []})
                 );
             } else {
-                println!("MAGSYNC UNKNOWN - {why}");
+                outln!("MAGSYNC UNKNOWN - {why}");
             }
             return Ok(Level::Unknown.exit_code());
         }
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&health::report::json(&accounts))?
         );
     } else {
-        println!("{}", health::report::text(&accounts));
+        outln!("{}", health::report::text(&accounts));
     }
     Ok(health::report::overall(&accounts).exit_code())
 }

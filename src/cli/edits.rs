@@ -213,7 +213,12 @@ pub async fn pending(g: &GlobalArgs, a: PendingArgs) -> anyhow::Result<u8> {
     }
     outln!(
         "{:>6} {:<10} {:>10}  {:<9}  {:<44}  {:<24}  MESSAGE",
-        "ID", "ACCOUNT", "OFFER", "STATE", "EDIT (eMAG)", "QUEUED BY"
+        "ID",
+        "ACCOUNT",
+        "OFFER",
+        "STATE",
+        "EDIT (eMAG)",
+        "QUEUED BY"
     );
     for e in &list {
         outln!(
@@ -252,10 +257,10 @@ async fn discard(
     store.close().await;
     let done = result?;
     if done.is_empty() {
-        println!("no open edits to discard");
+        outln!("no open edits to discard");
     }
     for e in &done {
-        println!(
+        outln!(
             "discarded edit {} (offer {} of {}: {})",
             e.id,
             e.offer_id,
@@ -427,8 +432,7 @@ async fn preview_and_push(
             .map_err(|e| Failure::usage(e.to_string()))?;
         let fbe = edits::is_fbe_account(&name);
         let only = plan.selection(&name);
-        let report =
-            edits::push_selected(store, &client, &name, fbe, a.dry_run, Some(&only), stop)
+        let report = edits::push_selected(store, &client, &name, fbe, a.dry_run, Some(&only), stop)
             .await
             .map_err(db_failure)?;
         reports.push(report);

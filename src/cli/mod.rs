@@ -2,8 +2,8 @@
 
 pub mod admin;
 pub mod alert;
-pub mod check;
 pub mod buybox;
+pub mod check;
 pub mod daemon;
 pub mod demo;
 pub mod edits;
@@ -12,8 +12,8 @@ pub mod filters;
 pub mod history;
 pub mod output;
 pub mod products;
-pub mod signals;
 pub mod report;
+pub mod signals;
 pub mod simulator;
 pub mod stats;
 pub mod sync;

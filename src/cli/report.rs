@@ -2,6 +2,7 @@
 //! JSON.
 
 use super::GlobalArgs;
+use super::output::note;
 use crate::error::Failure;
 use crate::report::{Facts, Format, Window, parse_since, render};
 use crate::store::Store;
@@ -95,7 +96,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
             std::fs::write(&tmp, &body)
                 .and_then(|()| std::fs::rename(&tmp, &path))
                 .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote the report to {}", path.display());
+            note!("wrote the report to {}", path.display());
         }
     }
     Ok(0)

@@ -15,9 +15,9 @@
 
 pub mod bulk;
 pub mod db;
-pub mod price;
 pub mod discard;
 pub mod preview;
+pub mod price;
 pub mod push;
 pub mod resolve;
 pub mod settle;

@@ -394,22 +394,22 @@ fn sqlite_pool_options() -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
         .after_release(|conn, _| {
-        Box::pin(async move {
-            if !conn.is_in_transaction() {
-                return Ok(true);
-            }
-            // The rollback of a dropped transaction is queued on the connection's worker;
-            // a ping runs after it.
-            conn.ping().await?;
-            let clean = !conn.is_in_transaction();
-            if !clean {
-                tracing::warn!(
-                    "a database connection was left inside a failed transaction; replacing it"
-                );
-            }
-            Ok(clean)
+            Box::pin(async move {
+                if !conn.is_in_transaction() {
+                    return Ok(true);
+                }
+                // The rollback of a dropped transaction is queued on the connection's worker;
+                // a ping runs after it.
+                conn.ping().await?;
+                let clean = !conn.is_in_transaction();
+                if !clean {
+                    tracing::warn!(
+                        "a database connection was left inside a failed transaction; replacing it"
+                    );
+                }
+                Ok(clean)
+            })
         })
-    })
 }
 
 /// A database error as one line, without driver internals.

@@ -99,10 +99,17 @@ impl SyncBackend for EngineBackend {
                 let client = engine.client(&account).map_err(|e| e.to_string())?;
                 let fbe = crate::edits::is_fbe_account(&account);
                 let only = preview.selection(&account);
-                let report =
-                    crate::edits::push_selected(&store, &client, &account, fbe, false, Some(&only), &tokio_util::sync::CancellationToken::new())
-                        .await
-                        .map_err(|e| crate::store::short_db_error(&e))?;
+                let report = crate::edits::push_selected(
+                    &store,
+                    &client,
+                    &account,
+                    fbe,
+                    false,
+                    Some(&only),
+                    &tokio_util::sync::CancellationToken::new(),
+                )
+                .await
+                .map_err(|e| crate::store::short_db_error(&e))?;
                 reports.push(report);
             }
             Ok(reports)

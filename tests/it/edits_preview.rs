@@ -56,9 +56,17 @@ async fn a_push_sends_only_the_previewed_revisions_and_discard_restores_the_mirr
         let changed = if other_price(o) == min { max } else { min };
         edit(&db.store, "main", ids[0], price_req(changed)).await;
         let only = p.selection("main");
-        let r = edits::push_selected(&db.store, &client, "main", false, false, Some(&only), &tokio_util::sync::CancellationToken::new())
-            .await
-            .unwrap();
+        let r = edits::push_selected(
+            &db.store,
+            &client,
+            "main",
+            false,
+            false,
+            Some(&only),
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap();
         assert_eq!((r.pushed, r.still_pending), (2, 1), "{r:?}");
         assert_eq!(
             edit_of(&db.store, "main", ids[0]).await.state,

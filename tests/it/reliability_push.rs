@@ -95,8 +95,16 @@ async fn a_second_push_of_an_account_is_refused_while_one_runs() {
         let r = edits::push_selected(&db.store, &client, "main", false, false, None, &never)
             .await
             .unwrap();
-        assert_eq!((r.save_calls, r.pushed, r.still_pending), (0, 0, 3), "{r:?}");
-        assert!(r.error.unwrap().contains("another push of main"), "{}", db.label);
+        assert_eq!(
+            (r.save_calls, r.pushed, r.still_pending),
+            (0, 0, 3),
+            "{r:?}"
+        );
+        assert!(
+            r.error.unwrap().contains("another push of main"),
+            "{}",
+            db.label
+        );
         assert_eq!(requests(&h, "main").await, before, "nothing was sent");
         let dry = edits::push_selected(&db.store, &client, "main", false, true, None, &never)
             .await

@@ -13,8 +13,8 @@ pub mod history;
 mod options;
 mod price_panel;
 pub mod products;
-pub mod summary;
 mod push;
+pub mod summary;
 mod sync;
 
 use super::app::{App, Popup, Tab};
