@@ -47,6 +47,10 @@ pub struct SetArgs {
     /// New status.
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
+    /// The prices given include VAT (shelf prices): the offer's VAT rate (vat/read, cached a
+    /// day) is taken off before queueing, and both values are printed.
+    #[arg(long)]
+    pub with_vat: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,9 +148,19 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
     let OfferCommand::Set(a) = cmd;
     let (config, store) = open(g).await?;
     config.account(&a.account)?;
+    let (price, recommended) = if a.with_vat && (a.price.is_some() || a.recommended_price.is_some())
+    {
+        let net = without_vat(&config, &store, &a).await;
+        if net.is_err() {
+            store.close().await;
+        }
+        net?
+    } else {
+        (a.price, a.recommended_price)
+    };
     let req = EditRequest {
-        sale_price: a.price,
-        recommended_price: a.recommended_price,
+        sale_price: price,
+        recommended_price: recommended,
         stock: a.stock,
         status: a.status.map(|s| match s {
             StatusArg::Active => 1,
@@ -180,6 +194,49 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
         }
     );
     Ok(0)
+}
+
+/// The prices of `offer set --with-vat` without VAT, at the offer's rate; says what it did.
+async fn without_vat(
+    config: &Config,
+    store: &Store,
+    a: &SetArgs,
+) -> Result<(Option<Decimal>, Option<Decimal>), Failure> {
+    let offer = store
+        .get_offer(&a.account, a.id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "offer {} of account \"{}\" is not in the local mirror; sync the account first or check the id",
+                a.id, a.account
+            ))
+        })?;
+    let engine = Engine::new(store.clone(), config.accounts.clone(), &config.settings);
+    let client = engine
+        .client(&a.account)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let rates = crate::price::smart_deals::vat_rates(store, &client, Utc::now())
+        .await
+        .map_err(Failure::runtime)?;
+    let rate =
+        crate::price::smart_deals::rate_percent(&rates, offer.offer.vat_id).ok_or_else(|| {
+            Failure::runtime(format!(
+                "account \"{}\" has no VAT rate for vat_id {:?}; give the price without VAT",
+                a.account, offer.offer.vat_id
+            ))
+        })?;
+    let net = |p: Option<Decimal>, what: &str| {
+        p.map(|p| {
+            let n = crate::price::money::without_vat(p, rate);
+            println!("{what} {p} with VAT {rate} % is {n} without VAT (what eMAG stores)");
+            n
+        })
+    };
+    Ok((
+        net(a.price, "price"),
+        net(a.recommended_price, "recommended price"),
+    ))
 }
 
 pub async fn pending(g: &GlobalArgs, a: PendingArgs) -> anyhow::Result<u8> {

@@ -172,6 +172,26 @@ mod tests {
     }
 
     #[test]
+    fn the_same_seed_moves_the_same_market() {
+        use crate::sim::rng::chacha;
+        use crate::sim::state::AccountState;
+        let account = SimAccount::new("main", 2_000);
+        let moved = |seed: u64| {
+            let mut state = AccountState::new(42, &account, 0.0);
+            let mut rng = chacha(seed, "main", 4);
+            for _ in 0..5 {
+                state.compete(&mut rng, Platform::Ro, moves_per_read(0.05, 2_000));
+            }
+            state.offers
+        };
+        let (a, b, c) = (moved(11), moved(11), moved(12));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let n = a.iter().filter(|o| o.rank != 0).count();
+        assert!((300..=500).contains(&n), "{n} offers moved");
+    }
+
+    #[test]
     fn smart_deals_target_is_under_both_prices() {
         let account = SimAccount::new("main", 200);
         for o in generate_account(42, &account, 0.0) {

@@ -340,3 +340,50 @@ async fn smart_deals_checks_share_the_three_requests_a_second_with_a_sync() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn offer_set_with_vat_takes_the_offers_vat_rate_off_and_says_so() {
+    for db in TestDb::all().await {
+        let h = start(sim_config(&[("main", 40)])).await;
+        let e = engine(&db, &h, &["main"]);
+        run_ok(&e, "main", full(true)).await;
+        let o = mirror(&db, "main")
+            .await
+            .into_iter()
+            .find(|o| o.vat_id == Some(9) && o.status == Some(1))
+            .expect("an offer at the default 21 %");
+        // A shelf price inside the offer's bounds: one more than its price with VAT (the
+        // simulator's prices are shelf prices over 1.21, so the rounded one is no change).
+        let gross = (o.sale_price.unwrap() * Decimal::new(121, 2)).round_dp(2) + Decimal::ONE;
+        let id = o.id.to_string();
+        let out = magsync(
+            &db,
+            &h,
+            &[
+                "offer",
+                "set",
+                "--account",
+                "main",
+                "--id",
+                &id,
+                "--price",
+                &gross.to_string(),
+                "--with-vat",
+            ],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let net = magsync::price::money::without_vat(gross, Decimal::from(21));
+        assert!(
+            text(&out).contains(&format!("price {gross} with VAT 21 % is {net} without VAT")),
+            "{}",
+            text(&out)
+        );
+        let edit = magsync::edits::db::open_edit(&db.store, "main", o.id)
+            .await
+            .unwrap()
+            .expect("queued");
+        assert_eq!(edit.values.sale_price, Some(net), "[{}]", db.label);
+        h.shutdown().await;
+    }
+}
