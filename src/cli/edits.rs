@@ -103,7 +103,7 @@ pub struct PushArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Allow a push of up to N offers (default: [push] max_offers from the config).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one::<u32>)]
     pub max_offers: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]

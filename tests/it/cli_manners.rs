@@ -436,6 +436,11 @@ fn negative_numbers_reach_the_validator() {
         (&["sync", "--items-per-page", "-5"], "must be at least 1"),
         (&["sync", "--items-per-page", "500"], "at most 100"),
         (&["sync", "--progress-every", "-1"], "must be at least 1"),
+        (&["push", "--max-offers", "-3"], "must be at least 1"),
+        (
+            &["pending", "discard"],
+            "not provided: <ID|--account <ACCOUNT>|--all>",
+        ),
         (
             &[
                 "offer",
