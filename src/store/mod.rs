@@ -143,6 +143,7 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 impl Store {
     /// Connects (creating a SQLite file and its folder if needed) and runs the migrations.
     pub async fn open(url: &str) -> std::result::Result<Store, Failure> {
+        let _migrating = sqlite_migration_lock(url).await?;
         let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
@@ -284,22 +285,7 @@ impl Store {
     pub async fn migrate(&self) -> std::result::Result<(), Failure> {
         let migrator = dialect::migrator(self.backend());
         let res = match &self.pool {
-            Pool::Sqlite(p) => {
-                // sqlx takes no lock around SQLite migrations, so two processes opening a new
-                // file at once (a sync and the dashboard) both apply version 1 and one fails.
-                // Each migration is one transaction, so the loser retries and finds it applied.
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match migrator.run(p).await {
-                        Err(e) if attempt < 5 => {
-                            tracing::debug!("migrating again after: {e}");
-                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                        }
-                        other => break other,
-                    }
-                }
-            }
+            Pool::Sqlite(p) => migrator.run(p).await,
             Pool::Postgres(p) => migrator.run(p).await,
         };
         res.map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))
@@ -383,6 +369,30 @@ fn create_private_sqlite_file(file: &std::path::Path) -> std::result::Result<(),
             file.display()
         ))
     })
+}
+
+/// sqlx takes no lock around SQLite migrations, so processes opening a new file at once (a
+/// sync and the dashboard) would both apply version 1 and one would fail. An exclusive
+/// `flock` on the database file itself, held from connecting to the last migration, makes
+/// them take turns; it cannot disturb SQLite, whose own locks are `fcntl` locks on Linux.
+async fn sqlite_migration_lock(url: &str) -> std::result::Result<Option<std::fs::File>, Failure> {
+    if !url.starts_with("sqlite:") || sqlite_in_memory(url) {
+        return Ok(None);
+    }
+    let Ok(opts) = SqliteConnectOptions::from_str(url) else {
+        return Ok(None); // `connect` reports the malformed URL in its own words.
+    };
+    let path = opts.get_filename().to_path_buf();
+    create_private_sqlite_file(&path)?;
+    let cannot = |e: std::io::Error| {
+        Failure::runtime(format!("cannot open the database {}: {e}", path.display()))
+    };
+    let file = std::fs::File::open(&path).map_err(cannot)?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| Failure::runtime(format!("opening the database failed: {e}")))?
+        .map_err(cannot)?;
+    Ok(Some(file))
 }
 
 /// SQLite pools never take back a connection still inside a transaction. When a write fails

@@ -473,7 +473,7 @@ async fn processes_opening_a_new_sqlite_database_at_once_all_succeed() {
     for _ in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let url = magsync::config::sqlite_url(&dir.path().join("fresh.db"));
-        let opens = (0..4).map(|_| {
+        let opens = (0..8).map(|_| {
             let url = url.clone();
             tokio::spawn(async move { magsync::store::Store::open(&url).await })
         });
