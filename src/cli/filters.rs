@@ -241,19 +241,6 @@ pub fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// The human word for an offer's state.
-pub fn state_word(status: Option<i16>, missing: bool) -> &'static str {
-    if missing {
-        return "missing";
-    }
-    match status {
-        Some(0) => "inactive",
-        Some(1) => "active",
-        Some(2) => "end_of_life",
-        _ => "unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

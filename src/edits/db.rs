@@ -10,9 +10,9 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 
 use super::validate::{EditRequest, validate};
-use super::{Edit, EditState, Values};
+use super::{Edit, EditState, SettledBy, Values};
 use crate::error::Failure;
-use crate::model::Offer;
+use crate::model::{Offer, OfferStatus};
 use crate::store::money::{self, Money};
 use crate::store::{Result, Store, on_pool, short_db_error};
 
@@ -39,7 +39,7 @@ pub struct EditFilter {
 pub(crate) struct Transition {
     pub state: Option<EditState>,
     pub message: Option<Option<String>>,
-    pub settled_by: Option<String>,
+    pub settled_by: Option<SettledBy>,
     pub run_id: Option<i64>,
     /// eMAG's values and when their change was first seen.
     pub remote: Option<(Values, Option<DateTime<Utc>>)>,
@@ -74,7 +74,7 @@ where
         q.push(", message = ").push_bind(m.clone());
     }
     if let Some(by) = &t.settled_by {
-        q.push(", settled_by = ").push_bind(by.clone());
+        q.push(", settled_by = ").push_bind(by.as_str().to_string());
         q.push(", settled_run_id = ").push_bind(t.run_id);
     }
     let values = |q: &mut QueryBuilder<DB>, prefix: &str, v: &Values| {
@@ -83,7 +83,8 @@ where
         q.push(format!(", {prefix}recommended_price = "))
             .push_bind(money::opt(v.recommended_price));
         q.push(format!(", {prefix}stock = ")).push_bind(v.stock);
-        q.push(format!(", {prefix}status = ")).push_bind(v.status);
+        q.push(format!(", {prefix}status = "))
+            .push_bind(v.status.map(OfferStatus::code));
     };
     if let Some((remote, seen)) = &t.remote {
         values(&mut q, "remote_", remote);
@@ -201,7 +202,8 @@ pub async fn queue(
                     q.push(format!(", {prefix}sale_price = ")).push_bind(money::opt(v.sale_price));
                     q.push(format!(", {prefix}recommended_price = ")).push_bind(money::opt(v.recommended_price));
                     q.push(format!(", {prefix}stock = ")).push_bind(v.stock);
-                    q.push(format!(", {prefix}status = ")).push_bind(v.status);
+                    q.push(format!(", {prefix}status = "))
+            .push_bind(v.status.map(OfferStatus::code));
                 }
                 q.push(" WHERE id = ").push_bind(e.id);
                 q.build().execute(&mut *tx).await.map_err(db_failure)?;
@@ -393,7 +395,9 @@ where
             sale_price: m("sale_price")?,
             recommended_price: m("recommended_price")?,
             stock: r.try_get(format!("{prefix}stock").as_str())?,
-            status: r.try_get(format!("{prefix}status").as_str())?,
+            status: r
+                .try_get::<Option<i16>, _>(format!("{prefix}status").as_str())?
+                .map(OfferStatus::from_code),
         })
     };
     let state: String = r.try_get("state")?;
@@ -413,7 +417,9 @@ where
         message: r.try_get("message")?,
         remote: values("remote_")?,
         remote_changed_seen_at: r.try_get("remote_changed_seen_at")?,
-        settled_by: r.try_get("settled_by")?,
+        settled_by: r
+            .try_get::<Option<String>, _>("settled_by")?
+            .map(|s| SettledBy::from_stored(&s)),
         settled_run_id: r.try_get("settled_run_id")?,
         pushed_at: r.try_get("pushed_at")?,
         updated_at: r.try_get("updated_at")?,

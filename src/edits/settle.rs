@@ -21,7 +21,7 @@ use sqlx::Row;
 use std::collections::HashMap;
 
 use super::db::{self, Transition};
-use super::{Edit, EditState, Field, Values};
+use super::{Edit, EditState, Field, SettledBy, Values};
 use crate::model::{ConflictStrategy, EventLevel, Offer};
 use crate::store::{Result, Store, on_pool};
 
@@ -100,8 +100,8 @@ pub async fn settle(
     for o in offers.iter_mut() {
         let Some(e) = edits.get(&o.id) else { continue };
         let fields = e.fields();
-        let settled = |by: &str| Transition {
-            settled_by: Some(by.to_string()),
+        let settled = |by: SettledBy| Transition {
+            settled_by: Some(by),
             run_id: Some(run_id),
             ..Default::default()
         };
@@ -116,7 +116,7 @@ pub async fn settle(
             let t = Transition {
                 state: Some(EditState::Cancelled),
                 message: Some(Some(msg.clone())),
-                ..settled("recycled_id")
+                ..settled(SettledBy::RecycledId)
             };
             if db::apply(store, e, Some(e.revision), &t, None, now).await? {
                 out.counts.cancelled += 1;
@@ -135,7 +135,7 @@ pub async fn settle(
             let t = Transition {
                 state: Some(EditState::Pushed),
                 message: Some(Some(msg.clone())),
-                ..settled("already_applied")
+                ..settled(SettledBy::AlreadyApplied)
             };
             if db::apply(store, e, Some(e.revision), &t, None, now).await? {
                 out.counts.confirmed += 1;
@@ -153,7 +153,7 @@ pub async fn settle(
                     message: Some(Some(
                         "eMAG's value returned to the edit's base; pending again".into(),
                     )),
-                    ..settled(strategy.as_str())
+                    ..settled(SettledBy::Strategy(strategy))
                 };
                 let mut shown = o.clone();
                 e.values.overlay(&mut shown);
@@ -205,7 +205,7 @@ pub async fn settle(
                         state: Some(EditState::Discarded),
                         message: Some(Some(msg)),
                         remote: recorded,
-                        ..settled(strategy.as_str())
+                        ..settled(SettledBy::Strategy(strategy))
                     },
                     false,
                 )
@@ -237,7 +237,7 @@ pub async fn settle(
                         message: Some(Some(msg)),
                         remote: recorded,
                         rebase: Some(rebase),
-                        ..settled(strategy.as_str())
+                        ..settled(SettledBy::Strategy(strategy))
                     },
                     state == EditState::Pending,
                 )
@@ -252,7 +252,7 @@ pub async fn settle(
                         state: Some(EditState::Conflict),
                         message: Some(Some(msg)),
                         remote: recorded,
-                        ..settled(strategy.as_str())
+                        ..settled(SettledBy::Strategy(strategy))
                     },
                     false,
                 )

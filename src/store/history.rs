@@ -75,7 +75,7 @@ pub struct HistoryPoint {
     pub sale_price: Option<Decimal>,
     pub currency: Option<String>,
     pub stock: Option<i32>,
-    pub status: Option<i16>,
+    pub status: Option<crate::model::OfferStatus>,
     pub buy_button_rank: Option<i32>,
     pub best_offer_sale_price: Option<Decimal>,
     pub number_of_offers: Option<i32>,

@@ -19,7 +19,7 @@ use super::reconcile::reconcile;
 use super::recorder::{Observer, Recorder};
 use super::scan::{PagePlan, PageResult, ScanSpec, incremental_window, scan};
 use crate::emag::{EmagClient, EmagError, OfferFilter};
-use crate::model::{EventLevel, Offer, RunStatus, SyncMode, SyncOptions};
+use crate::model::{EventLevel, Offer, OfferStatus, RunStatus, SyncMode, SyncOptions};
 use crate::store::{Store, short_db_error};
 
 /// Pages an open scan may request past the count's last page (churn adds offers), and the
@@ -379,7 +379,7 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
         if ctx.lock_lost.is_cancelled() {
             return ctx.lock_lost_outcome(None);
         }
-        let status = (!opts.include_inactive).then_some(1);
+        let status = (!opts.include_inactive).then_some(OfferStatus::Active);
         if let Err(outcome) = reconcile(ctx, client, rec, status).await {
             return outcome_from(ctx, outcome);
         }
