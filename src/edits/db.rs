@@ -371,6 +371,42 @@ pub(crate) async fn apply(
     })
 }
 
+/// One edit's transition, with the mirror row to write when it applies.
+pub(crate) struct Write<'a> {
+    pub edit: &'a Edit,
+    pub revision: Option<i64>,
+    pub transition: &'a Transition,
+    pub mirror: Option<Offer>,
+}
+
+/// [`apply`] for several edits in one transaction; says for each whether it applied.
+pub(crate) async fn apply_all(
+    store: &Store,
+    writes: &[Write<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>> {
+    if writes.is_empty() {
+        return Ok(vec![]);
+    }
+    on_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let mut applied = Vec::with_capacity(writes.len());
+        for w in writes {
+            let n = transition_query(w.edit.id, w.revision, w.transition, now)
+                .build()
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 && let Some(o) = &w.mirror {
+                write_mirror!(&mut *tx, w.edit.account.as_str(), o).await?;
+            }
+            applied.push(n > 0);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    })
+}
+
 pub(crate) fn edit_from_row<R: Row>(r: &R) -> Result<Edit>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
