@@ -178,7 +178,7 @@ impl Store {
         let (join, by_time) = match self.backend() {
             // CROSS JOIN keeps the window's rows as SQLite's outer loop, and INDEXED BY keeps
             // it off the primary key, whose order it would otherwise prefer for DISTINCT and
-            // read whole (3 s at 1M offers).
+            // read whole.
             super::Backend::Sqlite => ("CROSS JOIN", "INDEXED BY offer_history_at"),
             super::Backend::Postgres => ("JOIN", ""),
         };

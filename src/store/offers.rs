@@ -226,8 +226,8 @@ impl Store {
         status: Option<OfferStatus>,
     ) -> Result<Vec<i64>> {
         // Driven from the narrow `offer_seen` rows: walking the account's offers instead reads
-        // every wide row with its raw JSON (a second at 200k offers, and a page cache flushed
-        // of the indexes) to find the handful a scan did not list. Offers without a seen row
+        // every wide row with its raw JSON (and flushes the page cache of the indexes) to find
+        // the handful a scan did not list. Offers without a seen row
         // are found through the (account, id) index alone, then checked.
         let join = match self.backend() {
             // CROSS JOIN is SQLite's way to keep `offer_seen` as the outer loop.
