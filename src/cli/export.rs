@@ -6,9 +6,10 @@
 //! or FIFO is written into directly, and a symlink's target is written (see [`output`]).
 
 use super::GlobalArgs;
-use super::filters::{ProductFilterArgs, check_account, rfc3339, state_word};
+use super::filters::{ProductFilterArgs, check_account, rfc3339};
 use super::output::{self, OutputError, Target, Watched, note};
 use crate::error::Failure;
+use crate::model::{OfferStatus, state_word};
 use crate::store::Store;
 use crate::store::money;
 use crate::store::offers::StoredOffer;
@@ -98,7 +99,7 @@ is a terminal.
 CSV (RFC 4180, UTF-8, CRLF line ends, fields quoted when needed) has a header row and these \
 columns: account, id, part_number, part_number_key, name, brand, ean (all EANs joined by \"|\"), \
 status (eMAG's number: 0 inactive, 1 active, 2 end of life), state (active, inactive, \
-end_of_life or missing), sale_price, recommended_price, min_sale_price, max_sale_price, \
+end of life, unknown (N) for a status eMAG does not document, or missing), sale_price, recommended_price, min_sale_price, max_sale_price, \
 best_offer_sale_price, best_offer_recommended_price (exact, 4 decimals, without VAT), currency, \
 vat_id, general_stock, estimated_stock, handling_time_days, validation_status, \
 offer_validation_status, buy_button_rank, number_of_offers, category_id, url, first_seen_at, \
@@ -352,7 +353,7 @@ pub fn csv_record(s: &StoredOffer) -> Vec<String> {
         opt(o.name.as_ref()),
         opt(o.brand.as_ref()),
         o.eans.join("|"),
-        opt(o.status),
+        opt(o.status.map(OfferStatus::code)),
         state_word(o.status, s.missing_since.is_some()).to_string(),
         opt(o.sale_price.map(money_string)),
         opt(o.recommended_price.map(money_string)),

@@ -3,7 +3,7 @@
 //! shows these and computes nothing of its own. The JSON shape is docs/report-json.md.
 
 use crate::edits::{EditState, db::EditFilter};
-use crate::model::{RunStatus, SyncRun};
+use crate::model::{OfferStatus, RunStatus, SyncRun};
 use crate::store::report_reads::{BoundsRow, ChangeRow};
 use crate::store::search::LOW_STOCK;
 use crate::store::{Result, Store};
@@ -60,9 +60,9 @@ pub struct Catalogue {
     pub gone_missing: u64,
     /// Offers that were missing and are listed again.
     pub back: u64,
-    /// Offers whose status became 0 (inactive).
+    /// Offers whose status became inactive.
     pub inactivated: u64,
-    /// Offers whose status became 2 (end of life).
+    /// Offers whose status became end of life.
     pub end_of_life: u64,
 }
 
@@ -346,14 +346,23 @@ fn catalogue(changes: &[ChangeRow]) -> Catalogue {
                 && c.old_value.as_deref() != Some(value)
         }
     };
+    // Change rows hold eMAG's number as text (see `store::offers::tracked_values`).
+    let became_status = |s: OfferStatus| {
+        let value = s.code().to_string();
+        move |c: &ChangeRow| {
+            c.field == "status"
+                && c.new_value.as_deref() == Some(value.as_str())
+                && c.old_value.as_deref() != Some(value.as_str())
+        }
+    };
     Catalogue {
         new: 0,
         gone_missing: offers_where(changes, became("missing", "missing")),
         back: offers_where(changes, |c| {
             c.field == "missing" && c.old_value.as_deref() == Some("missing")
         }),
-        inactivated: offers_where(changes, became("status", "0")),
-        end_of_life: offers_where(changes, became("status", "2")),
+        inactivated: offers_where(changes, became_status(OfferStatus::Inactive)),
+        end_of_life: offers_where(changes, became_status(OfferStatus::EndOfLife)),
     }
 }
 

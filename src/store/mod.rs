@@ -73,8 +73,7 @@ pub(crate) use on_sqlite_pool_or_main;
 /// Like [`on_pool`], for the sync's bulk writes: on SQLite they go through one dedicated
 /// connection. SQLite empties a connection's page cache whenever another connection has
 /// written since its last transaction, so spreading consecutive write transactions over the
-/// pool would start each of them cold (measured: a third of a first sync's time went to
-/// re-reading index pages).
+/// pool would start each of them cold, re-reading index pages (docs/performance.md).
 macro_rules! on_write_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         $crate::store::on_sqlite_pool_or_main!($store, sqlite_writer, $pool => $body)
@@ -117,11 +116,10 @@ const SQLITE_READER_CACHE_KIB: &str = "-8192";
 const SQLITE_WRITER_CACHE_KIB: &str = "-16384";
 /// Bytes of the database file a search connection maps instead of reading page by page.
 /// A search that reads a few thousand offers (sorting a filter's matches) spent most of its
-/// time copying their pages out of the OS cache (measured at 1M offers: 7 000 offers read
-/// and sorted in 82 ms with reads, 17 ms mapped). SQLite caps it at its compile-time limit
-/// (2 GiB in the bundled build). Only the search's own connections map: mapped pages count
-/// in a process's resident memory, and the sync's (reconciliation, statistics) would make
-/// a headless sync's peak RSS grow with the catalogue (measured: 200k offers 92 -> 212 MB).
+/// time copying their pages out of the OS cache (figures in docs/performance.md). SQLite caps
+/// it at its compile-time limit (2 GiB in the bundled build). Only the search's own
+/// connections map: mapped pages count in a process's resident memory, and the sync's
+/// (reconciliation, statistics) would make a headless sync's peak RSS grow with the catalogue.
 /// Pages still in the WAL are read as before.
 const SQLITE_SEARCH_MMAP_BYTES: &str = "4294967296";
 /// WAL pages after which a commit checkpoints. SQLite's default (1,000) makes a first sync
@@ -241,8 +239,8 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?
                 // Page writes use `id IN ($2, ..., $101)`; a cached generic plan for that
-                // degrades to scanning the whole account as the table grows (measured: 1 ms →
-                // 30 ms per page at 20k offers), so plan each execution with its values.
+                // degrades to scanning the whole account as the table grows, so plan each
+                // execution with its values.
                 .options([("plan_cache_mode", "force_custom_plan")]);
             // One direct connection first: a pool would retry until its timeout and then
             // report only "timed out", hiding "connection refused" or "password failed".
@@ -297,12 +295,12 @@ impl Store {
     /// * SQLite: a sampled ANALYZE (milliseconds even at a million offers).
     /// * Postgres: ANALYZE of the columns the products search filters and sorts on; autovacuum
     ///   would get there eventually, but it may be off or a first sync may just have grown the
-    ///   table tenfold (bench_tui at 1M: first rows p50 39 → 8.5 ms, p95 426 → 175 ms). The raw
-    ///   JSON and description are left out: sampling them detoasts every sampled row.
+    ///   table tenfold (bench_tui's first rows, docs/performance.md). The raw JSON and
+    ///   description are left out: sampling them detoasts every sampled row.
     ///
     /// Never on a nearly empty store: statistics taken there make the planner scan instead of
-    /// seeking by key once the store has grown, which halved the write rate of a first sync in
-    /// bench_store. Best effort: a busy database keeps its older statistics.
+    /// seeking by key once the store has grown, which slows a first sync (bench_store). Best
+    /// effort: a busy database keeps its older statistics.
     pub async fn optimize(&self) {
         let analyze = match self.backend() {
             // One batch, so the limit applies on the connection that runs ANALYZE.

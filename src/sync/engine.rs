@@ -35,9 +35,9 @@ pub struct Tuning {
     /// beyond it they are marked missing on the scan's word alone.
     pub confirm_limit: usize,
     /// Pages already fetched are written together, up to this many per transaction. Bigger
-    /// transactions dirty each index page for several rows instead of one: 20 pages (2,000
-    /// offers) wrote a 200,000-offer first sync into SQLite ~1.35× faster than 5 pages. See
-    /// [`Tuning::for_store`] for each store's value.
+    /// transactions dirty each index page for several rows instead of one (figures in
+    /// docs/performance.md, `bench_sync -- big`). See [`Tuning::for_store`] for each store's
+    /// value.
     pub max_batch_pages: usize,
 }
 
@@ -61,12 +61,8 @@ impl Tuning {
 
     /// The batch size that suits the store. SQLite's writer rewrites every index page a
     /// transaction dirtied (to the WAL, then again at checkpoint), and its sort indexes are
-    /// written in random order, so at 200 000 offers a 2 000-offer transaction dirties most of
-    /// them: 40 pages wrote 18 % fewer bytes and synced ~12 % faster than 20 (bench_sync,
-    /// alternated, 12 523-12 709 vs 10 877-11 356 offers/s). Peak RSS rose from 84-93 MB to
-    /// 107-124 MB, the same at 50 000 and 200 000 offers. 60 pages was no faster and reached
-    /// 144 MB. Postgres gained nothing from 40 (8 924 vs
-    /// 8 730 offers/s) and its RSS went from 67 to 112 MB, so it keeps 20.
+    /// written in random order, so a bigger transaction writes fewer bytes; Postgres gained
+    /// nothing from it but memory, so it keeps 20 (`bench_sync -- big`, docs/performance.md).
     pub fn for_store(mut self, store: &Store) -> Self {
         if store.backend() == crate::store::Backend::Sqlite {
             self.max_batch_pages = 40;

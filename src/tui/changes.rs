@@ -4,6 +4,7 @@
 
 use super::app::{App, Effect, Popup};
 use crate::edits::{Edit, EditRequest, EditState, Keep, PushReport};
+use crate::model::OfferStatus;
 use crate::store::search::ProductRow;
 use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;
@@ -31,8 +32,8 @@ pub struct EditForm {
     pub price: Input,
     pub recommended: Input,
     pub stock: Input,
-    /// None = unchanged, Some(1) active, Some(0) inactive.
-    pub status: Option<i16>,
+    /// None = unchanged; otherwise active or inactive.
+    pub status: Option<OfferStatus>,
     pub error: Option<String>,
 }
 
@@ -228,12 +229,13 @@ impl App {
             KeyCode::Up | KeyCode::BackTab => form.focus = (form.focus + n - 1) % n,
             KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1) % n,
             KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if form.focus == 3 => {
+                use OfferStatus::{Active, Inactive};
                 form.status = match (form.status, ev.code == KeyCode::Left) {
-                    (None, false) => Some(1),
-                    (Some(1), false) => Some(0),
+                    (None, false) => Some(Active),
+                    (Some(Active), false) => Some(Inactive),
                     (Some(_), false) => None,
-                    (None, true) => Some(0),
-                    (Some(0), true) => Some(1),
+                    (None, true) => Some(Inactive),
+                    (Some(Inactive), true) => Some(Active),
                     (Some(_), true) => None,
                 }
             }

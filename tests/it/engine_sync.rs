@@ -3,6 +3,7 @@
 //! partial runs, cancellation, the account lock, crash recovery and incremental rotation.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use std::time::Duration;
 
@@ -93,7 +94,7 @@ async fn active_filter_and_reconciliation_confirm_candidates_by_id() {
         let saved = c
             .save_offers(&[magsync::emag::OfferUpdate {
                 id: deactivated,
-                status: Some(0),
+                status: Some(OfferStatus::Inactive),
                 ..Default::default()
             }])
             .await
@@ -130,7 +131,7 @@ async fn active_filter_and_reconciliation_confirm_candidates_by_id() {
             deact_row.missing_since, None,
             "confirmed by id: it exists, only inactive"
         );
-        assert_eq!(deact_row.offer.status, Some(0));
+        assert_eq!(deact_row.offer.status, Some(OfferStatus::Inactive));
         h.shutdown().await;
     }
 }

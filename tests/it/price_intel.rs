@@ -4,6 +4,7 @@
 //! checks sharing the account's 3 requests a second with a running sync.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use chrono::{Duration, Utc};
 use emag_support::*;
@@ -350,7 +351,7 @@ async fn offer_set_with_vat_takes_the_offers_vat_rate_off_and_says_so() {
         let o = mirror(&db, "main")
             .await
             .into_iter()
-            .find(|o| o.vat_id == Some(9) && o.status == Some(1))
+            .find(|o| o.vat_id == Some(9) && o.status == Some(OfferStatus::Active))
             .expect("an offer at the default 21 %");
         // A shelf price inside the offer's bounds: one more than its price with VAT (the
         // simulator's prices are shelf prices over 1.21, so the rounded one is no change).

@@ -2,6 +2,7 @@
 //! that saw fewer offers than eMAG counted; on both stores.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use std::time::Duration;
 
@@ -373,7 +374,7 @@ async fn shrink_during_scan(
             .iter()
             .map(|id| magsync::emag::OfferUpdate {
                 id: *id,
-                status: Some(0),
+                status: Some(OfferStatus::Inactive),
                 ..Default::default()
             })
             .collect();

@@ -459,7 +459,7 @@ fn offer(id: i64, name: &str, price: &str, stock: i32, status: i16) -> Offer {
         min_sale_price: Some(dec("10")),
         max_sale_price: Some(dec("1000")),
         currency: Some("RON".into()),
-        status: Some(status),
+        status: Some(status.into()),
         general_stock: Some(stock),
         raw: json!({"id": id, "name": name, "sale_price": price, "stock": stock, "status": status})
             .into(),

@@ -5,6 +5,7 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use magsync::edits::EditRequest;
 use magsync::model::Offer;
+use magsync::model::OfferStatus;
 use magsync::price::{BuyboxEntry, Move, Suggestion};
 use magsync::store::history::{HistoryPoint, SiblingOffer};
 use magsync::store::offers::StoredOffer;
@@ -164,7 +165,7 @@ fn point(days_ago: i64, price: &str, currency: &str, rank: i32, stock: i32) -> H
         sale_price: Some(d(price)),
         currency: Some(currency.into()),
         stock: Some(stock),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         buy_button_rank: Some(rank),
         best_offer_sale_price: None,
         number_of_offers: Some(4),

@@ -1,6 +1,7 @@
 //! Render snapshots of every tab and popup at 80×24 and 120×40 and the too-small screen, from
 //! fixed state, plus assertions on the colours that carry meaning.
 
+use magsync::model::OfferStatus;
 use magsync::model::{OfferChange, RunStatus};
 use magsync::store::offers::StoredOffer;
 use magsync::tui::app::{App, Confirm, OfferDetail, Popup, RunDetail, Tab};
@@ -64,7 +65,7 @@ fn offer_detail() -> OfferDetail {
         eans: vec!["5941234567890".into()],
         sale_price: Some(rust_decimal::Decimal::new(949000, 4)),
         currency: Some("RON".into()),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         general_stock: Some(37),
         validation_status: Some(9),
         offer_validation_status: Some(1),

@@ -151,11 +151,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 pub fn form(f: &mut Frame, area: Rect, app: &App, form: &EditForm) {
     let r = centered(area, 66, 11);
     f.render_widget(Clear, r);
-    let status = match form.status {
-        None => "unchanged",
-        Some(1) => "active",
-        Some(_) => "inactive",
-    };
+    let status = form
+        .status
+        .map_or("unchanged".into(), crate::model::OfferStatus::word);
     let values = [
         form.price.value().to_string(),
         form.recommended.value().to_string(),

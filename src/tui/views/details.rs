@@ -2,7 +2,7 @@
 //! summary, events, changed offers).
 
 use super::{centered, clock, duration, kv, run_secs, status_span, when};
-use crate::model::WarehouseValue;
+use crate::model::{OfferStatus, WarehouseValue};
 use crate::tui::app::{App, OfferDetail, RunDetail, group};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -48,10 +48,9 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
     let o = &s.offer;
     let status = match (s.missing_since, o.status) {
         (Some(t), _) => format!("missing since {}", when(app, t)),
-        (None, Some(1)) => "1 active".into(),
-        (None, Some(0)) => "0 inactive".into(),
-        (None, Some(2)) => "2 end of life".into(),
-        (None, v) => opt(&v),
+        (None, Some(v @ OfferStatus::Unknown(_))) => v.to_string(),
+        (None, Some(v)) => format!("{} {v}", v.code()),
+        (None, None) => "—".into(),
     };
     let money = |v: &Option<rust_decimal::Decimal>| {
         v.map(|d| format!("{d} {}", o.currency.as_deref().unwrap_or("")))
