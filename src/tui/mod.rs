@@ -10,6 +10,7 @@ pub mod engine_backend;
 #[doc(hidden)]
 #[cfg(any(test, feature = "testing"))]
 pub mod fixture;
+pub mod jobs;
 pub mod keymap;
 pub mod palette;
 pub mod push;
