@@ -184,7 +184,7 @@ impl App {
 
     /// The page height of the focused table, for half-page motions.
     fn page(&self) -> usize {
-        (self.size.1.saturating_sub(10) as usize).max(2)
+        super::layout::page_rows(self.size)
     }
 
     /// True when `msg` only repeats what the screen already shows (the every-second poll of an
@@ -296,7 +296,7 @@ impl App {
                             });
                             match kept {
                                 Some(i) => {
-                                    let h = super::views::products::table_rows(self.size);
+                                    let h = super::layout::products_rows(self.size);
                                     p.selected = i;
                                     if i < p.offset || i >= p.offset + h {
                                         p.offset = i.saturating_sub(h / 2);
@@ -678,7 +678,7 @@ impl App {
                 }
             }
             Tab::Products => {
-                let rows_h = super::views::products::table_rows(self.size);
+                let rows_h = super::layout::products_rows(self.size);
                 let p = &mut self.products;
                 p.selected = step(p.selected, p.rows.len());
                 // Scroll only when the cursor leaves the window.

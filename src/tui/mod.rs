@@ -12,6 +12,7 @@ pub mod engine_backend;
 pub mod fixture;
 pub mod jobs;
 pub mod keymap;
+pub mod layout;
 pub mod palette;
 pub mod push;
 pub mod run;
