@@ -24,9 +24,12 @@ pub const HISTORY_SINCE_DAYS: [i64; 3] = [1, 7, 30];
 const LOG_KEEP: usize = 5_000;
 
 mod actions;
+mod changes;
+mod history;
 mod msg;
 mod popups;
 mod state;
+mod watch;
 
 pub use msg::{Effect, Msg};
 pub use state::{
@@ -63,8 +66,8 @@ pub struct App {
     pub log: LogPane,
     pub products: Products,
     pub history: History,
-    pub summary: super::summary::Summary,
-    pub changes: super::changes::Changes,
+    pub summary: super::tabs::history::Summary,
+    pub changes: super::tabs::changes::Changes,
     pub buybox: super::buybox::BuyboxTab,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,

@@ -4,7 +4,6 @@
 pub mod alerts;
 pub mod app;
 pub mod buybox;
-pub mod changes;
 pub mod effects;
 pub mod engine_backend;
 #[doc(hidden)]
@@ -16,7 +15,7 @@ pub mod layout;
 pub mod palette;
 pub mod push;
 pub mod run;
-pub mod summary;
+pub mod tabs;
 pub mod theme;
 pub mod views;
 

@@ -251,7 +251,7 @@ pub enum Popup {
     },
     Offer(Box<OfferDetail>),
     Run(Box<RunDetail>),
-    Edit(Box<crate::tui::changes::EditForm>),
+    Edit(Box<crate::tui::tabs::changes::EditForm>),
     /// What a push would send, waiting for y/Enter or n/Esc.
     PushPreview(Box<crate::tui::push::PreviewPopup>),
     /// One change for every marked product.

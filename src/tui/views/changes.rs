@@ -4,8 +4,8 @@
 use super::{centered, when};
 use crate::edits::{Edit, EditState};
 use crate::tui::app::App;
-use crate::tui::changes::EditForm;
 use crate::tui::layout;
+use crate::tui::tabs::changes::EditForm;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::Style;
