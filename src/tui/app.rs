@@ -31,10 +31,12 @@ mod popups;
 mod state;
 mod watch;
 
+pub use super::tabs::history::History;
+pub use super::tabs::products::Products;
 pub use msg::{Effect, Msg};
 pub use state::{
-    AccountInfo, Confirm, ConnTest, Dashboard, History, LogPane, OfferDetail, OptionsForm, Popup,
-    PricePanel, Products, RunDetail, Tab, Toast, level_rank,
+    AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsForm, Popup,
+    PricePanel, RunDetail, Tab, Toast, level_rank,
 };
 
 /// Everything the dashboard shows.
@@ -298,13 +300,7 @@ impl App {
                                 p.rows.iter().position(|r| r.account == a && r.id == id)
                             });
                             match kept {
-                                Some(i) => {
-                                    let h = super::layout::products_rows(self.size);
-                                    p.selected = i;
-                                    if i < p.offset || i >= p.offset + h {
-                                        p.offset = i.saturating_sub(h / 2);
-                                    }
-                                }
+                                Some(i) => p.reveal(i, super::layout::products_rows(self.size)),
                                 None => {
                                     p.selected = 0;
                                     p.offset = 0;
@@ -681,30 +677,18 @@ impl App {
                 }
             }
             Tab::Products => {
-                let rows_h = super::layout::products_rows(self.size);
+                let rows = super::layout::products_rows(self.size);
                 let p = &mut self.products;
-                p.selected = step(p.selected, p.rows.len());
-                // Scroll only when the cursor leaves the window.
-                if p.selected < p.offset {
-                    p.offset = p.selected;
-                } else if p.selected >= p.offset + rows_h {
-                    p.offset = p.selected + 1 - rows_h;
-                }
-                // Fetch the next keyset page before the user reaches the end.
-                if !p.loading
-                    && !p.exhausted
-                    && p.selected + 60 >= p.rows.len()
-                    && let Some(last) = p.rows.last()
-                {
-                    p.loading = true;
-                    return vec![Effect::Search {
+                match p.motion(delta, rows) {
+                    // The next keyset page, before the user reaches the end.
+                    Some(after) => vec![Effect::Search {
                         seq: p.seq,
                         query: p.query.clone(),
-                        after: Some(last.cursor(p.query.sort)),
+                        after: Some(after),
                         limit: PAGE_ROWS,
-                    }];
+                    }],
+                    None => vec![],
                 }
-                vec![]
             }
             Tab::History if self.summary.shown => {
                 self.summary.scroll = (i64::from(self.summary.scroll) + delta).clamp(0, 999) as u16;

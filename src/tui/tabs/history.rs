@@ -2,8 +2,21 @@
 //! account; `v` toggles it). The tab's state and how it changes; `app/history.rs` wires it into
 //! `update()`, `views/history.rs` and `views/summary.rs` draw it.
 
+use crate::model::{RunStatus, SyncRun};
 use crate::report::{Facts, Window};
 use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub runs: Vec<SyncRun>,
+    pub filter_status: Option<RunStatus>,
+    pub filter_account: Option<String>,
+    /// Only runs started in the last this many days.
+    pub filter_since_days: Option<i64>,
+    pub selected: usize,
+    pub offset: usize,
+    pub loaded: bool,
+}
 
 /// The summary is read again at most this often while shown (a weekly report over a large
 /// store takes about a second).

@@ -3,3 +3,4 @@
 
 pub mod changes;
 pub mod history;
+pub mod products;
