@@ -1,106 +1,21 @@
-//! Carries out the schedule: starts runs through a [`Runner`] (the sync engine in production,
-//! a fake in tests), does retention and stuck-run cleanup on the store, reaps finished runs and
-//! cancels them on shutdown. Time is always passed in, so tests choose it.
+//! Carries out the schedule: starts runs through the engine's [`SyncPort`] (the engine in
+//! production, a fake in tests), does retention and stuck-run cleanup on the store, reaps
+//! finished runs and cancels them on shutdown. Time is always passed in, so tests choose it.
 
-use super::schedule::{Action, Scheduler};
+use super::schedule::{Decision, Scheduler};
 use crate::model::{RunStatus, SyncMode, Trigger};
 use crate::store::Store;
-use crate::sync::{Engine, RunHandle, SyncError};
+use crate::sync::port::{ActiveRun, RunEnd, StartError, StartRequest, SyncPort};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-/// Why a run did not start.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StartError {
-    /// Another run of the account holds its lock (another process, e.g. the TUI).
-    Busy(String),
-    Other(String),
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunEnd {
-    pub run_id: i64,
-    pub account: String,
-    pub status: RunStatus,
-    pub summary: Option<String>,
-}
-
-/// Starts syncs.
-pub trait Runner {
-    type Run: ActiveRun;
-    fn start(
-        &self,
-        account: &str,
-        mode: SyncMode,
-        max_pages: Option<u32>,
-    ) -> impl Future<Output = Result<Self::Run, StartError>>;
-}
-
-/// A run in progress.
-pub trait ActiveRun {
-    fn run_id(&self) -> i64;
-    fn is_finished(&self) -> bool;
-    fn cancel(&self);
-    fn finish(self) -> impl Future<Output = RunEnd>;
-}
-
-impl Runner for Engine {
-    type Run = RunHandle;
-    async fn start(
-        &self,
-        account: &str,
-        mode: SyncMode,
-        max_pages: Option<u32>,
-    ) -> Result<RunHandle, StartError> {
-        let mut options = self.default_options(account, mode);
-        options.max_pages = max_pages;
-        Engine::start(self, account, options, Trigger::Schedule)
-            .await
-            .map_err(|e| match e {
-                SyncError::Busy(b) => StartError::Busy(b.to_string()),
-                other => StartError::Other(other.to_string()),
-            })
-    }
-}
-
-impl ActiveRun for RunHandle {
-    fn run_id(&self) -> i64 {
-        self.run_id
-    }
-    fn is_finished(&self) -> bool {
-        self.done.is_finished()
-    }
-    fn cancel(&self) {
-        self.cancel.cancel();
-    }
-    async fn finish(self) -> RunEnd {
-        match self.done.await {
-            Ok(p) => RunEnd {
-                run_id: self.run_id,
-                account: self.account,
-                status: p.status,
-                summary: p.error_summary,
-            },
-            // The run task panicked: its row is left `running` for stuck-run cleanup.
-            Err(e) => RunEnd {
-                run_id: self.run_id,
-                account: self.account,
-                status: RunStatus::Failed,
-                summary: Some(format!("the run task stopped: {e}")),
-            },
-        }
-    }
-}
 
 /// What one tick did (logged, and inspected by tests).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TickReport {
     pub finished: Vec<RunEnd>,
-    pub actions: Vec<Action>,
+    pub decisions: Vec<Decision>,
     /// (account, run id, mode)
     pub started: Vec<(String, i64, SyncMode)>,
     /// (account, why): busy elsewhere or failed to start.
@@ -112,11 +27,11 @@ pub struct TickReport {
     pub errors: Vec<String>,
 }
 
-pub struct Daemon<R: Runner, Tz: TimeZone> {
+pub struct Daemon<P: SyncPort, Tz: TimeZone> {
     scheduler: Scheduler<Tz>,
-    runner: R,
+    port: P,
     store: Store,
-    running: BTreeMap<String, R::Run>,
+    running: BTreeMap<String, P::Run>,
     /// Days of offer history kept (`[prices] history_retention_days`), pruned with the runs.
     history_days: u32,
     events: Option<tokio::sync::mpsc::UnboundedSender<DaemonEvent>>,
@@ -133,11 +48,11 @@ pub enum DaemonEvent {
     Ended(RunEnd),
 }
 
-impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
-    pub fn new(scheduler: Scheduler<Tz>, runner: R, store: Store) -> Self {
+impl<P: SyncPort, Tz: TimeZone> Daemon<P, Tz> {
+    pub fn new(scheduler: Scheduler<Tz>, port: P, store: Store) -> Self {
         Daemon {
             scheduler,
-            runner,
+            port,
             store,
             running: BTreeMap::new(),
             events: None,
@@ -179,17 +94,17 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
             ..Default::default()
         };
         let running: Vec<String> = self.running.keys().cloned().collect();
-        let actions = self.scheduler.due(now, &|a| running.iter().any(|r| r == a));
-        for action in &actions {
-            self.perform(action, now, &mut report).await;
+        let decisions = self.scheduler.due(now, &|a| running.iter().any(|r| r == a));
+        for decision in &decisions {
+            self.perform(decision, now, &mut report).await;
         }
-        report.actions = actions;
+        report.decisions = decisions;
         report
     }
 
-    async fn perform(&mut self, action: &Action, now: DateTime<Utc>, report: &mut TickReport) {
-        match action {
-            Action::FailStale { cutoff } => {
+    async fn perform(&mut self, decision: &Decision, now: DateTime<Utc>, report: &mut TickReport) {
+        match decision {
+            Decision::FailStale { cutoff } => {
                 match self.store.settle_dead_runs_before(*cutoff, now).await {
                     Ok(ids) => {
                         if !ids.is_empty() {
@@ -205,7 +120,7 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
                     )),
                 }
             }
-            Action::Retention { account, cutoff } => {
+            Decision::Retention { account, cutoff } => {
                 match self.store.delete_runs_before(account, *cutoff).await {
                     Ok(n) => {
                         tracing::info!(
@@ -230,21 +145,21 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
                     )),
                 }
             }
-            Action::SkipBusy { account, mode } => {
+            Decision::SkipBusy { account, mode } => {
                 tracing::warn!(
                     "skipped the scheduled {mode} sync of {account}: its previous run is still going"
                 );
             }
-            Action::DeferFull { account } => {
+            Decision::DeferFull { account } => {
                 tracing::warn!(
                     "the daily full sync of {account} waits: the account is busy; it starts when the account is free"
                 );
             }
-            Action::Sync {
+            Decision::Sync {
                 account,
                 mode,
                 max_pages,
-            } => match self.runner.start(account, *mode, *max_pages).await {
+            } => match self.start(account, *mode, *max_pages).await {
                 Ok(run) => {
                     let pages = max_pages.map_or("all".to_string(), |p| p.to_string());
                     tracing::info!(
@@ -275,6 +190,22 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
                 }
             },
         }
+    }
+
+    async fn start(
+        &self,
+        account: &str,
+        mode: SyncMode,
+        max_pages: Option<u32>,
+    ) -> Result<P::Run, StartError> {
+        let mut options = self.port.default_options(account, mode);
+        options.max_pages = max_pages;
+        let request = StartRequest {
+            options,
+            trigger: Trigger::Schedule,
+            allow_mass_missing: false,
+        };
+        self.port.start(account, request).await
     }
 
     async fn reap(&mut self) -> Vec<RunEnd> {
@@ -353,11 +284,11 @@ impl<R: Runner, Tz: TimeZone> Daemon<R, Tz> {
         let mut acted: Vec<String> = Vec::new();
         loop {
             let report = self.tick(Utc::now()).await;
-            for a in &report.actions {
+            for a in &report.decisions {
                 match a {
-                    Action::Sync { account, .. }
-                    | Action::SkipBusy { account, .. }
-                    | Action::DeferFull { account } => acted.push(account.clone()),
+                    Decision::Sync { account, .. }
+                    | Decision::SkipBusy { account, .. }
+                    | Decision::DeferFull { account } => acted.push(account.clone()),
                     _ => {}
                 }
             }

@@ -9,5 +9,6 @@ pub mod schedule;
 #[cfg(test)]
 mod tests;
 
-pub use driver::{ActiveRun, Daemon, DaemonEvent, RunEnd, Runner, StartError, TickReport};
-pub use schedule::{AccountPlan, Action, ScheduleConfig, Scheduler};
+pub use crate::sync::port::{ActiveRun, RunEnd, StartError, StartRequest, SyncPort};
+pub use driver::{Daemon, DaemonEvent, TickReport};
+pub use schedule::{AccountPlan, Decision, ScheduleConfig, Scheduler};

@@ -60,9 +60,9 @@ impl ScheduleConfig {
     }
 }
 
-/// Something the daemon does now.
+/// What the schedule decided for this moment.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub enum Decision {
     /// Start a sync of `account`.
     Sync {
         account: String,
@@ -159,17 +159,17 @@ impl<Tz: TimeZone> Scheduler<Tz> {
 
     /// What is due at `now`. `busy(account)` says whether the account is running (here or in
     /// another process); the caller reports refused starts the same way.
-    pub fn due(&mut self, now: DateTime<Utc>, busy: &dyn Fn(&str) -> bool) -> Vec<Action> {
-        let mut actions = Vec::new();
+    pub fn due(&mut self, now: DateTime<Utc>, busy: &dyn Fn(&str) -> bool) -> Vec<Decision> {
+        let mut decisions = Vec::new();
         if now >= self.next_stale_check {
-            actions.push(Action::FailStale {
+            decisions.push(Decision::FailStale {
                 cutoff: now - self.config.stale_after,
             });
             self.next_stale_check = now + self.config.stale_check_every;
         }
         if now >= self.next_retention {
             for a in &self.accounts {
-                actions.push(Action::Retention {
+                decisions.push(Decision::Retention {
                     account: a.plan.name.clone(),
                     cutoff: now - Duration::days(i64::from(a.plan.retention_days)),
                 });
@@ -184,7 +184,7 @@ impl<Tz: TimeZone> Scheduler<Tz> {
             if full_due {
                 if is_busy {
                     if !a.full_deferred {
-                        actions.push(Action::DeferFull { account: name });
+                        decisions.push(Decision::DeferFull { account: name });
                         a.full_deferred = true;
                     }
                     // The incremental slot still passes (skipped) so it does not fire the
@@ -194,7 +194,7 @@ impl<Tz: TimeZone> Scheduler<Tz> {
                     }
                     continue;
                 }
-                actions.push(Action::Sync {
+                decisions.push(Decision::Sync {
                     account: name,
                     mode: SyncMode::Full,
                     max_pages: None,
@@ -211,13 +211,13 @@ impl<Tz: TimeZone> Scheduler<Tz> {
                 continue;
             }
             if incremental_due {
-                actions.push(if is_busy {
-                    Action::SkipBusy {
+                decisions.push(if is_busy {
+                    Decision::SkipBusy {
                         account: name,
                         mode: SyncMode::Incremental,
                     }
                 } else {
-                    Action::Sync {
+                    Decision::Sync {
                         account: name,
                         mode: SyncMode::Incremental,
                         max_pages: a.plan.max_pages,
@@ -226,7 +226,7 @@ impl<Tz: TimeZone> Scheduler<Tz> {
                 advance_slot(a, now, &self.config, &mut self.rng);
             }
         }
-        actions
+        decisions
     }
 
     /// When something may next be due (the daemon sleeps until then, or a shutdown).

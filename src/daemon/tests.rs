@@ -1,7 +1,7 @@
 //! Schedule logic driven by a controllable clock: the test owns `now` and steps it.
 
 use super::jitter::{is_round, max_shift};
-use super::schedule::{AccountPlan, Action, ScheduleConfig, Scheduler};
+use super::schedule::{AccountPlan, Decision, ScheduleConfig, Scheduler};
 use crate::model::SyncMode;
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
 
@@ -24,7 +24,7 @@ fn plans(names: &[&str]) -> Vec<AccountPlan> {
 struct Clock<Tz: chrono::TimeZone> {
     now: DateTime<Utc>,
     sched: Scheduler<Tz>,
-    log: Vec<(DateTime<Utc>, Action)>,
+    log: Vec<(DateTime<Utc>, Decision)>,
 }
 
 impl<Tz: chrono::TimeZone> Clock<Tz> {
@@ -48,7 +48,7 @@ impl<Tz: chrono::TimeZone> Clock<Tz> {
         self.log
             .iter()
             .filter_map(|(t, a)| match a {
-                Action::Sync {
+                Decision::Sync {
                     account: acc,
                     mode: m,
                     ..
@@ -100,7 +100,7 @@ fn incremental_runs_come_every_interval_with_jitter_and_never_at_round_times() {
     // Incremental runs carry the account's page cap.
     assert!(c.log.iter().any(|(_, a)| matches!(
         a,
-        Action::Sync {
+        Decision::Sync {
             max_pages: Some(5),
             mode: SyncMode::Incremental,
             ..
@@ -134,7 +134,7 @@ fn a_busy_account_is_skipped_never_stacked_and_no_burst_follows() {
     let skipped = c
         .log
         .iter()
-        .filter(|(_, a)| matches!(a, Action::SkipBusy { .. }))
+        .filter(|(_, a)| matches!(a, Decision::SkipBusy { .. }))
         .count();
     assert_eq!(skipped, 4, "slots 09:10, 09:20, 09:30, 09:40 are skipped");
     // After the account frees up, the next run waits for its slot (09:50), no catch-up burst.
@@ -201,7 +201,7 @@ fn the_daily_full_runs_once_a_day_at_the_local_time() {
     // Fulls read every page.
     assert!(c.log.iter().all(|(_, a)| !matches!(
         a,
-        Action::Sync {
+        Decision::Sync {
             mode: SyncMode::Full,
             max_pages: Some(_),
             ..
@@ -268,7 +268,7 @@ fn a_daily_full_that_meets_a_busy_account_waits_for_it() {
     let deferred = c
         .log
         .iter()
-        .filter(|(_, a)| matches!(a, Action::DeferFull { .. }))
+        .filter(|(_, a)| matches!(a, Decision::DeferFull { .. }))
         .count();
     assert_eq!(deferred, 1, "logged once, not every tick");
     let fulls = c.syncs("main", SyncMode::Full);
@@ -288,7 +288,7 @@ fn retention_runs_daily_with_each_accounts_cutoff() {
         .log
         .iter()
         .filter_map(|(t, a)| match a {
-            Action::Retention { account, cutoff } => Some((*t, account.clone(), *cutoff)),
+            Decision::Retention { account, cutoff } => Some((*t, account.clone(), *cutoff)),
             _ => None,
         })
         .collect();
@@ -312,7 +312,7 @@ fn stuck_run_cleanup_runs_every_minute_with_the_heartbeat_threshold() {
         .log
         .iter()
         .filter_map(|(t, a)| match a {
-            Action::FailStale { cutoff } => Some((*t, *cutoff)),
+            Decision::FailStale { cutoff } => Some((*t, *cutoff)),
             _ => None,
         })
         .collect();

@@ -3,10 +3,12 @@
 //! `engine` starts runs (one per account across processes) and tests connections; `run` drives
 //! one run (count → scan → write → reconcile → finish); `scan` keeps page requests in flight
 //! under the client's limiter; `recorder` persists events and progress off the hot path;
-//! `progress` is the live snapshot every UI reads.
+//! `progress` is the live snapshot every UI reads; `port` is how the dashboard and the daemon
+//! start and hold runs.
 
 mod engine;
 mod guard;
+pub mod port;
 mod progress;
 mod reconcile;
 mod recorder;

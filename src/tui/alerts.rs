@@ -2,9 +2,9 @@
 //! announced once: a toast, the terminal bell if configured, an entry in the `e` list, and a
 //! header badge that stays until the list is opened.
 
-use super::app::{App, Effect};
 use crate::model::{RunStatus, SyncRun};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 /// A run that ended badly and has not been looked at yet.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,43 +38,28 @@ fn is_bad(s: RunStatus) -> bool {
     )
 }
 
-impl App {
-    /// Compares each account's last run with the one seen before. The first poll only
-    /// records what is there: runs that ended before the dashboard opened are History's.
-    pub(crate) fn watch_runs(&mut self) -> Vec<Effect> {
-        let first = !self.runs_seen_once;
-        self.runs_seen_once = true;
-        let finished: Vec<SyncRun> = self
-            .dashboard
-            .stats
-            .iter()
-            .filter_map(|s| s.last_run.clone())
-            .filter(|r| r.status.is_finished())
-            .collect();
-        let mut fx = Vec::new();
-        for run in finished {
-            let before = self.last_finished.insert(run.account.clone(), run.id);
-            if first || before == Some(run.id) || !is_bad(run.status) {
-                continue;
-            }
-            let alert = RunAlert {
-                run_id: run.id,
-                account: run.account.clone(),
-                status: run.status,
-                first_error: run.error_summary.clone(),
-                at: run.finished_at.unwrap_or(self.now),
-            };
-            self.toast(alert.text(), true);
-            self.alerts.push(alert);
-            if self.bell && fx.is_empty() {
-                fx.push(Effect::Bell);
-            }
+/// The runs of `last_runs` (each account's last run) that ended badly since the last look.
+/// `seen` keeps each account's last finished run as last seen; on the `first` look it is only
+/// filled in, because runs that ended before the dashboard opened are History's.
+pub fn newly_ended_badly<'a>(
+    last_runs: impl IntoIterator<Item = &'a SyncRun>,
+    seen: &mut HashMap<String, i64>,
+    first: bool,
+    now: DateTime<Utc>,
+) -> Vec<RunAlert> {
+    let mut alerts = Vec::new();
+    for run in last_runs.into_iter().filter(|r| r.status.is_finished()) {
+        let before = seen.insert(run.account.clone(), run.id);
+        if first || before == Some(run.id) || !is_bad(run.status) {
+            continue;
         }
-        fx
+        alerts.push(RunAlert {
+            run_id: run.id,
+            account: run.account.clone(),
+            status: run.status,
+            first_error: run.error_summary.clone(),
+            at: run.finished_at.unwrap_or(now),
+        });
     }
-
-    /// Opening the `e` list acknowledges every alert: the header badge goes.
-    pub(crate) fn acknowledge_alerts(&mut self) {
-        self.alerts.clear();
-    }
+    alerts
 }

@@ -24,14 +24,19 @@ pub const HISTORY_SINCE_DAYS: [i64; 3] = [1, 7, 30];
 const LOG_KEEP: usize = 5_000;
 
 mod actions;
+mod changes;
+mod history;
 mod msg;
 mod popups;
 mod state;
+mod watch;
 
+pub use super::tabs::history::History;
+pub use super::tabs::products::Products;
 pub use msg::{Effect, Msg};
 pub use state::{
-    AccountInfo, Confirm, ConnTest, Dashboard, History, LogPane, OfferDetail, OptionsForm, Popup,
-    PricePanel, Products, RunDetail, Tab, Toast, level_rank,
+    AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsForm, Popup,
+    PricePanel, RunDetail, Tab, Toast, level_rank,
 };
 
 /// Everything the dashboard shows.
@@ -63,8 +68,8 @@ pub struct App {
     pub log: LogPane,
     pub products: Products,
     pub history: History,
-    pub summary: super::summary::Summary,
-    pub changes: super::changes::Changes,
+    pub summary: super::tabs::history::Summary,
+    pub changes: super::tabs::changes::Changes,
     pub buybox: super::buybox::BuyboxTab,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
@@ -184,7 +189,7 @@ impl App {
 
     /// The page height of the focused table, for half-page motions.
     fn page(&self) -> usize {
-        (self.size.1.saturating_sub(10) as usize).max(2)
+        super::layout::page_rows(self.size)
     }
 
     /// True when `msg` only repeats what the screen already shows (the every-second poll of an
@@ -295,13 +300,7 @@ impl App {
                                 p.rows.iter().position(|r| r.account == a && r.id == id)
                             });
                             match kept {
-                                Some(i) => {
-                                    let h = super::views::products::table_rows(self.size);
-                                    p.selected = i;
-                                    if i < p.offset || i >= p.offset + h {
-                                        p.offset = i.saturating_sub(h / 2);
-                                    }
-                                }
+                                Some(i) => p.reveal(i, super::layout::products_rows(self.size)),
                                 None => {
                                     p.selected = 0;
                                     p.offset = 0;
@@ -678,30 +677,18 @@ impl App {
                 }
             }
             Tab::Products => {
-                let rows_h = super::views::products::table_rows(self.size);
+                let rows = super::layout::products_rows(self.size);
                 let p = &mut self.products;
-                p.selected = step(p.selected, p.rows.len());
-                // Scroll only when the cursor leaves the window.
-                if p.selected < p.offset {
-                    p.offset = p.selected;
-                } else if p.selected >= p.offset + rows_h {
-                    p.offset = p.selected + 1 - rows_h;
-                }
-                // Fetch the next keyset page before the user reaches the end.
-                if !p.loading
-                    && !p.exhausted
-                    && p.selected + 60 >= p.rows.len()
-                    && let Some(last) = p.rows.last()
-                {
-                    p.loading = true;
-                    return vec![Effect::Search {
+                match p.motion(delta, rows) {
+                    // The next keyset page, before the user reaches the end.
+                    Some(after) => vec![Effect::Search {
                         seq: p.seq,
                         query: p.query.clone(),
-                        after: Some(last.cursor(p.query.sort)),
+                        after: Some(after),
                         limit: PAGE_ROWS,
-                    }];
+                    }],
+                    None => vec![],
                 }
-                vec![]
             }
             Tab::History if self.summary.shown => {
                 self.summary.scroll = (i64::from(self.summary.scroll) + delta).clamp(0, 999) as u16;

@@ -1,13 +1,15 @@
 //! Runs what `update()` asks for in tokio tasks and reports back as messages, so the UI task
-//! never waits on the database or the network.
+//! never waits on the database or the network. Reads run as supervised jobs ([`super::jobs`]):
+//! one per kind, the newest request wins.
 
 use super::app::{ConnTest, Dashboard, Effect, Msg, OfferDetail, RunDetail};
+use super::jobs::Jobs;
 use crate::model::SyncOptions;
 use crate::store::runs::RunFilter;
 use crate::store::{Store, short_db_error};
 use futures::future::BoxFuture;
 use std::sync::Arc;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 
 /// Starting, cancelling and testing syncs. The engine implements it; tests and the dashboard
 /// without an engine use their own.
@@ -37,7 +39,8 @@ pub struct Runner {
     pub store: Store,
     pub backend: Arc<dyn SyncBackend>,
     pub accounts: Vec<String>,
-    pub tx: UnboundedSender<Msg>,
+    /// Bounded: a UI that falls behind slows the jobs down instead of queueing without end.
+    pub tx: Sender<Msg>,
     pub health: crate::config::HealthConfig,
 }
 
@@ -46,15 +49,23 @@ fn db(e: sqlx::Error) -> String {
 }
 
 impl Runner {
-    /// Spawns the effect; `Quit`, `Suspend` and `Copy` belong to the terminal loop and are
-    /// ignored here.
-    pub fn spawn(&self, effect: Effect) {
+    /// Spawns the effect, as the newest job of its kind when it is a read; `Quit`, `Suspend`,
+    /// `Bell` and `Copy` belong to the terminal loop and are ignored here.
+    pub fn spawn(&self, jobs: &mut Jobs, effect: Effect) {
+        let kind = super::jobs::JobKind::of(&effect);
         let me = self.clone();
-        tokio::spawn(async move {
+        let job = async move {
             if let Some(msg) = me.run(effect).await {
-                let _ = me.tx.send(msg);
+                // Fails only when the dashboard has quit, and then nobody reads the answer.
+                let _ = me.tx.send(msg).await;
             }
-        });
+        };
+        match kind {
+            Some(kind) => jobs.submit(kind, job),
+            None => {
+                tokio::spawn(job);
+            }
+        }
     }
 
     pub async fn run(&self, effect: Effect) -> Option<Msg> {

@@ -4,17 +4,18 @@
 pub mod alerts;
 pub mod app;
 pub mod buybox;
-pub mod changes;
 pub mod effects;
 pub mod engine_backend;
 #[doc(hidden)]
 #[cfg(any(test, feature = "testing"))]
 pub mod fixture;
+pub mod jobs;
 pub mod keymap;
+pub mod layout;
 pub mod palette;
 pub mod push;
 pub mod run;
-pub mod summary;
+pub mod tabs;
 pub mod theme;
 pub mod views;
 

@@ -3,6 +3,7 @@
 
 use super::app::{App, Effect, Msg};
 use super::effects::{Runner, SyncBackend};
+use super::jobs::Jobs;
 use super::views;
 use crate::store::Store;
 use crossterm::event::{
@@ -22,6 +23,9 @@ use std::time::{Duration, Instant};
 
 /// At most this often; a slow SSH link never gets a queue of stale frames.
 const FRAME: Duration = Duration::from_millis(33);
+
+/// Results waiting for the UI task; jobs wait when it is full.
+const INBOX: usize = 64;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -67,13 +71,11 @@ fn osc52(text: &str) {
 /// Ctrl-Z: give the terminal back, stop like any job, and take it again on `fg`.
 fn suspend(term: &mut Term, mouse: bool) -> std::io::Result<()> {
     leave();
+    // Raw mode turns Ctrl-Z into a key; stop ourselves with the signal the shell expects, sent
+    // by the kill(2) call of rustix (already our safe wrapper for the umask) rather than a
+    // `kill` child process, which may be missing and costs a fork.
     #[cfg(unix)]
-    {
-        // Raw mode turns Ctrl-Z into a key; stop ourselves with the signal the shell expects.
-        let _ = std::process::Command::new("kill")
-            .args(["-TSTP", &std::process::id().to_string()])
-            .status();
-    }
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::TSTP);
     *term = enter(mouse)?;
     Ok(())
 }
@@ -106,14 +108,17 @@ pub async fn run(
     let size = term.size()?;
     app.size = (size.width, size.height);
 
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(INBOX);
     let runner = Runner {
         store,
         backend: backend.clone(),
         accounts: app.accounts.iter().map(|a| a.name.clone()).collect(),
-        tx: tx.clone(),
+        tx,
         health: app.health.clone(),
     };
+    let mut jobs = Jobs::new();
+    // Messages the loop makes itself (a copy's confirmation); the channel is for the jobs.
+    let mut own: Vec<Msg> = Vec::new();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -137,9 +142,9 @@ pub async fn run(
                     }
                     Effect::Copy(text) => {
                         osc52(&text);
-                        let _ = tx.send(Msg::Copied(text));
+                        own.push(Msg::Copied(text));
                     }
-                    other => runner.spawn(other),
+                    other => runner.spawn(&mut jobs, other),
                 }
             }
             if dirty && last_draw.elapsed() >= FRAME {
@@ -148,7 +153,10 @@ pub async fn run(
                 last_draw = Instant::now();
             }
             let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
-            let msg = tokio::select! {
+            let msg = if let Some(m) = own.pop() {
+                m
+            } else {
+                tokio::select! {
                 ev = events.next() => match ev {
                     Some(Ok(ev)) => match to_msg(ev) { Some(m) => m, None => continue },
                     Some(Err(e)) => return Err(e.into()),
@@ -157,6 +165,7 @@ pub async fn run(
                 Some(m) = rx.recv() => m,
                 _ = tick.tick() => Msg::Tick(chrono::Utc::now()),
                 _ = tokio::time::sleep_until(next_frame), if dirty => continue,
+                }
             };
             if let Msg::Resize(..) = msg {
                 term.autoresize()?;
@@ -167,6 +176,7 @@ pub async fn run(
         }
     }
     .await;
+    jobs.abort_all();
     leave();
     // Cancelled runs record their end in the store; give them a moment to do so.
     let _ = tokio::time::timeout(Duration::from_secs(10), backend.shutdown()).await;

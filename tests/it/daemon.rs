@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use magsync::daemon::{
-    AccountPlan, Action, ActiveRun, Daemon, RunEnd, Runner, ScheduleConfig, Scheduler, StartError,
+    AccountPlan, ActiveRun, Daemon, Decision, RunEnd, ScheduleConfig, Scheduler, StartError,
+    StartRequest, SyncPort,
 };
 use magsync::model::{EventLevel, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger};
 use magsync::sim::{SimAccount, SimConfig};
@@ -11,49 +12,60 @@ use magsync::store::Store;
 use magsync::store::runs::RunFilter;
 use magsync::store::testing::TestDb;
 use serde_json::Value;
-use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32};
+use std::sync::{Arc, Mutex};
 
-// ---------------------------------------------------------------- fake runner
+// ---------------------------------------------------------------- fake engine
 
 #[derive(Default)]
 struct Fake {
-    next_id: Cell<i64>,
+    next_id: AtomicI64,
     /// Accounts another process holds.
-    busy_elsewhere: RefCell<Vec<String>>,
-    started: RefCell<Vec<(String, SyncMode, Option<u32>)>>,
+    busy_elsewhere: Mutex<Vec<String>>,
+    started: Mutex<Vec<(String, SyncMode, Option<u32>)>>,
     /// Flip to end every run started so far.
-    finished: Rc<Cell<bool>>,
-    cancelled: Rc<Cell<u32>>,
+    finished: Arc<AtomicBool>,
+    cancelled: Arc<AtomicU32>,
 }
 
 struct FakeRun {
     id: i64,
     account: String,
-    finished: Rc<Cell<bool>>,
-    cancelled: Rc<Cell<u32>>,
+    finished: Arc<AtomicBool>,
+    cancelled: Arc<AtomicU32>,
 }
 
-impl Runner for &Fake {
+impl SyncPort for &Fake {
     type Run = FakeRun;
-    async fn start(
-        &self,
-        account: &str,
-        mode: SyncMode,
-        max_pages: Option<u32>,
-    ) -> Result<FakeRun, StartError> {
-        if self.busy_elsewhere.borrow().iter().any(|a| a == account) {
+    fn default_options(&self, _account: &str, mode: SyncMode) -> SyncOptions {
+        SyncOptions {
+            mode,
+            ..SyncOptions::default()
+        }
+    }
+    async fn start(&self, account: &str, request: StartRequest) -> Result<FakeRun, StartError> {
+        assert_eq!(request.trigger, Trigger::Schedule);
+        if self
+            .busy_elsewhere
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|a| a == account)
+        {
             return Err(StartError::Busy(format!(
                 "{account} is synced by another process"
             )));
         }
-        self.started
-            .borrow_mut()
-            .push((account.to_string(), mode, max_pages));
-        self.next_id.set(self.next_id.get() + 1);
+        self.started.lock().unwrap().push((
+            account.to_string(),
+            request.options.mode,
+            request.options.max_pages,
+        ));
+        let id = self.next_id.fetch_add(1, SeqCst) + 1;
         Ok(FakeRun {
-            id: self.next_id.get(),
+            id,
             account: account.to_string(),
             finished: self.finished.clone(),
             cancelled: self.cancelled.clone(),
@@ -66,17 +78,17 @@ impl ActiveRun for FakeRun {
         self.id
     }
     fn is_finished(&self) -> bool {
-        self.finished.get()
+        self.finished.load(SeqCst)
     }
     fn cancel(&self) {
-        self.cancelled.set(self.cancelled.get() + 1);
-        self.finished.set(true);
+        self.cancelled.fetch_add(1, SeqCst);
+        self.finished.store(true, SeqCst);
     }
     async fn finish(self) -> RunEnd {
         RunEnd {
             run_id: self.id,
             account: self.account,
-            status: if self.cancelled.get() > 0 {
+            status: if self.cancelled.load(SeqCst) > 0 {
                 RunStatus::Cancelled
             } else {
                 RunStatus::Completed
@@ -149,7 +161,7 @@ async fn driver_cleans_stuck_runs_applies_retention_and_never_stacks() {
             .id;
 
         let fake = Fake::default();
-        fake.busy_elsewhere.borrow_mut().push("fbe".into());
+        fake.busy_elsewhere.lock().unwrap().push("fbe".into());
         let mut d = Daemon::new(scheduler(now, 14), &fake, s.clone());
         let r = d.tick(now).await;
         assert_eq!(r.stale_failed, vec![stuck], "{}", db.label);
@@ -164,7 +176,7 @@ async fn driver_cleans_stuck_runs_applies_retention_and_never_stacks() {
         // main started with its page cap; fbe refused (another process holds it), not queued.
         assert_eq!(r.started.len(), 1);
         assert_eq!(
-            fake.started.borrow()[0],
+            fake.started.lock().unwrap()[0],
             ("main".into(), SyncMode::Incremental, Some(5))
         );
         assert!(matches!(&r.refused[..], [(a, StartError::Busy(_))] if a == "fbe"));
@@ -172,13 +184,14 @@ async fn driver_cleans_stuck_runs_applies_retention_and_never_stacks() {
         // Ten minutes later main is still running: skipped, never stacked.
         let r = d.tick(now + Duration::minutes(10)).await;
         assert!(
-            r.actions
+            r.decisions
                 .iter()
-                .any(|a| matches!(a, Action::SkipBusy { account, .. } if account == "main"))
+                .any(|a| matches!(a, Decision::SkipBusy { account, .. } if account == "main"))
         );
         assert_eq!(
             fake.started
-                .borrow()
+                .lock()
+                .unwrap()
                 .iter()
                 .filter(|s| s.0 == "main")
                 .count(),
@@ -186,19 +199,19 @@ async fn driver_cleans_stuck_runs_applies_retention_and_never_stacks() {
         );
 
         // It ends; the next slot starts a new one and the end is reported.
-        fake.finished.set(true);
-        fake.busy_elsewhere.borrow_mut().clear();
+        fake.finished.store(true, SeqCst);
+        fake.busy_elsewhere.lock().unwrap().clear();
         let r = d.tick(now + Duration::minutes(20)).await;
         assert_eq!(r.finished.len(), 1);
         assert_eq!(r.finished[0].status, RunStatus::Completed);
         assert_eq!(r.started.len(), 2, "main and fbe");
 
         // Shutdown cancels what runs.
-        fake.finished.set(false);
+        fake.finished.store(false, SeqCst);
         let ends = d.shutdown(std::time::Duration::from_secs(5)).await;
         assert_eq!(ends.len(), 2);
         assert!(ends.iter().all(|e| e.status == RunStatus::Cancelled));
-        assert_eq!(fake.cancelled.get(), 2);
+        assert_eq!(fake.cancelled.load(SeqCst), 2);
     }
 }
 

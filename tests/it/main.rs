@@ -38,6 +38,7 @@ mod tui_buybox;
 mod tui_changes;
 mod tui_fit;
 mod tui_health;
+mod tui_jobs;
 mod tui_palette;
 mod tui_push;
 mod tui_render;

@@ -1,10 +1,9 @@
 //! The dashboard's state, tab by tab: what `update()` changes and the views draw.
 
 use crate::model::{
-    ConflictStrategy, EventLevel, OfferChange, RunStatus, SyncEvent, SyncMode, SyncOptions, SyncRun,
+    ConflictStrategy, EventLevel, OfferChange, SyncEvent, SyncMode, SyncOptions, SyncRun,
 };
 use crate::store::offers::StoredOffer;
-use crate::store::search::{ProductQuery, ProductRow};
 use crate::store::stats::AccountStats;
 use crate::tui::keymap::Context;
 use chrono::{DateTime, Utc};
@@ -251,7 +250,7 @@ pub enum Popup {
     },
     Offer(Box<OfferDetail>),
     Run(Box<RunDetail>),
-    Edit(Box<crate::tui::changes::EditForm>),
+    Edit(Box<crate::tui::tabs::changes::EditForm>),
     /// What a push would send, waiting for y/Enter or n/Esc.
     PushPreview(Box<crate::tui::push::PreviewPopup>),
     /// One change for every marked product.
@@ -291,42 +290,6 @@ pub fn level_rank(l: EventLevel) -> u8 {
         EventLevel::Warn => 2,
         EventLevel::Error => 3,
     }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Products {
-    pub query: ProductQuery,
-    pub input: Input,
-    pub typing: bool,
-    pub rows: Vec<ProductRow>,
-    pub selected: usize,
-    pub offset: usize,
-    /// Increases with every query change; results of an older one are dropped.
-    pub seq: u64,
-    pub loading: bool,
-    pub exhausted: bool,
-    pub total: Option<i64>,
-    pub loaded_once: bool,
-    /// Pending local edits of the loaded rows: the table shows them beside eMAG's values.
-    pub pending: std::collections::HashMap<(String, i64), crate::edits::Edit>,
-    /// When the list last reloaded in place because the store changed.
-    pub refreshed_at: Option<DateTime<Utc>>,
-    /// The offer the cursor stays on when the list reloads in place.
-    pub keep: Option<(String, i64)>,
-    /// Rows marked with Space (account, offer id), for a bulk edit.
-    pub marked: std::collections::BTreeSet<(String, i64)>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct History {
-    pub runs: Vec<SyncRun>,
-    pub filter_status: Option<RunStatus>,
-    pub filter_account: Option<String>,
-    /// Only runs started in the last this many days.
-    pub filter_since_days: Option<i64>,
-    pub selected: usize,
-    pub offset: usize,
-    pub loaded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,17 +4,13 @@
 use crate::price::{Move, Suggestion};
 use crate::tui::app::App;
 use crate::tui::keymap::{Action, Context};
+use crate::tui::layout;
 use crate::tui::views::truncate;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use rust_decimal::Decimal;
-
-/// Body rows of the table for a terminal height.
-pub fn table_rows(height: u16) -> usize {
-    height.saturating_sub(13).max(1) as usize
-}
 
 fn money(d: Option<Decimal>) -> String {
     d.map(crate::price::money::show)
@@ -27,12 +23,7 @@ fn rank(r: Option<i32>) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let b = &app.buybox;
-    let [bar, table, foot] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(2),
-    ])
-    .areas(area);
+    let [bar, table, foot] = layout::buybox(area);
     let lost = b.rows.iter().filter(|r| r.movement == Move::Lost).count();
     let won = b.rows.len() - lost;
     let filter = format!(
@@ -63,7 +54,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let wide = area.width >= 110;
-    let rows_h = table_rows(app.size.1);
+    let rows_h = layout::table_rows(table);
     let offset = b.selected.saturating_sub(rows_h.saturating_sub(1));
     let rows = b
         .rows

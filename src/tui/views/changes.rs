@@ -4,19 +4,13 @@
 use super::{centered, when};
 use crate::edits::{Edit, EditState};
 use crate::tui::app::App;
-use crate::tui::changes::EditForm;
+use crate::tui::layout;
+use crate::tui::tabs::changes::EditForm;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table};
-
-/// Body rows of the changes table for a terminal height.
-pub fn table_rows((width, height): (u16, u16)) -> usize {
-    // The reduced layout has no summary cards (4 rows).
-    let cards = if super::reduced(width, height) { 0 } else { 4 };
-    height.saturating_sub(12 - 4 + cards).max(1) as usize
-}
 
 fn state_style(app: &App, s: EditState) -> Style {
     match s {
@@ -51,12 +45,7 @@ fn summary(e: &Edit) -> String {
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let c = &app.changes;
-    let [bar, table, detail] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [bar, table, detail] = layout::changes(area);
     // eMAG's answer of the selected edit in full: the table column is cut on narrow screens.
     if let Some(e) = app.selected_edit() {
         let text = format!(
@@ -98,7 +87,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    let rows_h = table_rows(app.size);
+    let rows_h = layout::table_rows(table);
     let wide = area.width >= 110;
     let offset = c.selected.saturating_sub(rows_h.saturating_sub(1));
     let rows = c

@@ -2,24 +2,18 @@
 
 use super::{duration, run_secs, status_span, when};
 use crate::tui::app::{App, group};
+use crate::tui::layout;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
-
-/// Body rows of the history table for a terminal height.
-pub fn table_rows((width, height): (u16, u16)) -> usize {
-    // The reduced layout has no summary cards (4 rows).
-    let cards = if super::reduced(width, height) { 0 } else { 4 };
-    height.saturating_sub(11 - 4 + cards).max(1) as usize
-}
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if app.summary.shown {
         return super::summary::draw(f, area, app);
     }
     let h = &app.history;
-    let [bar, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let [bar, table] = layout::bar_over_table(area);
     let filters = format!(
         " status: {}   account: {}   since: {}",
         h.filter_status.map(|s| s.as_str()).unwrap_or("all"),
@@ -56,7 +50,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let wide = area.width >= 110;
-    let rows_h = table_rows(app.size);
+    let rows_h = layout::table_rows(table);
     let offset = h.selected.saturating_sub(rows_h.saturating_sub(1));
     let visible: Vec<(usize, &crate::model::SyncRun)> = h
         .runs

@@ -18,25 +18,15 @@ pub mod summary;
 mod sync;
 
 use super::app::{App, Popup, Tab};
+use super::layout::Screen;
 use crate::model::{RunStatus, SyncRun};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-/// Below this nothing useful fits; the screen says so.
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 12;
-/// The full layout (with the summary cards) from this size; below it a reduced one.
-pub const FULL_WIDTH: u16 = 80;
-pub const FULL_HEIGHT: u16 = 24;
-
-/// True when the screen gets the reduced layout (no summary cards, short tab labels): an SSH
-/// user in a split tmux pane still sees every tab.
-pub fn reduced(width: u16, height: u16) -> bool {
-    width < FULL_WIDTH || height < FULL_HEIGHT
-}
+pub use super::layout::{FULL_HEIGHT, FULL_WIDTH, MIN_HEIGHT, MIN_WIDTH, reduced};
 
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, app: &App) {
@@ -45,17 +35,15 @@ pub fn draw(f: &mut Frame, app: &App) {
         too_small(f, area);
         return;
     }
-    let small = reduced(area.width, area.height);
-    let [header, cards, tabs, body, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(if small { 0 } else { 4 }),
-        Constraint::Length(1),
-        Constraint::Min(5),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let Screen {
+        header,
+        cards,
+        tabs,
+        body,
+        status,
+    } = Screen::new(area);
     frame::header(f, header, app);
-    if !small {
+    if !cards.is_empty() {
         frame::cards(f, cards, app);
     }
     frame::tabs(f, tabs, app);

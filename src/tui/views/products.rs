@@ -4,22 +4,17 @@ use super::truncate;
 use crate::model::{OfferStatus, state_word};
 use crate::store::search::{SortKey, StatusFilter, StockFilter};
 use crate::tui::app::{App, group, products_sort_keys};
+use crate::tui::layout;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-/// Body rows of the products table for a terminal height (the frame, search line, borders
-/// and header take 11); `update()` scrolls with the same figure.
-pub fn table_rows((width, height): (u16, u16)) -> usize {
-    // The reduced layout has no summary cards (4 rows).
-    let cards = if super::reduced(width, height) { 0 } else { 4 };
-    height.saturating_sub(11 - 4 + cards).max(1) as usize
-}
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let p = &app.products;
-    let [bar, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let [bar, table] = layout::bar_over_table(area);
+    let rows_h = layout::table_rows(table);
 
     // Search box and filters on one line.
     let q = &p.query;
@@ -41,7 +36,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             "{}–{} of {}",
             // The visible window, not the cursor: moving down does not change what is shown.
             if n == 0 { 0 } else { p.offset + 1 },
-            (p.offset + table_rows(app.size)).min(n),
+            (p.offset + rows_h).min(n),
             group(t)
         ),
         (None, n) => format!("{} of ~", group(n as i64)),
@@ -95,7 +90,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
 
     let wide = area.width >= 110;
-    let h = table_rows(app.size);
+    let h = rows_h;
     let visible: Vec<(usize, &crate::store::search::ProductRow)> =
         p.rows.iter().enumerate().skip(p.offset).take(h).collect();
     // Money exactly as stored (4 decimals), with its currency where there is room.

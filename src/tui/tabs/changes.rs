@@ -1,0 +1,175 @@
+//! 5 Changes: local edits (pending, pushed with eMAG's answer, rejected, conflicts) and the
+//! `e` form on a product. The tab's state and its keys; `app/changes.rs` wires them into
+//! `update()`, `views/changes.rs` draws them.
+
+use crate::edits::{Edit, EditRequest};
+use crate::model::OfferStatus;
+use crate::store::search::ProductRow;
+use crossterm::event::{KeyCode, KeyEvent};
+use rust_decimal::Decimal;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+/// The Changes tab.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub edits: Vec<Edit>,
+    pub selected: usize,
+    pub loaded: bool,
+    pub pushing: bool,
+    /// Edits marked with Space (edit ids), for a push or a withdrawal of just those.
+    pub marked: std::collections::BTreeSet<i64>,
+}
+
+impl Changes {
+    /// The selected edit.
+    pub fn selected_edit(&self) -> Option<&Edit> {
+        self.edits.get(self.selected)
+    }
+
+    /// Moves the cursor by `delta`, kept on the list.
+    pub fn motion(&mut self, delta: i64) {
+        let len = self.edits.len();
+        self.selected = if len == 0 {
+            0
+        } else {
+            (self.selected as i64 + delta).clamp(0, len as i64 - 1) as usize
+        };
+    }
+
+    /// A fresh list; marks of edits that are no longer open (pushed, withdrawn elsewhere) go.
+    pub fn set_edits(&mut self, list: Vec<Edit>) {
+        let open: std::collections::HashSet<i64> = list
+            .iter()
+            .filter(|e| e.state.is_open())
+            .map(|e| e.id)
+            .collect();
+        self.marked.retain(|id| open.contains(id));
+        self.edits = list;
+        self.loaded = true;
+        self.motion(0);
+    }
+}
+
+/// What a key did to the edit form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormKey {
+    /// Esc: close the form.
+    Close,
+    /// Enter with valid fields: queue this edit of the form's offer.
+    Queue(EditRequest),
+    /// Anything else: the form stays open.
+    Stay,
+}
+
+/// The `e` form: empty fields are left alone.
+#[derive(Debug, Clone)]
+pub struct EditForm {
+    pub account: String,
+    pub id: i64,
+    pub name: String,
+    pub focus: usize,
+    pub price: Input,
+    pub recommended: Input,
+    pub stock: Input,
+    /// None = unchanged; otherwise active or inactive.
+    pub status: Option<OfferStatus>,
+    pub error: Option<String>,
+}
+
+impl EditForm {
+    pub const FIELDS: [&'static str; 4] = ["price", "recommended price", "stock", "status"];
+
+    pub fn new(row: &ProductRow) -> EditForm {
+        EditForm {
+            account: row.account.clone(),
+            id: row.id,
+            name: row.name.clone().unwrap_or_default(),
+            focus: 0,
+            price: Input::new(row.sale_price.map(|p| p.to_string()).unwrap_or_default()),
+            recommended: Input::default(),
+            stock: Input::new(row.general_stock.map(|s| s.to_string()).unwrap_or_default()),
+            status: None,
+            error: None,
+        }
+    }
+
+    /// The request typed, or the sentence saying which field is not a number. Bounds are
+    /// checked by the library when the edit is queued.
+    pub fn request(&self, row: Option<&ProductRow>) -> Result<EditRequest, String> {
+        let money = |what: &str, input: &Input| -> Result<Option<Decimal>, String> {
+            match input.value().trim() {
+                "" => Ok(None),
+                v => crate::edits::price::parse(v)
+                    .map(Some)
+                    .map_err(|e| format!("{what}: {e}")),
+            }
+        };
+        let stock = match self.stock.value().trim() {
+            "" => None,
+            v => Some(
+                v.parse::<i64>()
+                    .map_err(|_| format!("the stock \"{v}\" is not a whole number"))?,
+            ),
+        };
+        let mut req = EditRequest {
+            sale_price: money("price", &self.price)?,
+            recommended_price: money("recommended price", &self.recommended)?,
+            stock,
+            status: self.status,
+        };
+        // Prefilled values left as they were are not edits.
+        if let Some(r) = row {
+            if req.sale_price.is_some() && req.sale_price == r.sale_price {
+                req.sale_price = None;
+            }
+            if req.stock.is_some() && req.stock == r.general_stock.map(i64::from) {
+                req.stock = None;
+            }
+        }
+        Ok(req)
+    }
+
+    /// Keys of the form: Tab/↑↓ move, ←→/Space toggle the status, Enter queues, Esc closes.
+    /// `row` is the products table's selected row, whose prefilled values are not edits.
+    pub fn key(&mut self, ev: KeyEvent, row: Option<&ProductRow>) -> FormKey {
+        let n = EditForm::FIELDS.len();
+        match ev.code {
+            KeyCode::Esc => return FormKey::Close,
+            KeyCode::Up | KeyCode::BackTab => self.focus = (self.focus + n - 1) % n,
+            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % n,
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 3 => {
+                use OfferStatus::{Active, Inactive};
+                self.status = match (self.status, ev.code == KeyCode::Left) {
+                    (None, false) => Some(Active),
+                    (Some(Active), false) => Some(Inactive),
+                    (Some(_), false) => None,
+                    (None, true) => Some(Inactive),
+                    (Some(Inactive), true) => Some(Active),
+                    (Some(_), true) => None,
+                }
+            }
+            KeyCode::Enter => {
+                let same_row = row.filter(|r| r.account == self.account && r.id == self.id);
+                match self.request(same_row) {
+                    Ok(req) => {
+                        self.error = None;
+                        return FormKey::Queue(req);
+                    }
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            _ => {
+                let input = match self.focus {
+                    0 => &mut self.price,
+                    1 => &mut self.recommended,
+                    2 => &mut self.stock,
+                    _ => return FormKey::Stay,
+                };
+                input.handle_event(&crossterm::event::Event::Key(ev));
+                self.error = None;
+            }
+        }
+        FormKey::Stay
+    }
+}
