@@ -271,6 +271,26 @@ impl Runner {
                     .await
                     .map_err(|f| f.message),
             ),
+            Effect::Export {
+                query,
+                format,
+                path,
+            } => Msg::Exported(
+                async {
+                    use std::io::Write;
+                    let file = std::fs::File::create(&path)
+                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let n =
+                        crate::cli::export::write_all(store, &query, format, false, &mut out, None)
+                            .await
+                            .map_err(|e| format!("{e:#}"))?;
+                    out.flush()
+                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    Ok((n, path))
+                }
+                .await,
+            ),
             Effect::Copy(_) | Effect::Bell | Effect::Suspend | Effect::Quit => return None,
         })
     }
@@ -294,6 +314,7 @@ impl SyncBackend for NoEngine {
                 ok: false,
                 message: "this build has no eMAG client".into(),
                 offers: None,
+                active: None,
                 latency_ms: 0,
                 at: chrono::Utc::now(),
             }

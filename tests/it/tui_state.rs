@@ -132,6 +132,7 @@ fn cancel_is_confirmed_and_typed() {
 fn motion_keys_never_act_ctrl_d_scrolls_the_log() {
     let mut app = fixture::app();
     app.update(c('2'));
+    long_log(&mut app);
     let fx = app.update(ctrl('d'));
     assert!(fx.is_empty());
     assert!(app.popups.is_empty());
@@ -340,11 +341,15 @@ fn tests_report_per_account() {
         ok: true,
         message: "ok".into(),
         offers: Some(1274),
+        active: Some(1092),
         latency_ms: 102,
         at: fixture::now(),
     }));
     assert!(!app.testing.contains("main"));
-    assert_eq!(app.toast.as_ref().unwrap().text, "✓ main: 1 274 offers");
+    assert_eq!(
+        app.toast.as_ref().unwrap().text,
+        "✓ main: 1 274 offers, 1 092 active"
+    );
 }
 
 #[test]
@@ -446,4 +451,77 @@ fn an_idle_poll_asks_for_no_frame() {
     // Before the first answer the "…" placeholders must go.
     app.loaded = false;
     assert!(!app.is_quiet(&Msg::Dashboard(Ok(app.dashboard.clone()))));
+}
+
+/// A hundred more lines in the fixture's log, so it no longer fits the pane.
+fn long_log(app: &mut magsync::tui::App) {
+    let base = app.log.events[0].clone();
+    for i in 0..100 {
+        let mut e = base.clone();
+        e.id = 1000 + i;
+        e.message = format!("line {i}");
+        app.log.events.push(e);
+    }
+}
+
+#[test]
+fn log_scrolling_is_clamped_at_both_ends() {
+    let mut app = fixture::app();
+    app.size = (80, 24);
+    app.update(c('2'));
+    long_log(&mut app);
+    for _ in 0..50 {
+        app.update(k(KeyCode::PageUp));
+    }
+    let rows = magsync::tui::views::sync::log_rows(&app);
+    assert!(rows >= 3, "{rows}");
+    let top = app.log.visible().len() - rows;
+    assert_eq!(app.log.scroll_back, top, "stops at the first screenful");
+    assert!(!app.log.follow);
+    // The first key back down moves at once: no overshoot to scroll off first.
+    app.update(k(KeyCode::PageDown));
+    assert!(app.log.scroll_back < top);
+    for _ in 0..50 {
+        app.update(k(KeyCode::PageDown));
+    }
+    assert_eq!(app.log.scroll_back, 0);
+    assert!(app.log.follow, "back at the tail it follows again");
+    // A log that fits the pane does not scroll at all.
+    let mut short = fixture::app();
+    short.update(c('2'));
+    short.update(k(KeyCode::PageUp));
+    assert_eq!(short.log.scroll_back, 0);
+    assert!(short.log.follow);
+}
+
+#[test]
+fn log_search_filters_lines_and_esc_clears_it_and_w_toggles_wrapping() {
+    let mut app = fixture::app();
+    app.update(c('2'));
+    let all = app.log.visible().len();
+    app.update(c('/'));
+    assert!(app.log.searching);
+    for ch in "RETRY".chars() {
+        app.update(c(ch));
+    }
+    let shown: Vec<String> = app
+        .log
+        .visible()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert!(!shown.is_empty() && shown.len() < all, "{shown:?}");
+    assert!(shown.iter().all(|m| m.to_lowercase().contains("retry")));
+    app.update(k(KeyCode::Enter));
+    assert!(!app.log.searching);
+    assert_eq!(app.log.search.value(), "RETRY", "Enter keeps the filter");
+    // Keys act as keys again once the search line is left.
+    assert!(!app.log.nowrap);
+    app.update(c('w'));
+    assert!(app.log.nowrap);
+    app.update(k(KeyCode::Esc));
+    assert_eq!(app.log.search.value(), "");
+    assert_eq!(app.log.visible().len(), all);
+    app.update(c('w'));
+    assert!(!app.log.nowrap);
 }

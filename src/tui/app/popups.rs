@@ -1,6 +1,6 @@
 //! Keys while a popup is open: confirmations, the options form, help, errors and details.
 
-use super::{App, Confirm, Effect, Popup};
+use super::{App, Confirm, Effect, Popup, Tab};
 use crate::model::{ConflictStrategy, SyncMode};
 use crate::tui::keymap::{Action, Context, Key};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -105,6 +105,25 @@ impl App {
                     }
                 } else if ev.code == KeyCode::Char('/') {
                     *typing = true;
+                } else if ev.code == KeyCode::Enter {
+                    // Runs the selected line, on its own tab when it is another tab's key.
+                    let (filter, selected) = (filter.clone(), *scroll as usize);
+                    let row = crate::tui::views::help::rows(self, &filter)
+                        .into_iter()
+                        .nth(selected);
+                    self.popups.pop();
+                    let Some((section, _, _, action)) = row else {
+                        return vec![];
+                    };
+                    let mut fx = match Tab::ALL
+                        .into_iter()
+                        .find(|t| t.context().as_str() == section)
+                    {
+                        Some(tab) if tab != self.tab => self.switch(tab),
+                        _ => vec![],
+                    };
+                    fx.extend(self.on_action(action));
+                    return fx;
                 } else if matches!(
                     ev.code,
                     KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
@@ -121,8 +140,11 @@ impl App {
                         Some(Action::Bottom) => 10_000,
                         _ => 0,
                     };
-                    let rows = self.keymap.all_help_rows(self.tab.context()).len() as i32;
-                    *scroll = (i32::from(*scroll) + delta).clamp(0, (rows - 1).max(0)) as u16;
+                    let (filter, current) = (filter.clone(), i32::from(*scroll));
+                    let rows = crate::tui::views::help::rows(self, &filter).len() as i32;
+                    if let Some(Popup::Help { scroll, .. }) = self.popups.last_mut() {
+                        *scroll = (current + delta).clamp(0, (rows - 1).max(0)) as u16;
+                    }
                 }
                 vec![]
             }

@@ -72,6 +72,8 @@ pub struct ConnTest {
     pub ok: bool,
     pub message: String,
     pub offers: Option<u64>,
+    /// Active offers, the ones a sync mirrors unless it includes inactive ones.
+    pub active: Option<u64>,
     pub latency_ms: u64,
     pub at: DateTime<Utc>,
 }
@@ -272,14 +274,22 @@ pub struct LogPane {
     pub scroll_back: usize,
     pub min_level: Option<EventLevel>,
     pub loading: bool,
+    /// `/` in the log pane: only lines containing this text (any case) show.
+    pub search: Input,
+    /// The search line has the keyboard.
+    pub searching: bool,
+    /// `w` toggles: long lines cut at the pane's edge instead of wrapping under themselves.
+    pub nowrap: bool,
 }
 
 impl LogPane {
     pub fn visible(&self) -> Vec<&SyncEvent> {
         let min = self.min_level.map(level_rank).unwrap_or(0);
+        let needle = self.search.value().trim().to_lowercase();
         self.events
             .iter()
             .filter(|e| level_rank(e.level) >= min)
+            .filter(|e| needle.is_empty() || e.message.to_lowercase().contains(&needle))
             .collect()
     }
 }
