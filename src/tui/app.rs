@@ -412,7 +412,8 @@ impl App {
                 vec![]
             }
             Msg::Copied(text) => {
-                self.toast(format!("copied {text}"), false);
+                let shown = super::views::truncate(&text, 48);
+                self.toast(format!("copied {shown}"), false);
                 vec![]
             }
             Msg::Edits(r) => self.on_edits(r),

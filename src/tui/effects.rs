@@ -136,6 +136,7 @@ impl Runner {
                         events: store.events(id, 0, 1000).await.map_err(db)?,
                         changes: store.changes_of_run(id, 500).await.map_err(db)?,
                         scroll: 0,
+                        link: None,
                     }))
                 }
                 .await,
@@ -355,5 +356,6 @@ async fn load_offer(
         pending,
         scroll: 0,
         prices: super::app::PricePanel { history, siblings },
+        link: None,
     })))
 }

@@ -237,3 +237,49 @@ fn log_search_and_unwrapped_lines_render_at_every_size() {
         assert!(!s.contains("page 1/13"), "{w}x{h}:\n{s}");
     }
 }
+
+#[test]
+fn drill_through_popups_render_at_every_size() {
+    use magsync::model::OfferChange;
+    use magsync::tui::app::{Popup, RunDetail};
+    let change = |offer_id: i64, field: &str| OfferChange {
+        run_id: Some(40),
+        account: "main".into(),
+        offer_id,
+        field: field.into(),
+        old_value: Some("99.1600".into()),
+        new_value: Some("94.9000".into()),
+        at: fixture::now() - chrono::Duration::hours(2),
+    };
+    for (w, h) in SIZES {
+        let mut app = fixture::app();
+        app.tab = Tab::History;
+        let run = app.history.runs[2].clone();
+        app.popups = vec![Popup::Run(Box::new(RunDetail {
+            run,
+            events: app.log.events.clone(),
+            changes: (0..12).map(|i| change(1000 + i, "sale_price")).collect(),
+            scroll: 0,
+            link: Some(9),
+        }))];
+        let (s, _) = text(&mut app, w, h);
+        insta::assert_snapshot!(format!("run_link_{w}x{h}"), s);
+        // The selected changed offer is in view however far down it is.
+        assert!(s.contains("▶ main     1009"), "{w}x{h}:\n{s}");
+
+        app.popups.push(Popup::Copy {
+            items: vec![
+                ("id".into(), "1009".into()),
+                ("EAN".into(), "5941234567890".into()),
+                (
+                    "row as JSON".into(),
+                    "{\"id\":1009,\"account\":\"main\"}".into(),
+                ),
+            ],
+            selected: 1,
+        });
+        let (s, _) = text(&mut app, w, h);
+        insta::assert_snapshot!(format!("copy_menu_{w}x{h}"), s);
+        assert!(s.contains("▶ EAN"), "{w}x{h}:\n{s}");
+    }
+}

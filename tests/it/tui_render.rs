@@ -95,6 +95,7 @@ fn offer_detail() -> OfferDetail {
         }],
         scroll: 0,
         prices: Default::default(),
+        link: None,
     }
 }
 
@@ -163,6 +164,7 @@ fn popups_render_at_both_sizes() {
         changes: offer_detail().changes,
         run,
         scroll: 0,
+        link: None,
     }))];
     snap("popup_run", &mut app);
 }

@@ -525,3 +525,118 @@ fn log_search_filters_lines_and_esc_clears_it_and_w_toggles_wrapping() {
     app.update(c('w'));
     assert!(!app.log.nowrap);
 }
+
+fn offer_with_changes() -> magsync::tui::app::OfferDetail {
+    use magsync::model::OfferChange;
+    let offer = magsync::model::Offer {
+        id: 1042,
+        part_number: Some("LMP-450-BK".into()),
+        eans: vec!["5941234567890".into(), "5941234567891".into()],
+        url: Some("https://www.emag.ro/lampa/pd/D5DD9BBBM".into()),
+        ..Default::default()
+    };
+    let change = |run_id: Option<i64>, field: &str| OfferChange {
+        run_id,
+        account: "main".into(),
+        offer_id: 1042,
+        field: field.into(),
+        old_value: Some("1".into()),
+        new_value: Some("2".into()),
+        at: fixture::now(),
+    };
+    magsync::tui::app::OfferDetail {
+        offer: magsync::store::offers::StoredOffer {
+            account: "main".into(),
+            offer,
+            content_hash: "abc".into(),
+            first_seen_at: fixture::now(),
+            last_seen_at: fixture::now(),
+            last_changed_at: fixture::now(),
+            missing_since: None,
+            last_run_id: Some(42),
+        },
+        // A local edit's change names no run: Tab skips it.
+        changes: vec![
+            change(Some(42), "sale_price"),
+            change(None, "general_stock"),
+            change(Some(40), "status"),
+        ],
+        pending: None,
+        scroll: 0,
+        prices: Default::default(),
+        link: None,
+    }
+}
+
+#[test]
+fn drill_through_from_a_runs_changed_offer_to_the_offer_and_on_to_the_run_that_changed_it() {
+    let mut app = fixture::app();
+    app.tab = Tab::History;
+    let run = app.history.runs[0].clone();
+    let detail = offer_with_changes();
+    app.update(Msg::RunDetail(Ok(Box::new(magsync::tui::app::RunDetail {
+        run,
+        events: vec![],
+        changes: detail.changes.clone(),
+        scroll: 0,
+        link: None,
+    }))));
+    // Enter without a selection says how to pick one.
+    assert!(app.update(k(KeyCode::Enter)).is_empty());
+    app.update(k(KeyCode::Tab));
+    app.update(k(KeyCode::Tab));
+    app.update(k(KeyCode::BackTab));
+    assert_eq!(
+        app.update(k(KeyCode::Enter)),
+        vec![Effect::LoadOffer {
+            account: "main".into(),
+            id: 1042
+        }]
+    );
+    app.update(Msg::OfferDetail(Ok(Some(Box::new(detail)))));
+    assert_eq!(app.popups.len(), 2, "the offer opens over the run");
+    // Tab walks the changes that name a run: 42, then 40 (the local one is skipped).
+    app.update(k(KeyCode::Tab));
+    app.update(k(KeyCode::Tab));
+    assert_eq!(app.update(k(KeyCode::Enter)), vec![Effect::LoadRun(40)]);
+    app.update(k(KeyCode::Tab));
+    assert_eq!(app.update(k(KeyCode::Enter)), vec![Effect::LoadRun(42)]);
+    // Esc goes back the way it came.
+    app.update(k(KeyCode::Esc));
+    assert!(matches!(app.popups.last(), Some(Popup::Run(_))));
+}
+
+#[test]
+fn y_in_the_offer_details_copies_any_field() {
+    let mut app = fixture::app();
+    app.update(Msg::OfferDetail(Ok(Some(Box::new(offer_with_changes())))));
+    app.update(c('y'));
+    let labels: Vec<String> = match app.popups.last() {
+        Some(Popup::Copy { items, .. }) => items.iter().map(|(l, _)| l.clone()).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        labels,
+        ["id", "part number", "EAN", "URL", "row as JSON"].map(String::from)
+    );
+    // The first is the id; j moves down to the part number, then EAN.
+    app.update(c('j'));
+    app.update(c('j'));
+    assert_eq!(
+        app.update(k(KeyCode::Enter)),
+        vec![Effect::Copy("5941234567890, 5941234567891".into())]
+    );
+    assert!(matches!(app.popups.last(), Some(Popup::Offer(_))));
+    app.update(c('y'));
+    for _ in 0..10 {
+        app.update(c('j'));
+    }
+    match app.update(k(KeyCode::Enter)).as_slice() {
+        [Effect::Copy(json)] => {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(v["account"], "main");
+            assert_eq!(v["id"], 1042);
+        }
+        other => panic!("{other:?}"),
+    }
+}

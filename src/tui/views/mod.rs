@@ -84,6 +84,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Popup::PushPreview(p) => push::preview(f, area, app, p),
             Popup::Bulk(form) => push::bulk_form(f, area, app, form),
             Popup::Palette(p) => push::palette(f, area, app, p),
+            Popup::Copy { items, selected } => details::copy_menu(f, area, app, items, *selected),
         }
     }
 }
