@@ -192,3 +192,61 @@ fn enter_on_a_help_line_runs_it_on_its_own_tab() {
         Some(Popup::Confirm(Confirm::FullSync { .. }))
     ));
 }
+
+#[tokio::test]
+async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
+    use magsync::store::testing::TestDb;
+    use magsync::tui::effects::{NoEngine, Runner};
+    for db in TestDb::all().await {
+        let offers: Vec<magsync::model::Offer> = (1..=250)
+            .map(|id| magsync::model::Offer {
+                id,
+                name: Some(format!("Lampă {id}")),
+                status: Some(1),
+                ..Default::default()
+            })
+            .collect();
+        db.store
+            .write_offers("main", None, &offers, chrono::Utc::now())
+            .await
+            .unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner {
+            store: db.store.clone(),
+            backend: std::sync::Arc::new(NoEngine),
+            accounts: vec!["main".into()],
+            tx,
+            health: magsync::config::Settings::default().health,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("view.csv").display().to_string();
+        let msg = runner
+            .run(Effect::Export {
+                query: Default::default(),
+                format: magsync::cli::export::Format::Csv,
+                path: path.clone(),
+            })
+            .await;
+        match msg {
+            Some(Msg::Exported(Ok((n, p)))) => {
+                assert_eq!((n, p.as_str()), (250, path.as_str()), "[{}]", db.label);
+            }
+            other => panic!("[{}] {other:?}", db.label),
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 251, "a header and every offer");
+        assert!(text.starts_with("account,id,"), "{text}");
+        // A folder that does not exist: one sentence, no panic.
+        let msg = runner
+            .run(Effect::Export {
+                query: Default::default(),
+                format: magsync::cli::export::Format::Json,
+                path: "/nonexistent/dir/view.json".into(),
+            })
+            .await;
+        match msg {
+            Some(Msg::Exported(Err(e))) => assert!(e.contains("cannot write"), "{e}"),
+            other => panic!("[{}] {other:?}", db.label),
+        }
+    }
+}
