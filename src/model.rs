@@ -282,7 +282,7 @@ pub fn count_shortfall(mode: SyncMode, seen: i64, expected: Option<i64>) -> Opti
 }
 
 /// 1274 → "1 274", as the dashboard shows counts.
-fn group_digits(n: i64) -> String {
+pub fn group_digits(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

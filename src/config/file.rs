@@ -151,6 +151,7 @@ pub struct SyncSection {
     pub request_timeout_secs: Option<i64>,
     pub max_attempts: Option<i64>,
     pub count_shortfall_partial_percent: Option<i64>,
+    pub incremental_max_pages: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -127,6 +127,8 @@ pub struct ConnectionReport {
     pub message: String,
     /// Offers of any status, from `product_offer/count`.
     pub offers: Option<u64>,
+    /// Active offers (status 1), the ones a sync mirrors unless `include_inactive`.
+    pub active: Option<u64>,
     pub latency: Duration,
 }
 
@@ -187,7 +189,10 @@ impl Engine {
         SyncOptions {
             mode,
             max_pages: if mode == SyncMode::Incremental {
-                acct.and_then(|a| a.max_pages)
+                Some(
+                    acct.and_then(|a| a.max_pages)
+                        .unwrap_or(s.incremental_max_pages),
+                )
             } else {
                 None
             },
@@ -247,10 +252,14 @@ impl Engine {
     pub async fn start_with(
         &self,
         account: &str,
-        options: SyncOptions,
+        mut options: SyncOptions,
         trigger: Trigger,
         allow_mass_missing: bool,
     ) -> Result<RunHandle, SyncError> {
+        if options.mode == SyncMode::Incremental && options.max_pages.is_none() {
+            // "Incremental" means a window, never every page under that name.
+            options.max_pages = Some(self.inner.settings.incremental_max_pages);
+        }
         if !(1..=MAX_ITEMS_PER_PAGE).contains(&options.items_per_page) {
             return Err(SyncError::Config(format!(
                 "items per page must be between 1 and {MAX_ITEMS_PER_PAGE}, not {}",
@@ -367,6 +376,7 @@ impl Engine {
                 ok: false,
                 message: e.to_string(),
                 offers: None,
+                active: None,
                 latency: Duration::ZERO,
             },
         }
@@ -403,21 +413,37 @@ pub async fn test_account(acct: &Account, tuning: &Tuning) -> ConnectionReport {
         ..tuning.clone()
     };
     let started = Instant::now();
+    // All offers, then the active ones: a sync mirrors only those by default, and the two
+    // figures side by side answer "why did it mirror fewer than the test counted".
     let result = match account_client(acct, &t) {
-        Ok(client) => client
-            .count_offers(&OfferFilter::default())
-            .await
-            .map_err(|e| describe_emag(&e)),
+        Ok(client) => match client.count_offers(&OfferFilter::default()).await {
+            Ok(all) => {
+                let active = client.count_offers(&OfferFilter::active()).await.ok();
+                Ok((all, active))
+            }
+            Err(e) => Err(describe_emag(&e)),
+        },
         Err(e) => Err(e.to_string()),
     };
     let latency = started.elapsed();
-    let (ok, message, offers) = match result {
-        Ok(count) => (
+    let (ok, message, offers, active) = match result {
+        Ok((all, active)) => (
             true,
-            format!("connected: {} offers of any status", count.items),
-            Some(count.items),
+            match &active {
+                Some(a) => format!(
+                    "connected: {} offers, {} of them active (a sync mirrors the active ones unless include_inactive)",
+                    crate::model::group_digits(all.items as i64),
+                    crate::model::group_digits(a.items as i64)
+                ),
+                None => format!(
+                    "connected: {} offers of any status",
+                    crate::model::group_digits(all.items as i64)
+                ),
+            },
+            Some(all.items),
+            active.map(|a| a.items),
         ),
-        Err(message) => (false, message, None),
+        Err(message) => (false, message, None, None),
     };
     ConnectionReport {
         account: acct.name.clone(),
@@ -425,6 +451,7 @@ pub async fn test_account(acct: &Account, tuning: &Tuning) -> ConnectionReport {
         ok,
         message,
         offers,
+        active,
         latency,
     }
 }

@@ -147,6 +147,7 @@ impl Runner {
                         events: store.events(id, 0, 1000).await.map_err(db)?,
                         changes: store.changes_of_run(id, 500).await.map_err(db)?,
                         scroll: 0,
+                        link: None,
                     }))
                 }
                 .await,
@@ -282,6 +283,26 @@ impl Runner {
                     .await
                     .map_err(|f| f.message),
             ),
+            Effect::Export {
+                query,
+                format,
+                path,
+            } => Msg::Exported(
+                async {
+                    use std::io::Write;
+                    let file = std::fs::File::create(&path)
+                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let n =
+                        crate::cli::export::write_all(store, &query, format, false, &mut out, None)
+                            .await
+                            .map_err(|e| format!("{e:#}"))?;
+                    out.flush()
+                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    Ok((n, path))
+                }
+                .await,
+            ),
             Effect::Copy(_) | Effect::Bell | Effect::Suspend | Effect::Quit => return None,
         })
     }
@@ -305,6 +326,7 @@ impl SyncBackend for NoEngine {
                 ok: false,
                 message: "this build has no eMAG client".into(),
                 offers: None,
+                active: None,
                 latency_ms: 0,
                 at: chrono::Utc::now(),
             }
@@ -345,5 +367,6 @@ async fn load_offer(
         pending,
         scroll: 0,
         prices: super::app::PricePanel { history, siblings },
+        link: None,
     })))
 }

@@ -80,6 +80,7 @@ impl SyncBackend for EngineBackend {
                 ok: r.ok,
                 message: r.message,
                 offers: r.offers,
+                active: r.active,
                 latency_ms: r.latency.as_millis() as u64,
                 at: chrono::Utc::now(),
             }

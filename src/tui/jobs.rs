@@ -73,6 +73,7 @@ impl JobKind {
             | Effect::Test(_)
             | Effect::QueueEdit { .. }
             | Effect::Push(_)
+            | Effect::Export { .. }
             | Effect::Discard(_)
             | Effect::QueueBulk { .. }
             | Effect::Resolve { .. }

@@ -76,6 +76,10 @@ impl App {
                 self.products.query.text = None;
                 self.requery()
             }
+            Back if self.tab == Tab::Sync && !self.log.search.value().is_empty() => {
+                self.log.search.reset();
+                vec![]
+            }
             Back => vec![],
             Open => self.open(),
             Summary => self.toggle_summary(),
@@ -148,8 +152,16 @@ impl App {
                 };
                 vec![]
             }
+            Search if self.tab == Tab::Sync => {
+                self.log.searching = true;
+                vec![]
+            }
             Search => {
                 self.products.typing = true;
+                vec![]
+            }
+            LogWrap => {
+                self.log.nowrap = !self.log.nowrap;
                 vec![]
             }
             FilterAccount if self.tab == Tab::Products => {
