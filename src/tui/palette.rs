@@ -26,6 +26,11 @@ pub fn commands(app: &App) -> Vec<String> {
             out.push(format!("sync {mode} {}", a.name));
         }
     }
+    for a in &app.accounts {
+        if app.guard_hold(&a.name).is_some() {
+            out.push(format!("accept hold {}", a.name));
+        }
+    }
     out.extend(["push", "theme", "quit"].map(String::from));
     out
 }
@@ -164,6 +169,16 @@ impl App {
                     }
                 }
             }
+            ["accept", "hold", target] => {
+                let i = account_index(self, target)?;
+                let account = self.accounts[i].name.clone();
+                if self.guard_hold(&account).is_none() {
+                    return Err(format!(
+                        "{account}: no run is held by the mass-missing guard"
+                    ));
+                }
+                Ok(self.ask_accept_hold(account))
+            }
             ["push"] => {
                 self.tab = Tab::Changes;
                 Ok(self.preview_push(false))
@@ -174,7 +189,7 @@ impl App {
             }
             ["quit"] => Ok(self.request_quit()),
             _ => Err(format!(
-                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, push, theme, quit)"
+                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, accept hold, push, theme, quit)"
             )),
         }
     }
