@@ -812,6 +812,52 @@ impl App {
         vec![]
     }
 
+    /// The mass-missing guard's reason for holding `account`'s last full scan, from its
+    /// health (None when its last finished run was not held).
+    pub fn guard_hold(&self, account: &str) -> Option<String> {
+        let h = self
+            .dashboard
+            .health
+            .iter()
+            .find(|h| h.account == account)?;
+        let f = h.findings.iter().find(|f| f.check == "guard")?;
+        // The finding ends with the CLI command to accept; the popup is that command.
+        let reason = match f.message.find("; if eMAG") {
+            Some(end) => &f.message[..end],
+            None => &f.message,
+        };
+        Some(reason.to_string())
+    }
+
+    /// `M`: asks before a full run that accepts the guard's hold on `account`.
+    pub(crate) fn ask_accept_hold(&mut self, account: String) -> Vec<Effect> {
+        if self.running_of(&account).is_some() || self.starting.contains(&account) {
+            self.toast(format!("{account} is already syncing"), true);
+            return vec![];
+        }
+        match self.guard_hold(&account) {
+            Some(reason) => self
+                .popups
+                .push(Popup::Confirm(Confirm::AcceptGuardHold { account, reason })),
+            None => self.toast(
+                format!("{account}: no run is held by the mass-missing guard"),
+                true,
+            ),
+        }
+        vec![]
+    }
+
+    fn accept_hold(&mut self, account: String) -> Vec<Effect> {
+        if self.running_of(&account).is_some() || self.starting.contains(&account) {
+            self.toast(format!("{account} is already syncing"), true);
+            return vec![];
+        }
+        let mut options = self.options_of(&account);
+        options.mode = SyncMode::Full;
+        self.starting.insert(account.clone());
+        vec![Effect::AcceptGuardHold { account, options }]
+    }
+
     pub(crate) fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {
         if self.running_of(&account).is_some() || self.starting.contains(&account) {
             self.toast(format!("{account} is already syncing"), true);

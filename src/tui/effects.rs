@@ -17,6 +17,15 @@ pub trait SyncBackend: Send + Sync + 'static {
     /// Starts a run and returns its id once the run row exists.
     fn start(&self, account: &str, options: SyncOptions)
     -> BoxFuture<'static, Result<i64, String>>;
+    /// Starts a full run that marks offers missing even past the mass-missing guard's limit
+    /// (the dashboard's answer to a guard hold, as `magsync sync --allow-mass-missing`).
+    fn start_accepting_hold(
+        &self,
+        _account: &str,
+        _options: SyncOptions,
+    ) -> BoxFuture<'static, Result<i64, String>> {
+        Box::pin(async { Err("this build has no sync engine".to_string()) })
+    }
     fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>>;
     fn test(&self, account: &str) -> BoxFuture<'static, ConnTest>;
     /// Waits for runs this backend started to record their end (after cancelling on quit).
@@ -168,6 +177,10 @@ impl Runner {
             }
             Effect::StartSync { account, options } => {
                 let result = self.backend.start(&account, options).await;
+                Msg::SyncStarted { account, result }
+            }
+            Effect::AcceptGuardHold { account, options } => {
+                let result = self.backend.start_accepting_hold(&account, options).await;
                 Msg::SyncStarted { account, result }
             }
             Effect::CancelRun(run_id) => Msg::Cancelled {

@@ -33,18 +33,19 @@ fn lock(m: &Mutex<Runs>) -> std::sync::MutexGuard<'_, Runs> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl SyncBackend for EngineBackend {
-    fn start(
+impl EngineBackend {
+    fn start_run(
         &self,
         account: &str,
         options: SyncOptions,
+        allow_mass_missing: bool,
     ) -> BoxFuture<'static, Result<i64, String>> {
         let engine = self.engine.clone();
         let runs = self.runs.clone();
         let account = account.to_string();
         Box::pin(async move {
             let handle = engine
-                .start(&account, options, Trigger::Tui)
+                .start_with(&account, options, Trigger::Tui, allow_mass_missing)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut runs = lock(&runs);
@@ -52,6 +53,24 @@ impl SyncBackend for EngineBackend {
             runs.insert(handle.run_id, (handle.cancel, handle.done));
             Ok(handle.run_id)
         })
+    }
+}
+
+impl SyncBackend for EngineBackend {
+    fn start(
+        &self,
+        account: &str,
+        options: SyncOptions,
+    ) -> BoxFuture<'static, Result<i64, String>> {
+        self.start_run(account, options, false)
+    }
+
+    fn start_accepting_hold(
+        &self,
+        account: &str,
+        options: SyncOptions,
+    ) -> BoxFuture<'static, Result<i64, String>> {
+        self.start_run(account, options, true)
     }
 
     fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>> {

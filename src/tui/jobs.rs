@@ -69,6 +69,7 @@ impl JobKind {
             Effect::LoadPending(_)
             | Effect::PreviewPush(_)
             | Effect::StartSync { .. }
+            | Effect::AcceptGuardHold { .. }
             | Effect::CancelRun(_)
             | Effect::Test(_)
             | Effect::QueueEdit { .. }

@@ -104,6 +104,7 @@ actions! {
     Summary => "summary", "summary / runs";
     QueueSuggestion => "queue_suggestion", "queue suggestion";
     LosingOnly => "losing_only", "lost only";
+    AcceptGuardHold => "accept_guard_hold", "accept guard hold";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -238,10 +239,13 @@ impl Default for Keymap {
                 b(Connections, TestAll, &[k('T')], true),
                 b(Connections, SyncIncremental, &[k('i')], true),
                 b(Connections, SyncFull, &[k('f')], true),
+                // Hinted by the health panel only while an account is held.
+                b(Connections, AcceptGuardHold, &[k('M')], false),
                 b(Sync, SyncIncremental, &[k('i')], true),
                 b(Sync, SyncFull, &[k('f')], true),
                 b(Sync, SyncAll, &[k('a')], true),
                 b(Sync, SyncAllFull, &[k('A')], false),
+                b(Sync, AcceptGuardHold, &[k('M')], false),
                 b(Sync, CancelRun, &[k('c')], true),
                 b(Sync, Options, &[k('o')], true),
                 b(Sync, LogLevel, &[k('l')], true),

@@ -27,6 +27,11 @@ pub fn commands(app: &App) -> Vec<String> {
             out.push(format!("sync {mode} {}", a.name));
         }
     }
+    for a in &app.accounts {
+        if app.guard_hold(&a.name).is_some() {
+            out.push(format!("accept hold {}", a.name));
+        }
+    }
     out.extend(
         [
             "push",
@@ -175,6 +180,16 @@ impl App {
                     }
                 }
             }
+            ["accept", "hold", target] => {
+                let i = account_index(self, target)?;
+                let account = self.accounts[i].name.clone();
+                if self.guard_hold(&account).is_none() {
+                    return Err(format!(
+                        "{account}: no run is held by the mass-missing guard"
+                    ));
+                }
+                Ok(self.ask_accept_hold(account))
+            }
             ["push"] => {
                 self.tab = Tab::Changes;
                 Ok(self.preview_push(false))
@@ -186,7 +201,7 @@ impl App {
             }
             ["quit"] => Ok(self.request_quit()),
             _ => Err(format!(
-                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, push, export, theme, quit)"
+                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, accept hold, push, export, theme, quit)"
             )),
         }
     }

@@ -100,6 +100,10 @@ impl App {
                     .push(Popup::Confirm(Confirm::FullSync { account, pages }));
                 vec![]
             }
+            AcceptGuardHold => match self.selected_account_name().map(str::to_string) {
+                Some(account) => self.ask_accept_hold(account),
+                None => vec![],
+            },
             SyncAll => self.ask_sync_all(SyncMode::Incremental),
             SyncAllFull => self.ask_sync_all(SyncMode::Full),
             CancelRun => {

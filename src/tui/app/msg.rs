@@ -100,6 +100,11 @@ pub enum Effect {
         account: String,
         options: SyncOptions,
     },
+    /// A full run that accepts the mass-missing guard's hold (confirmed by the user).
+    AcceptGuardHold {
+        account: String,
+        options: SyncOptions,
+    },
     CancelRun(i64),
     Test(String),
     /// Local edits, newest first (the Changes tab).

@@ -48,6 +48,7 @@ impl App {
                             Confirm::FullSync { account, .. } => {
                                 self.start_account(account, SyncMode::Full)
                             }
+                            Confirm::AcceptGuardHold { account, .. } => self.accept_hold(account),
                             Confirm::CancelRun { run_id, .. } => vec![Effect::CancelRun(run_id)],
                             Confirm::QuitWhileRunning { .. } => self.quit_now(),
                             Confirm::Discard { ids, .. } => vec![Effect::Discard(ids)],

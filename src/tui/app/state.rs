@@ -183,6 +183,12 @@ pub enum Confirm {
         mode: SyncMode,
         accounts: Vec<String>,
     },
+    /// Accept the mass-missing guard's hold on `account`: a full run that marks the offers
+    /// missing; `reason` is the guard's finding.
+    AcceptGuardHold {
+        account: String,
+        reason: String,
+    },
     /// Withdraw these open edits; `what` names them ("offer 11851", "3 marked edits").
     Discard {
         ids: Vec<i64>,
@@ -218,6 +224,9 @@ impl Confirm {
                     accounts.join(", ")
                 ),
             },
+            Confirm::AcceptGuardHold { account, reason } => {
+                format!("{account}: {reason}. Start a full sync that marks them missing anyway?")
+            }
             Confirm::Discard { what, .. } => format!(
                 "Withdraw {what}? They are not sent, and the mirror shows eMAG's values again."
             ),
