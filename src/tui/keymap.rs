@@ -103,6 +103,7 @@ actions! {
     Summary => "summary", "summary / runs";
     QueueSuggestion => "queue_suggestion", "queue suggestion";
     LosingOnly => "losing_only", "lost only";
+    SmartDeals => "smart_deals", "Smart Deals check";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -265,6 +266,7 @@ impl Default for Keymap {
                 b(Changes, KeepRemote, &[k('r')], true),
                 b(Buybox, QueueSuggestion, &[k('a')], true),
                 b(Buybox, LosingOnly, &[k('l')], true),
+                b(Buybox, SmartDeals, &[k('s')], true),
                 b(Buybox, Open, &[c(KeyCode::Enter)], true),
                 b(History, FilterStatus, &[k('s')], true),
                 b(History, FilterAccount, &[k('a')], true),

@@ -57,6 +57,12 @@ pub enum Msg {
     Resolved(Result<crate::edits::Edit, String>),
     /// The Buy button tab's list.
     Buybox(Result<Vec<crate::price::BuyboxEntry>, String>),
+    /// Smart Deals answers for offers of one account (`ids` as asked).
+    SmartDeals {
+        account: String,
+        ids: Vec<i64>,
+        result: Result<crate::tui::effects::SmartDealResults, String>,
+    },
 }
 
 /// Work `update` asks for; run by the effects runner off the UI task.
@@ -131,6 +137,12 @@ pub enum Effect {
     LoadBuybox {
         losing: bool,
         options: crate::price::BuyboxOptions,
+    },
+    /// Asks eMAG's Smart Deals price check for these offers of one account (answered by
+    /// `SmartDeals`).
+    SmartDeals {
+        account: String,
+        ids: Vec<i64>,
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),
