@@ -40,7 +40,26 @@ pub trait SyncBackend: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
         Box::pin(async { Err("this build has no eMAG client".to_string()) })
     }
+    /// The account's VAT rates from `vat/read`, through the store's daily cache (needs an eMAG
+    /// client; the runner falls back to the cache as it is).
+    fn vat_rates(
+        &self,
+        _account: &str,
+    ) -> BoxFuture<'static, Result<Vec<crate::store::vat::CachedVat>, String>> {
+        Box::pin(async { Err("this build has no eMAG client".to_string()) })
+    }
+    /// Asks eMAG's Smart Deals price check for each offer, through the account's limiter.
+    fn smart_deals(
+        &self,
+        _account: &str,
+        _ids: Vec<i64>,
+    ) -> BoxFuture<'static, Result<SmartDealResults, String>> {
+        Box::pin(async { Err("this build has no eMAG client".to_string()) })
+    }
 }
+
+/// Each checked offer's Smart Deals answer, or why its check failed.
+pub type SmartDealResults = Vec<(i64, Result<crate::price::smart_deals::SmartDeal, String>)>;
 
 /// Executes effects; cheap to clone into tasks.
 #[derive(Clone)]
@@ -161,7 +180,11 @@ impl Runner {
                 }
                 .await,
             ),
-            Effect::LoadBuybox { losing, options } => Msg::Buybox(
+            Effect::LoadBuybox { losing, options } => Msg::Buybox({
+                for account in &self.accounts {
+                    // Refreshes the cache the list reads its VAT rates from (daily).
+                    self.vat_rates(account).await;
+                }
                 crate::price::buybox(
                     store,
                     &self.accounts,
@@ -170,10 +193,15 @@ impl Runner {
                     &options,
                 )
                 .await
-                .map_err(db),
-            ),
+                .map_err(db)
+            }),
+            Effect::SmartDeals { account, ids } => Msg::SmartDeals {
+                result: self.backend.smart_deals(&account, ids.clone()).await,
+                account,
+                ids,
+            },
             Effect::LoadOffer { account, id } => {
-                Msg::OfferDetail(load_offer(store, &account, id).await)
+                Msg::OfferDetail(self.load_offer(&account, id).await)
             }
             Effect::StartSync { account, options } => {
                 let result = self.backend.start(&account, options).await;
@@ -219,7 +247,7 @@ impl Runner {
             Effect::FindOffer(id) => Msg::OfferDetail(
                 async {
                     for account in &self.accounts {
-                        if let Some(found) = load_offer(store, account, id).await? {
+                        if let Some(found) = self.load_offer(account, id).await? {
                             return Ok(Some(found));
                         }
                     }
@@ -347,8 +375,29 @@ impl SyncBackend for NoEngine {
     }
 }
 
-/// An offer with everything its details popup shows: recent changes, 90 days of price history,
-/// the same part number on other accounts and a pending local edit.
+impl Runner {
+    /// The account's VAT rates: refreshed through the backend when a day old, else the cache.
+    async fn vat_rates(&self, account: &str) -> Vec<crate::store::vat::CachedVat> {
+        match self.backend.vat_rates(account).await {
+            Ok(rates) => rates,
+            Err(_) => self.store.vat_rates(account).await.unwrap_or_default(),
+        }
+    }
+
+    /// An offer with everything its details popup shows: recent changes, 90 days of price
+    /// history, the same part number on other accounts, its VAT rate and a pending local edit.
+    async fn load_offer(&self, account: &str, id: i64) -> Result<Option<Box<OfferDetail>>, String> {
+        let Some(mut found) = load_offer(&self.store, account, id).await? else {
+            return Ok(None);
+        };
+        let rates = self.vat_rates(account).await;
+        found.prices.vat_percent =
+            crate::price::smart_deals::rate_percent(&rates, found.offer.offer.vat_id);
+        Ok(Some(found))
+    }
+}
+
+/// An offer with everything its details popup shows but its VAT rate.
 async fn load_offer(
     store: &Store,
     account: &str,
@@ -379,7 +428,11 @@ async fn load_offer(
         changes,
         pending,
         scroll: 0,
-        prices: super::app::PricePanel { history, siblings },
+        prices: super::app::PricePanel {
+            history,
+            siblings,
+            vat_percent: None,
+        },
         link: None,
     })))
 }

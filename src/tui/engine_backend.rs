@@ -18,18 +18,26 @@ type Runs = HashMap<i64, (CancellationToken, JoinHandle<RunProgress>)>;
 pub struct EngineBackend {
     engine: Engine,
     runs: Arc<Mutex<Runs>>,
+    /// When `vat/read` last failed for an account with nothing cached: not asked again for
+    /// [`VAT_RETRY_MINUTES`], so a list reloaded every few seconds never spends the account's
+    /// requests on it.
+    vat_failed: Arc<Mutex<HashMap<String, chrono::DateTime<chrono::Utc>>>>,
 }
+
+/// Minutes before a failed `vat/read` is tried again.
+const VAT_RETRY_MINUTES: i64 = 30;
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> Self {
         EngineBackend {
             engine,
             runs: Arc::default(),
+            vat_failed: Arc::default(),
         }
     }
 }
 
-fn lock(m: &Mutex<Runs>) -> std::sync::MutexGuard<'_, Runs> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -133,6 +141,49 @@ impl SyncBackend for EngineBackend {
                 reports.push(report);
             }
             Ok(reports)
+        })
+    }
+
+    fn vat_rates(
+        &self,
+        account: &str,
+    ) -> BoxFuture<'static, Result<Vec<crate::store::vat::CachedVat>, String>> {
+        let engine = self.engine.clone();
+        let failed = self.vat_failed.clone();
+        let account = account.to_string();
+        Box::pin(async move {
+            let now = chrono::Utc::now();
+            let recent = lock(&failed)
+                .get(&account)
+                .is_some_and(|t| now - *t < chrono::Duration::minutes(VAT_RETRY_MINUTES));
+            if recent {
+                return Err(format!("vat/read of {account} failed recently"));
+            }
+            let client = engine.client(&account).map_err(|e| e.to_string())?;
+            let r = crate::price::smart_deals::vat_rates(engine.store(), &client, now).await;
+            match &r {
+                Ok(_) => lock(&failed).remove(&account),
+                Err(_) => lock(&failed).insert(account, now),
+            };
+            r
+        })
+    }
+
+    fn smart_deals(
+        &self,
+        account: &str,
+        ids: Vec<i64>,
+    ) -> BoxFuture<'static, Result<super::effects::SmartDealResults, String>> {
+        let engine = self.engine.clone();
+        let account = account.to_string();
+        Box::pin(async move {
+            // The engine's client shares the account's limiter with running syncs and pushes.
+            let client = engine.client(&account).map_err(|e| e.to_string())?;
+            Ok(crate::price::smart_deals::check(&client, &ids)
+                .await
+                .into_iter()
+                .map(|(id, r)| (id, r.map_err(|e| e.to_string())))
+                .collect())
         })
     }
 
