@@ -113,6 +113,7 @@ pub async fn run(
         accounts: app.accounts.iter().map(|a| a.name.clone()).collect(),
         tx: tx.clone(),
         health: app.health.clone(),
+        index: crate::index::SharedIndex::new(),
     };
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
