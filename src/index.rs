@@ -158,7 +158,6 @@ pub struct ProductIndex {
     /// The revision of each account the index holds every offer at.
     seen: HashMap<String, i64>,
     entries: Vec<Entry>,
-    slots: HashMap<(u16, i64), u32>,
     /// Per sort key (in `SortKey::ALL` order), every slot ascending by (value, account, id).
     orders: Vec<Vec<u32>>,
     counts: Vec<OfferCounts>,
@@ -227,19 +226,31 @@ impl ProductIndex {
         let code = self.code(&row.account);
         let entry = Entry::new(code, row);
         entry.count_into(&mut self.counts[code as usize], 1);
-        match self.slots.get(&(code, entry.id)) {
-            Some(&slot) => {
+        match self.find(code, entry.id) {
+            Some(slot) => {
                 let old = std::mem::replace(&mut self.entries[slot as usize], entry);
                 old.count_into(&mut self.counts[code as usize], -1);
                 slot
             }
             None => {
                 let slot = self.entries.len() as u32;
-                self.slots.insert((code, entry.id), slot);
                 self.entries.push(entry);
                 slot
             }
         }
+    }
+
+    /// The slot of an offer, by binary search of the account order (which holds every slot
+    /// but those added by the catch-up in progress, and one catch-up reads an offer once).
+    fn find(&self, code: u16, id: i64) -> Option<u32> {
+        let order = self.orders.get(key_slot(SortKey::Account))?;
+        let account = self.accounts[code as usize].as_str();
+        let key = |s: u32| {
+            let e = &self.entries[s as usize];
+            (self.accounts[e.account as usize].as_str(), e.id)
+        };
+        let at = order.partition_point(|&s| key(s) < (account, id));
+        order.get(at).copied().filter(|&s| key(s) == (account, id))
     }
 
     fn cmp_slots(&self, k: SortKey, a: u32, b: u32) -> Ordering {
