@@ -70,6 +70,8 @@ pub struct Runner {
     /// Bounded: a UI that falls behind slows the jobs down instead of queueing without end.
     pub tx: Sender<Msg>,
     pub health: crate::config::HealthConfig,
+    /// The products search and the header's counts, kept current from the store.
+    pub index: crate::index::SharedIndex,
 }
 
 fn db(e: sqlx::Error) -> String {
@@ -109,7 +111,12 @@ impl Runner {
                         health.push(crate::health::account_health(store, a, t, now).await);
                     }
                     Ok::<_, sqlx::Error>(Dashboard {
-                        stats: store.account_stats(&self.accounts).await?,
+                        stats: store
+                            .account_stats_with(
+                                &self.accounts,
+                                self.index.account_counts(store).await?,
+                            )
+                            .await?,
                         running: store.running_runs().await?,
                         health,
                     })
@@ -133,14 +140,15 @@ impl Runner {
             } => Msg::Products {
                 seq,
                 append: after.is_some(),
-                rows: store
-                    .search_products(&query, after.as_ref(), limit)
+                rows: self
+                    .index
+                    .search(store, &query, after.as_ref(), limit)
                     .await
                     .map_err(db),
             },
             Effect::Count { seq, query } => Msg::Count {
                 seq,
-                total: store.count_products(&query).await.map_err(db),
+                total: self.index.count(store, &query).await.map_err(db),
             },
             Effect::LoadRuns {
                 account,

@@ -314,13 +314,14 @@ async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
     let e = engine(&db, &h, &["main"]);
     run_ok(&e, "main", full(true)).await;
     run_ok(&e, "main", full(true)).await;
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, _rx) = tokio::sync::mpsc::channel(16);
     let runner = Runner {
         store: db.store.clone(),
         backend: Arc::new(EngineBackend::new(e.clone())),
         accounts: vec!["main".into()],
         tx,
         health: magsync::config::Settings::default().health,
+        index: magsync::index::SharedIndex::new(),
     };
 
     let mut app = fixture::app();

@@ -10,7 +10,6 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let p = &app.products;
     let [bar, table] = layout::bar_over_table(area);
@@ -77,7 +76,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let search = if shown.is_empty() && !p.typing {
         Line::from(vec![
             Span::styled(" / ", prompt_style),
-            Span::styled("search name, part number, EAN", app.theme.dim()),
+            Span::styled("search name, code, EAN, id", app.theme.dim()),
         ])
     } else {
         Line::from(vec![Span::styled(" / ", prompt_style), Span::raw(shown)])
