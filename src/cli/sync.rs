@@ -85,11 +85,24 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         if let Some(s) = args.conflict_strategy {
             options.conflict_strategy = s;
         }
+        let limit = match (options.mode, options.max_pages) {
+            (SyncMode::Incremental, Some(n)) => Some(n),
+            _ => None,
+        };
         match engine
             .start_with(name, options, Trigger::Cli, args.allow_mass_missing)
             .await
         {
-            Ok(h) => handles.push(h),
+            Ok(h) => {
+                // An incremental run reads a window: say how big, and where that comes from.
+                if let Some(n) = limit {
+                    note!(
+                        "{name}: incremental sync of at most {n} page{} from where the last one stopped (--max-pages, the account's max_pages or [sync] incremental_max_pages)",
+                        if n == 1 { "" } else { "s" }
+                    );
+                }
+                handles.push(h)
+            }
             Err(e)
                 if handles.is_empty()
                     && names.len() == 1

@@ -819,8 +819,15 @@ impl App {
             self.toast("every account is already syncing", true);
             return vec![];
         }
-        self.popups
-            .push(Popup::Confirm(Confirm::SyncAll { mode, accounts }));
+        let pages = accounts
+            .iter()
+            .map(|a| self.options_of(a).max_pages)
+            .collect();
+        self.popups.push(Popup::Confirm(Confirm::SyncAll {
+            mode,
+            accounts,
+            pages,
+        }));
         vec![]
     }
 

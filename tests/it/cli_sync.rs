@@ -133,6 +133,12 @@ async fn sync_json_reports_each_run_and_exit_codes_follow_the_outcome() {
         ),
         (Some("incremental"), Some(1), Some(50))
     );
+    // The page limit is said up front (stderr: stdout stays JSON).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("main: incremental sync of at most 1 page from where the last one stopped"),
+        "{stderr}"
+    );
     let out = env
         .magsync(&h, "demo", None, &["sync", "--account", "main"])
         .await;

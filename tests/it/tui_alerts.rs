@@ -136,6 +136,7 @@ fn enter_on_the_sync_tab_opens_the_accounts_run() {
 fn sync_of_all_accounts_asks_first_in_either_mode() {
     use magsync::tui::app::Confirm;
     let mut app = fixture::app();
+    app.accounts[1].max_pages = Some(5);
     // main is running in the fixture: only fbe is offered.
     app.update(Msg::Key(KeyEvent::new(
         KeyCode::Char('2'),
@@ -151,8 +152,16 @@ fn sync_of_all_accounts_asks_first_in_either_mode() {
             "{key} never starts at once"
         );
         match app.popups.last() {
-            Some(Popup::Confirm(Confirm::SyncAll { mode: m, accounts })) => {
+            Some(Popup::Confirm(
+                c @ Confirm::SyncAll {
+                    mode: m, accounts, ..
+                },
+            )) => {
                 assert_eq!((*m, accounts.clone()), (mode, vec!["fbe".to_string()]));
+                if mode == SyncMode::Incremental {
+                    // The question names each account's page limit.
+                    assert!(c.question().contains("fbe (5 pages)"), "{}", c.question());
+                }
             }
             other => panic!("{other:?}"),
         }

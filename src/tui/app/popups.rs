@@ -52,7 +52,7 @@ impl App {
                             Confirm::CancelRun { run_id, .. } => vec![Effect::CancelRun(run_id)],
                             Confirm::QuitWhileRunning { .. } => self.quit_now(),
                             Confirm::Discard { ids, .. } => vec![Effect::Discard(ids)],
-                            Confirm::SyncAll { mode, accounts } => accounts
+                            Confirm::SyncAll { mode, accounts, .. } => accounts
                                 .into_iter()
                                 .flat_map(|a| self.start_account(a, mode))
                                 .collect(),

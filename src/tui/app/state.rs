@@ -184,6 +184,8 @@ pub enum Confirm {
     SyncAll {
         mode: SyncMode,
         accounts: Vec<String>,
+        /// Each account's incremental page limit, in the order of `accounts`.
+        pages: Vec<Option<u32>>,
     },
     /// Accept the mass-missing guard's hold on `account`: a full run that marks the offers
     /// missing; `reason` is the guard's finding.
@@ -216,14 +218,26 @@ impl Confirm {
                 if *runs == 1 { " is" } else { " are" },
                 if *runs == 1 { "it" } else { "them" }
             ),
-            Confirm::SyncAll { mode, accounts } => match mode {
+            Confirm::SyncAll {
+                mode,
+                accounts,
+                pages,
+            } => match mode {
                 SyncMode::Full => format!(
                     "Full sync of {}: reads every page and marks offers eMAG no longer lists. Start?",
                     accounts.join(", ")
                 ),
                 SyncMode::Incremental => format!(
-                    "Incremental sync of {}: each reads its next window of pages (its options' page limit). Start?",
-                    accounts.join(", ")
+                    "Incremental sync of {}: each reads its next window of pages. Start?",
+                    accounts
+                        .iter()
+                        .zip(pages.iter().chain(std::iter::repeat(&None)))
+                        .map(|(a, p)| match p {
+                            Some(n) => format!("{a} ({n} page{})", if *n == 1 { "" } else { "s" }),
+                            None => a.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             },
             Confirm::AcceptGuardHold { account, reason } => {

@@ -20,7 +20,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
     for (i, (label, value)) in OptionsForm::FIELDS.iter().zip(values.iter()).enumerate() {
         let focused = i == form.focus;
         let shown = match i {
-            0 if value.is_empty() => "all (no limit)".to_string(),
+            // The engine never runs an incremental without a limit: blank takes the config's.
+            0 if value.is_empty() => "[sync] incremental_max_pages".to_string(),
             2 | 3 => format!("‹ {value} ›"),
             _ => value.clone(),
         };
