@@ -30,8 +30,8 @@ mod state;
 
 pub use msg::{Effect, Msg};
 pub use state::{
-    AccountInfo, Confirm, ConnTest, Dashboard, History, LogPane, OfferDetail, OptionsForm, Popup,
-    PricePanel, Products, RunDetail, Tab, Toast, level_rank,
+    AccountInfo, Confirm, ConnTest, Dashboard, History, LogPane, OfferDetail, OptionsField,
+    OptionsForm, Popup, PricePanel, Products, RunDetail, Tab, Toast, level_rank,
 };
 
 /// Everything the dashboard shows.
