@@ -35,7 +35,7 @@ pub use super::tabs::history::History;
 pub use super::tabs::products::Products;
 pub use msg::{Effect, Msg};
 pub use state::{
-    AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsForm, Popup,
+    AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsField, OptionsForm, Popup,
     PricePanel, RunDetail, Tab, Toast, level_rank,
 };
 

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use magsync::model::{RunStatus, SyncMode};
-use magsync::tui::app::{Confirm, Effect, Msg, PAGE_ROWS, Popup, Tab};
+use magsync::tui::app::{Confirm, Effect, Msg, OptionsField, PAGE_ROWS, Popup, Tab};
 use magsync::tui::fixture;
 
 fn k(code: KeyCode) -> Msg {
@@ -311,6 +311,13 @@ fn options_form_validates_and_applies_to_the_next_run() {
     };
     assert_eq!(options.max_pages, Some(3));
     assert!(options.include_inactive);
+    // Up from the first field wraps to the last.
+    app.update(c('o'));
+    app.update(k(KeyCode::Up));
+    let Some(Popup::Options(form)) = app.popups.last() else {
+        panic!("the form opens again");
+    };
+    assert_eq!(form.focus, OptionsField::Strategy);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Keys while a popup is open: confirmations, the options form, help, errors and details.
 
-use super::{App, Confirm, Effect, Popup, Tab};
+use super::{App, Confirm, Effect, OptionsField, Popup, Tab};
 use crate::model::{ConflictStrategy, SyncMode};
 use crate::tui::keymap::{Action, Context, Key};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -72,8 +72,8 @@ impl App {
                     KeyCode::Esc => {
                         self.popups.pop();
                     }
-                    KeyCode::Up | KeyCode::BackTab => form.focus = (form.focus + 3) % 4,
-                    KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1) % 4,
+                    KeyCode::Up | KeyCode::BackTab => form.focus = form.focus.next(false),
+                    KeyCode::Down | KeyCode::Tab => form.focus = form.focus.next(true),
                     KeyCode::Enter => match form.options() {
                         Ok(o) => {
                             let account = form.account.clone();
@@ -84,11 +84,13 @@ impl App {
                         Err(e) => form.error = Some(e),
                     },
                     KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
-                        if matches!(form.focus, 2 | 3) =>
+                        if !form.focus.is_text() =>
                     {
                         let fwd = ev.code != KeyCode::Left;
                         match form.focus {
-                            2 => form.include_inactive = !form.include_inactive,
+                            OptionsField::IncludeInactive => {
+                                form.include_inactive = !form.include_inactive
+                            }
                             _ => {
                                 let all = ConflictStrategy::ALL;
                                 let i = all.iter().position(|s| *s == form.strategy).unwrap_or(0);
@@ -98,8 +100,8 @@ impl App {
                             }
                         }
                     }
-                    _ if matches!(form.focus, 0 | 1) => {
-                        let input = if form.focus == 0 {
+                    _ if form.focus.is_text() => {
+                        let input = if form.focus == OptionsField::MaxPages {
                             &mut form.max_pages
                         } else {
                             &mut form.items_per_page

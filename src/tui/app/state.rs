@@ -254,7 +254,7 @@ impl Confirm {
 #[derive(Debug, Clone)]
 pub struct OptionsForm {
     pub account: String,
-    pub focus: usize,
+    pub focus: OptionsField,
     /// Carried, not edited: `i` and `f` choose the mode of the run they start.
     pub mode: SyncMode,
     pub max_pages: Input,
@@ -264,24 +264,72 @@ pub struct OptionsForm {
     pub error: Option<String>,
 }
 
-impl OptionsForm {
-    pub const FIELDS: [&'static str; 4] = [
-        "incremental pages",
-        "items per page",
-        "include inactive",
-        "conflict strategy",
+/// A field of the options form, in the order the form shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionsField {
+    MaxPages,
+    ItemsPerPage,
+    IncludeInactive,
+    Strategy,
+}
+
+impl OptionsField {
+    pub const ALL: [OptionsField; 4] = [
+        OptionsField::MaxPages,
+        OptionsField::ItemsPerPage,
+        OptionsField::IncludeInactive,
+        OptionsField::Strategy,
     ];
 
+    pub fn label(self) -> &'static str {
+        match self {
+            OptionsField::MaxPages => "incremental pages",
+            OptionsField::ItemsPerPage => "items per page",
+            OptionsField::IncludeInactive => "include inactive",
+            OptionsField::Strategy => "conflict strategy",
+        }
+    }
+
+    /// The field below (`forward`) or above, wrapping around.
+    pub fn next(self, forward: bool) -> OptionsField {
+        let i = OptionsField::ALL
+            .iter()
+            .position(|f| *f == self)
+            .unwrap_or(0);
+        let n = OptionsField::ALL.len();
+        OptionsField::ALL[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+
+    /// Typed into (a text input) rather than toggled.
+    pub fn is_text(self) -> bool {
+        matches!(self, OptionsField::MaxPages | OptionsField::ItemsPerPage)
+    }
+}
+
+impl OptionsForm {
     pub(super) fn new(account: &str, o: &SyncOptions) -> OptionsForm {
         OptionsForm {
             account: account.to_string(),
-            focus: 0,
+            focus: OptionsField::MaxPages,
             mode: o.mode,
             max_pages: Input::new(o.max_pages.map(|p| p.to_string()).unwrap_or_default()),
             items_per_page: Input::new(o.items_per_page.to_string()),
             include_inactive: o.include_inactive,
             strategy: o.conflict_strategy,
             error: None,
+        }
+    }
+
+    /// The text input of a typed field.
+    pub fn input(&self, field: OptionsField) -> Option<&Input> {
+        match field {
+            OptionsField::MaxPages => Some(&self.max_pages),
+            OptionsField::ItemsPerPage => Some(&self.items_per_page),
+            _ => None,
         }
     }
 

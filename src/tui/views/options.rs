@@ -1,7 +1,7 @@
 //! The sync options form (`o`): what the next run of an account uses.
 
 use super::centered;
-use crate::tui::app::{App, OptionsForm};
+use crate::tui::app::{App, OptionsField, OptionsForm};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -10,20 +10,21 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
     let r = centered(area, 62, 10);
     f.render_widget(Clear, r);
-    let values = [
-        form.max_pages.value().to_string(),
-        form.items_per_page.value().to_string(),
-        if form.include_inactive { "yes" } else { "no" }.to_string(),
-        form.strategy.as_str().to_string(),
-    ];
     let mut lines = Vec::new();
-    for (i, (label, value)) in OptionsForm::FIELDS.iter().zip(values.iter()).enumerate() {
-        let focused = i == form.focus;
-        let shown = match i {
-            // The engine never runs an incremental without a limit: blank takes the config's.
-            0 if value.is_empty() => "[sync] incremental_max_pages".to_string(),
-            2 | 3 => format!("‹ {value} ›"),
-            _ => value.clone(),
+    for field in OptionsField::ALL {
+        let focused = field == form.focus;
+        let label = field.label();
+        let shown = match field {
+            OptionsField::MaxPages if form.max_pages.value().is_empty() => {
+                // The engine never runs an incremental without a limit: blank takes the config's.
+                "[sync] incremental_max_pages".to_string()
+            }
+            OptionsField::MaxPages => form.max_pages.value().to_string(),
+            OptionsField::ItemsPerPage => form.items_per_page.value().to_string(),
+            OptionsField::IncludeInactive => {
+                format!("‹ {} ›", if form.include_inactive { "yes" } else { "no" })
+            }
+            OptionsField::Strategy => format!("‹ {} ›", form.strategy.as_str()),
         };
         let style = if focused {
             app.theme.selected()
@@ -49,13 +50,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, form: &OptionsForm) {
             .block(Block::bordered().title(format!(" Sync options · {} ", form.account))),
         r,
     );
-    if matches!(form.focus, 0 | 1) {
-        let input = if form.focus == 0 {
-            &form.max_pages
-        } else {
-            &form.items_per_page
-        };
+    if let Some(input) = form.input(form.focus) {
+        let row = OptionsField::ALL
+            .iter()
+            .position(|f| *f == form.focus)
+            .unwrap_or(0);
         let x = r.x + 1 + 3 + 20 + 1 + input.visual_cursor() as u16;
-        f.set_cursor_position(Position::new(x, r.y + 1 + form.focus as u16));
+        f.set_cursor_position(Position::new(x, r.y + 1 + row as u16));
     }
 }
