@@ -3,9 +3,9 @@
 //! shows these and computes nothing of its own. The JSON shape is docs/report-json.md.
 
 use crate::edits::{EditState, db::EditFilter};
-use crate::model::{OfferStatus, RunStatus, SyncRun};
+use crate::model::{RunStatus, SyncRun};
 use crate::price::buybox::Move;
-use crate::store::report_reads::{BoundsRow, ChangeRow};
+use crate::store::report_reads::{BoundsRow, ChangeKind, ChangeRow, flag};
 use crate::store::search::LOW_STOCK;
 use crate::store::{Result, Store};
 use chrono::{DateTime, Duration, Utc};
@@ -273,8 +273,9 @@ async fn account_facts(
     window: Window,
     now: DateTime<Utc>,
 ) -> Result<AccountFacts> {
+    let bucket_secs = window.bucket_size().num_seconds();
     let changes = store
-        .report_changes(account, window.since, window.until)
+        .report_changes(account, window.since, window.until, bucket_secs)
         .await?;
     let new = store
         .count_first_seen(account, window.since, window.until)
@@ -335,14 +336,15 @@ async fn account_facts(
     let edits = edits(store, account, window, now).await?;
     let buy_button = buy_button(store, account, window).await?;
     let mut activity = window.buckets();
-    let size = window.bucket_size().num_seconds();
     for c in &changes {
-        let i = ((c.at - window.since).num_seconds() / size) as usize;
-        if let Some(b) = activity.get_mut(i) {
-            match c.field.as_str() {
-                "sale_price" => b.price_changes += 1,
-                "general_stock" => b.stock_changes += 1,
-                _ => {}
+        if let Some(b) = usize::try_from(c.bucket)
+            .ok()
+            .and_then(|i| activity.get_mut(i))
+        {
+            match c.kind {
+                ChangeKind::SalePrice => b.price_changes += 1,
+                ChangeKind::Stock => b.stock_changes += 1,
+                ChangeKind::Other => {}
             }
         }
     }
@@ -407,63 +409,31 @@ fn top_losses(mut v: Vec<BuyButtonLoss>) -> Vec<BuyButtonLoss> {
     v
 }
 
-/// Distinct offers with at least one change matching `pick`.
-fn offers_where(changes: &[ChangeRow], pick: impl Fn(&ChangeRow) -> bool) -> u64 {
+/// Distinct offers with at least one change carrying `bit`.
+fn offers_with(changes: &[ChangeRow], bit: i64) -> u64 {
     changes
         .iter()
-        .filter(|c| pick(c))
+        .filter(|c| c.flags & bit != 0)
         .map(|c| c.offer_id)
         .collect::<BTreeSet<_>>()
         .len() as u64
 }
 
 fn catalogue(changes: &[ChangeRow]) -> Catalogue {
-    let became = |field: &'static str, value: &'static str| {
-        move |c: &ChangeRow| {
-            c.field == field
-                && c.new_value.as_deref() == Some(value)
-                && c.old_value.as_deref() != Some(value)
-        }
-    };
-    // Change rows hold eMAG's number as text (see `store::offers::tracked_values`).
-    let became_status = |s: OfferStatus| {
-        let value = s.code().to_string();
-        move |c: &ChangeRow| {
-            c.field == "status"
-                && c.new_value.as_deref() == Some(value.as_str())
-                && c.old_value.as_deref() != Some(value.as_str())
-        }
-    };
     Catalogue {
         new: 0,
-        gone_missing: offers_where(changes, became("missing", "missing")),
-        back: offers_where(changes, |c| {
-            c.field == "missing" && c.old_value.as_deref() == Some("missing")
-        }),
-        inactivated: offers_where(changes, became_status(OfferStatus::Inactive)),
-        end_of_life: offers_where(changes, became_status(OfferStatus::EndOfLife)),
+        gone_missing: offers_with(changes, flag::GONE_MISSING),
+        back: offers_with(changes, flag::BACK),
+        inactivated: offers_with(changes, flag::INACTIVATED),
+        end_of_life: offers_with(changes, flag::END_OF_LIFE),
     }
 }
 
-fn int(v: &Option<String>) -> Option<i64> {
-    v.as_deref().and_then(|s| s.parse().ok())
-}
-
 fn stock(changes: &[ChangeRow]) -> Stock {
-    let low = 1..=i64::from(LOW_STOCK);
-    let stock = |c: &ChangeRow| c.field == "general_stock";
     Stock {
-        went_out: offers_where(changes, |c| {
-            stock(c) && int(&c.new_value) == Some(0) && int(&c.old_value).is_some_and(|v| v > 0)
-        }),
-        restocked: offers_where(changes, |c| {
-            stock(c) && int(&c.old_value) == Some(0) && int(&c.new_value).is_some_and(|v| v > 0)
-        }),
-        went_low: offers_where(changes, |c| {
-            stock(c)
-                && int(&c.new_value).is_some_and(|v| low.contains(&v))
-                && !int(&c.old_value).is_some_and(|v| low.contains(&v))
-        }),
+        went_out: offers_with(changes, flag::WENT_OUT),
+        restocked: offers_with(changes, flag::RESTOCKED),
+        went_low: offers_with(changes, flag::WENT_LOW),
         low_stock_level: LOW_STOCK,
     }
 }
@@ -475,7 +445,7 @@ fn money(v: &Option<String>) -> Option<Decimal> {
 /// Net sale-price move of each offer over the window (first old value to last new one).
 fn price_moves(account: &str, changes: &[ChangeRow]) -> Prices {
     let mut net: HashMap<i64, (Option<Decimal>, Option<Decimal>)> = HashMap::new();
-    for c in changes.iter().filter(|c| c.field == "sale_price") {
+    for c in changes.iter().filter(|c| c.kind == ChangeKind::SalePrice) {
         let e = net.entry(c.offer_id).or_insert((money(&c.old_value), None));
         e.1 = money(&c.new_value);
     }

@@ -12,14 +12,43 @@ use std::collections::HashMap;
 /// Fields of `offer_changes` a report looks at.
 pub const REPORT_FIELDS: &[&str] = &["sale_price", "general_stock", "status", "missing"];
 
-/// One recorded field change, without the columns a report does not need.
+/// What a change did, as bits of [`ChangeRow::flags`] (decided in SQL, so the report reads
+/// small integers instead of decoding every change's values).
+pub mod flag {
+    /// Stock fell from above 0 to 0.
+    pub const WENT_OUT: i64 = 1;
+    /// Stock rose from 0.
+    pub const RESTOCKED: i64 = 2;
+    /// Stock entered 1..=LOW_STOCK from outside it.
+    pub const WENT_LOW: i64 = 4;
+    pub const GONE_MISSING: i64 = 8;
+    pub const BACK: i64 = 16;
+    /// Status became 0.
+    pub const INACTIVATED: i64 = 32;
+    /// Status became 2.
+    pub const END_OF_LIFE: i64 = 64;
+}
+
+/// What a change is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    SalePrice,
+    Stock,
+    /// Status or missing.
+    Other,
+}
+
+/// One recorded field change as a report needs it: its bucket of the window, what it did
+/// ([`flag`] bits) and, for sale prices only, the old and new values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeRow {
     pub offer_id: i64,
-    pub field: String,
+    pub kind: ChangeKind,
+    pub flags: i64,
+    /// Whole `bucket_secs` from the window's start.
+    pub bucket: i64,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
-    pub at: DateTime<Utc>,
 }
 
 /// An offer priced outside its own bounds.
@@ -34,18 +63,66 @@ pub struct BoundsRow {
 }
 
 impl Store {
-    /// Changes of [`REPORT_FIELDS`] recorded for `account` in `[since, until)`, oldest first.
+    /// Changes of [`REPORT_FIELDS`] recorded for `account` in `[since, until)`, oldest first,
+    /// bucketed by `bucket_secs` from `since`.
     pub async fn report_changes(
         &self,
         account: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
+        bucket_secs: i64,
     ) -> Result<Vec<ChangeRow>> {
+        // Values are written as plain integers; anything else reads as unknown, as in Rust.
+        let (int_old, int_new, epoch) = match self.backend() {
+            super::Backend::Sqlite => (
+                "CASE WHEN old_value <> '' AND old_value NOT GLOB '*[^0-9]*' THEN CAST(old_value AS INTEGER) END",
+                "CASE WHEN new_value <> '' AND new_value NOT GLOB '*[^0-9]*' THEN CAST(new_value AS INTEGER) END",
+                "CAST(strftime('%s', at) AS INTEGER)",
+            ),
+            super::Backend::Postgres => (
+                "CASE WHEN old_value ~ '^[0-9]+$' THEN CAST(old_value AS BIGINT) END",
+                "CASE WHEN new_value ~ '^[0-9]+$' THEN CAST(new_value AS BIGINT) END",
+                "CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT)",
+            ),
+        };
+        let low = super::search::LOW_STOCK;
+        // Change rows hold eMAG's status number as text (see `store::offers::tracked_values`).
+        let inactive = crate::model::OfferStatus::Inactive.code();
+        let eol = crate::model::OfferStatus::EndOfLife.code();
+        let flags = format!(
+            "CAST(\
+             (CASE WHEN field = 'general_stock' AND {int_new} = 0 AND {int_old} > 0 THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'general_stock' AND {int_old} = 0 AND {int_new} > 0 THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'general_stock' AND {int_new} BETWEEN 1 AND {low} \
+              AND NOT COALESCE({int_old} BETWEEN 1 AND {low}, 1 = 0) THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'missing' AND new_value = 'missing' \
+              AND COALESCE(old_value, '') <> 'missing' THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'missing' AND old_value = 'missing' THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'status' AND new_value = '{inactive}' AND COALESCE(old_value, '') <> '{inactive}' THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'status' AND new_value = '{eol}' AND COALESCE(old_value, '') <> '{eol}' THEN {} ELSE 0 END) \
+             AS BIGINT)",
+            flag::WENT_OUT,
+            flag::RESTOCKED,
+            flag::WENT_LOW,
+            flag::GONE_MISSING,
+            flag::BACK,
+            flag::INACTIVATED,
+            flag::END_OF_LIFE,
+        );
         on_pool!(self, pool => {
-            let mut q = QueryBuilder::new(
-                "SELECT offer_id, field, old_value, new_value, at FROM offer_changes WHERE account = ",
-            );
-            q.push_bind(account)
+            let mut q = QueryBuilder::new(format!(
+                "SELECT offer_id, CAST(CASE field WHEN 'sale_price' THEN 0 WHEN 'general_stock' THEN 1 \
+                 ELSE 2 END AS BIGINT) AS kind, {flags} AS flags, ({epoch} - "
+            ));
+            q.push_bind(since.timestamp())
+                .push(") / ")
+                .push_bind(bucket_secs.max(1))
+                .push(
+                    " AS bucket, CASE WHEN field = 'sale_price' THEN old_value END AS old_value, \
+                     CASE WHEN field = 'sale_price' THEN new_value END AS new_value \
+                     FROM offer_changes WHERE account = ",
+                )
+                .push_bind(account)
                 .push(" AND at >= ")
                 .push_bind(since)
                 .push(" AND at < ")
@@ -62,10 +139,15 @@ impl Store {
                 .map(|r| {
                     Ok(ChangeRow {
                         offer_id: r.try_get("offer_id")?,
-                        field: r.try_get("field")?,
+                        kind: match r.try_get::<i64, _>("kind")? {
+                            0 => ChangeKind::SalePrice,
+                            1 => ChangeKind::Stock,
+                            _ => ChangeKind::Other,
+                        },
+                        flags: r.try_get("flags")?,
+                        bucket: r.try_get("bucket")?,
                         old_value: r.try_get("old_value")?,
                         new_value: r.try_get("new_value")?,
-                        at: r.try_get("at")?,
                     })
                 })
                 .collect()
