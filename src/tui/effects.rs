@@ -2,53 +2,46 @@
 //! never waits on the database or the network. Reads run as supervised jobs ([`super::jobs`]):
 //! one per kind, the newest request wins.
 
-use super::app::{ConnTest, Dashboard, Effect, Msg, OfferDetail, RunDetail};
+use super::app::{Dashboard, Effect, Msg, OfferDetail, RunDetail};
+use super::engine_backend::{DashboardEngine, OwnRuns};
 use super::jobs::Jobs;
-use crate::model::SyncOptions;
+use crate::model::{SyncOptions, Trigger};
 use crate::store::runs::RunFilter;
 use crate::store::{Store, short_db_error};
-use futures::future::BoxFuture;
+use crate::sync::port::{ActiveRun, StartRequest};
 use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
-/// Starting, cancelling and testing syncs. The engine implements it; tests and the dashboard
-/// without an engine use their own.
-pub trait SyncBackend: Send + Sync + 'static {
-    /// Starts a run and returns its id once the run row exists.
-    fn start(&self, account: &str, options: SyncOptions)
-    -> BoxFuture<'static, Result<i64, String>>;
-    fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>>;
-    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest>;
-    /// Waits for runs this backend started to record their end (after cancelling on quit).
-    fn shutdown(&self) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
-    }
-    /// Pushes the edits of a confirmed preview, at their previewed revisions (needs an eMAG
-    /// client).
-    fn push(
-        &self,
-        _preview: crate::edits::preview::Preview,
-    ) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
-        Box::pin(async { Err("this build has no eMAG client".to_string()) })
-    }
-}
-
 /// Executes effects; cheap to clone into tasks.
-#[derive(Clone)]
-pub struct Runner {
+pub struct Executor<E: DashboardEngine> {
     pub store: Store,
-    pub backend: Arc<dyn SyncBackend>,
+    pub engine: Arc<E>,
+    /// The runs this dashboard started.
+    pub runs: Arc<OwnRuns<E::Run>>,
     pub accounts: Vec<String>,
     /// Bounded: a UI that falls behind slows the jobs down instead of queueing without end.
     pub tx: Sender<Msg>,
     pub health: crate::config::HealthConfig,
 }
 
+impl<E: DashboardEngine> Clone for Executor<E> {
+    fn clone(&self) -> Self {
+        Executor {
+            store: self.store.clone(),
+            engine: self.engine.clone(),
+            runs: self.runs.clone(),
+            accounts: self.accounts.clone(),
+            tx: self.tx.clone(),
+            health: self.health.clone(),
+        }
+    }
+}
+
 fn db(e: sqlx::Error) -> String {
     short_db_error(&e)
 }
 
-impl Runner {
+impl<E: DashboardEngine> Executor<E> {
     /// Spawns the effect, as the newest job of its kind when it is a read; `Quit`, `Suspend`,
     /// `Bell` and `Copy` belong to the terminal loop and are ignored here.
     pub fn spawn(&self, jobs: &mut Jobs, effect: Effect) {
@@ -166,14 +159,14 @@ impl Runner {
                 Msg::OfferDetail(load_offer(store, &account, id).await)
             }
             Effect::StartSync { account, options } => {
-                let result = self.backend.start(&account, options).await;
+                let result = self.start(&account, options).await;
                 Msg::SyncStarted { account, result }
             }
             Effect::CancelRun(run_id) => Msg::Cancelled {
                 run_id,
-                result: self.backend.cancel(run_id).await,
+                result: self.runs.cancel(run_id),
             },
-            Effect::Test(account) => Msg::Tested(self.backend.test(&account).await),
+            Effect::Test(account) => Msg::Tested(self.engine.test(&account).await),
             Effect::LoadEdits => Msg::Edits(
                 crate::edits::db::list(
                     store,
@@ -234,7 +227,7 @@ impl Runner {
                     .await
                     .map_err(db),
             ),
-            Effect::Push(preview) => Msg::Pushed(self.backend.push(preview).await),
+            Effect::Push(preview) => Msg::Pushed(self.engine.push(preview).await),
             Effect::Discard(ids) => Msg::Discarded(
                 async {
                     let by = crate::edits::queued_by("tui");
@@ -287,28 +280,22 @@ impl Runner {
     }
 }
 
-/// The backend used until an engine is wired in: says so instead of pretending.
-pub struct NoEngine;
-
-impl SyncBackend for NoEngine {
-    fn start(&self, _: &str, _: SyncOptions) -> BoxFuture<'static, Result<i64, String>> {
-        Box::pin(async { Err("this build has no sync engine".to_string()) })
-    }
-    fn cancel(&self, _: i64) -> BoxFuture<'static, Result<(), String>> {
-        Box::pin(async { Err("this build has no sync engine".to_string()) })
-    }
-    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest> {
-        let account = account.to_string();
-        Box::pin(async move {
-            ConnTest {
-                account,
-                ok: false,
-                message: "this build has no eMAG client".into(),
-                offers: None,
-                latency_ms: 0,
-                at: chrono::Utc::now(),
-            }
-        })
+impl<E: DashboardEngine> Executor<E> {
+    /// Starts a run through the engine's port and keeps it, so it can be cancelled here.
+    async fn start(&self, account: &str, options: SyncOptions) -> Result<i64, String> {
+        let request = StartRequest {
+            options,
+            trigger: Trigger::Tui,
+            allow_mass_missing: false,
+        };
+        let run = self
+            .engine
+            .start(account, request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let id = run.run_id();
+        self.runs.add(run);
+        Ok(id)
     }
 }
 

@@ -1,134 +1,151 @@
-//! The sync engine behind the dashboard's start / cancel / test keys.
+//! The engine behind the dashboard's keys: runs start and end through the engine's
+//! [`SyncPort`] (the daemon's port too), and the eMAG calls of the keys (test a connection,
+//! push edits) go through the engine's clients, which share each account's limiter.
 
 use super::app::ConnTest;
-use super::effects::SyncBackend;
-use crate::model::{SyncOptions, Trigger};
+use crate::model::SyncOptions;
 use crate::sync::Engine;
-use crate::sync::RunProgress;
-use futures::future::BoxFuture;
+use crate::sync::port::{ActiveRun, RunEnd, StartError, StartRequest, SyncPort};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use std::future::Future;
+use std::sync::Mutex;
 
-type Runs = HashMap<i64, (CancellationToken, JoinHandle<RunProgress>)>;
+/// What the dashboard asks of the engine: the [`SyncPort`] for runs, and eMAG calls.
+pub trait DashboardEngine: SyncPort + Send + Sync + 'static {
+    fn test(&self, account: &str) -> impl Future<Output = ConnTest> + Send;
+    /// Pushes the edits of a confirmed preview, at their previewed revisions.
+    fn push(
+        &self,
+        preview: crate::edits::preview::Preview,
+    ) -> impl Future<Output = Result<Vec<crate::edits::PushReport>, String>> + Send;
+}
 
-/// Runs started by this dashboard, so they can be cancelled and awaited on quit. Runs of other
-/// processes are shown from the store but can only be cancelled where they were started.
+/// The engine of the configured accounts.
 pub struct EngineBackend {
     engine: Engine,
-    runs: Arc<Mutex<Runs>>,
 }
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> Self {
-        EngineBackend {
-            engine,
-            runs: Arc::default(),
-        }
+        EngineBackend { engine }
     }
 }
 
-fn lock(m: &Mutex<Runs>) -> std::sync::MutexGuard<'_, Runs> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+impl SyncPort for EngineBackend {
+    type Run = <Engine as SyncPort>::Run;
 
-impl SyncBackend for EngineBackend {
+    fn default_options(&self, account: &str, mode: crate::model::SyncMode) -> SyncOptions {
+        SyncPort::default_options(&self.engine, account, mode)
+    }
+
     fn start(
         &self,
         account: &str,
-        options: SyncOptions,
-    ) -> BoxFuture<'static, Result<i64, String>> {
-        let engine = self.engine.clone();
-        let runs = self.runs.clone();
-        let account = account.to_string();
-        Box::pin(async move {
-            let handle = engine
-                .start(&account, options, Trigger::Tui)
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut runs = lock(&runs);
-            runs.retain(|_, (_, done)| !done.is_finished());
-            runs.insert(handle.run_id, (handle.cancel, handle.done));
-            Ok(handle.run_id)
-        })
+        request: StartRequest,
+    ) -> impl Future<Output = Result<Self::Run, StartError>> + Send {
+        SyncPort::start(&self.engine, account, request)
+    }
+}
+
+impl DashboardEngine for EngineBackend {
+    async fn test(&self, account: &str) -> ConnTest {
+        let r = self.engine.test_connection(account).await;
+        ConnTest {
+            account: r.account,
+            ok: r.ok,
+            message: r.message,
+            offers: r.offers,
+            latency_ms: r.latency.as_millis() as u64,
+            at: chrono::Utc::now(),
+        }
     }
 
-    fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>> {
-        let token = lock(&self.runs).get(&run_id).map(|(t, _)| t.clone());
-        Box::pin(async move {
-            match token {
-                Some(t) => {
-                    t.cancel();
-                    Ok(())
-                }
-                None => Err(
-                    "was started by another process; cancel it there (Ctrl-C or stop the daemon)"
-                        .into(),
-                ),
-            }
-        })
-    }
-
-    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest> {
-        let engine = self.engine.clone();
-        let account = account.to_string();
-        Box::pin(async move {
-            let r = engine.test_connection(&account).await;
-            ConnTest {
-                account: r.account,
-                ok: r.ok,
-                message: r.message,
-                offers: r.offers,
-                latency_ms: r.latency.as_millis() as u64,
-                at: chrono::Utc::now(),
-            }
-        })
-    }
-
-    fn push(
+    async fn push(
         &self,
         preview: crate::edits::preview::Preview,
-    ) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
-        let engine = self.engine.clone();
-        Box::pin(async move {
-            let store = engine.store().clone();
-            let mut reports = Vec::new();
-            for account in preview.accounts() {
-                // The engine's client shares the account's limiter with running syncs.
-                let client = engine.client(&account).map_err(|e| e.to_string())?;
-                let fbe = crate::edits::is_fbe_account(&account);
-                let only = preview.selection(&account);
-                let report = crate::edits::push_selected(
-                    &store,
-                    &client,
-                    &account,
-                    fbe,
-                    false,
-                    Some(&only),
-                    &tokio_util::sync::CancellationToken::new(),
-                )
-                .await
-                .map_err(|e| crate::store::short_db_error(&e))?;
-                reports.push(report);
-            }
-            Ok(reports)
-        })
+    ) -> Result<Vec<crate::edits::PushReport>, String> {
+        let engine = &self.engine;
+        let store = engine.store().clone();
+        let mut reports = Vec::new();
+        for account in preview.accounts() {
+            // The engine's client shares the account's limiter with running syncs.
+            let client = engine.client(&account).map_err(|e| e.to_string())?;
+            let fbe = crate::edits::is_fbe_account(&account);
+            let only = preview.selection(&account);
+            let report = crate::edits::push_selected(
+                &store,
+                &client,
+                &account,
+                fbe,
+                false,
+                Some(&only),
+                &tokio_util::sync::CancellationToken::new(),
+            )
+            .await
+            .map_err(|e| crate::store::short_db_error(&e))?;
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+}
+
+/// Runs started by this dashboard, so they can be cancelled and awaited on quit. Runs of other
+/// processes are shown from the store but can only be cancelled where they were started.
+pub struct OwnRuns<R> {
+    runs: Mutex<HashMap<i64, R>>,
+}
+
+impl<R: ActiveRun + Send> OwnRuns<R> {
+    pub fn new() -> Self {
+        OwnRuns {
+            runs: Mutex::new(HashMap::new()),
+        }
     }
 
-    fn shutdown(&self) -> BoxFuture<'static, ()> {
-        let runs: Vec<_> = lock(&self.runs).drain().collect();
-        Box::pin(async move {
-            for (_, (token, done)) in runs {
-                token.cancel();
-                if let Ok(p) = done.await {
-                    tracing::info!(
-                        "run {} ended as {} when the dashboard quit",
-                        p.run_id,
-                        p.status.as_str()
-                    );
-                }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, R>> {
+        self.runs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps `run`, and forgets the ones that have ended.
+    pub fn add(&self, run: R) {
+        let mut runs = self.lock();
+        runs.retain(|_, r| !r.is_finished());
+        runs.insert(run.run_id(), run);
+    }
+
+    pub fn cancel(&self, run_id: i64) -> Result<(), String> {
+        match self.lock().get(&run_id) {
+            Some(run) => {
+                run.cancel();
+                Ok(())
             }
-        })
+            None => Err(
+                "was started by another process; cancel it there (Ctrl-C or stop the daemon)"
+                    .into(),
+            ),
+        }
+    }
+
+    /// Cancels every run and waits for each to record its end.
+    pub async fn shutdown(&self) -> Vec<RunEnd> {
+        let runs: Vec<R> = self.lock().drain().map(|(_, r)| r).collect();
+        let mut ends = Vec::new();
+        for run in runs {
+            run.cancel();
+            let end = run.finish().await;
+            tracing::info!(
+                "run {} ended as {} when the dashboard quit",
+                end.run_id,
+                end.status.as_str()
+            );
+            ends.push(end);
+        }
+        ends
+    }
+}
+
+impl<R: ActiveRun + Send> Default for OwnRuns<R> {
+    fn default() -> Self {
+        Self::new()
     }
 }
