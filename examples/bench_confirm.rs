@@ -77,7 +77,7 @@ async fn run(offers: u64, vanish: usize) -> anyhow::Result<()> {
         .offers_of("main")
         .await?
         .into_iter()
-        .filter(|s| s.offer.status == Some(1))
+        .filter(|s| s.offer.status == Some(magsync::model::OfferStatus::Active))
         .map(|s| s.offer.id)
         .collect();
     let gone = &active[..vanish.min(active.len())];
@@ -86,7 +86,7 @@ async fn run(offers: u64, vanish: usize) -> anyhow::Result<()> {
             .iter()
             .map(|id| OfferUpdate {
                 id: *id,
-                status: Some(0),
+                status: Some(magsync::model::OfferStatus::Inactive),
                 ..Default::default()
             })
             .collect();

@@ -53,7 +53,7 @@ fn offer(id: i64) -> Offer {
         sale_price: Some(price),
         currency: Some("RON".into()),
         vat_id: Some(9),
-        status: Some(1),
+        status: Some(magsync::model::OfferStatus::Active),
         general_stock: Some(stock),
         estimated_stock: Some(stock),
         stock: vec![WarehouseValue {

@@ -6,6 +6,7 @@
 
 use chrono::{Duration as Days, Utc};
 use magsync::model::Offer;
+use magsync::model::OfferStatus;
 use magsync::price::{BuyboxOptions, Window, buybox};
 use magsync::store::Store;
 use magsync::store::testing::TestDb;
@@ -28,7 +29,7 @@ fn offer(id: i64, rank: i32) -> Offer {
         number_of_offers: Some(4),
         buy_button_rank: Some(rank),
         currency: Some("RON".into()),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         general_stock: Some(23),
         raw: json!({"id": id, "sale_price": price.to_string(), "buy_button_rank": rank}).into(),
         ..Default::default()

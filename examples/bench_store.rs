@@ -31,7 +31,7 @@ fn offer(id: i64, price_cents: i64) -> Offer {
         min_sale_price: Some(price / Decimal::from(2)),
         max_sale_price: Some(price * Decimal::from(2)),
         currency: Some("RON".into()),
-        status: Some(1),
+        status: Some(magsync::model::OfferStatus::Active),
         general_stock: Some(23),
         estimated_stock: Some(22),
         stock: vec![WarehouseValue {

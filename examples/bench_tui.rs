@@ -17,7 +17,7 @@
 //! `MAGSYNC_BENCH_SLOWEST=N` lists the N slowest query shapes instead of 5.
 
 use chrono::{Duration as ChronoDuration, Utc};
-use magsync::model::Offer;
+use magsync::model::{Offer, OfferStatus};
 use magsync::store::Store;
 use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::tui::app::{PAGE_ROWS, Tab};
@@ -68,9 +68,9 @@ fn offer(i: i64, bump: i64) -> Offer {
         currency: Some("RON".into()),
         // ~90 % active, ~9 % inactive, ~1 % end of life.
         status: Some(match r % 100 {
-            0 => 2,
-            1..=9 => 0,
-            _ => 1,
+            0 => OfferStatus::EndOfLife,
+            1..=9 => OfferStatus::Inactive,
+            _ => OfferStatus::Active,
         }),
         // ~2 % out of stock, ~10 % low; independent of the status.
         general_stock: Some(((r / 13 + bump) % 50) as i32),

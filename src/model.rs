@@ -10,7 +10,9 @@ use std::fmt;
 use std::str::FromStr;
 
 mod raw_json;
+mod status;
 pub use raw_json::RawJson;
+pub use status::{OfferStatus, state_word};
 
 /// One seller offer as magsync understands it, decoded leniently from eMAG's payload.
 ///
@@ -37,8 +39,7 @@ pub struct Offer {
     pub best_offer_recommended_price: Option<Decimal>,
     pub currency: Option<String>,
     pub vat_id: Option<i32>,
-    /// 0 inactive, 1 active, 2 end of life.
-    pub status: Option<i16>,
+    pub status: Option<OfferStatus>,
     pub general_stock: Option<i32>,
     pub estimated_stock: Option<i32>,
     /// Per-warehouse stock; a missing `warehouse_id` on the wire means warehouse 1.
@@ -108,7 +109,7 @@ impl Offer {
 
     /// eMAG's "saleable" rule (emag-api.md §9.1).
     pub fn is_saleable(&self) -> bool {
-        self.status == Some(1)
+        self.status == Some(OfferStatus::Active)
             && self.offer_validation_status == Some(1)
             && matches!(self.validation_status, Some(3 | 9 | 11 | 12))
             && self.effective_stock() > 0
@@ -281,7 +282,7 @@ pub fn count_shortfall(mode: SyncMode, seen: i64, expected: Option<i64>) -> Opti
 }
 
 /// 1274 → "1 274", as the dashboard shows counts.
-fn group_digits(n: i64) -> String {
+pub fn group_digits(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -31,6 +31,7 @@ account against the thresholds under [health] in the config (per account under \
   - 429 answers and the share of retried or failed requests in the last run
   - offers seen dropping by more than count_drop_share against the previous full scan
   - a run much shorter or longer than the median of the earlier runs of its mode
+  - the buy button lost on more than buybox_lost_share of the offers since the last run started
   - pending edits not pushed for pending_edit_warn_minutes, and conflicts waiting
 
 Output: one summary line with perfdata after `|`, then one line per account. Exit code: 0 OK, \

@@ -11,6 +11,7 @@ use crate::edits::discard::Which;
 use crate::edits::preview::{Scope, preview};
 use crate::edits::{self, Edit, EditFilter, EditRequest, EditState, Keep};
 use crate::error::Failure;
+use crate::model::OfferStatus;
 use crate::store::{Store, short_db_error};
 use crate::sync::Engine;
 use std::io::IsTerminal;
@@ -163,8 +164,8 @@ pub async fn offer(g: &GlobalArgs, cmd: OfferCommand) -> anyhow::Result<u8> {
         recommended_price: recommended,
         stock: a.stock,
         status: a.status.map(|s| match s {
-            StatusArg::Active => 1,
-            StatusArg::Inactive => 0,
+            StatusArg::Active => OfferStatus::Active,
+            StatusArg::Inactive => OfferStatus::Inactive,
         }),
     };
     let fbe = edits::is_fbe_account(&a.account);

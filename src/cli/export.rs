@@ -6,9 +6,10 @@
 //! or FIFO is written into directly, and a symlink's target is written (see [`output`]).
 
 use super::GlobalArgs;
-use super::filters::{ProductFilterArgs, check_account, rfc3339, state_word};
+use super::filters::{ProductFilterArgs, check_account, rfc3339};
 use super::output::{self, OutputError, Target, Watched, note};
 use crate::error::Failure;
+use crate::model::{OfferStatus, state_word};
 use crate::store::Store;
 use crate::store::money;
 use crate::store::offers::StoredOffer;
@@ -50,7 +51,49 @@ pub const CSV_COLUMNS: &[&str] = &[
     "last_seen_at",
     "last_changed_at",
     "missing_since",
+    "pending_sale_price",
+    "pending_recommended_price",
+    "pending_stock",
+    "pending_status",
+    "pending_queued_at",
+    "pending_queued_by",
 ];
+
+/// Open local edits by (account, offer id). The mirror holds their values; an export shows
+/// eMAG's values in eMAG's columns and the local ones in the `pending_*` columns.
+pub type PendingEdits = std::collections::HashMap<(String, i64), crate::edits::Edit>;
+
+/// Every pending edit of the store (a queue of hand-made edits: small).
+pub async fn pending_edits(store: &Store) -> anyhow::Result<PendingEdits> {
+    let mut out = PendingEdits::new();
+    for account in crate::edits::db::accounts_with_pending(store).await? {
+        for e in crate::edits::db::pending_of(store, &account).await? {
+            out.insert((e.account.clone(), e.offer_id), e);
+        }
+    }
+    Ok(out)
+}
+
+/// The offer as eMAG has it: the fields a pending edit changed go back to the edit's base.
+fn emag_values(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> StoredOffer {
+    let mut s = s.clone();
+    if let Some(e) = edit {
+        let o = &mut s.offer;
+        if e.values.sale_price.is_some() {
+            o.sale_price = e.base.sale_price;
+        }
+        if e.values.recommended_price.is_some() {
+            o.recommended_price = e.base.recommended_price;
+        }
+        if e.values.status.is_some() {
+            o.status = e.base.status;
+        }
+        if e.values.stock.is_some() {
+            o.general_stock = e.base.stock;
+        }
+    }
+    s
+}
 
 /// Money fields of eMAG's offer object, exported as exact decimal strings.
 const MONEY_FIELDS: &[&str] = &[
@@ -98,15 +141,18 @@ is a terminal.
 CSV (RFC 4180, UTF-8, CRLF line ends, fields quoted when needed) has a header row and these \
 columns: account, id, part_number, part_number_key, name, brand, ean (all EANs joined by \"|\"), \
 status (eMAG's number: 0 inactive, 1 active, 2 end of life), state (active, inactive, \
-end_of_life or missing), sale_price, recommended_price, min_sale_price, max_sale_price, \
+end of life, unknown (N) for a status eMAG does not document, or missing), sale_price, recommended_price, min_sale_price, max_sale_price, \
 best_offer_sale_price, best_offer_recommended_price (exact, 4 decimals, without VAT), currency, \
 vat_id, general_stock, estimated_stock, handling_time_days, validation_status, \
 offer_validation_status, buy_button_rank, number_of_offers, category_id, url, first_seen_at, \
-last_seen_at, last_changed_at, missing_since (RFC 3339, UTC). Empty means unknown.
+last_seen_at, last_changed_at, missing_since (RFC 3339, UTC), then pending_sale_price, \
+pending_recommended_price, pending_stock, pending_status, pending_queued_at, pending_queued_by: \
+a local edit queued but not yet pushed (`magsync pending`), which never replaces eMAG's value in \
+its own column. Empty means unknown (or no pending edit).
 
 JSON and JSON Lines hold each offer as eMAG sent it (eMAG's field names, unknown fields kept) \
-with money as exact decimal strings (\"107.4298\"), plus account, first_seen_at, last_seen_at \
-and missing_since.";
+with money as exact decimal strings (\"107.4298\"), plus account, first_seen_at, last_seen_at, \
+missing_since and pending_edit (null, or the queued values with queued_at and queued_by).";
 
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let mut query = args.filters.query(SortKey::Account)?;
@@ -275,6 +321,8 @@ pub async fn write_all<W: Write>(
             p.set_position(n);
         }
     };
+    let pending = pending_edits(store).await?;
+    let edit_of = |o: &StoredOffer| pending.get(&(o.account.clone(), o.offer.id));
     let n = match format {
         Format::Csv => {
             if excel {
@@ -287,7 +335,7 @@ pub async fn write_all<W: Write>(
             let mut n = 0u64;
             let count = store
                 .export_offers::<anyhow::Error, _>(query, |o| {
-                    w.write_record(csv_record(&o))?;
+                    w.write_record(csv_record(&o, edit_of(&o)))?;
                     n += 1;
                     tick(n);
                     Ok(())
@@ -302,7 +350,7 @@ pub async fn write_all<W: Write>(
             let count = store
                 .export_offers::<anyhow::Error, _>(query, |o| {
                     out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut *out, &json_offer(&o))?;
+                    serde_json::to_writer(&mut *out, &json_offer(&o, edit_of(&o)))?;
                     n += 1;
                     tick(n);
                     Ok(())
@@ -315,7 +363,7 @@ pub async fn write_all<W: Write>(
             let mut n = 0u64;
             store
                 .export_offers::<anyhow::Error, _>(query, |o| {
-                    serde_json::to_writer(&mut *out, &json_offer(&o))?;
+                    serde_json::to_writer(&mut *out, &json_offer(&o, edit_of(&o)))?;
                     out.write_all(b"\n")?;
                     n += 1;
                     tick(n);
@@ -341,9 +389,11 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// One CSV row, in [`CSV_COLUMNS`] order.
-pub fn csv_record(s: &StoredOffer) -> Vec<String> {
+/// One CSV row, in [`CSV_COLUMNS`] order: eMAG's values, then the pending edit's.
+pub fn csv_record(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> Vec<String> {
+    let s = &emag_values(s, edit);
     let o = &s.offer;
+    let local = edit.map(|e| &e.values);
     vec![
         s.account.clone(),
         o.id.to_string(),
@@ -352,7 +402,7 @@ pub fn csv_record(s: &StoredOffer) -> Vec<String> {
         opt(o.name.as_ref()),
         opt(o.brand.as_ref()),
         o.eans.join("|"),
-        opt(o.status),
+        opt(o.status.map(OfferStatus::code)),
         state_word(o.status, s.missing_since.is_some()).to_string(),
         opt(o.sale_price.map(money_string)),
         opt(o.recommended_price.map(money_string)),
@@ -375,12 +425,19 @@ pub fn csv_record(s: &StoredOffer) -> Vec<String> {
         rfc3339(s.last_seen_at),
         rfc3339(s.last_changed_at),
         opt(s.missing_since.map(rfc3339)),
+        opt(local.and_then(|v| v.sale_price).map(money_string)),
+        opt(local.and_then(|v| v.recommended_price).map(money_string)),
+        opt(local.and_then(|v| v.stock)),
+        opt(local.and_then(|v| v.status)),
+        opt(edit.map(|e| rfc3339(e.edited_at))),
+        opt(edit.and_then(|e| e.queued_by.clone())),
     ]
 }
 
 /// The offer as eMAG sent it (its stored raw JSON), money as exact strings, plus magsync's
-/// bookkeeping fields.
-pub fn json_offer(s: &StoredOffer) -> Value {
+/// bookkeeping fields and the pending local edit apart (`pending_edit`).
+pub fn json_offer(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> Value {
+    let s = &emag_values(s, edit);
     let o = &s.offer;
     let mut m = match o.raw.to_value() {
         Value::Object(m) => m,
@@ -412,5 +469,19 @@ pub fn json_offer(s: &StoredOffer) -> Value {
     m.insert("first_seen_at".into(), json!(rfc3339(s.first_seen_at)));
     m.insert("last_seen_at".into(), json!(rfc3339(s.last_seen_at)));
     m.insert("missing_since".into(), json!(s.missing_since.map(rfc3339)));
+    m.insert(
+        "pending_edit".into(),
+        match edit {
+            Some(e) => json!({
+                "sale_price": e.values.sale_price.map(money_string),
+                "recommended_price": e.values.recommended_price.map(money_string),
+                "stock": e.values.stock,
+                "status": e.values.status,
+                "queued_at": rfc3339(e.edited_at),
+                "queued_by": e.queued_by,
+            }),
+            None => Value::Null,
+        },
+    );
     Value::Object(m)
 }

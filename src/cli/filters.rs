@@ -1,11 +1,12 @@
 //! Arguments shared by `products` and `export`, and small parsers for the headless commands.
 //!
-//! Values are taken as text and parsed here, so a bad value is one sentence naming the flag
-//! (exit 2) instead of a usage dump.
+//! Enumerated flags are clap value enums, so a bad value is clap's usage error, which
+//! `cli::usage_error` turns into one sentence naming the flag and the accepted values (exit 2).
 
 use crate::error::Failure;
 use crate::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use clap::builder::PossibleValue;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ProductFilterArgs {
@@ -19,37 +20,89 @@ pub struct ProductFilterArgs {
 
     /// active, inactive, eol (end of life) or missing (no longer listed by eMAG).
     #[arg(long, value_name = "STATUS")]
-    pub status: Option<String>,
+    pub status: Option<StatusFilter>,
 
     /// zero (stock 0), low (1 to 5) or any.
     #[arg(long, value_name = "STOCK")]
-    pub stock: Option<String>,
+    pub stock: Option<StockArg>,
 
     /// Sort field, optionally `:desc`: account, id, part_number, name, price, stock, rank, changed.
-    #[arg(long, value_name = "FIELD[:desc]")]
-    pub sort: Option<String>,
+    #[arg(long, value_name = "FIELD[:desc]", value_parser = parse_sort)]
+    pub sort: Option<SortArg>,
+}
+
+/// `--stock`: a stock filter, or `any` for none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StockArg {
+    Zero,
+    Low,
+    Any,
+}
+
+impl StockArg {
+    fn filter(self) -> Option<StockFilter> {
+        match self {
+            StockArg::Zero => Some(StockFilter::Zero),
+            StockArg::Low => Some(StockFilter::Low),
+            StockArg::Any => None,
+        }
+    }
+}
+
+/// `--sort FIELD[:desc]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortArg {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl clap::ValueEnum for StatusFilter {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            StatusFilter::Active,
+            StatusFilter::Inactive,
+            StatusFilter::Eol,
+            StatusFilter::Missing,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            StatusFilter::Active => PossibleValue::new("active"),
+            StatusFilter::Inactive => PossibleValue::new("inactive"),
+            StatusFilter::Eol => PossibleValue::new("eol").alias("end_of_life"),
+            StatusFilter::Missing => PossibleValue::new("missing"),
+        })
+    }
+}
+
+impl clap::ValueEnum for SortKey {
+    fn value_variants<'a>() -> &'a [Self] {
+        SortKey::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+impl clap::ValueEnum for crate::model::RunStatus {
+    fn value_variants<'a>() -> &'a [Self] {
+        crate::model::RunStatus::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
+    }
 }
 
 impl ProductFilterArgs {
     /// The store query these flags describe; `default_sort` applies when `--sort` is absent.
     pub fn query(&self, default_sort: SortKey) -> Result<ProductQuery, Failure> {
-        let status = self
-            .status
-            .as_deref()
-            .map(|s| s.parse::<StatusFilter>())
-            .transpose()
-            .map_err(|e| Failure::usage(format!("--status: {e}")))?;
-        let stock = match self.stock.as_deref() {
-            None | Some("any") => None,
-            Some(s) => Some(
-                s.parse::<StockFilter>()
-                    .map_err(|e| Failure::usage(format!("--stock: {e}")))?,
-            ),
-        };
-        let (sort, descending) = match self.sort.as_deref() {
-            None => (default_sort, false),
-            Some(s) => parse_sort(s)?,
-        };
+        let sort = self.sort.unwrap_or(SortArg {
+            key: default_sort,
+            descending: false,
+        });
         if let Some(a) = self.account.as_deref().filter(|a| a.trim().is_empty()) {
             return Err(Failure::usage(format!(
                 "--account needs an account name, not \"{a}\""
@@ -58,32 +111,38 @@ impl ProductFilterArgs {
         Ok(ProductQuery {
             text: self.search.clone().filter(|t| !t.trim().is_empty()),
             account: self.account.clone(),
-            status,
-            stock,
-            sort,
-            descending,
+            status: self.status,
+            stock: self.stock.and_then(StockArg::filter),
+            sort: sort.key,
+            descending: sort.descending,
         })
     }
 }
 
-fn parse_sort(s: &str) -> Result<(SortKey, bool), Failure> {
+/// The value parser of `--sort`: a sort field, then `:asc` or `:desc` if given.
+pub fn parse_sort(s: &str) -> Result<SortArg, String> {
+    use clap::ValueEnum;
     let (field, dir) = match s.split_once(':') {
         Some((f, d)) => (f, Some(d)),
         None => (s, None),
     };
-    let key = field
-        .parse::<SortKey>()
-        .map_err(|e| Failure::usage(format!("--sort: {e}")))?;
+    let key = SortKey::from_str(field, false).map_err(|_| {
+        let names: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
+        format!(
+            "unknown sort field \"{field}\" (expected one of: {})",
+            names.join(", ")
+        )
+    })?;
     let descending = match dir {
         None | Some("asc") => false,
         Some("desc") => true,
         Some(other) => {
-            return Err(Failure::usage(format!(
-                "--sort: the direction after ':' must be asc or desc, not \"{other}\""
-            )));
+            return Err(format!(
+                "the direction after ':' must be asc or desc, not \"{other}\""
+            ));
         }
     };
-    Ok((key, descending))
+    Ok(SortArg { key, descending })
 }
 
 /// `--account NAME` must name a configured account or one the store has data for; a typo is
@@ -241,19 +300,6 @@ pub fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// The human word for an offer's state.
-pub fn state_word(status: Option<i16>, missing: bool) -> &'static str {
-    if missing {
-        return "missing";
-    }
-    match status {
-        Some(0) => "inactive",
-        Some(1) => "active",
-        Some(2) => "end_of_life",
-        _ => "unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,52 +361,61 @@ mod tests {
         }
     }
 
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        filters: ProductFilterArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ProductQuery, clap::Error> {
+        use clap::Parser;
+        let flags = Flags::try_parse_from(std::iter::once("magsync").chain(args.iter().copied()))?;
+        Ok(flags.filters.query(SortKey::Name).unwrap())
+    }
+
     #[test]
     fn sort_and_filters_parse_or_explain() {
-        let a = ProductFilterArgs {
-            sort: Some("price:desc".into()),
-            stock: Some("any".into()),
-            ..Default::default()
-        };
-        let q = a.query(SortKey::Name).unwrap();
+        let q = parse(&["--sort", "price:desc", "--stock", "any"]).unwrap();
         assert_eq!(
             (q.sort, q.descending, q.stock),
             (SortKey::Price, true, None)
         );
-        for (flag, args) in [
+        let q = parse(&[
+            "--status",
+            "end_of_life",
+            "--stock",
+            "low",
+            "--sort",
+            "rank:asc",
+        ])
+        .unwrap();
+        assert_eq!(
+            (q.status, q.stock, q.sort, q.descending),
+            (
+                Some(StatusFilter::Eol),
+                Some(StockFilter::Low),
+                SortKey::Rank,
+                false
+            )
+        );
+        assert_eq!(parse(&[]).unwrap().sort, SortKey::Name);
+        for (flag, args, says) in [
             (
                 "--sort",
-                ProductFilterArgs {
-                    sort: Some("colour".into()),
-                    ..Default::default()
-                },
+                ["--sort", "colour"],
+                "unknown sort field \"colour\"",
             ),
             (
                 "--sort",
-                ProductFilterArgs {
-                    sort: Some("name:up".into()),
-                    ..Default::default()
-                },
+                ["--sort", "name:up"],
+                "must be asc or desc, not \"up\"",
             ),
-            (
-                "--status",
-                ProductFilterArgs {
-                    status: Some("on".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "--stock",
-                ProductFilterArgs {
-                    stock: Some("some".into()),
-                    ..Default::default()
-                },
-            ),
+            ("--status", ["--status", "on"], "'on'"),
+            ("--stock", ["--stock", "some"], "'some'"),
         ] {
-            let e = args.query(SortKey::Name).unwrap_err();
-            assert_eq!(e.code, 2);
-            assert!(e.message.starts_with(flag), "{}", e.message);
-            assert!(!e.message.contains('\n'));
+            let e = parse(&args).unwrap_err().render().to_string();
+            let first = e.lines().next().unwrap();
+            assert!(first.contains(flag) && first.contains(says), "{e}");
         }
     }
 

@@ -37,7 +37,7 @@ pub struct ListArgs {
 
     /// running, completed, partial, failed or cancelled.
     #[arg(long, value_name = "S")]
-    pub status: Option<String>,
+    pub status: Option<RunStatus>,
 
     /// Only runs started since: an age (30m, 24h, 7d, 2w), an RFC 3339 time or a date.
     #[arg(long, value_name = "WHEN")]
@@ -91,12 +91,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
 }
 
 async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
-    let status = a
-        .status
-        .as_deref()
-        .map(|s| s.parse::<RunStatus>())
-        .transpose()
-        .map_err(|e| Failure::usage(format!("--status: {e}")))?;
+    let status = a.status;
     let since = a
         .since
         .as_deref()

@@ -3,9 +3,9 @@
 use super::GlobalArgs;
 use super::filters::{
     ProductFilterArgs, check_account, clip, local_time, parse_limit, render_table, rfc3339,
-    state_word,
 };
 use super::output::{note, out, outln};
+use crate::model::{OfferStatus, state_word};
 use crate::store::Store;
 use crate::store::search::{ProductRow, SortKey};
 use serde_json::{Value, json};
@@ -72,7 +72,7 @@ pub fn row_json(r: &ProductRow) -> Value {
         "sale_price": r.sale_price.map(|d| d.to_string()),
         "currency": r.currency,
         "general_stock": r.general_stock,
-        "status": r.status,
+        "status": r.status.map(OfferStatus::code),
         "state": state_word(r.status, r.missing_since.is_some()),
         "buy_button_rank": r.buy_button_rank,
         "missing_since": r.missing_since.map(rfc3339),

@@ -30,7 +30,8 @@ pub struct Args {
     /// `full` reads every page and flags vanished offers; `incremental` reads a rotating window.
     #[arg(long, default_value = "full", value_name = "full|incremental")]
     pub mode: SyncMode,
-    /// Pages per incremental run (default: the account's `max_pages`, else all).
+    /// Pages per incremental run (default: the account's `max_pages`, else `[sync]
+    /// incremental_max_pages`).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one::<u32>)]
     pub max_pages: Option<u32>,
     /// Offers per page, 1..100 (eMAG's maximum is 100).

@@ -51,6 +51,7 @@ fn report_json(r: &ConnectionReport) -> serde_json::Value {
         "ok": r.ok,
         "message": r.message,
         "offers": r.offers,
+        "active": r.active,
         "latency_ms": r.latency.as_millis() as u64,
     })
 }

@@ -119,7 +119,9 @@ fn build_account(
         None => s.max_pages,
     }
     .map(|n| positive(n, &what("max_pages")))
-    .transpose()?;
+    .transpose()?
+    // Unset, the account takes the [sync] default, so an incremental run is always bounded.
+    .or(Some(settings.incremental_max_pages));
     let items = match s.items_per_page {
         Some(n) => items_per_page(n, &what("items_per_page"))?,
         None => settings.items_per_page,

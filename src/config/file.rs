@@ -46,6 +46,7 @@ pub struct HealthKeys {
     pub duration_min_secs: Option<i64>,
     pub error_rate: Option<f64>,
     pub mass_missing_share: Option<f64>,
+    pub buybox_lost_share: Option<f64>,
 }
 
 /// `[health]`: the keys of [`HealthKeys`] plus per-account tables (serde cannot flatten a
@@ -65,6 +66,7 @@ pub struct HealthSection {
     pub duration_min_secs: Option<i64>,
     pub error_rate: Option<f64>,
     pub mass_missing_share: Option<f64>,
+    pub buybox_lost_share: Option<f64>,
     #[serde(default)]
     pub accounts: BTreeMap<String, HealthKeys>,
 }
@@ -84,6 +86,7 @@ impl HealthSection {
             duration_min_secs: self.duration_min_secs,
             error_rate: self.error_rate,
             mass_missing_share: self.mass_missing_share,
+            buybox_lost_share: self.buybox_lost_share,
         }
     }
 }
@@ -151,6 +154,7 @@ pub struct SyncSection {
     pub request_timeout_secs: Option<i64>,
     pub max_attempts: Option<i64>,
     pub count_shortfall_partial_percent: Option<i64>,
+    pub incremental_max_pages: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -33,6 +33,9 @@ pub struct Thresholds {
     /// Blast-radius guard: a full scan that would mark more than this share of an account's
     /// offers missing does not reconcile.
     pub mass_missing_share: f64,
+    /// Offers that lost the buy button since the last run started, as a share of the offers
+    /// the last complete full scan listed, above which it is a WARNING.
+    pub buybox_lost_share: f64,
 }
 
 impl Thresholds {
@@ -58,6 +61,7 @@ impl Thresholds {
             duration_min: Duration::seconds(60),
             error_rate: 0.05,
             mass_missing_share: 0.20,
+            buybox_lost_share: 0.10,
         }
     }
 }
@@ -151,6 +155,9 @@ fn apply(mut t: Thresholds, k: &HealthKeys, table: &str) -> Result<Thresholds, F
     }
     if let Some(v) = k.mass_missing_share {
         t.mass_missing_share = share(v, "mass_missing_share")?;
+    }
+    if let Some(v) = k.buybox_lost_share {
+        t.buybox_lost_share = share(v, "buybox_lost_share")?;
     }
     if t.sync_warn > t.sync_crit {
         return Err(Failure::usage(format!(

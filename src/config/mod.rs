@@ -135,6 +135,9 @@ pub struct Settings {
     /// A full scan that saw more than this share (in %) fewer offers than eMAG counted ends
     /// `partial`; a smaller shortfall completes with a warning.
     pub count_shortfall_partial_percent: u32,
+    /// Pages an incremental run reads when neither the account nor the run sets a limit: an
+    /// incremental run never turns into a whole-catalogue scan.
+    pub incremental_max_pages: u32,
     pub schedule: Schedule,
     pub reports: Reports,
     /// Thresholds of `check`, the alerts, the dashboard and the mass-missing guard.
@@ -170,6 +173,9 @@ impl Default for Prices {
     }
 }
 
+/// Default of `[sync] incremental_max_pages`: 2 000 offers at 100 a page, a couple of minutes.
+pub const DEFAULT_INCREMENTAL_MAX_PAGES: u32 = 20;
+
 /// Default of `[push] max_offers`: a typical day's repricing, far below a whole catalogue.
 pub const DEFAULT_PUSH_MAX_OFFERS: u32 = 200;
 
@@ -189,6 +195,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(60),
             max_attempts: 5,
             count_shortfall_partial_percent: 2,
+            incremental_max_pages: DEFAULT_INCREMENTAL_MAX_PAGES,
             health: HealthConfig::defaults(&schedule),
             schedule,
             reports: Reports::default(),
@@ -376,6 +383,9 @@ fn build_settings(
     }
     if let Some(n) = sync.max_attempts {
         s.max_attempts = in_range(n, MAX_ATTEMPTS, "[sync] max_attempts")?;
+    }
+    if let Some(n) = sync.incremental_max_pages {
+        s.incremental_max_pages = positive(n, "[sync] incremental_max_pages")?;
     }
     if let Some(p) = sync.count_shortfall_partial_percent {
         s.count_shortfall_partial_percent =

@@ -10,9 +10,9 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 
 use super::validate::{EditRequest, validate};
-use super::{Edit, EditState, Values};
+use super::{Edit, EditState, SettledBy, Values};
 use crate::error::Failure;
-use crate::model::Offer;
+use crate::model::{Offer, OfferStatus};
 use crate::store::money::{self, Money};
 use crate::store::{Result, Store, on_pool, short_db_error};
 
@@ -39,7 +39,7 @@ pub struct EditFilter {
 pub(crate) struct Transition {
     pub state: Option<EditState>,
     pub message: Option<Option<String>>,
-    pub settled_by: Option<String>,
+    pub settled_by: Option<SettledBy>,
     pub run_id: Option<i64>,
     /// eMAG's values and when their change was first seen.
     pub remote: Option<(Values, Option<DateTime<Utc>>)>,
@@ -74,7 +74,7 @@ where
         q.push(", message = ").push_bind(m.clone());
     }
     if let Some(by) = &t.settled_by {
-        q.push(", settled_by = ").push_bind(by.clone());
+        q.push(", settled_by = ").push_bind(by.as_str().to_string());
         q.push(", settled_run_id = ").push_bind(t.run_id);
     }
     let values = |q: &mut QueryBuilder<DB>, prefix: &str, v: &Values| {
@@ -83,7 +83,8 @@ where
         q.push(format!(", {prefix}recommended_price = "))
             .push_bind(money::opt(v.recommended_price));
         q.push(format!(", {prefix}stock = ")).push_bind(v.stock);
-        q.push(format!(", {prefix}status = ")).push_bind(v.status);
+        q.push(format!(", {prefix}status = "))
+            .push_bind(v.status.map(OfferStatus::code));
     };
     if let Some((remote, seen)) = &t.remote {
         values(&mut q, "remote_", remote);
@@ -201,7 +202,8 @@ pub async fn queue(
                     q.push(format!(", {prefix}sale_price = ")).push_bind(money::opt(v.sale_price));
                     q.push(format!(", {prefix}recommended_price = ")).push_bind(money::opt(v.recommended_price));
                     q.push(format!(", {prefix}stock = ")).push_bind(v.stock);
-                    q.push(format!(", {prefix}status = ")).push_bind(v.status);
+                    q.push(format!(", {prefix}status = "))
+            .push_bind(v.status.map(OfferStatus::code));
                 }
                 q.push(" WHERE id = ").push_bind(e.id);
                 q.build().execute(&mut *tx).await.map_err(db_failure)?;
@@ -369,6 +371,42 @@ pub(crate) async fn apply(
     })
 }
 
+/// One edit's transition, with the mirror row to write when it applies.
+pub(crate) struct Write<'a> {
+    pub edit: &'a Edit,
+    pub revision: Option<i64>,
+    pub transition: &'a Transition,
+    pub mirror: Option<Offer>,
+}
+
+/// [`apply`] for several edits in one transaction; says for each whether it applied.
+pub(crate) async fn apply_all(
+    store: &Store,
+    writes: &[Write<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>> {
+    if writes.is_empty() {
+        return Ok(vec![]);
+    }
+    on_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let mut applied = Vec::with_capacity(writes.len());
+        for w in writes {
+            let n = transition_query(w.edit.id, w.revision, w.transition, now)
+                .build()
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 && let Some(o) = &w.mirror {
+                write_mirror!(&mut *tx, w.edit.account.as_str(), o).await?;
+            }
+            applied.push(n > 0);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    })
+}
+
 pub(crate) fn edit_from_row<R: Row>(r: &R) -> Result<Edit>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -393,7 +431,9 @@ where
             sale_price: m("sale_price")?,
             recommended_price: m("recommended_price")?,
             stock: r.try_get(format!("{prefix}stock").as_str())?,
-            status: r.try_get(format!("{prefix}status").as_str())?,
+            status: r
+                .try_get::<Option<i16>, _>(format!("{prefix}status").as_str())?
+                .map(OfferStatus::from_code),
         })
     };
     let state: String = r.try_get("state")?;
@@ -413,7 +453,9 @@ where
         message: r.try_get("message")?,
         remote: values("remote_")?,
         remote_changed_seen_at: r.try_get("remote_changed_seen_at")?,
-        settled_by: r.try_get("settled_by")?,
+        settled_by: r
+            .try_get::<Option<String>, _>("settled_by")?
+            .map(|s| SettledBy::from_stored(&s)),
         settled_run_id: r.try_get("settled_run_id")?,
         pushed_at: r.try_get("pushed_at")?,
         updated_at: r.try_get("updated_at")?,

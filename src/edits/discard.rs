@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::db::{self, Transition};
-use super::{Edit, EditFilter, EditState};
+use super::{Edit, EditFilter, EditState, SettledBy};
 use crate::error::Failure;
 use crate::store::{Store, short_db_error};
 
@@ -67,7 +67,7 @@ pub async fn discard(
         let t = Transition {
             state: Some(EditState::Discarded),
             message: Some(Some(format!("withdrawn by {by} before it was pushed"))),
-            settled_by: Some("withdrawn".into()),
+            settled_by: Some(SettledBy::Withdrawn),
             ..Default::default()
         };
         if db::apply(store, &e, Some(e.revision), &t, mirror.as_ref(), now)

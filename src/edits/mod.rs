@@ -35,7 +35,7 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::Offer;
+use crate::model::{ConflictStrategy, Offer, OfferStatus};
 use crate::store::money;
 
 /// Lifecycle of an edit. `pending`, `rejected` and `conflict` are open (at most one per offer);
@@ -134,7 +134,7 @@ pub struct Values {
     pub sale_price: Option<Decimal>,
     pub recommended_price: Option<Decimal>,
     pub stock: Option<i32>,
-    pub status: Option<i16>,
+    pub status: Option<OfferStatus>,
 }
 
 impl Values {
@@ -156,7 +156,7 @@ impl Values {
             Field::SalePrice => money_text(self.sale_price),
             Field::RecommendedPrice => money_text(self.recommended_price),
             Field::Stock => self.stock.map(|v| v.to_string()),
-            Field::Status => self.status.map(|v| v.to_string()),
+            Field::Status => self.status.map(|v| v.code().to_string()),
         }
     }
 
@@ -245,6 +245,66 @@ fn money_text(d: Option<Decimal>) -> Option<String> {
     })
 }
 
+/// Who or what settled an edit (`settled_by`, stored as its text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettledBy {
+    /// A sync, by the run's conflict strategy.
+    Strategy(ConflictStrategy),
+    /// A sync found eMAG had given the offer id to another product.
+    RecycledId,
+    /// A sync found eMAG already showing the edited values.
+    AlreadyApplied,
+    /// The operator resolved a conflict for the local value.
+    KeepLocal,
+    /// The operator resolved a conflict for eMAG's value.
+    KeepRemote,
+    /// The operator discarded the edit before it was pushed.
+    Withdrawn,
+    /// A value this version does not know (written by a newer one), kept as stored.
+    Other(String),
+}
+
+impl SettledBy {
+    pub fn as_str(&self) -> &str {
+        match self {
+            SettledBy::Strategy(s) => s.as_str(),
+            SettledBy::RecycledId => "recycled_id",
+            SettledBy::AlreadyApplied => "already_applied",
+            SettledBy::KeepLocal => "keep_local",
+            SettledBy::KeepRemote => "keep_remote",
+            SettledBy::Withdrawn => "withdrawn",
+            SettledBy::Other(s) => s,
+        }
+    }
+
+    /// The value a stored text stands for; every text reads back.
+    pub fn from_stored(text: &str) -> SettledBy {
+        if let Ok(s) = text.parse::<ConflictStrategy>() {
+            return SettledBy::Strategy(s);
+        }
+        match text {
+            "recycled_id" => SettledBy::RecycledId,
+            "already_applied" => SettledBy::AlreadyApplied,
+            "keep_local" => SettledBy::KeepLocal,
+            "keep_remote" => SettledBy::KeepRemote,
+            "withdrawn" => SettledBy::Withdrawn,
+            other => SettledBy::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for SettledBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SettledBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One edit as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Edit {
@@ -266,7 +326,7 @@ pub struct Edit {
     /// eMAG's values when a sync found them moved away from the base.
     pub remote: Values,
     pub remote_changed_seen_at: Option<DateTime<Utc>>,
-    pub settled_by: Option<String>,
+    pub settled_by: Option<SettledBy>,
     pub settled_run_id: Option<i64>,
     pub pushed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -299,6 +359,38 @@ pub fn is_fbe_account(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stored_settled_by_reads_back_as_written() {
+        for (text, by) in [
+            (
+                "emag_priority",
+                SettledBy::Strategy(ConflictStrategy::EmagPriority),
+            ),
+            (
+                "local_priority",
+                SettledBy::Strategy(ConflictStrategy::LocalPriority),
+            ),
+            (
+                "newest_wins",
+                SettledBy::Strategy(ConflictStrategy::NewestWins),
+            ),
+            ("manual", SettledBy::Strategy(ConflictStrategy::Manual)),
+            ("recycled_id", SettledBy::RecycledId),
+            ("already_applied", SettledBy::AlreadyApplied),
+            ("keep_local", SettledBy::KeepLocal),
+            ("keep_remote", SettledBy::KeepRemote),
+            ("withdrawn", SettledBy::Withdrawn),
+            (
+                "a_future_reason",
+                SettledBy::Other("a_future_reason".into()),
+            ),
+        ] {
+            assert_eq!(SettledBy::from_stored(text), by);
+            assert_eq!(by.as_str(), text);
+            assert_eq!(serde_json::to_value(&by).unwrap(), serde_json::json!(text));
+        }
+    }
 
     #[test]
     fn fbe_is_recognised_by_name() {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use std::str::FromStr;
 
 use super::db::{self, Transition};
-use super::{Edit, EditState};
+use super::{Edit, EditState, SettledBy};
 use crate::error::Failure;
 use crate::store::{Store, short_db_error};
 
@@ -77,7 +77,7 @@ pub async fn resolve(
                         edit.values.describe(&fields),
                         edit.remote.describe(&fields)
                     ))),
-                    settled_by: Some("keep_local".into()),
+                    settled_by: Some(SettledBy::KeepLocal),
                     rebase: Some(rebase),
                     ..Default::default()
                 },
@@ -92,7 +92,7 @@ pub async fn resolve(
                     edit.remote.describe(&fields),
                     edit.values.describe(&fields)
                 ))),
-                settled_by: Some("keep_remote".into()),
+                settled_by: Some(SettledBy::KeepRemote),
                 ..Default::default()
             },
             // A conflicted edit is not overlaid: the mirror already shows eMAG's values.

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use std::fmt;
 
 use super::{Edit, Values};
-use crate::model::Offer;
+use crate::model::{Offer, OfferStatus};
 
 /// Largest stock eMAG accepts.
 pub const MAX_STOCK: i64 = 65_535;
@@ -19,8 +19,8 @@ pub struct EditRequest {
     pub recommended_price: Option<Decimal>,
     /// Wider than eMAG's range so an out-of-range value reaches validation and is named.
     pub stock: Option<i64>,
-    /// 0 inactive, 1 active.
-    pub status: Option<i16>,
+    /// Only active or inactive: eMAG sets end of life itself.
+    pub status: Option<OfferStatus>,
 }
 
 /// An edit that cannot be queued, as one sentence (a usage error: exit code 2).
@@ -127,9 +127,11 @@ pub fn validate(
         }
     }
     if let Some(s) = req.status
-        && !(0..=1).contains(&s)
+        && !matches!(s, OfferStatus::Active | OfferStatus::Inactive)
     {
-        return fail(format!("the status {s} is not 0 (inactive) or 1 (active)"));
+        return fail(format!(
+            "the status {s} cannot be set: only active or inactive"
+        ));
     }
     Ok(Values {
         sale_price: req.sale_price,
@@ -199,10 +201,13 @@ mod tests {
         }
         let req = EditRequest {
             stock: Some(65_535),
-            status: Some(0),
+            status: Some(OfferStatus::Inactive),
             ..Default::default()
         };
         let v = validate(&req, &offer(), None, false, "main").unwrap();
-        assert_eq!((v.stock, v.status), (Some(65_535), Some(0)));
+        assert_eq!(
+            (v.stock, v.status),
+            (Some(65_535), Some(OfferStatus::Inactive))
+        );
     }
 }

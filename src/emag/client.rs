@@ -73,6 +73,17 @@ impl std::fmt::Debug for ClientConfig {
 pub trait CallObserver: Send + Sync {
     fn on_request(&self, _path: &str) {}
     fn on_retry(&self, _attempt: u32, _max_attempts: u32, _wait: Duration, _error: &EmagError) {}
+    /// A retry of `what` ("page 4", "the offer count"); by default the same as `on_retry`.
+    fn on_retry_of(
+        &self,
+        _what: &str,
+        attempt: u32,
+        max_attempts: u32,
+        wait: Duration,
+        error: &EmagError,
+    ) {
+        self.on_retry(attempt, max_attempts, wait, error)
+    }
     fn on_rate_limited(&self, _wait: Duration) {}
 }
 
@@ -168,10 +179,12 @@ impl EmagClient {
     /// `product_offer/count` for the filter (advisory: progress and the page cap).
     pub async fn count_offers(&self, filter: &OfferFilter) -> Result<OfferCount, EmagError> {
         let env = self
-            .call(
+            .call_named(
+                Method::POST,
                 "product_offer/count",
                 wire::read_body(filter, None),
                 Kind::Read,
+                "the offer count",
             )
             .await?;
         wire::decode_count(&env.results_value()).ok_or_else(|| EmagError::Malformed {
@@ -195,7 +208,10 @@ impl EmagClient {
             });
         }
         let body = wire::read_body(filter, Some((page, per_page)));
-        let env = self.call("product_offer/read", body, Kind::Read).await?;
+        let what = format!("page {page}");
+        let env = self
+            .call_named(Method::POST, "product_offer/read", body, Kind::Read, &what)
+            .await?;
         let offers = wire::decode_offers(&env.results).map_err(|why| EmagError::Malformed {
             status: 200,
             snippet: why,
@@ -310,6 +326,18 @@ impl EmagClient {
         body: Vec<u8>,
         kind: Kind,
     ) -> Result<Envelope, EmagError> {
+        self.call_named(method, path, body, kind, path).await
+    }
+
+    /// [`Self::call_as`] with `what` the request is (a page), for retry warnings.
+    async fn call_named(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        kind: Kind,
+        what: &str,
+    ) -> Result<Envelope, EmagError> {
         let policy = &self.inner.cfg.retry;
         let max_attempts = policy.max_attempts.max(1);
         let cancel = self.cancel.as_ref();
@@ -353,7 +381,7 @@ impl EmagClient {
             }
             let wait = policy.backoff_with_jitter(attempt);
             if let Some(obs) = &self.observer {
-                obs.on_retry(attempt, max_attempts, wait, &error);
+                obs.on_retry_of(what, attempt, max_attempts, wait, &error);
             }
             tracing::warn!(target: "magsync::emag", account = %self.account(), path, attempt, max_attempts, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
             cancellable(cancel, tokio::time::sleep(wait)).await?;

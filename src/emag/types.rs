@@ -2,13 +2,13 @@
 
 use rust_decimal::Decimal;
 
-use crate::model::WarehouseValue;
+use crate::model::{OfferStatus, WarehouseValue};
 
 /// Filters of `product_offer/read` and `product_offer/count`, sent at the top level of the JSON
 /// body (§4.2). `Default` means no filter: every offer, any status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OfferFilter {
-    pub status: Option<i16>,
+    pub status: Option<OfferStatus>,
     pub id: Option<i64>,
     pub part_number: Option<String>,
     pub part_number_key: Option<String>,
@@ -18,7 +18,7 @@ impl OfferFilter {
     /// Active offers only (the sync default).
     pub fn active() -> Self {
         OfferFilter {
-            status: Some(1),
+            status: Some(OfferStatus::Active),
             ..Default::default()
         }
     }
@@ -50,7 +50,7 @@ pub struct OfferUpdate {
     pub stock: Option<Vec<WarehouseValue>>,
     pub handling_time: Option<Vec<WarehouseValue>>,
     pub vat_id: Option<i32>,
-    pub status: Option<i16>,
+    pub status: Option<OfferStatus>,
     /// Only when the price currency differs from the platform's (`EUR`/`PLN`).
     pub currency_type: Option<String>,
 }

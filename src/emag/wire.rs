@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::error::{EmagError, snippet};
 use super::types::{ItemResult, OfferCount, OfferFilter, OfferUpdate, VatRate};
-use crate::model::{Offer, RawJson, WarehouseValue};
+use crate::model::{Offer, OfferStatus, RawJson, WarehouseValue};
 use serde_json::value::RawValue;
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ fn offer_fields(value: &Value) -> Result<Offer, String> {
         best_offer_recommended_price: dec("best_offer_recommended_price"),
         currency: s("currency"),
         vat_id: narrow(i("vat_id")),
-        status: narrow(i("status")),
+        status: narrow::<i16>(i("status")).map(OfferStatus::from_code),
         general_stock: narrow(i("general_stock")),
         estimated_stock: narrow(i("estimated_stock")),
         stock: warehouse_values(f("stock")),
@@ -249,7 +249,7 @@ pub fn read_body(filter: &OfferFilter, page: Option<(u32, u32)>) -> Vec<u8> {
         m.insert("itemsPerPage".into(), per_page.into());
     }
     if let Some(s) = filter.status {
-        m.insert("status".into(), s.into());
+        m.insert("status".into(), s.code().into());
     }
     if let Some(id) = filter.id {
         m.insert("id".into(), id.into());
@@ -318,7 +318,7 @@ pub fn save_body(items: &[OfferUpdate]) -> String {
             let _ = write!(out, ",\"vat_id\":{v}");
         }
         if let Some(s) = item.status {
-            let _ = write!(out, ",\"status\":{s}");
+            let _ = write!(out, ",\"status\":{}", s.code());
         }
         if let Some(c) = &item.currency_type {
             let _ = write!(out, ",\"currency_type\":{}", Value::String(c.clone()));

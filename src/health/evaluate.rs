@@ -17,6 +17,9 @@ pub struct Facts {
     pub completed_full: Vec<SyncRun>,
     pub completed_incremental: Vec<SyncRun>,
     pub edits: EditsWaiting,
+    /// Offers whose buy-button rank left 1 since the last finished run started (None when
+    /// there is no such run).
+    pub buybox_lost: Option<u64>,
 }
 
 pub fn evaluate(account: &str, t: &Thresholds, f: &Facts) -> AccountHealth {
@@ -104,6 +107,7 @@ pub fn evaluate(account: &str, t: &Thresholds, f: &Facts) -> AccountHealth {
         last_run(run, t, &mut out, &mut perf);
     }
     count_drop(t, f, &mut out);
+    buybox_lost(t, f, &mut out, &mut perf);
     duration(t, f, last_completed, &mut out);
     edits(t, &f.edits, &mut out, &mut perf);
 
@@ -222,6 +226,39 @@ fn count_drop(t: &Thresholds, f: &Facts, out: &mut Vec<Finding>) {
                 "offers seen fell from {before} to {now} (-{:.0} %) since the previous full scan (warning above {:.0} %)",
                 drop * 100.0,
                 t.count_drop_share * 100.0
+            ),
+        ));
+    }
+}
+
+fn buybox_lost(t: &Thresholds, f: &Facts, out: &mut Vec<Finding>, perf: &mut Vec<Perf>) {
+    let (Some(lost), Some(run)) = (f.buybox_lost, &f.last_finished) else {
+        return;
+    };
+    perf.push(Perf {
+        name: "buybox_lost",
+        value: lost as f64,
+        unit: "",
+        warn: None,
+        crit: None,
+    });
+    // The share is of the catalogue a complete scan listed; without one there is no base.
+    let Some(listed) = f.completed_full.first().map(|r| r.counts.offers_seen) else {
+        return;
+    };
+    if listed <= 0 || lost == 0 {
+        return;
+    }
+    let share = lost as f64 / listed as f64;
+    if share > t.buybox_lost_share {
+        out.push(finding(
+            Level::Warning,
+            "buybox_lost",
+            format!(
+                "the buy button was lost on {lost} of {listed} offers ({:.0} %) since run #{} started (warning above {:.0} %)",
+                share * 100.0,
+                run.id,
+                t.buybox_lost_share * 100.0
             ),
         ));
     }
@@ -374,6 +411,7 @@ mod tests {
             completed_full: full,
             completed_incremental: vec![],
             edits: EditsWaiting::default(),
+            buybox_lost: Some(0),
         }
     }
 
@@ -434,6 +472,21 @@ mod tests {
             "edits wait",
             f,
             vec![("pending_edits", w), ("conflicts", w)],
+        ));
+        let mut f = facts(last(counts(30, 0, 0, 1000)));
+        f.buybox_lost = Some(100);
+        cases.push(("the buy button lost on 10 % is allowed", f.clone(), vec![]));
+        f.buybox_lost = Some(101);
+        cases.push((
+            "the buy button lost on over 10 %",
+            f.clone(),
+            vec![("buybox_lost", w)],
+        ));
+        f.completed_incremental = f.completed_full.drain(..).collect();
+        cases.push((
+            "no full scan, no base for a buy-button share",
+            f,
+            vec![("full_age", w)],
         ));
         let mut f = facts(last(counts(30, 0, 0, 1000)));
         f.completed_incremental = f.completed_full.drain(..).collect();

@@ -2,6 +2,7 @@
 
 use super::{AccountHealth, Facts, Thresholds, evaluate};
 use crate::model::SyncMode;
+use crate::price::buybox::Move;
 use crate::store::{Result, Store, short_db_error};
 use chrono::{DateTime, Utc};
 
@@ -13,13 +14,27 @@ pub async fn read_facts(
 ) -> Result<Facts> {
     let history = t.duration_history as i64 + 1;
     let completed = |mode| store.finished_runs(account, Some(mode), true, history.max(2));
+    let last_finished = store
+        .finished_runs(account, None, false, 1)
+        .await?
+        .into_iter()
+        .next();
+    // What the last run changed: the moves since it started, read from the history's time index.
+    let buybox_lost = match &last_finished {
+        Some(run) => Some(
+            store
+                .rank_moves(Some(account), run.started_at)
+                .await?
+                .iter()
+                .filter(|m| crate::price::buybox::classify(m) == Some(Move::Lost))
+                .count() as u64,
+        ),
+        None => None,
+    };
     Ok(Facts {
         now,
-        last_finished: store
-            .finished_runs(account, None, false, 1)
-            .await?
-            .into_iter()
-            .next(),
+        last_finished,
+        buybox_lost,
         completed_full: completed(SyncMode::Full).await?,
         completed_incremental: completed(SyncMode::Incremental).await?,
         edits: store

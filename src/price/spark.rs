@@ -59,7 +59,7 @@ mod tests {
             sale_price: Some(Decimal::new(price, 0)),
             currency: Some("RON".into()),
             stock: Some(3),
-            status: Some(1),
+            status: Some(crate::model::OfferStatus::Active),
             buy_button_rank: Some(rank),
             best_offer_sale_price: None,
             number_of_offers: None,

@@ -3,7 +3,8 @@
 //! shows these and computes nothing of its own. The JSON shape is docs/report-json.md.
 
 use crate::edits::{EditState, db::EditFilter};
-use crate::model::{RunStatus, SyncRun};
+use crate::model::{OfferStatus, RunStatus, SyncRun};
+use crate::price::buybox::Move;
 use crate::store::report_reads::{BoundsRow, ChangeRow};
 use crate::store::search::LOW_STOCK;
 use crate::store::{Result, Store};
@@ -42,9 +43,7 @@ pub struct AccountFacts {
     pub catalogue: Catalogue,
     pub prices: Prices,
     pub stock: Stock,
-    /// Buy-button wins and losses need price intelligence, which magsync does not collect yet:
-    /// always null until it does.
-    pub buy_button: Option<()>,
+    pub buy_button: BuyButton,
     pub syncs: Syncs,
     pub edits: Edits,
     /// Price and stock changes per bucket of the window (hours for windows up to two days,
@@ -60,9 +59,9 @@ pub struct Catalogue {
     pub gone_missing: u64,
     /// Offers that were missing and are listed again.
     pub back: u64,
-    /// Offers whose status became 0 (inactive).
+    /// Offers whose status became inactive.
     pub inactivated: u64,
-    /// Offers whose status became 2 (end of life).
+    /// Offers whose status became end of life.
     pub end_of_life: u64,
 }
 
@@ -119,6 +118,36 @@ pub struct Stock {
     /// Offers whose stock entered 1..=low_stock_level from outside it.
     pub went_low: u64,
     pub low_stock_level: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BuyButton {
+    /// Listed offers that held the buy button (rank 1) at their last point before the window,
+    /// changed in it, and do not hold it now.
+    pub lost: u64,
+    /// Listed offers that changed in the window and hold the buy button now but did not
+    /// before it.
+    pub won: u64,
+    /// The lost ones with the largest gap to the best offer (in percent) first, at most
+    /// [`LISTED`].
+    pub losses: Vec<BuyButtonLoss>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuyButtonLoss {
+    pub account: String,
+    pub offer_id: i64,
+    pub part_number: Option<String>,
+    pub name: Option<String>,
+    pub rank: Option<i32>,
+    pub currency: Option<String>,
+    pub sale_price: Option<Decimal>,
+    /// The best competing offer's price now.
+    pub best_price: Option<Decimal>,
+    /// Own price less the best price (above 0: dearer than the winner).
+    pub gap: Option<Decimal>,
+    /// The gap in percent of the best price, two decimals.
+    pub gap_percent: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -304,6 +333,7 @@ async fn account_facts(
         .map(|t| (window.until - t).num_minutes().max(0));
 
     let edits = edits(store, account, window, now).await?;
+    let buy_button = buy_button(store, account, window).await?;
     let mut activity = window.buckets();
     let size = window.bucket_size().num_seconds();
     for c in &changes {
@@ -321,11 +351,60 @@ async fn account_facts(
         catalogue,
         prices,
         stock: stock(&changes),
-        buy_button: None,
+        buy_button,
         syncs,
         edits,
         activity,
     })
+}
+
+/// Buy-button moves of the offers that changed since the window's start: the rank at each
+/// offer's last history point before the window against its rank now, as `magsync buybox
+/// --since` lists them.
+async fn buy_button(store: &Store, account: &str, window: Window) -> Result<BuyButton> {
+    let entries = crate::price::buybox::buybox(
+        store,
+        &[account.to_string()],
+        crate::price::Window::Since(window.since),
+        false,
+        &crate::price::BuyboxOptions::default(),
+    )
+    .await?;
+    let mut b = BuyButton::default();
+    for e in entries {
+        match e.movement {
+            Move::Won => b.won += 1,
+            Move::Lost => {
+                b.lost += 1;
+                b.losses.push(BuyButtonLoss {
+                    account: e.account,
+                    offer_id: e.id,
+                    part_number: e.part_number,
+                    name: e.name,
+                    rank: e.rank,
+                    currency: e.currency,
+                    sale_price: e.sale_price.map(|d| d.normalize()),
+                    best_price: e.best_price.map(|d| d.normalize()),
+                    gap: e.gap.map(|d| d.normalize()),
+                    gap_percent: e.gap_percent,
+                });
+            }
+        }
+    }
+    b.losses = top_losses(b.losses);
+    Ok(b)
+}
+
+/// The [`LISTED`] largest gaps in percent (unknown gaps last), then by account and id.
+fn top_losses(mut v: Vec<BuyButtonLoss>) -> Vec<BuyButtonLoss> {
+    v.sort_by(|a, b| {
+        b.gap_percent
+            .cmp(&a.gap_percent)
+            .then(a.account.cmp(&b.account))
+            .then(a.offer_id.cmp(&b.offer_id))
+    });
+    v.truncate(LISTED);
+    v
 }
 
 /// Distinct offers with at least one change matching `pick`.
@@ -346,14 +425,23 @@ fn catalogue(changes: &[ChangeRow]) -> Catalogue {
                 && c.old_value.as_deref() != Some(value)
         }
     };
+    // Change rows hold eMAG's number as text (see `store::offers::tracked_values`).
+    let became_status = |s: OfferStatus| {
+        let value = s.code().to_string();
+        move |c: &ChangeRow| {
+            c.field == "status"
+                && c.new_value.as_deref() == Some(value.as_str())
+                && c.old_value.as_deref() != Some(value.as_str())
+        }
+    };
     Catalogue {
         new: 0,
         gone_missing: offers_where(changes, became("missing", "missing")),
         back: offers_where(changes, |c| {
             c.field == "missing" && c.old_value.as_deref() == Some("missing")
         }),
-        inactivated: offers_where(changes, became("status", "0")),
-        end_of_life: offers_where(changes, became("status", "2")),
+        inactivated: offers_where(changes, became_status(OfferStatus::Inactive)),
+        end_of_life: offers_where(changes, became_status(OfferStatus::EndOfLife)),
     }
 }
 
@@ -546,7 +634,7 @@ impl AccountFacts {
                 low_stock_level: LOW_STOCK,
                 ..Default::default()
             },
-            buy_button: None,
+            buy_button: BuyButton::default(),
             syncs: Syncs::default(),
             edits: Edits::default(),
             activity: window.buckets(),
@@ -556,7 +644,11 @@ impl AccountFacts {
         let mut bounds = Vec::new();
         let mut runs = Vec::new();
         let mut rejections = Vec::new();
+        let mut losses = Vec::new();
         for a in per {
+            t.buy_button.lost += a.buy_button.lost;
+            t.buy_button.won += a.buy_button.won;
+            losses.extend(a.buy_button.losses.iter().cloned());
             let c = &a.catalogue;
             t.catalogue.new += c.new;
             t.catalogue.gone_missing += c.gone_missing;
@@ -602,6 +694,7 @@ impl AccountFacts {
         bounds.sort_by(|a, b| a.account.cmp(&b.account).then(a.offer_id.cmp(&b.offer_id)));
         bounds.truncate(LISTED);
         t.prices.out_of_bounds = bounds;
+        t.buy_button.losses = top_losses(losses);
         t.syncs.slowest = slowest(runs.into_iter());
         // The mirror as a whole is as fresh as its stalest account; null if one never completed.
         let fresh: Option<Vec<i64>> = per.iter().map(|a| a.syncs.freshness_minutes).collect();

@@ -4,8 +4,8 @@
 
 use super::facts::{AccountFacts, Facts, is_bad};
 use super::text::{
-    BUY_BUTTON_LINE, bounds_line, duration, freshness_line, move_line, rejection_line, run_line,
-    time, window_line,
+    bounds_line, duration, freshness_line, loss_line, move_line, rejection_line, run_line, time,
+    window_line,
 };
 use serde::Serialize;
 
@@ -245,8 +245,15 @@ fn section(a: &AccountFacts, total: bool, f: &Facts) -> Section {
         },
         Group {
             title: "Buy button",
-            note: Some(BUY_BUTTON_LINE.to_string()),
-            cards: Vec::new(),
+            note: None,
+            cards: vec![
+                card(
+                    a.buy_button.lost,
+                    "lost the buy button",
+                    attention(a.buy_button.lost),
+                ),
+                card(a.buy_button.won, "won the buy button", ""),
+            ],
         },
         Group {
             title: "Syncs",
@@ -324,6 +331,15 @@ fn section(a: &AccountFacts, total: bool, f: &Facts) -> Section {
                 .out_of_bounds
                 .iter()
                 .map(|o| bounds_line(o, total))
+                .collect(),
+        },
+        List {
+            title: "Lost the buy button (largest gap first)",
+            lines: a
+                .buy_button
+                .losses
+                .iter()
+                .map(|l| loss_line(l, total))
                 .collect(),
         },
         List {

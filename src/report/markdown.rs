@@ -3,7 +3,7 @@
 
 use super::facts::Facts;
 use super::text::{
-    BUY_BUTTON_LINE, bounds_line, catalogue_line, edits_line, freshness_line, move_line,
+    bounds_line, buy_button_line, catalogue_line, edits_line, freshness_line, loss_line, move_line,
     prices_line, rejection_line, run_line, sections, stock_line, syncs_line, time, window_line,
 };
 use std::fmt::Write;
@@ -43,7 +43,7 @@ pub fn render(f: &Facts) -> String {
         let _ = writeln!(s, "- **Catalogue:** {}", catalogue_line(a));
         let _ = writeln!(s, "- **Prices:** {}", prices_line(a));
         let _ = writeln!(s, "- **Stock:** {}", stock_line(a));
-        let _ = writeln!(s, "- **Buy button:** {BUY_BUTTON_LINE}");
+        let _ = writeln!(s, "- **Buy button:** {}", buy_button_line(a));
         let _ = writeln!(s, "- **Syncs:** {}; {}", syncs_line(a), freshness_line(a));
         let _ = writeln!(s, "- **Edits:** {}", edits_line(a));
         list(
@@ -60,6 +60,11 @@ pub fn render(f: &Facts) -> String {
             &mut s,
             "Outside their bounds",
             a.prices.out_of_bounds.iter().map(|o| bounds_line(o, total)),
+        );
+        list(
+            &mut s,
+            "Lost the buy button",
+            a.buy_button.losses.iter().map(|l| loss_line(l, total)),
         );
         list(
             &mut s,

@@ -1,7 +1,9 @@
 //! The plain-text report for the terminal, and the phrases the Markdown and HTML reports and
 //! the dashboard's summary share with it.
 
-use super::facts::{AccountFacts, Facts, OutOfBounds, PriceMove, Rejection, RunBrief, Window};
+use super::facts::{
+    AccountFacts, BuyButtonLoss, Facts, OutOfBounds, PriceMove, Rejection, RunBrief, Window,
+};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::fmt::Write;
@@ -92,7 +94,37 @@ pub fn stock_line(a: &AccountFacts) -> String {
     )
 }
 
-pub const BUY_BUTTON_LINE: &str = "not tracked yet (needs price intelligence)";
+pub fn buy_button_line(a: &AccountFacts) -> String {
+    let b = &a.buy_button;
+    format!(
+        "lost on {} · won on {}",
+        plural(b.lost, "offer"),
+        plural(b.won, "offer")
+    )
+}
+
+/// "[main] gap +8.10 %: 129.99 against the best 120.25, rank 2  PN name (offer 7)".
+pub fn loss_line(l: &BuyButtonLoss, with_account: bool) -> String {
+    let account = if with_account {
+        format!("[{}] ", l.account)
+    } else {
+        String::new()
+    };
+    let gap = match (l.gap_percent, l.gap) {
+        (Some(p), _) => format!("gap {} %", percent(p)),
+        (None, Some(g)) => format!("gap {}", signed(g)),
+        (None, None) => "gap unknown".to_string(),
+    };
+    let rank = l
+        .rank
+        .map_or("no rank".to_string(), |r| format!("rank {r}"));
+    format!(
+        "{account}{gap}: {} against the best {}, {rank}  {}",
+        money(l.sale_price),
+        money(l.best_price),
+        label(&l.part_number, &l.name, l.offer_id)
+    )
+}
 
 pub fn syncs_line(a: &AccountFacts) -> String {
     let s = &a.syncs;
@@ -239,7 +271,12 @@ pub fn render(f: &Facts) -> String {
             a.prices.out_of_bounds.iter().map(|o| bounds_line(o, total)),
         );
         let _ = writeln!(s, "Stock       {}", stock_line(a));
-        let _ = writeln!(s, "Buy button  {BUY_BUTTON_LINE}");
+        let _ = writeln!(s, "Buy button  {}", buy_button_line(a));
+        list(
+            &mut s,
+            "Lost the buy button",
+            a.buy_button.losses.iter().map(|l| loss_line(l, total)),
+        );
         let _ = writeln!(s, "Syncs       {}", syncs_line(a));
         let _ = writeln!(s, "            {}", freshness_line(a));
         list(

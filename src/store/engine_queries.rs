@@ -28,14 +28,13 @@ impl Store {
     /// Postgres only: refreshes the planner's statistics of the tables a sync writes. Called
     /// as a run's writes double the account's rows: until autovacuum catches up, a table that
     /// grew from nothing is still estimated "nearly empty", and the planner then reads each
-    /// page's `id IN (...)` lookup off the whole account's index range (measured at 200,000
-    /// offers: 3.9k offers/s, and a re-sync of unchanged offers took 85 % of the first sync).
+    /// page's `id IN (...)` lookup off the whole account's index range (docs/performance.md).
     /// SQLite plans these lookups by the primary key whatever its statistics say.
     ///
     /// Only the columns a sync filters on are analysed (the page lookups, and the search for
     /// offers a complete scan did not see); the row counts come with any column list. A full
     /// ANALYZE of `offers` also detoasts and summarises every sampled raw JSON and description,
-    /// and was 30 % of the server's CPU during a 50k first sync. Autovacuum's own ANALYZE
+    /// a large share of the server's CPU during a first sync. Autovacuum's own ANALYZE
     /// still covers every column later.
     pub async fn refresh_write_statistics(&self) -> Result<()> {
         if let super::Pool::Postgres(pool) = &self.pool {

@@ -54,14 +54,18 @@ impl Store {
 
     /// Offers of an account not flagged missing, of one status when given: what a complete
     /// scan with that filter should list.
-    pub async fn live_offer_count(&self, account: &str, status: Option<i16>) -> Result<i64> {
+    pub async fn live_offer_count(
+        &self,
+        account: &str,
+        status: Option<crate::model::OfferStatus>,
+    ) -> Result<i64> {
         on_pool!(self, pool => {
             let mut q = QueryBuilder::new(
                 "SELECT COUNT(*) FROM offers WHERE missing_since IS NULL AND account = ",
             );
             q.push_bind(account);
             if let Some(s) = status {
-                q.push(" AND status = ").push_bind(s);
+                q.push(" AND status = ").push_bind(s.code());
             }
             let row = q.build().fetch_one(pool).await?;
             row.try_get::<i64, _>(0)

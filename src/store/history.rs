@@ -75,7 +75,7 @@ pub struct HistoryPoint {
     pub sale_price: Option<Decimal>,
     pub currency: Option<String>,
     pub stock: Option<i32>,
-    pub status: Option<i16>,
+    pub status: Option<crate::model::OfferStatus>,
     pub buy_button_rank: Option<i32>,
     pub best_offer_sale_price: Option<Decimal>,
     pub number_of_offers: Option<i32>,
@@ -178,7 +178,7 @@ impl Store {
         let (join, by_time) = match self.backend() {
             // CROSS JOIN keeps the window's rows as SQLite's outer loop, and INDEXED BY keeps
             // it off the primary key, whose order it would otherwise prefer for DISTINCT and
-            // read whole (3 s at 1M offers).
+            // read whole.
             super::Backend::Sqlite => ("CROSS JOIN", "INDEXED BY offer_history_at"),
             super::Backend::Postgres => ("JOIN", ""),
         };

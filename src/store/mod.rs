@@ -73,8 +73,7 @@ pub(crate) use on_sqlite_pool_or_main;
 /// Like [`on_pool`], for the sync's bulk writes: on SQLite they go through one dedicated
 /// connection. SQLite empties a connection's page cache whenever another connection has
 /// written since its last transaction, so spreading consecutive write transactions over the
-/// pool would start each of them cold (measured: a third of a first sync's time went to
-/// re-reading index pages).
+/// pool would start each of them cold, re-reading index pages (docs/performance.md).
 macro_rules! on_write_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         $crate::store::on_sqlite_pool_or_main!($store, sqlite_writer, $pool => $body)
@@ -117,11 +116,10 @@ const SQLITE_READER_CACHE_KIB: &str = "-8192";
 const SQLITE_WRITER_CACHE_KIB: &str = "-16384";
 /// Bytes of the database file a search connection maps instead of reading page by page.
 /// A search that reads a few thousand offers (sorting a filter's matches) spent most of its
-/// time copying their pages out of the OS cache (measured at 1M offers: 7 000 offers read
-/// and sorted in 82 ms with reads, 17 ms mapped). SQLite caps it at its compile-time limit
-/// (2 GiB in the bundled build). Only the search's own connections map: mapped pages count
-/// in a process's resident memory, and the sync's (reconciliation, statistics) would make
-/// a headless sync's peak RSS grow with the catalogue (measured: 200k offers 92 -> 212 MB).
+/// time copying their pages out of the OS cache (figures in docs/performance.md). SQLite caps
+/// it at its compile-time limit (2 GiB in the bundled build). Only the search's own
+/// connections map: mapped pages count in a process's resident memory, and the sync's
+/// (reconciliation, statistics) would make a headless sync's peak RSS grow with the catalogue.
 /// Pages still in the WAL are read as before.
 const SQLITE_SEARCH_MMAP_BYTES: &str = "4294967296";
 /// WAL pages after which a commit checkpoints. SQLite's default (1,000) makes a first sync
@@ -143,6 +141,7 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 impl Store {
     /// Connects (creating a SQLite file and its folder if needed) and runs the migrations.
     pub async fn open(url: &str) -> std::result::Result<Store, Failure> {
+        let _migrating = sqlite_migration_lock(url).await?;
         let store = Store::connect(url).await?;
         store.migrate().await?;
         Ok(store)
@@ -240,8 +239,8 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?
                 // Page writes use `id IN ($2, ..., $101)`; a cached generic plan for that
-                // degrades to scanning the whole account as the table grows (measured: 1 ms →
-                // 30 ms per page at 20k offers), so plan each execution with its values.
+                // degrades to scanning the whole account as the table grows, so plan each
+                // execution with its values.
                 .options([("plan_cache_mode", "force_custom_plan")]);
             // One direct connection first: a pool would retry until its timeout and then
             // report only "timed out", hiding "connection refused" or "password failed".
@@ -284,22 +283,7 @@ impl Store {
     pub async fn migrate(&self) -> std::result::Result<(), Failure> {
         let migrator = dialect::migrator(self.backend());
         let res = match &self.pool {
-            Pool::Sqlite(p) => {
-                // sqlx takes no lock around SQLite migrations, so two processes opening a new
-                // file at once (a sync and the dashboard) both apply version 1 and one fails.
-                // Each migration is one transaction, so the loser retries and finds it applied.
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match migrator.run(p).await {
-                        Err(e) if attempt < 5 => {
-                            tracing::debug!("migrating again after: {e}");
-                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                        }
-                        other => break other,
-                    }
-                }
-            }
+            Pool::Sqlite(p) => migrator.run(p).await,
             Pool::Postgres(p) => migrator.run(p).await,
         };
         res.map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))
@@ -311,12 +295,12 @@ impl Store {
     /// * SQLite: a sampled ANALYZE (milliseconds even at a million offers).
     /// * Postgres: ANALYZE of the columns the products search filters and sorts on; autovacuum
     ///   would get there eventually, but it may be off or a first sync may just have grown the
-    ///   table tenfold (bench_tui at 1M: first rows p50 39 → 8.5 ms, p95 426 → 175 ms). The raw
-    ///   JSON and description are left out: sampling them detoasts every sampled row.
+    ///   table tenfold (bench_tui's first rows, docs/performance.md). The raw JSON and
+    ///   description are left out: sampling them detoasts every sampled row.
     ///
     /// Never on a nearly empty store: statistics taken there make the planner scan instead of
-    /// seeking by key once the store has grown, which halved the write rate of a first sync in
-    /// bench_store. Best effort: a busy database keeps its older statistics.
+    /// seeking by key once the store has grown, which slows a first sync (bench_store). Best
+    /// effort: a busy database keeps its older statistics.
     pub async fn optimize(&self) {
         let analyze = match self.backend() {
             // One batch, so the limit applies on the connection that runs ANALYZE.
@@ -383,6 +367,30 @@ fn create_private_sqlite_file(file: &std::path::Path) -> std::result::Result<(),
             file.display()
         ))
     })
+}
+
+/// sqlx takes no lock around SQLite migrations, so processes opening a new file at once (a
+/// sync and the dashboard) would both apply version 1 and one would fail. An exclusive
+/// `flock` on the database file itself, held from connecting to the last migration, makes
+/// them take turns; it cannot disturb SQLite, whose own locks are `fcntl` locks on Linux.
+async fn sqlite_migration_lock(url: &str) -> std::result::Result<Option<std::fs::File>, Failure> {
+    if !url.starts_with("sqlite:") || sqlite_in_memory(url) {
+        return Ok(None);
+    }
+    let Ok(opts) = SqliteConnectOptions::from_str(url) else {
+        return Ok(None); // `connect` reports the malformed URL in its own words.
+    };
+    let path = opts.get_filename().to_path_buf();
+    create_private_sqlite_file(&path)?;
+    let cannot = |e: std::io::Error| {
+        Failure::runtime(format!("cannot open the database {}: {e}", path.display()))
+    };
+    let file = std::fs::File::open(&path).map_err(cannot)?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| Failure::runtime(format!("opening the database failed: {e}")))?
+        .map_err(cannot)?;
+    Ok(Some(file))
 }
 
 /// SQLite pools never take back a connection still inside a transaction. When a write fails

@@ -8,7 +8,7 @@
 
 use super::money::{self, Money};
 use super::{Backend, Result, Store, on_pool, on_write_pool};
-use crate::model::{Offer, OfferChange, RawJson, WarehouseValue};
+use crate::model::{Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
@@ -68,7 +68,7 @@ pub fn tracked_values(o: &Offer) -> Vec<Option<String>> {
     vec![
         o.part_number.clone(),
         o.name.clone(),
-        o.status.map(|v| v.to_string()),
+        o.status.map(|v| v.code().to_string()),
         money_text(o.sale_price),
         money_text(o.recommended_price),
         money_text(o.min_sale_price),
@@ -223,11 +223,11 @@ impl Store {
         &self,
         account: &str,
         scan_started: DateTime<Utc>,
-        status: Option<i16>,
+        status: Option<OfferStatus>,
     ) -> Result<Vec<i64>> {
         // Driven from the narrow `offer_seen` rows: walking the account's offers instead reads
-        // every wide row with its raw JSON (a second at 200k offers, and a page cache flushed
-        // of the indexes) to find the handful a scan did not list. Offers without a seen row
+        // every wide row with its raw JSON (and flushes the page cache of the indexes) to find
+        // the handful a scan did not list. Offers without a seen row
         // are found through the (account, id) index alone, then checked.
         let join = match self.backend() {
             // CROSS JOIN is SQLite's way to keep `offer_seen` as the outer loop.
@@ -237,7 +237,7 @@ impl Store {
         on_pool!(self, pool => {
             let status_term = |q: &mut QueryBuilder<_>| {
                 if let Some(s) = status {
-                    q.push(" AND o.status = ").push_bind(s);
+                    q.push(" AND o.status = ").push_bind(s.code());
                 }
             };
             let mut q = QueryBuilder::new(format!(
@@ -480,7 +480,9 @@ where
         best_offer_recommended_price: m("best_offer_recommended_price")?,
         currency: r.try_get("currency")?,
         vat_id: r.try_get("vat_id")?,
-        status: r.try_get("status")?,
+        status: r
+            .try_get::<Option<i16>, _>("status")?
+            .map(OfferStatus::from_code),
         general_stock: r.try_get("general_stock")?,
         estimated_stock: r.try_get("estimated_stock")?,
         stock: r.try_get::<Json<Vec<WarehouseValue>>, _>("stock")?.0,

@@ -175,8 +175,7 @@ async fn upsert(
 
 /// A large batch is written as this many transactions at once, on as many connections.
 /// Postgres runs each statement on one core; the sync has one writer, so a single transaction
-/// at a time left the server's other cores idle (50k first sync on a busy 2-core machine:
-/// 4.1–4.7k -> 5.4k offers/s at the same server CPU).
+/// at a time left the server's other cores idle (docs/performance.md, `da7d11c`).
 const WRITE_PARTS: usize = 2;
 /// Below this many offers a batch is one transaction: a page or two gains nothing from
 /// splitting, and small writes stay atomic.

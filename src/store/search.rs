@@ -169,7 +169,7 @@ pub struct ProductRow {
     pub sale_price: Option<Decimal>,
     pub currency: Option<String>,
     pub general_stock: Option<i32>,
-    pub status: Option<i16>,
+    pub status: Option<crate::model::OfferStatus>,
     pub buy_button_rank: Option<i32>,
     pub missing_since: Option<DateTime<Utc>>,
     pub last_changed_at: DateTime<Utc>,

@@ -1,7 +1,7 @@
 //! Per-account figures for the summary cards and `magsync stats`.
 
 use super::{Result, Store, on_pool};
-use crate::model::{RunStatus, SyncMode, SyncRun};
+use crate::model::{OfferStatus, RunStatus, SyncMode, SyncRun};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -27,15 +27,19 @@ impl Store {
     /// Offer counts per account (accounts without offers are absent).
     pub async fn offer_counts(&self) -> Result<Vec<(String, OfferCounts)>> {
         on_pool!(self, pool => {
-            let rows = sqlx::query(
-                "SELECT account, COUNT(*) AS offers, \
-                 SUM(CASE WHEN missing_since IS NULL AND status = 1 THEN 1 ELSE 0 END) AS active, \
-                 SUM(CASE WHEN missing_since IS NULL AND status = 0 THEN 1 ELSE 0 END) AS inactive, \
-                 SUM(CASE WHEN missing_since IS NULL AND status = 2 THEN 1 ELSE 0 END) AS eol, \
+            let live = |s: OfferStatus| {
+                format!("SUM(CASE WHEN missing_since IS NULL AND status = {} THEN 1 ELSE 0 END)", s.code())
+            };
+            let sql = format!(
+                "SELECT account, COUNT(*) AS offers, {} AS active, {} AS inactive, {} AS eol, \
                  SUM(CASE WHEN missing_since IS NOT NULL THEN 1 ELSE 0 END) AS missing, \
                  SUM(CASE WHEN missing_since IS NULL AND general_stock = 0 THEN 1 ELSE 0 END) AS zero_stock \
                  FROM offers GROUP BY account ORDER BY account",
-            )
+                live(OfferStatus::Active),
+                live(OfferStatus::Inactive),
+                live(OfferStatus::EndOfLife),
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(pool)
             .await?;
             rows.iter()

@@ -35,9 +35,9 @@ pub struct Tuning {
     /// beyond it they are marked missing on the scan's word alone.
     pub confirm_limit: usize,
     /// Pages already fetched are written together, up to this many per transaction. Bigger
-    /// transactions dirty each index page for several rows instead of one: 20 pages (2,000
-    /// offers) wrote a 200,000-offer first sync into SQLite ~1.35× faster than 5 pages. See
-    /// [`Tuning::for_store`] for each store's value.
+    /// transactions dirty each index page for several rows instead of one (figures in
+    /// docs/performance.md, `bench_sync -- big`). See [`Tuning::for_store`] for each store's
+    /// value.
     pub max_batch_pages: usize,
 }
 
@@ -61,12 +61,8 @@ impl Tuning {
 
     /// The batch size that suits the store. SQLite's writer rewrites every index page a
     /// transaction dirtied (to the WAL, then again at checkpoint), and its sort indexes are
-    /// written in random order, so at 200 000 offers a 2 000-offer transaction dirties most of
-    /// them: 40 pages wrote 18 % fewer bytes and synced ~12 % faster than 20 (bench_sync,
-    /// alternated, 12 523-12 709 vs 10 877-11 356 offers/s). Peak RSS rose from 84-93 MB to
-    /// 107-124 MB, the same at 50 000 and 200 000 offers. 60 pages was no faster and reached
-    /// 144 MB. Postgres gained nothing from 40 (8 924 vs
-    /// 8 730 offers/s) and its RSS went from 67 to 112 MB, so it keeps 20.
+    /// written in random order, so a bigger transaction writes fewer bytes; Postgres gained
+    /// nothing from it but memory, so it keeps 20 (`bench_sync -- big`, docs/performance.md).
     pub fn for_store(mut self, store: &Store) -> Self {
         if store.backend() == crate::store::Backend::Sqlite {
             self.max_batch_pages = 40;
@@ -131,6 +127,8 @@ pub struct ConnectionReport {
     pub message: String,
     /// Offers of any status, from `product_offer/count`.
     pub offers: Option<u64>,
+    /// Active offers (status 1), the ones a sync mirrors unless `include_inactive`.
+    pub active: Option<u64>,
     pub latency: Duration,
 }
 
@@ -191,7 +189,10 @@ impl Engine {
         SyncOptions {
             mode,
             max_pages: if mode == SyncMode::Incremental {
-                acct.and_then(|a| a.max_pages)
+                Some(
+                    acct.and_then(|a| a.max_pages)
+                        .unwrap_or(s.incremental_max_pages),
+                )
             } else {
                 None
             },
@@ -251,10 +252,14 @@ impl Engine {
     pub async fn start_with(
         &self,
         account: &str,
-        options: SyncOptions,
+        mut options: SyncOptions,
         trigger: Trigger,
         allow_mass_missing: bool,
     ) -> Result<RunHandle, SyncError> {
+        if options.mode == SyncMode::Incremental && options.max_pages.is_none() {
+            // "Incremental" means a window, never every page under that name.
+            options.max_pages = Some(self.inner.settings.incremental_max_pages);
+        }
         if !(1..=MAX_ITEMS_PER_PAGE).contains(&options.items_per_page) {
             return Err(SyncError::Config(format!(
                 "items per page must be between 1 and {MAX_ITEMS_PER_PAGE}, not {}",
@@ -371,6 +376,7 @@ impl Engine {
                 ok: false,
                 message: e.to_string(),
                 offers: None,
+                active: None,
                 latency: Duration::ZERO,
             },
         }
@@ -407,21 +413,37 @@ pub async fn test_account(acct: &Account, tuning: &Tuning) -> ConnectionReport {
         ..tuning.clone()
     };
     let started = Instant::now();
+    // All offers, then the active ones: a sync mirrors only those by default, and the two
+    // figures side by side answer "why did it mirror fewer than the test counted".
     let result = match account_client(acct, &t) {
-        Ok(client) => client
-            .count_offers(&OfferFilter::default())
-            .await
-            .map_err(|e| describe_emag(&e)),
+        Ok(client) => match client.count_offers(&OfferFilter::default()).await {
+            Ok(all) => {
+                let active = client.count_offers(&OfferFilter::active()).await.ok();
+                Ok((all, active))
+            }
+            Err(e) => Err(describe_emag(&e)),
+        },
         Err(e) => Err(e.to_string()),
     };
     let latency = started.elapsed();
-    let (ok, message, offers) = match result {
-        Ok(count) => (
+    let (ok, message, offers, active) = match result {
+        Ok((all, active)) => (
             true,
-            format!("connected: {} offers of any status", count.items),
-            Some(count.items),
+            match &active {
+                Some(a) => format!(
+                    "connected: {} offers, {} of them active (a sync mirrors the active ones unless include_inactive)",
+                    crate::model::group_digits(all.items as i64),
+                    crate::model::group_digits(a.items as i64)
+                ),
+                None => format!(
+                    "connected: {} offers of any status",
+                    crate::model::group_digits(all.items as i64)
+                ),
+            },
+            Some(all.items),
+            active.map(|a| a.items),
         ),
-        Err(message) => (false, message, None),
+        Err(message) => (false, message, None, None),
     };
     ConnectionReport {
         account: acct.name.clone(),
@@ -429,6 +451,7 @@ pub async fn test_account(acct: &Account, tuning: &Tuning) -> ConnectionReport {
         ok,
         message,
         offers,
+        active,
         latency,
     }
 }

@@ -4,7 +4,7 @@
 
 use super::recorder::Recorder;
 use super::run::{ReconcileStop, RunCtx};
-use crate::model::EventLevel;
+use crate::model::{EventLevel, OfferStatus};
 use crate::store::short_db_error;
 
 /// How a held run's summary starts; the health checks recognise a hold by it.
@@ -45,7 +45,7 @@ pub(crate) fn hold_reason(
 pub(crate) async fn check(
     ctx: &RunCtx,
     rec: &Recorder,
-    status: Option<i16>,
+    status: Option<OfferStatus>,
     missing: usize,
 ) -> Result<(), ReconcileStop> {
     let stored = ctx

@@ -9,14 +9,14 @@ use futures::stream::{self, StreamExt};
 use super::recorder::Recorder;
 use super::run::{ReconcileStop, RunCtx};
 use crate::emag::{EmagClient, EmagError, MAX_PER_PAGE};
-use crate::model::EventLevel;
+use crate::model::{EventLevel, OfferStatus};
 use crate::store::short_db_error;
 
 pub(crate) async fn reconcile(
     ctx: &RunCtx,
     client: &EmagClient,
     rec: &Recorder,
-    status: Option<i16>,
+    status: Option<OfferStatus>,
 ) -> Result<(), ReconcileStop> {
     let db = |e: sqlx::Error| {
         ReconcileStop::Database(format!(

@@ -142,12 +142,20 @@ impl CallObserver for Observer {
         self.tracker.update(|p| p.counts.requests += 1);
     }
 
-    fn on_retry(&self, attempt: u32, max_attempts: u32, wait: Duration, error: &EmagError) {
+    fn on_retry_of(
+        &self,
+        what: &str,
+        attempt: u32,
+        max_attempts: u32,
+        wait: Duration,
+        error: &EmagError,
+    ) {
         self.tracker.update(|p| p.counts.retries += 1);
+        // The warning names its page: an operator sees which page eMAG keeps failing.
         self.recorder.event(
             EventLevel::Warn,
             format!(
-                "attempt {attempt}/{max_attempts} failed, retrying in {:.1} s: {error}",
+                "{what}: attempt {attempt}/{max_attempts} failed, retrying in {:.1} s: {error}",
                 wait.as_secs_f64()
             ),
         );

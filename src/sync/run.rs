@@ -17,9 +17,9 @@ use super::engine::{Tuning, describe_emag};
 use super::progress::{RunProgress, Tracker};
 use super::reconcile::reconcile;
 use super::recorder::{Observer, Recorder};
-use super::scan::{PagePlan, PageResult, ScanSpec, incremental_window, scan};
+use super::scan::{PagePlan, PageResult, ScanEnd, ScanSpec, incremental_window, scan};
 use crate::emag::{EmagClient, EmagError, OfferFilter};
-use crate::model::{EventLevel, Offer, RunStatus, SyncMode, SyncOptions};
+use crate::model::{EventLevel, Offer, OfferStatus, RunStatus, SyncMode, SyncOptions};
 use crate::store::{Store, short_db_error};
 
 /// Pages an open scan may request past the count's last page (churn adds offers), and the
@@ -65,6 +65,7 @@ impl RunCtx {
     }
 }
 
+#[derive(Debug, PartialEq)]
 struct Outcome {
     status: RunStatus,
     summary: Option<String>,
@@ -212,7 +213,126 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
     let expected_last =
         count.map(|c| u32::try_from(c.items.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX));
 
-    let (plan, window_next) = match (incremental, opts.max_pages, expected_last) {
+    let planned = plan_pages(incremental, opts.max_pages, cursor, expected_last);
+    let pages_total = planned.pages_total;
+    ctx.tracker.update(|p| p.counts.pages_total = pages_total);
+    if let Some(c) = count {
+        let expected = i64::try_from(c.items).unwrap_or(i64::MAX);
+        if let Err(e) = ctx.store.set_offers_expected(ctx.run_id, expected).await {
+            tracing::warn!(target: "magsync::sync", run_id = ctx.run_id, "cannot record the offer count: {e}");
+        }
+        // Active vs all: a sync of active offers says how many it leaves out and why, so a
+        // count of 1 274 in the connection test and 1 092 mirrored read as one story. The
+        // count of all is advisory; if it fails the line just gives the active count.
+        let all = if opts.include_inactive {
+            None
+        } else {
+            client
+                .count_offers(&OfferFilter::default())
+                .await
+                .ok()
+                .filter(|a| a.items >= c.items)
+        };
+        let counted = match all {
+            Some(a) => format!(
+                "{} active offers of {} (inactive and end-of-life ones are not mirrored unless include_inactive)",
+                crate::model::group_digits(expected),
+                crate::model::group_digits(i64::try_from(a.items).unwrap_or(i64::MAX))
+            ),
+            None if opts.include_inactive => format!(
+                "{} offers of any status",
+                crate::model::group_digits(expected)
+            ),
+            None => format!("{} active offers", crate::model::group_digits(expected)),
+        };
+        rec.event(
+            EventLevel::Info,
+            format!(
+                "eMAG counts {counted}: {} pages of {per_page}",
+                expected_last.unwrap_or(0)
+            ),
+        );
+    }
+
+    let spec = ScanSpec {
+        filter: filter.clone(),
+        per_page,
+        plan: planned.plan.clone(),
+        concurrency: ctx.tuning.concurrency,
+    };
+    // Room for a whole batch of fetched pages, so the writer can take them in one transaction.
+    let (tx, rx) = mpsc::channel(
+        ctx.tuning
+            .concurrency
+            .max(ctx.tuning.max_batch_pages)
+            .max(1),
+    );
+    let scan_client = client.clone();
+    let scan_cancel = ctx.cancel.clone();
+    let scan_task = tokio::spawn(async move { scan(&scan_client, &spec, &scan_cancel, tx).await });
+    let written = write_pages(ctx, rec, rx).await;
+    let end = match scan_task.await {
+        Ok(end) => end,
+        Err(e) => {
+            return finished(
+                RunStatus::Failed,
+                format!("the scan task stopped unexpectedly: {e}"),
+                keep_cursor,
+            );
+        }
+    };
+
+    let verdict = classify(&Ended {
+        mode: opts.mode,
+        planned: &planned,
+        keep_cursor,
+        pages_done: ctx.tracker.snapshot().counts.pages_done,
+        lock_lost: written.lock_lost,
+        db_error: written.db_error.as_deref(),
+        cancel_requested: ctx.cancel.is_cancelled(),
+        end: &end,
+        failures: &written.failures,
+    });
+    match verdict {
+        Verdict::Finish(outcome) => return outcome,
+        Verdict::LockLost(next_page) => return ctx.lock_lost_outcome(next_page),
+        Verdict::Reconcile => {}
+    }
+    if ctx.lock_lost.is_cancelled() {
+        return ctx.lock_lost_outcome(None);
+    }
+    let status = (!opts.include_inactive).then_some(OfferStatus::Active);
+    if let Err(outcome) = reconcile(ctx, client, rec, status).await {
+        return outcome_from(ctx, outcome);
+    }
+    if let Some(c) = count
+        && let Some(outcome) = judge_shortfall(ctx, rec, c.items)
+    {
+        return outcome;
+    }
+    finished(RunStatus::Completed, None, None)
+}
+
+/// Which pages a run reads, and how many the progress bar counts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Planned {
+    plan: PagePlan,
+    /// Where the next incremental run starts, when the window was a known list of pages.
+    window_next: Option<u32>,
+    /// None when the end is unknown (a full scan without eMAG's count).
+    pages_total: Option<i64>,
+}
+
+/// An incremental run with a page budget reads a window from its cursor: a list of pages
+/// wrapping at the counted end, or an open window when the count failed. Any other run reads
+/// from page 1 until the stop rule, within a safety cap past the counted last page.
+fn plan_pages(
+    incremental: bool,
+    max_pages: Option<u32>,
+    cursor: u32,
+    expected_last: Option<u32>,
+) -> Planned {
+    let (plan, window_next) = match (incremental, max_pages, expected_last) {
         (true, Some(max), Some(last)) => {
             let (pages, next) = incremental_window(cursor, max, last);
             (PagePlan::List(pages), Some(next))
@@ -221,7 +341,7 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
             PagePlan::Open {
                 first: cursor,
                 expected_last: None,
-                cap: cursor.saturating_add(max - 1),
+                cap: cursor.saturating_add(max.saturating_sub(1)),
             },
             None,
         ),
@@ -251,86 +371,80 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
         } if incremental => Some(i64::from(cap - first + 1)),
         PagePlan::Open { .. } => None,
     };
-    ctx.tracker.update(|p| p.counts.pages_total = pages_total);
-    if let Some(c) = count {
-        let expected = i64::try_from(c.items).unwrap_or(i64::MAX);
-        if let Err(e) = ctx.store.set_offers_expected(ctx.run_id, expected).await {
-            tracing::warn!(target: "magsync::sync", run_id = ctx.run_id, "cannot record the offer count: {e}");
-        }
-        rec.event(
-            EventLevel::Info,
-            format!(
-                "eMAG counts {} offers ({} pages of {per_page})",
-                c.items,
-                expected_last.unwrap_or(0)
-            ),
-        );
+    Planned {
+        plan,
+        window_next,
+        pages_total,
     }
+}
 
-    let spec = ScanSpec {
-        filter: filter.clone(),
-        per_page,
-        plan: plan.clone(),
-        concurrency: ctx.tuning.concurrency,
-    };
-    // Room for a whole batch of fetched pages, so the writer can take them in one transaction.
-    let (tx, rx) = mpsc::channel(
-        ctx.tuning
-            .concurrency
-            .max(ctx.tuning.max_batch_pages)
-            .max(1),
-    );
-    let scan_client = client.clone();
-    let scan_cancel = ctx.cancel.clone();
-    let scan_task = tokio::spawn(async move { scan(&scan_client, &spec, &scan_cancel, tx).await });
-    let written = write_pages(ctx, rec, rx).await;
-    let end = match scan_task.await {
-        Ok(end) => end,
-        Err(e) => {
-            return finished(
-                RunStatus::Failed,
-                format!("the scan task stopped unexpectedly: {e}"),
-                keep_cursor,
-            );
-        }
-    };
+/// What the scan and the writer ended with, as plain values.
+struct Ended<'a> {
+    mode: SyncMode,
+    planned: &'a Planned,
+    /// The cursor a failed incremental run keeps, so its window is retried.
+    keep_cursor: Option<i64>,
+    pages_done: i64,
+    lock_lost: bool,
+    db_error: Option<&'a str>,
+    cancel_requested: bool,
+    end: &'a ScanEnd,
+    /// Pages that failed after all retries, with why.
+    failures: &'a [(u32, String)],
+}
 
-    let pages_done = ctx.tracker.snapshot().counts.pages_done;
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Finish(Outcome),
+    /// The account lock was lost; the lock's own reason names it.
+    LockLost(Option<i64>),
+    /// A complete full scan: reconcile the offers it did not see, then judge the count.
+    Reconcile,
+}
+
+/// How a run ends once its pages are written, first reason first: lock, database,
+/// cancellation, a fatal eMAG error, the safety cap, failed pages, an incomplete full scan.
+fn classify(e: &Ended) -> Verdict {
+    let incremental = e.mode == SyncMode::Incremental;
+    let partial_or_failed = if e.pages_done > 0 {
+        RunStatus::Partial
+    } else {
+        RunStatus::Failed
+    };
+    let next_page = match (&e.planned.plan, incremental) {
+        (_, false) => None,
+        (PagePlan::List(_), true) => e.planned.window_next.map(i64::from),
+        (PagePlan::Open { .. }, true) if e.end.terminal.is_some() => Some(1),
+        (PagePlan::Open { .. }, true) => Some(i64::from(e.end.last_requested) + 1),
+    };
     let failed_pages = || {
-        written
-            .failures
+        e.failures
             .iter()
             .map(|(page, why)| format!("page {page} failed: {why}"))
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let partial_or_failed = if pages_done > 0 {
-        RunStatus::Partial
-    } else {
-        RunStatus::Failed
-    };
-    let next_page = match (&plan, incremental) {
-        (_, false) => None,
-        (PagePlan::List(_), true) => window_next.map(i64::from),
-        (PagePlan::Open { .. }, true) if end.terminal.is_some() => Some(1),
-        (PagePlan::Open { .. }, true) => Some(i64::from(end.last_requested) + 1),
-    };
+    let finish =
+        |status, summary: String, next_page| Verdict::Finish(finished(status, summary, next_page));
 
-    if written.lock_lost {
-        return ctx.lock_lost_outcome(keep_cursor);
+    if e.lock_lost {
+        return Verdict::LockLost(e.keep_cursor);
     }
-    if let Some(db) = written.db_error {
-        return finished(RunStatus::Failed, db, keep_cursor);
+    if let Some(db) = e.db_error {
+        return finish(RunStatus::Failed, db.to_string(), e.keep_cursor);
     }
-    if ctx.cancel.is_cancelled() || matches!(end.fatal, Some(EmagError::Cancelled)) {
-        let total = pages_total.map_or(String::new(), |t| format!(" of {t}"));
-        return finished(
+    if e.cancel_requested || matches!(e.end.fatal, Some(EmagError::Cancelled)) {
+        let total = e
+            .planned
+            .pages_total
+            .map_or(String::new(), |t| format!(" of {t}"));
+        return finish(
             RunStatus::Cancelled,
-            format!("cancelled after {pages_done}{total} pages"),
-            keep_cursor,
+            format!("cancelled after {}{total} pages", e.pages_done),
+            e.keep_cursor,
         );
     }
-    if let Some(fatal) = &end.fatal {
+    if let Some(fatal) = &e.end.fatal {
         let status = if matches!(
             fatal,
             EmagError::Auth { .. } | EmagError::InvalidUrl { .. } | EmagError::Config { .. }
@@ -340,56 +454,40 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
             partial_or_failed
         };
         let mut summary = describe_emag(fatal);
-        if !written.failures.is_empty() {
+        if !e.failures.is_empty() {
             summary = format!("{summary}; {}", failed_pages());
         }
-        return finished(status, summary, keep_cursor.and(next_page));
+        return finish(status, summary, e.keep_cursor.and(next_page));
     }
-    if end.cap_reached {
-        let cap = match plan {
+    if e.end.cap_reached && !incremental {
+        let cap = match e.planned.plan {
             PagePlan::Open { cap, .. } => cap,
             PagePlan::List(_) => 0,
         };
-        if !incremental {
-            return finished(
-                partial_or_failed,
-                format!(
-                    "the scan reached its safety cap of {cap} pages without finding the last page"
-                ),
-                None,
-            );
-        }
+        return finish(
+            partial_or_failed,
+            format!("the scan reached its safety cap of {cap} pages without finding the last page"),
+            None,
+        );
     }
-    if !written.failures.is_empty() {
-        return finished(
+    if !e.failures.is_empty() {
+        return finish(
             partial_or_failed,
             format!("{}; offers were not reconciled", failed_pages()),
             next_page,
         );
     }
-
-    if opts.mode == SyncMode::Full {
-        if !end.is_complete() {
-            return finished(
-                partial_or_failed,
-                "the scan did not reach the last page; offers were not reconciled".to_string(),
-                None,
-            );
-        }
-        if ctx.lock_lost.is_cancelled() {
-            return ctx.lock_lost_outcome(None);
-        }
-        let status = (!opts.include_inactive).then_some(1);
-        if let Err(outcome) = reconcile(ctx, client, rec, status).await {
-            return outcome_from(ctx, outcome);
-        }
-        if let Some(c) = count
-            && let Some(outcome) = judge_shortfall(ctx, rec, c.items)
-        {
-            return outcome;
-        }
+    if incremental {
+        return Verdict::Finish(finished(RunStatus::Completed, None, next_page));
     }
-    finished(RunStatus::Completed, None, next_page)
+    if !e.end.is_complete() {
+        return finish(
+            partial_or_failed,
+            "the scan did not reach the last page; offers were not reconciled".to_string(),
+            None,
+        );
+    }
+    Verdict::Reconcile
 }
 
 /// A complete full scan (with the offers confirmed by id) that saw fewer offers than eMAG
@@ -436,6 +534,49 @@ fn outcome_from(ctx: &RunCtx, stop: ReconcileStop) -> Outcome {
     }
 }
 
+/// At INFO a run logs one line per this many pages (each page's line is DEBUG), so a
+/// 10 000-page run reads as a few hundred lines in journald and the log pane.
+pub const SUMMARY_EVERY_PAGES: usize = 10;
+
+/// What the pages written since the last INFO summary brought.
+#[derive(Default)]
+struct Window {
+    pages: usize,
+    offers: usize,
+    created: u64,
+    changed: u64,
+    unchanged: u64,
+}
+
+impl Window {
+    fn add(&mut self, pages: usize, offers: usize, created: u64, changed: u64, unchanged: u64) {
+        self.pages += pages;
+        self.offers += offers;
+        self.created += created;
+        self.changed += changed;
+        self.unchanged += unchanged;
+    }
+
+    /// "pages 10/13 done: the last 10 brought 1 000 offers (0 new, 12 changed, 988 unchanged)".
+    fn summarise(&mut self, ctx: &RunCtx, rec: &Recorder) {
+        let c = ctx.tracker.snapshot().counts;
+        let total = c.pages_total.map(|t| format!("/{t}")).unwrap_or_default();
+        rec.event(
+            EventLevel::Info,
+            format!(
+                "pages {}{total} done: the last {} brought {} offers ({} new, {} changed, {} unchanged)",
+                c.pages_done,
+                self.pages,
+                crate::model::group_digits(self.offers as i64),
+                crate::model::group_digits(self.created as i64),
+                crate::model::group_digits(self.changed as i64),
+                crate::model::group_digits(self.unchanged as i64),
+            ),
+        );
+        *self = Window::default();
+    }
+}
+
 #[derive(Default)]
 struct Written {
     failures: Vec<(u32, String)>,
@@ -454,6 +595,8 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
     // Where the writer's time went, for the debug log: a sync is either network-bound (waiting
     // for pages) or database-bound (writing).
     let (mut waiting, mut settling, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    // Pages written since the last INFO summary; each page's own line is DEBUG.
+    let mut window = Window::default();
     loop {
         let t0 = Instant::now();
         let first = tokio::select! {
@@ -479,32 +622,19 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
                 Err(_) => break,
             }
         }
-        let mut fresh: Vec<Offer> = Vec::new();
-        let mut again: Vec<Offer> = Vec::new();
-        let mut pages: Vec<u32> = Vec::new();
-        for result in batch {
-            match result {
-                PageResult::Ok { page, offers } => {
-                    pages.push(page);
-                    for o in offers {
-                        // Pages shift under churn, so an id can come twice; the later copy wins
-                        // and is written after the first, but counts once.
-                        if seen.insert(o.id) {
-                            fresh.push(o)
-                        } else {
-                            again.push(o)
-                        }
-                    }
-                }
-                PageResult::Failed { page, error } => {
-                    rec.event(
-                        EventLevel::Error,
-                        format!("page {page} failed after all retries: {error}"),
-                    );
-                    ctx.tracker.update(|p| p.counts.failed += 1);
-                    written.failures.push((page, error.to_string()));
-                }
-            }
+        let Sorted {
+            mut fresh,
+            mut again,
+            mut pages,
+            failed,
+        } = sort_pages(batch, &mut seen);
+        for (page, error) in failed {
+            rec.event(
+                EventLevel::Error,
+                format!("page {page} failed after all retries: {error}"),
+            );
+            ctx.tracker.update(|p| p.counts.failed += 1);
+            written.failures.push((page, error.to_string()));
         }
         if pages.is_empty() {
             continue;
@@ -577,27 +707,28 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
             c.unchanged += out.unchanged as i64;
         });
         pages.sort_unstable();
-        let list = pages
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        window.add(
+            pages.len(),
+            fresh.len() + again.len(),
+            out.created,
+            out.updated + repeated_updates,
+            out.unchanged,
+        );
         rec.event(
-            EventLevel::Info,
-            format!(
-                "page{} {list}: {} offers ({} new, {} changed, {} unchanged{})",
-                if pages.len() > 1 { "s" } else { "" },
+            EventLevel::Debug,
+            pages_line(
+                &pages,
                 fresh.len() + again.len(),
-                out.created,
-                out.updated + repeated_updates,
-                out.unchanged,
-                if again.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} seen twice", again.len())
-                }
+                [out.created, out.updated + repeated_updates, out.unchanged],
+                again.len(),
             ),
         );
+        if window.pages >= SUMMARY_EVERY_PAGES {
+            window.summarise(ctx, rec);
+        }
+    }
+    if window.pages > 0 {
+        window.summarise(ctx, rec);
     }
     tracing::debug!(
         target: "magsync::sync",
@@ -608,4 +739,409 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
         "pages written"
     );
     written
+}
+
+/// A batch of page results sorted for writing.
+#[derive(Debug, Default)]
+struct Sorted {
+    /// Offers first seen in this run.
+    fresh: Vec<Offer>,
+    /// Offers an earlier page of the run already listed: pages shift under churn, so an id can
+    /// come twice; the later copy wins (it is written after the first) but counts once.
+    again: Vec<Offer>,
+    /// The pages that arrived, in arrival order.
+    pages: Vec<u32>,
+    failed: Vec<(u32, EmagError)>,
+}
+
+fn sort_pages(batch: Vec<PageResult>, seen: &mut HashSet<i64>) -> Sorted {
+    let mut sorted = Sorted::default();
+    for result in batch {
+        match result {
+            PageResult::Ok { page, offers } => {
+                sorted.pages.push(page);
+                for o in offers {
+                    if seen.insert(o.id) {
+                        sorted.fresh.push(o)
+                    } else {
+                        sorted.again.push(o)
+                    }
+                }
+            }
+            PageResult::Failed { page, error } => sorted.failed.push((page, error)),
+        }
+    }
+    sorted
+}
+
+/// The event line of written pages: "pages 3, 4: 200 offers (5 new, 2 changed, 193 unchanged)".
+fn pages_line(
+    pages: &[u32],
+    offers: usize,
+    [new, changed, unchanged]: [u64; 3],
+    twice: usize,
+) -> String {
+    let list = pages
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "page{} {list}: {offers} offers ({new} new, {changed} changed, {unchanged} unchanged{})",
+        if pages.len() > 1 { "s" } else { "" },
+        if twice == 0 {
+            String::new()
+        } else {
+            format!(", {twice} seen twice")
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(first: u32, expected_last: Option<u32>, cap: u32) -> PagePlan {
+        PagePlan::Open {
+            first,
+            expected_last,
+            cap,
+        }
+    }
+
+    #[test]
+    fn pages_are_planned_from_mode_budget_cursor_and_count() {
+        let list = |p: &[u32]| PagePlan::List(p.to_vec());
+        // (incremental, max_pages, cursor, counted last page) → (plan, next cursor, total)
+        let cases = [
+            (
+                true,
+                Some(5),
+                11,
+                Some(13),
+                list(&[11, 12, 13, 1, 2]),
+                Some(3),
+                Some(5),
+            ),
+            (true, Some(5), 3, None, open(3, None, 7), None, Some(5)),
+            (
+                true,
+                None,
+                4,
+                Some(13),
+                open(1, Some(13), 23),
+                None,
+                Some(13),
+            ),
+            (
+                false,
+                None,
+                1,
+                Some(13),
+                open(1, Some(13), 23),
+                None,
+                Some(13),
+            ),
+            (
+                false,
+                Some(5),
+                9,
+                Some(13),
+                open(1, Some(13), 23),
+                None,
+                Some(13),
+            ),
+            (
+                false,
+                None,
+                1,
+                None,
+                open(1, None, CAP_WITHOUT_COUNT),
+                None,
+                None,
+            ),
+            (false, None, 1, Some(0), open(1, Some(0), 11), None, Some(1)),
+        ];
+        for (incremental, max, cursor, last, plan, window_next, pages_total) in cases {
+            assert_eq!(
+                plan_pages(incremental, max, cursor, last),
+                Planned {
+                    plan,
+                    window_next,
+                    pages_total
+                },
+                "{incremental} {max:?} {cursor} {last:?}"
+            );
+        }
+    }
+
+    /// A run's end as owned values, for [`classify`].
+    struct Case {
+        mode: SyncMode,
+        planned: Planned,
+        keep_cursor: Option<i64>,
+        pages_done: i64,
+        lock_lost: bool,
+        db_error: Option<&'static str>,
+        cancel_requested: bool,
+        end: ScanEnd,
+        failures: Vec<(u32, String)>,
+    }
+
+    fn full() -> Case {
+        Case {
+            mode: SyncMode::Full,
+            planned: plan_pages(false, None, 1, Some(13)),
+            keep_cursor: None,
+            pages_done: 13,
+            lock_lost: false,
+            db_error: None,
+            cancel_requested: false,
+            end: ScanEnd {
+                terminal: Some(13),
+                last_requested: 15,
+                ..Default::default()
+            },
+            failures: vec![],
+        }
+    }
+
+    fn incremental(planned: Planned) -> Case {
+        Case {
+            mode: SyncMode::Incremental,
+            planned,
+            keep_cursor: Some(4),
+            pages_done: 5,
+            end: ScanEnd {
+                last_requested: 8,
+                ..Default::default()
+            },
+            ..full()
+        }
+    }
+
+    fn verdict(c: &Case) -> Verdict {
+        classify(&Ended {
+            mode: c.mode,
+            planned: &c.planned,
+            keep_cursor: c.keep_cursor,
+            pages_done: c.pages_done,
+            lock_lost: c.lock_lost,
+            db_error: c.db_error,
+            cancel_requested: c.cancel_requested,
+            end: &c.end,
+            failures: &c.failures,
+        })
+    }
+
+    fn ends(status: RunStatus, summary: &str, next_page: Option<i64>) -> Verdict {
+        Verdict::Finish(Outcome {
+            status,
+            summary: (!summary.is_empty()).then(|| summary.to_string()),
+            next_page,
+        })
+    }
+
+    #[test]
+    fn a_run_ends_by_its_first_reason() {
+        let with = |mut c: Case, f: &dyn Fn(&mut Case)| {
+            f(&mut c);
+            c
+        };
+        let window = || incremental(plan_pages(true, Some(5), 4, Some(13)));
+        let open_window = || incremental(plan_pages(true, Some(5), 4, None));
+        let timeout = |c: &mut Case| c.end.fatal = Some(EmagError::Timeout);
+        let cases: Vec<(&str, Case, Verdict)> = vec![
+            ("complete full scan", full(), Verdict::Reconcile),
+            (
+                "lock lost before anything else",
+                with(window(), &|c| {
+                    c.lock_lost = true;
+                    c.db_error = Some("disk full");
+                }),
+                Verdict::LockLost(Some(4)),
+            ),
+            (
+                "database error keeps the cursor",
+                with(window(), &|c| c.db_error = Some("disk full")),
+                ends(RunStatus::Failed, "disk full", Some(4)),
+            ),
+            (
+                "cancelled",
+                with(full(), &|c| {
+                    c.cancel_requested = true;
+                    c.pages_done = 3;
+                }),
+                ends(RunStatus::Cancelled, "cancelled after 3 of 13 pages", None),
+            ),
+            (
+                "cancelled through the client",
+                with(full(), &|c| {
+                    c.end.fatal = Some(EmagError::Cancelled);
+                    c.planned.pages_total = None;
+                }),
+                ends(RunStatus::Cancelled, "cancelled after 13 pages", None),
+            ),
+            (
+                "cap reached on a full scan",
+                with(full(), &|c| {
+                    c.end.terminal = None;
+                    c.end.cap_reached = true;
+                }),
+                ends(
+                    RunStatus::Partial,
+                    "the scan reached its safety cap of 23 pages without finding the last page",
+                    None,
+                ),
+            ),
+            (
+                "failed pages",
+                with(full(), &|c| c.failures = vec![(4, "timed out".into())]),
+                ends(
+                    RunStatus::Partial,
+                    "page 4 failed: timed out; offers were not reconciled",
+                    None,
+                ),
+            ),
+            (
+                "failed pages and nothing written",
+                with(full(), &|c| {
+                    c.failures = vec![(1, "timed out".into())];
+                    c.pages_done = 0;
+                }),
+                ends(
+                    RunStatus::Failed,
+                    "page 1 failed: timed out; offers were not reconciled",
+                    None,
+                ),
+            ),
+            (
+                "full scan short of its last page",
+                with(full(), &|c| c.end.terminal = None),
+                ends(
+                    RunStatus::Partial,
+                    "the scan did not reach the last page; offers were not reconciled",
+                    None,
+                ),
+            ),
+            (
+                "window read",
+                window(),
+                ends(RunStatus::Completed, "", Some(9)),
+            ),
+            (
+                "open window that met the catalogue's end starts over",
+                with(open_window(), &|c| c.end.terminal = Some(6)),
+                ends(RunStatus::Completed, "", Some(1)),
+            ),
+            (
+                "open window up to its cap goes on after it",
+                with(open_window(), &|c| c.end.cap_reached = true),
+                ends(RunStatus::Completed, "", Some(9)),
+            ),
+            (
+                "failed page of a window",
+                with(window(), &|c| c.failures = vec![(6, "timed out".into())]),
+                ends(
+                    RunStatus::Partial,
+                    "page 6 failed: timed out; offers were not reconciled",
+                    Some(9),
+                ),
+            ),
+        ];
+        for (what, case, expected) in cases {
+            assert_eq!(verdict(&case), expected, "{what}");
+        }
+        // A fatal eMAG error: authentication fails the run, a transient one after some
+        // pages leaves it partial; the window's cursor moves on only past what was read.
+        for (fatal, pages_done, status) in [
+            (EmagError::Timeout, 2, RunStatus::Partial),
+            (EmagError::Timeout, 0, RunStatus::Failed),
+            (
+                EmagError::Auth {
+                    message: "bad".into(),
+                },
+                5,
+                RunStatus::Failed,
+            ),
+        ] {
+            let c = with(open_window(), &|c| {
+                c.pages_done = pages_done;
+                timeout(c);
+            });
+            let c = Case {
+                end: ScanEnd {
+                    fatal: Some(fatal),
+                    ..c.end
+                },
+                ..c
+            };
+            let Verdict::Finish(o) = verdict(&c) else {
+                panic!("a fatal error ends the run");
+            };
+            assert_eq!(
+                (o.status, o.next_page),
+                (status, Some(9)),
+                "{:?}",
+                c.end.fatal
+            );
+        }
+    }
+
+    fn offer(id: i64) -> Offer {
+        Offer {
+            id,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_offer_listed_twice_is_written_twice_and_counted_once() {
+        let mut seen = HashSet::from([1]);
+        let sorted = sort_pages(
+            vec![
+                PageResult::Ok {
+                    page: 4,
+                    offers: vec![offer(1), offer(2), offer(3)],
+                },
+                PageResult::Failed {
+                    page: 5,
+                    error: EmagError::Timeout,
+                },
+                PageResult::Ok {
+                    page: 3,
+                    offers: vec![offer(3), offer(4)],
+                },
+            ],
+            &mut seen,
+        );
+        let ids = |v: &[Offer]| v.iter().map(|o| o.id).collect::<Vec<_>>();
+        assert_eq!(ids(&sorted.fresh), [2, 3, 4]);
+        assert_eq!(ids(&sorted.again), [1, 3]);
+        assert_eq!(sorted.pages, [4, 3]);
+        assert_eq!(sorted.failed.len(), 1);
+        assert_eq!(seen.len(), 4);
+    }
+
+    #[test]
+    fn the_page_line_names_pages_and_counts() {
+        for (pages, offers, counts, twice, line) in [
+            (
+                &[3][..],
+                100,
+                [1, 2, 97],
+                0,
+                "page 3: 100 offers (1 new, 2 changed, 97 unchanged)",
+            ),
+            (
+                &[3, 4][..],
+                200,
+                [0, 0, 200],
+                2,
+                "pages 3, 4: 200 offers (0 new, 0 changed, 200 unchanged, 2 seen twice)",
+            ),
+        ] {
+            assert_eq!(pages_line(pages, offers, counts, twice), line);
+        }
+    }
 }

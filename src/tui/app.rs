@@ -392,9 +392,15 @@ impl App {
             Msg::Tested(t) => {
                 self.testing.remove(&t.account);
                 let text = if t.ok {
-                    match t.offers {
-                        Some(n) => format!("✓ {}: {} offers", t.account, group(n as i64)),
-                        None => format!("✓ {}: {}", t.account, t.message),
+                    match (t.offers, t.active) {
+                        (Some(n), Some(a)) => format!(
+                            "✓ {}: {} offers, {} active",
+                            t.account,
+                            group(n as i64),
+                            group(a as i64)
+                        ),
+                        (Some(n), None) => format!("✓ {}: {} offers", t.account, group(n as i64)),
+                        _ => format!("✓ {}: {}", t.account, t.message),
                     }
                 } else {
                     format!("✗ {}: {}", t.account, t.message)
@@ -405,7 +411,8 @@ impl App {
                 vec![]
             }
             Msg::Copied(text) => {
-                self.toast(format!("copied {text}"), false);
+                let shown = super::views::truncate(&text, 48);
+                self.toast(format!("copied {shown}"), false);
                 vec![]
             }
             Msg::Edits(r) => self.on_edits(r),
@@ -415,6 +422,17 @@ impl App {
             Msg::Discarded(r) => self.on_discarded(r),
             Msg::BulkQueued(r) => self.on_bulk_queued(r),
             Msg::Resolved(r) => self.on_resolved(r),
+            Msg::Exported(Ok((n, path))) => {
+                self.toast(
+                    format!("exported {} offers to {path}", group(n as i64)),
+                    false,
+                );
+                vec![]
+            }
+            Msg::Exported(Err(e)) => {
+                self.toast(format!("export failed: {e}"), true);
+                vec![]
+            }
             Msg::Buybox(Ok(rows)) => {
                 self.buybox.set_rows(rows, self.now);
                 vec![]
@@ -476,10 +494,13 @@ impl App {
         if run_id == self.log.run_id {
             return vec![];
         }
+        // A new run keeps how the pane is read: level, search and wrapping.
         self.log = LogPane {
             run_id,
             follow: true,
             min_level: self.log.min_level,
+            search: self.log.search.clone(),
+            nowrap: self.log.nowrap,
             ..LogPane::default()
         };
         match run_id {
@@ -514,6 +535,9 @@ impl App {
         }
         if self.products.typing && self.tab == Tab::Products {
             return self.search_key(ev);
+        }
+        if self.log.searching && self.tab == Tab::Sync {
+            return self.log_search_key(ev);
         }
         match self.keymap.action(self.tab.context(), key) {
             Some(a) => self.on_action(a),
@@ -646,6 +670,26 @@ impl App {
         }
     }
 
+    /// Typing in the log pane's search line: Enter keeps the filter, Esc clears it.
+    fn log_search_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        match ev.code {
+            KeyCode::Esc => {
+                self.log.searching = false;
+                self.log.search.reset();
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.log.searching = false,
+            _ => {
+                self.log
+                    .search
+                    .handle_event(&crossterm::event::Event::Key(ev));
+            }
+        }
+        // A new filter shows its newest matches.
+        self.log.scroll_back = 0;
+        self.log.follow = true;
+        vec![]
+    }
+
     pub(crate) fn motion(&mut self, delta: i64) -> Vec<Effect> {
         let step = |sel: usize, len: usize| -> usize {
             if len == 0 {
@@ -666,8 +710,12 @@ impl App {
                 // Up/down move between accounts; Ctrl-U/Ctrl-D and g/G scroll the log.
                 let page_motion = delta.abs() > 1;
                 if page_motion {
+                    // Clamped to the first screenful: scrolling past either end moves nothing,
+                    // so the way back is never longer than the way there.
                     let visible = self.log.visible().len();
-                    let back = (self.log.scroll_back as i64 - delta).clamp(0, visible as i64);
+                    let rows = super::views::sync::log_rows(self);
+                    let top = visible.saturating_sub(rows) as i64;
+                    let back = (self.log.scroll_back as i64 - delta).clamp(0, top);
                     self.log.scroll_back = back as usize;
                     self.log.follow = back == 0;
                     vec![]
@@ -762,6 +810,52 @@ impl App {
         self.popups
             .push(Popup::Confirm(Confirm::SyncAll { mode, accounts }));
         vec![]
+    }
+
+    /// The mass-missing guard's reason for holding `account`'s last full scan, from its
+    /// health (None when its last finished run was not held).
+    pub fn guard_hold(&self, account: &str) -> Option<String> {
+        let h = self
+            .dashboard
+            .health
+            .iter()
+            .find(|h| h.account == account)?;
+        let f = h.findings.iter().find(|f| f.check == "guard")?;
+        // The finding ends with the CLI command to accept; the popup is that command.
+        let reason = match f.message.find("; if eMAG") {
+            Some(end) => &f.message[..end],
+            None => &f.message,
+        };
+        Some(reason.to_string())
+    }
+
+    /// `M`: asks before a full run that accepts the guard's hold on `account`.
+    pub(crate) fn ask_accept_hold(&mut self, account: String) -> Vec<Effect> {
+        if self.running_of(&account).is_some() || self.starting.contains(&account) {
+            self.toast(format!("{account} is already syncing"), true);
+            return vec![];
+        }
+        match self.guard_hold(&account) {
+            Some(reason) => self
+                .popups
+                .push(Popup::Confirm(Confirm::AcceptGuardHold { account, reason })),
+            None => self.toast(
+                format!("{account}: no run is held by the mass-missing guard"),
+                true,
+            ),
+        }
+        vec![]
+    }
+
+    fn accept_hold(&mut self, account: String) -> Vec<Effect> {
+        if self.running_of(&account).is_some() || self.starting.contains(&account) {
+            self.toast(format!("{account} is already syncing"), true);
+            return vec![];
+        }
+        let mut options = self.options_of(&account);
+        options.mode = SyncMode::Full;
+        self.starting.insert(account.clone());
+        vec![Effect::AcceptGuardHold { account, options }]
     }
 
     pub(crate) fn start_account(&mut self, account: String, mode: SyncMode) -> Vec<Effect> {

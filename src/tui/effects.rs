@@ -140,6 +140,7 @@ impl<E: DashboardEngine> Executor<E> {
                         events: store.events(id, 0, 1000).await.map_err(db)?,
                         changes: store.changes_of_run(id, 500).await.map_err(db)?,
                         scroll: 0,
+                        link: None,
                     }))
                 }
                 .await,
@@ -159,7 +160,11 @@ impl<E: DashboardEngine> Executor<E> {
                 Msg::OfferDetail(load_offer(store, &account, id).await)
             }
             Effect::StartSync { account, options } => {
-                let result = self.start(&account, options).await;
+                let result = self.start(&account, options, false).await;
+                Msg::SyncStarted { account, result }
+            }
+            Effect::AcceptGuardHold { account, options } => {
+                let result = self.start(&account, options, true).await;
                 Msg::SyncStarted { account, result }
             }
             Effect::CancelRun(run_id) => Msg::Cancelled {
@@ -275,18 +280,44 @@ impl<E: DashboardEngine> Executor<E> {
                     .await
                     .map_err(|f| f.message),
             ),
+            Effect::Export {
+                query,
+                format,
+                path,
+            } => Msg::Exported(
+                async {
+                    use std::io::Write;
+                    let file = std::fs::File::create(&path)
+                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let n =
+                        crate::cli::export::write_all(store, &query, format, false, &mut out, None)
+                            .await
+                            .map_err(|e| format!("{e:#}"))?;
+                    out.flush()
+                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    Ok((n, path))
+                }
+                .await,
+            ),
             Effect::Copy(_) | Effect::Bell | Effect::Suspend | Effect::Quit => return None,
         })
     }
 }
 
 impl<E: DashboardEngine> Executor<E> {
-    /// Starts a run through the engine's port and keeps it, so it can be cancelled here.
-    async fn start(&self, account: &str, options: SyncOptions) -> Result<i64, String> {
+    /// Starts a run through the engine's port and keeps it, so it can be cancelled here;
+    /// `allow_mass_missing` is the answer to a guard hold (`sync --allow-mass-missing`).
+    async fn start(
+        &self,
+        account: &str,
+        options: SyncOptions,
+        allow_mass_missing: bool,
+    ) -> Result<i64, String> {
         let request = StartRequest {
             options,
             trigger: Trigger::Tui,
-            allow_mass_missing: false,
+            allow_mass_missing,
         };
         let run = self
             .engine
@@ -332,5 +363,6 @@ async fn load_offer(
         pending,
         scroll: 0,
         prices: super::app::PricePanel { history, siblings },
+        link: None,
     })))
 }

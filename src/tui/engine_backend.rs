@@ -55,6 +55,7 @@ impl DashboardEngine for EngineBackend {
             ok: r.ok,
             message: r.message,
             offers: r.offers,
+            active: r.active,
             latency_ms: r.latency.as_millis() as u64,
             at: chrono::Utc::now(),
         }

@@ -230,7 +230,11 @@ pub fn app() -> App {
             sale_price: Some(Decimal::new(9916 + i * 137, 2)),
             currency: Some("RON".into()),
             general_stock: Some(((i * 7) % 40) as i32),
-            status: Some(if i % 9 == 4 { 0 } else { 1 }),
+            status: Some(if i % 9 == 4 {
+                crate::model::OfferStatus::Inactive
+            } else {
+                crate::model::OfferStatus::Active
+            }),
             buy_button_rank: Some((i % 3 + 1) as i32),
             missing_since: (i == 6).then(|| now() - Duration::days(1)),
             last_changed_at: now() - Duration::hours(i),

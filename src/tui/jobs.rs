@@ -69,10 +69,12 @@ impl JobKind {
             Effect::LoadPending(_)
             | Effect::PreviewPush(_)
             | Effect::StartSync { .. }
+            | Effect::AcceptGuardHold { .. }
             | Effect::CancelRun(_)
             | Effect::Test(_)
             | Effect::QueueEdit { .. }
             | Effect::Push(_)
+            | Effect::Export { .. }
             | Effect::Discard(_)
             | Effect::QueueBulk { .. }
             | Effect::Resolve { .. }

@@ -82,6 +82,7 @@ actions! {
     TestAll => "test_all", "test all";
     Follow => "follow", "follow log";
     LogLevel => "log_level", "log level";
+    LogWrap => "log_wrap", "wrap log lines";
     Search => "search", "search";
     FilterAccount => "filter_account", "account";
     FilterStatus => "filter_status", "status";
@@ -103,6 +104,7 @@ actions! {
     Summary => "summary", "summary / runs";
     QueueSuggestion => "queue_suggestion", "queue suggestion";
     LosingOnly => "losing_only", "lost only";
+    AcceptGuardHold => "accept_guard_hold", "accept guard hold";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -237,13 +239,18 @@ impl Default for Keymap {
                 b(Connections, TestAll, &[k('T')], true),
                 b(Connections, SyncIncremental, &[k('i')], true),
                 b(Connections, SyncFull, &[k('f')], true),
+                // Hinted by the health panel only while an account is held.
+                b(Connections, AcceptGuardHold, &[k('M')], false),
                 b(Sync, SyncIncremental, &[k('i')], true),
                 b(Sync, SyncFull, &[k('f')], true),
                 b(Sync, SyncAll, &[k('a')], true),
                 b(Sync, SyncAllFull, &[k('A')], false),
+                b(Sync, AcceptGuardHold, &[k('M')], false),
                 b(Sync, CancelRun, &[k('c')], true),
                 b(Sync, Options, &[k('o')], true),
                 b(Sync, LogLevel, &[k('l')], true),
+                b(Sync, Search, &[k('/')], false),
+                b(Sync, LogWrap, &[k('w')], false),
                 b(Sync, Follow, &[c(KeyCode::End)], true),
                 b(Sync, Open, &[c(KeyCode::Enter)], false),
                 b(Products, EditOffer, &[k('e')], true),
@@ -385,11 +392,22 @@ impl Keymap {
 
     /// Help rows for a tab: (section, keys, description).
     pub fn help_rows(&self, context: Context) -> Vec<(&'static str, String, &'static str)> {
+        self.help_actions(context)
+            .into_iter()
+            .map(|(section, keys, help, _)| (section, keys, help))
+            .collect()
+    }
+
+    /// [`Self::help_rows`] with the action of each row, for running a row from `?`.
+    pub fn help_actions(
+        &self,
+        context: Context,
+    ) -> Vec<(&'static str, String, &'static str, Action)> {
         self.effective(context)
             .into_iter()
             .map(|(ctx, action, keys, _)| {
                 let keys: Vec<String> = keys.iter().map(Key::to_string).collect();
-                (ctx.as_str(), keys.join(" "), action.help())
+                (ctx.as_str(), keys.join(" "), action.help(), action)
             })
             .collect()
     }
@@ -398,15 +416,26 @@ impl Keymap {
     /// first, then each other tab's own keys under its name, so `?` answers "how do I ... on
     /// the History tab" from anywhere.
     pub fn all_help_rows(&self, focused: Context) -> Vec<(&'static str, String, &'static str)> {
-        let mut out = self.help_rows(focused);
+        self.all_help_actions(focused)
+            .into_iter()
+            .map(|(section, keys, help, _)| (section, keys, help))
+            .collect()
+    }
+
+    /// [`Self::all_help_rows`] with the action of each row.
+    pub fn all_help_actions(
+        &self,
+        focused: Context,
+    ) -> Vec<(&'static str, String, &'static str, Action)> {
+        let mut out = self.help_actions(focused);
         for ctx in Context::ALL {
             if ctx == focused || ctx == Context::Global {
                 continue;
             }
             out.extend(
-                self.help_rows(ctx)
+                self.help_actions(ctx)
                     .into_iter()
-                    .filter(|(section, _, _)| *section == ctx.as_str()),
+                    .filter(|(section, _, _, _)| *section == ctx.as_str()),
             );
         }
         out

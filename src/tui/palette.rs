@@ -1,5 +1,6 @@
 //! The command palette (`:`, as in k9s): jump to a tab, an account, an offer or a run, start
-//! syncs, preview a push, toggle colour. Tab completes; Enter runs; Esc closes.
+//! syncs, preview a push, export the Products view, toggle colour. Tab completes; Enter runs;
+//! Esc closes.
 
 use super::app::{App, Confirm, Effect, Popup, Tab};
 use crate::model::SyncMode;
@@ -26,7 +27,22 @@ pub fn commands(app: &App) -> Vec<String> {
             out.push(format!("sync {mode} {}", a.name));
         }
     }
-    out.extend(["push", "theme", "quit"].map(String::from));
+    for a in &app.accounts {
+        if app.guard_hold(&a.name).is_some() {
+            out.push(format!("accept hold {}", a.name));
+        }
+    }
+    out.extend(
+        [
+            "push",
+            "export csv",
+            "export json",
+            "export jsonl",
+            "theme",
+            "quit",
+        ]
+        .map(String::from),
+    );
     out
 }
 
@@ -164,18 +180,68 @@ impl App {
                     }
                 }
             }
+            ["accept", "hold", target] => {
+                let i = account_index(self, target)?;
+                let account = self.accounts[i].name.clone();
+                if self.guard_hold(&account).is_none() {
+                    return Err(format!(
+                        "{account}: no run is held by the mass-missing guard"
+                    ));
+                }
+                Ok(self.ask_accept_hold(account))
+            }
             ["push"] => {
                 self.tab = Tab::Changes;
                 Ok(self.preview_push(false))
             }
+            ["export", rest @ ..] => self.export_view(rest),
             ["theme"] => {
                 self.theme.color = !self.theme.color;
                 Ok(vec![])
             }
             ["quit"] => Ok(self.request_quit()),
             _ => Err(format!(
-                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, push, theme, quit)"
+                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, accept hold, push, export, theme, quit)"
             )),
         }
+    }
+}
+
+impl App {
+    /// `export [csv|json|jsonl] [FILE]`: the Products view (its search, filters and sort, every
+    /// matching offer, not only the loaded rows) to FILE, by default
+    /// `magsync-products-YYYYMMDD-HHMMSS.csv` in the current folder, written off the UI task.
+    fn export_view(&mut self, args: &[&str]) -> Result<Vec<Effect>, String> {
+        use crate::cli::export::Format;
+        if self.tab != Tab::Products {
+            return Err(
+                "export writes the Products view; open it (3) and export from there".into(),
+            );
+        }
+        let (format, rest) = match args.first().map(|a| a.to_ascii_lowercase()).as_deref() {
+            Some("csv") => (Format::Csv, &args[1..]),
+            Some("json") => (Format::Json, &args[1..]),
+            Some("jsonl") => (Format::Jsonl, &args[1..]),
+            _ => (Format::Csv, args),
+        };
+        let ext = match format {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+        };
+        let path = match rest {
+            [] => format!(
+                "magsync-products-{}.{ext}",
+                self.now.with_timezone(&self.tz).format("%Y%m%d-%H%M%S")
+            ),
+            [file] => file.to_string(),
+            _ => return Err("export takes a format (csv, json, jsonl) and one file name".into()),
+        };
+        self.toast(format!("exporting the Products view to {path}…"), false);
+        Ok(vec![Effect::Export {
+            query: self.products.query.clone(),
+            format,
+            path,
+        }])
     }
 }

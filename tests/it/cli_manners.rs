@@ -6,6 +6,7 @@ use crate::emag_support::{sim_config, start};
 use chrono::Utc;
 use magsync::config::{Config, Overrides};
 use magsync::model::Offer;
+use magsync::model::OfferStatus;
 use magsync::store::Store;
 use magsync::store::testing::TestDb;
 use rust_decimal::Decimal;
@@ -59,7 +60,7 @@ fn offer(id: i64) -> Offer {
         min_sale_price: Some(Decimal::ONE),
         max_sale_price: Some(Decimal::from(100_000)),
         currency: Some("RON".into()),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         general_stock: Some(3),
         raw: json!({"id": id, "name": format!("Fierbător electric Heinner #{id}"), "sale_price": price, "status": 1})
             .into(),

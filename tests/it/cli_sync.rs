@@ -189,6 +189,16 @@ async fn test_connection_reports_count_or_one_sentence() {
     let r = &json_lines(&out)[0];
     assert_eq!(r["ok"], true);
     assert_eq!(r["offers"], 123);
+    // Active vs all: what a default sync mirrors, beside what the account holds.
+    let active = r["active"].as_u64().unwrap();
+    assert!(active > 0 && active <= 123, "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{active} of them active")),
+        "{r}"
+    );
     assert_eq!(r["base_url"], h.base_url());
 
     let out = env

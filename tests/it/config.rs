@@ -399,6 +399,7 @@ fn health_and_alerts_keys_are_documented_and_checked() {
         "duration_min_secs",
         "error_rate",
         "mass_missing_share",
+        "buybox_lost_share",
         "ping_url",
         "ping_url_env",
         "check_interval_secs",
@@ -433,6 +434,7 @@ fn health_and_alerts_keys_are_documented_and_checked() {
     assert_eq!(c.alerts.webhooks.len(), 1);
     assert_eq!(c.alerts.webhooks[0].name, "ops");
     assert_eq!(c.settings.health.base.mass_missing_share, 0.2);
+    assert_eq!(c.settings.health.base.buybox_lost_share, 0.1);
     assert_eq!(
         c.settings.health.base.sync_warn,
         chrono::Duration::minutes(180)
@@ -464,6 +466,7 @@ fn health_and_alerts_keys_are_documented_and_checked() {
             "must not exceed",
         ),
         ("[health]\nduration_factor = 0.5\n", "above 1"),
+        ("[health]\nbuybox_lost_share = 0\n", "between 0 and 1"),
         ("[health]\nsync_warn = 5\n", "unknown key `sync_warn`"),
         (
             "[[alerts.webhook]]\nurl = \"ftp://x/y\"\n",

@@ -373,3 +373,68 @@ async fn queued_edits_are_withdrawn_with_pending_discard() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn exports_keep_emags_value_and_put_the_pending_one_in_its_own_columns() {
+    let h = start_sim(sim_config(vec![SimAccount::new("main", 20)], 0)).await;
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let out = env
+        .run(&h, &["sync", "--account", "main", "--include-inactive"])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cat = catalogue(&h, "main").await;
+    let (&id, o) = cat.iter().next().unwrap();
+    let emag = price_of(o);
+    let mine = other_price(o);
+    assert_ne!(emag, mine);
+    let args = [
+        "offer",
+        "set",
+        "--account",
+        "main",
+        "--id",
+        &id.to_string(),
+        "--price",
+        &mine.to_string(),
+    ];
+    let out = env.run(&h, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = env.run(&h, &["export", "--format", "csv"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let row = rows
+        .iter()
+        .find(|r| r[col("id")] == id.to_string())
+        .unwrap();
+    let money = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    assert_eq!(money(&row[col("sale_price")]), emag, "eMAG's value stays");
+    assert_eq!(money(&row[col("pending_sale_price")]), mine);
+    assert!(row[col("pending_queued_by")].contains("via cli"), "{row:?}");
+    assert!(!row[col("pending_queued_at")].is_empty());
+    assert_eq!(&row[col("pending_stock")], "");
+    // Offers without an edit leave the pending columns empty.
+    let other = rows
+        .iter()
+        .find(|r| r[col("id")] != id.to_string())
+        .unwrap();
+    assert_eq!(&other[col("pending_sale_price")], "");
+    assert_eq!(&other[col("pending_queued_at")], "");
+
+    let out = env.run(&h, &["export", "--format", "jsonl"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["id"] == id)
+        .unwrap();
+    assert_eq!(dec(&v["sale_price"]).unwrap(), emag, "{v}");
+    assert_eq!(dec(&v["pending_edit"]["sale_price"]).unwrap(), mine, "{v}");
+    assert_eq!(v["pending_edit"]["stock"], Value::Null);
+    h.shutdown().await;
+}

@@ -2,6 +2,7 @@
 //! eMAG reusing an id for another product, and both orders of "newest wins".
 
 use crate::edits_support;
+use magsync::model::OfferStatus;
 
 use chrono::{Duration, Utc};
 use edits_support::*;
@@ -18,7 +19,7 @@ fn offer(id: i64, part_number: &str, price: &str) -> Offer {
         sale_price: Some(d(price)),
         min_sale_price: Some(d("10")),
         max_sale_price: Some(d("200")),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         general_stock: Some(5),
         estimated_stock: Some(5),
         raw: json!({"id": id, "part_number": part_number, "sale_price": price}).into(),

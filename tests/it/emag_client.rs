@@ -2,6 +2,7 @@
 //! catalogues, pacing within 3 requests per second, and every row of the §7.3 error table.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -77,7 +78,7 @@ async fn every_offer_decodes_exactly_as_the_catalogue_in_both_shape_variants() {
         let active = c.count_offers(&OfferFilter::active()).await.unwrap();
         let listed = read_all(&c, &OfferFilter::active()).await;
         assert_eq!(active.items as usize, listed.len());
-        assert!(listed.iter().all(|o| o.status == Some(1)));
+        assert!(listed.iter().all(|o| o.status == Some(OfferStatus::Active)));
     }
     h.shutdown().await;
 }
@@ -287,7 +288,7 @@ async fn read_by_id_save_and_vat() {
     let all = read_all(&c, &OfferFilter::default()).await;
     let target = all
         .iter()
-        .find(|o| o.status == Some(1) && o.min_sale_price.is_some())
+        .find(|o| o.status == Some(OfferStatus::Active) && o.min_sale_price.is_some())
         .unwrap()
         .clone();
     let got = c

@@ -3,12 +3,13 @@
 //! partial runs, cancellation, the account lock, crash recovery and incremental rotation.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use std::time::Duration;
 
 use chrono::Utc;
 use emag_support::*;
-use magsync::model::{RunStatus, SyncMode, SyncOptions, Trigger};
+use magsync::model::{EventLevel, RunStatus, SyncMode, SyncOptions, Trigger};
 use magsync::store::testing::TestDb;
 use magsync::sync::SyncError;
 
@@ -93,7 +94,7 @@ async fn active_filter_and_reconciliation_confirm_candidates_by_id() {
         let saved = c
             .save_offers(&[magsync::emag::OfferUpdate {
                 id: deactivated,
-                status: Some(0),
+                status: Some(OfferStatus::Inactive),
                 ..Default::default()
             }])
             .await
@@ -130,7 +131,7 @@ async fn active_filter_and_reconciliation_confirm_candidates_by_id() {
             deact_row.missing_since, None,
             "confirmed by id: it exists, only inactive"
         );
-        assert_eq!(deact_row.offer.status, Some(0));
+        assert_eq!(deact_row.offer.status, Some(OfferStatus::Inactive));
         h.shutdown().await;
     }
 }
@@ -222,6 +223,37 @@ async fn a_page_that_always_fails_makes_the_run_partial_without_reconciliation()
             mirror(&db, "main").await.len(),
             1274,
             "nothing flagged missing"
+        );
+        let events = db.store.events(row.id, 0, 1000).await.unwrap();
+        // Each retry warning names its page.
+        assert!(
+            events.iter().any(|e| e.level == EventLevel::Warn
+                && e.message.starts_with("page 3: attempt 1/")),
+            "{events:#?}"
+        );
+        // At INFO one summary per ten pages, each page's own line at DEBUG.
+        let info = |prefix: &str| {
+            events
+                .iter()
+                .filter(|e| e.level == EventLevel::Info && e.message.starts_with(prefix))
+                .count()
+        };
+        assert_eq!(info("page "), 0, "{events:#?}");
+        assert!((1..=2).contains(&info("pages ")), "{events:#?}");
+        let last = events
+            .iter()
+            .rfind(|e| e.level == EventLevel::Info && e.message.starts_with("pages "))
+            .unwrap();
+        assert!(
+            last.message.starts_with("pages 12/13 done"),
+            "{}",
+            last.message
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| e.level == EventLevel::Debug && e.message.starts_with("page")),
+            "{events:#?}"
         );
         h.shutdown().await;
     }
@@ -393,6 +425,49 @@ async fn incremental_windows_rotate_over_the_whole_catalogue() {
         }
         assert_eq!(cursors, vec![Some(6), Some(11), Some(3)], "[{}]", db.label);
         assert_mirror(&db, &h, "main", false).await;
+        h.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn an_incremental_run_without_a_page_limit_takes_the_configured_default() {
+    for db in TestDb::all().await {
+        let h = start(sim_config(&[("main", 1274)])).await;
+        let accounts = vec![account(&h, "main")];
+        let settings = magsync::config::Settings {
+            incremental_max_pages: 4,
+            ..magsync::config::Settings::default()
+        };
+        let e =
+            magsync::sync::Engine::new(db.store.clone(), accounts, &settings).with_tuning(tuning());
+        assert_eq!(
+            e.default_options("main", SyncMode::Incremental).max_pages,
+            Some(4)
+        );
+        assert_eq!(e.default_options("main", SyncMode::Full).max_pages, None);
+        // Even options that name no limit get one: "incremental" never means every page.
+        let opts = SyncOptions {
+            mode: SyncMode::Incremental,
+            max_pages: None,
+            include_inactive: false,
+            ..SyncOptions::default()
+        };
+        let (p, row) = run_ok(&e, "main", opts).await;
+        assert_eq!(p.counts.pages_done, 4, "[{}]", db.label);
+        assert_eq!(row.options.max_pages, Some(4));
+        let events = db.store.events(row.id, 0, 1000).await.unwrap();
+        let started = &events.first().unwrap().message;
+        assert!(started.contains("(4 pages from page 1)"), "{started}");
+        // The sync says how many offers are active of all it could mirror.
+        let counted = events
+            .iter()
+            .find(|e| e.message.starts_with("eMAG counts"))
+            .unwrap();
+        assert!(
+            counted.message.contains("active offers of 1 274"),
+            "{}",
+            counted.message
+        );
         h.shutdown().await;
     }
 }

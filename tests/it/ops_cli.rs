@@ -109,7 +109,7 @@ fn offer(id: i64, name: &str, status: i16, stock: i32, numbers: bool) -> Offer {
         best_offer_sale_price: Some(dec("99.5")),
         currency: Some("RON".into()),
         vat_id: Some(9),
-        status: Some(status),
+        status: Some(status.into()),
         general_stock: Some(stock),
         stock: vec![WarehouseValue {
             warehouse_id: 1,

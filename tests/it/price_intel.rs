@@ -4,6 +4,7 @@
 //! checks sharing the account's 3 requests a second with a running sync.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use chrono::{Duration, Utc};
 use emag_support::*;
@@ -350,7 +351,7 @@ async fn offer_set_with_vat_takes_the_offers_vat_rate_off_and_says_so() {
         let o = mirror(&db, "main")
             .await
             .into_iter()
-            .find(|o| o.vat_id == Some(9) && o.status == Some(1))
+            .find(|o| o.vat_id == Some(9) && o.status == Some(OfferStatus::Active))
             .expect("an offer at the default 21 %");
         // A shelf price inside the offer's bounds: one more than its price with VAT (the
         // simulator's prices are shelf prices over 1.21, so the rounded one is no change).
@@ -385,5 +386,60 @@ async fn offer_set_with_vat_takes_the_offers_vat_rate_off_and_says_so() {
             .expect("queued");
         assert_eq!(edit.values.sale_price, Some(net), "[{}]", db.label);
         h.shutdown().await;
+    }
+}
+
+/// The health rule: offers that lost the buy button since the last run started, against the
+/// offers the last full scan listed; the count equals the mirror's own before/after.
+#[tokio::test]
+async fn health_warns_when_the_buy_button_is_lost_on_more_than_the_set_share() {
+    use magsync::health::{self, Level};
+    for db in TestDb::all().await {
+        let h = start(moving(400)).await;
+        let e = engine(&db, &h, &["main"]);
+        run_ok(&e, "main", full(true)).await;
+        let before = ranks(&db).await;
+        run_ok(&e, "main", full(true)).await;
+        let after = ranks(&db).await;
+        let lost = after
+            .iter()
+            .filter(|(id, (rank, ..))| before[*id].0 == Some(1) && *rank != Some(1))
+            .count();
+        assert!(lost >= 3, "[{}] the market moved: {lost} losers", db.label);
+        let listed = after.len();
+
+        let mut t = magsync::config::Thresholds::defaults(&magsync::config::Schedule {
+            enabled: true,
+            interval_minutes: 60,
+            daily_full_at: None,
+        });
+        let share = lost as f64 / listed as f64;
+        // Just under the share: the rule warns and says how many.
+        t.buybox_lost_share = share * 0.99;
+        let got = health::account_health(&db.store, "main", &t, Utc::now()).await;
+        assert_eq!(got.level, Level::Warning, "[{}] {got:?}", db.label);
+        let f = got
+            .findings
+            .iter()
+            .find(|f| f.check == "buybox_lost")
+            .unwrap_or_else(|| panic!("[{}] no buybox_lost in {got:?}", db.label));
+        assert!(
+            f.message.starts_with(&format!(
+                "the buy button was lost on {lost} of {listed} offers"
+            )),
+            "[{}] {}",
+            db.label,
+            f.message
+        );
+        let perf = got.perf.iter().find(|p| p.name == "buybox_lost").unwrap();
+        assert_eq!(perf.value, lost as f64);
+        // At the share itself it is allowed.
+        t.buybox_lost_share = share;
+        let got = health::account_health(&db.store, "main", &t, Utc::now()).await;
+        assert!(
+            !got.findings.iter().any(|f| f.check == "buybox_lost"),
+            "[{}] {got:?}",
+            db.label
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! that saw fewer offers than eMAG counted; on both stores.
 
 use crate::emag_support;
+use magsync::model::OfferStatus;
 
 use std::time::Duration;
 
@@ -373,7 +374,7 @@ async fn shrink_during_scan(
             .iter()
             .map(|id| magsync::emag::OfferUpdate {
                 id: *id,
-                status: Some(0),
+                status: Some(OfferStatus::Inactive),
                 ..Default::default()
             })
             .collect();
@@ -473,7 +474,7 @@ async fn processes_opening_a_new_sqlite_database_at_once_all_succeed() {
     for _ in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let url = magsync::config::sqlite_url(&dir.path().join("fresh.db"));
-        let opens = (0..4).map(|_| {
+        let opens = (0..8).map(|_| {
             let url = url.clone();
             tokio::spawn(async move { magsync::store::Store::open(&url).await })
         });

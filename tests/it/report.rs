@@ -56,13 +56,28 @@ struct Expected {
     until: DateTime<Utc>,
     /// Length of each run started in the window.
     run_seconds: Vec<i64>,
+    /// Offers listed now that held the buy button at the window's start and do not now, with
+    /// their gap to the best price; and those that hold it now and did not.
+    lost: BTreeMap<i64, Option<Decimal>>,
+    won: u64,
+}
+
+/// Each listed offer's buy-button rank.
+type Ranks = BTreeMap<i64, Option<i32>>;
+
+async fn ranks(db: &TestDb, account: &str) -> Ranks {
+    mirror(db, account)
+        .await
+        .into_iter()
+        .map(|o| (o.id, o.buy_button_rank))
+        .collect()
 }
 
 /// A field change: field, old value, new value.
 type Change = (String, Option<String>, Option<String>);
 type ChangeTest<'a> = dyn Fn(&str, &Option<String>, &Option<String>) -> bool + 'a;
 
-async fn expected(store: &Store, account: &str, w: Window) -> Expected {
+async fn expected(store: &Store, account: &str, w: Window, before: &Ranks) -> Expected {
     let inside = |t: DateTime<Utc>| t >= w.since && t < w.until;
     let mut e = Expected {
         until: w.until,
@@ -149,6 +164,20 @@ async fn expected(store: &Store, account: &str, w: Window) -> Expected {
     for o in store.offers_of(account).await.unwrap() {
         if inside(o.first_seen_at) {
             e.new += 1;
+        }
+        let had = before.get(&o.offer.id).copied().flatten() == Some(1);
+        let has = o.offer.buy_button_rank == Some(1);
+        if o.missing_since.is_none() && before.contains_key(&o.offer.id) && had != has {
+            if had {
+                let gap = o
+                    .offer
+                    .sale_price
+                    .zip(o.offer.best_offer_sale_price)
+                    .map(|(s, b)| s - b);
+                e.lost.insert(o.offer.id, gap);
+            } else {
+                e.won += 1;
+            }
         }
         if o.missing_since.is_none()
             && let (Some(p), Some(min), Some(max)) = (
@@ -252,7 +281,44 @@ fn assert_account(label: &str, a: &Value, e: &Expected) {
     assert_eq!(u(&s["went_out"]), e.went_out, "{}", at("went out"));
     assert_eq!(u(&s["restocked"]), e.restocked, "{}", at("restocked"));
     assert_eq!(u(&s["went_low"]), e.went_low, "{}", at("went low"));
-    assert!(a["buy_button"].is_null(), "{}", at("buy button"));
+    let b = &a["buy_button"];
+    assert_eq!(
+        u(&b["lost"]),
+        e.lost.len() as u64,
+        "{}",
+        at("buy button lost")
+    );
+    assert_eq!(u(&b["won"]), e.won, "{}", at("buy button won"));
+    let losses = b["losses"].as_array().unwrap();
+    assert_eq!(
+        losses.len(),
+        e.lost.len().min(10),
+        "{}",
+        at("losses listed")
+    );
+    let mut last_pct: Option<Decimal> = None;
+    for l in losses {
+        let id = i(&l["offer_id"]);
+        let want = e
+            .lost
+            .get(&id)
+            .unwrap_or_else(|| panic!("{}: {id}", at("a loss")));
+        let gap = l["gap"].as_str().map(dec);
+        assert_eq!(gap, *want, "{}", at("loss gap"));
+        let pct = l["gap_percent"].as_str().map(dec);
+        if let (Some(g), Some(best)) = (gap, l["best_price"].as_str().map(dec)) {
+            assert_eq!(
+                pct,
+                Some((g * Decimal::ONE_HUNDRED / best).round_dp(2)),
+                "{}",
+                at("loss gap percent")
+            );
+        }
+        if let (Some(prev), Some(p)) = (last_pct, pct) {
+            assert!(prev >= p, "{}", at("losses by gap, largest first"));
+        }
+        last_pct = pct;
+    }
     let y = &a["syncs"];
     assert_eq!(u(&y["runs"]), e.runs, "{}", at("runs"));
     let by: BTreeMap<String, u64> = serde_json::from_value(y["by_status"].clone()).unwrap();
@@ -309,10 +375,17 @@ fn assert_account(label: &str, a: &Value, e: &Expected) {
 #[tokio::test]
 async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_churn() {
     for db in TestDb::all().await {
-        let h = start(sim_config(&[("main", 420), ("fbe", 180)])).await;
+        // Competitors move too, so offers win and lose the buy button between the syncs.
+        let h = start(magsync::sim::SimConfig {
+            competition_rate: 0.05,
+            ..sim_config(&[("main", 420), ("fbe", 180)])
+        })
+        .await;
         let e = engine(&db, &h, &["main", "fbe"]);
+        let mut before = HashMap::new();
         for a in ["main", "fbe"] {
             run_ok(&e, a, full(true)).await;
+            before.insert(a, ranks(&db, a).await);
         }
         let since = Utc::now();
         // Three rounds of seeded price/stock mutations, the middle one with churn (new offers,
@@ -368,7 +441,7 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
 
         let mut sums: HashMap<&str, u64> = HashMap::new();
         for (k, name) in accounts.iter().enumerate() {
-            let want = expected(&db.store, name, w).await;
+            let want = expected(&db.store, name, w, &before[name.as_str()]).await;
             let got = &report["accounts"][k];
             assert_eq!(got["account"], name.as_str());
             assert_account(db.label, got, &want);
@@ -378,6 +451,8 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
             *sums.entry("went_out").or_default() += want.went_out;
             *sums.entry("gone_missing").or_default() += want.gone_missing;
             *sums.entry("inactivated").or_default() += want.inactivated;
+            *sums.entry("buy_button_lost").or_default() += want.lost.len() as u64;
+            *sums.entry("buy_button_won").or_default() += want.won;
         }
         // The seeding reached every kind of change, so no number above was trivially zero.
         for (k, v) in &sums {
@@ -390,6 +465,8 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
         assert_eq!(u(&t["syncs"]["runs"]), sums["runs"]);
         assert_eq!(u(&t["stock"]["went_out"]), sums["went_out"]);
         assert_eq!(u(&t["catalogue"]["gone_missing"]), sums["gone_missing"]);
+        assert_eq!(u(&t["buy_button"]["lost"]), sums["buy_button_lost"]);
+        assert_eq!(u(&t["buy_button"]["won"]), sums["buy_button_won"]);
         assert_eq!(u(&t["prices"]["under_min"]), 1);
         assert_eq!(u(&t["edits"]["pending"]), 1);
         assert_eq!(report["window"]["since"], json!(since));
@@ -459,12 +536,19 @@ fn offer(id: i64, name: &str, price: &str, stock: i32, status: i16) -> Offer {
         min_sale_price: Some(dec("10")),
         max_sale_price: Some(dec("1000")),
         currency: Some("RON".into()),
-        status: Some(status),
+        status: Some(status.into()),
         general_stock: Some(stock),
         raw: json!({"id": id, "name": name, "sale_price": price, "stock": stock, "status": status})
             .into(),
         ..Default::default()
     }
+}
+
+/// `o` with a buy-button rank and the best competing price.
+fn ranked(mut o: Offer, rank: i32, best: &str) -> Offer {
+    o.buy_button_rank = Some(rank);
+    o.best_offer_sale_price = Some(dec(best));
+    o
 }
 
 /// Runs a "sync" by hand at a fixed time: a run row, offers written, marked missing, finished.
@@ -535,9 +619,9 @@ async fn seed_fixed(db: &TestDb) {
     let before = at("2026-12-04T06:00:00Z");
     let main = vec![
         offer(1, "Lampă de birou LED", "100", 30, 1),
-        offer(2, "Fierbător inox 1.7 l", "80", 12, 1),
+        ranked(offer(2, "Fierbător inox 1.7 l", "80", 12, 1), 1, "80"),
         offer(3, "Cafetieră", "250", 10, 1),
-        offer(4, "Prăjitor de pâine", "120", 0, 1),
+        ranked(offer(4, "Prăjitor de pâine", "120", 0, 1), 3, "99.90"),
         offer(5, "Mixer vertical", "199.99", 20, 1),
         offer(6, "Aspirator *robot*", "899", 4, 1),
         offer(7, "Radiator", "300", 9, 1),
@@ -573,9 +657,10 @@ async fn seed_fixed(db: &TestDb) {
     let morning = at("2026-12-06T08:10:00Z");
     let changed = vec![
         offer(1, "Lampă de birou LED", "125", 30, 1),
-        offer(2, "Fierbător inox 1.7 l", "60", 12, 1),
+        // Lost the buy button to a cheaper competitor; won it where the competitor left.
+        ranked(offer(2, "Fierbător inox 1.7 l", "60", 12, 1), 2, "55"),
         offer(3, "Cafetieră", "250", 0, 1),
-        offer(4, "Prăjitor de pâine", "120", 7, 1),
+        ranked(offer(4, "Prăjitor de pâine", "120", 7, 1), 1, "120"),
         offer(5, "Mixer vertical", "189.99", 3, 1),
         offer(6, "Aspirator *robot*", "899", 4, 0),
         offer(7, "Radiator", "300", 9, 2),
@@ -749,6 +834,12 @@ async fn text_and_markdown_of_a_fixed_day_are_the_same_on_both_stores() {
             (1, 1, 1)
         );
         assert_eq!(facts.accounts[0].edits.rejected, 1);
+        assert_eq!((main.buy_button.lost, main.buy_button.won), (1, 1));
+        let loss = &main.buy_button.losses[0];
+        assert_eq!(loss.offer_id, 2);
+        assert_eq!(loss.gap, Some(dec("5")));
+        assert_eq!(loss.gap_percent, Some(dec("9.09")));
+        assert_eq!(facts.total.buy_button.lost, 1);
         assert_eq!(facts.total.prices.changed, 4);
         outputs.push((
             db.label,

@@ -1,6 +1,7 @@
 //! Store behaviour on SQLite and Postgres (each test gets its own database).
 
 use chrono::{Duration, Utc};
+use magsync::model::OfferStatus;
 use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger, WarehouseValue};
 use magsync::store::search::{ForcePlan, ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::store::testing::TestDb;
@@ -27,7 +28,7 @@ fn offer(id: i64, name: &str, price: &str) -> Offer {
         max_sale_price: dec("99999.9999"),
         currency: Some("RON".into()),
         vat_id: Some(9),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         general_stock: Some(3),
         estimated_stock: Some(2),
         stock: vec![WarehouseValue {
@@ -160,7 +161,7 @@ async fn missing_candidates_are_the_unlisted_offers_of_that_account_and_status()
         let s = &db.store;
         let t0 = Utc::now() - Duration::minutes(10);
         let mut offers: Vec<Offer> = (1..=5).map(|i| offer(i, "Lampă", "1.0000")).collect();
-        offers[3].status = Some(0);
+        offers[3].status = Some(OfferStatus::Inactive);
         s.write_offers("main", None, &offers, t0).await.unwrap();
         s.write_offers("fbe", None, &offers, t0).await.unwrap();
         s.mark_missing("main", None, &[5], t0).await.unwrap();
@@ -172,7 +173,10 @@ async fn missing_candidates_are_the_unlisted_offers_of_that_account_and_status()
             .await
             .unwrap();
 
-        let active = s.missing_candidates("main", scan, Some(1)).await.unwrap();
+        let active = s
+            .missing_candidates("main", scan, Some(OfferStatus::Active))
+            .await
+            .unwrap();
         assert_eq!(
             active,
             vec![2, 3],
@@ -201,7 +205,10 @@ async fn missing_offers_are_marked_and_restored_never_deleted() {
         s.write_offers("main", None, &offers[..2], Utc::now())
             .await
             .unwrap();
-        let candidates = s.missing_candidates("main", scan, Some(1)).await.unwrap();
+        let candidates = s
+            .missing_candidates("main", scan, Some(OfferStatus::Active))
+            .await
+            .unwrap();
         assert_eq!(candidates, vec![3], "{}", db.label);
         assert_eq!(
             s.mark_missing("main", None, &candidates, Utc::now())
@@ -366,7 +373,7 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
         offers[9].name = Some("Lampă LED birou, cu încărcare".into());
         offers[12].name = Some("Cablu USB-C, 2 m".into());
         offers[10].general_stock = Some(0);
-        offers[11].status = Some(0);
+        offers[11].status = Some(OfferStatus::Inactive);
         s.write_offers("main", None, &offers, Utc::now())
             .await
             .unwrap();
@@ -486,7 +493,7 @@ async fn write_search_fixture(s: &magsync::store::Store) {
             1 => o.sale_price = None,
             _ => {}
         }
-        o.status = Some([1, 1, 0, 2][(i % 4) as usize]);
+        o.status = Some(OfferStatus::from_code([1, 1, 0, 2][(i % 4) as usize]));
         o.general_stock = [None, Some(0), Some(3), Some(40)][(i % 4) as usize];
         o.buy_button_rank = (i % 3 != 0).then_some((i % 5) as i32);
         if i % 2 == 0 {
@@ -662,7 +669,7 @@ async fn postgres_search_columns_answer_with_the_offers_written_since() {
         .iter()
         .map(|&i| {
             let mut o = offer(i, "Lampă nouă USB-C", "0.2500");
-            o.status = Some(0);
+            o.status = Some(OfferStatus::Inactive);
             o.general_stock = Some(0);
             o
         })

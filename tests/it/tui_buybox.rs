@@ -5,6 +5,7 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use magsync::edits::EditRequest;
 use magsync::model::Offer;
+use magsync::model::OfferStatus;
 use magsync::price::{BuyboxEntry, Move, Suggestion};
 use magsync::store::history::{HistoryPoint, SiblingOffer};
 use magsync::store::offers::StoredOffer;
@@ -164,7 +165,7 @@ fn point(days_ago: i64, price: &str, currency: &str, rank: i32, stock: i32) -> H
         sale_price: Some(d(price)),
         currency: Some(currency.into()),
         stock: Some(stock),
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         buy_button_rank: Some(rank),
         best_offer_sale_price: None,
         number_of_offers: Some(4),
@@ -205,6 +206,7 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
         changes: vec![],
         pending: None,
         scroll: 0,
+        link: None,
         prices: PricePanel {
             history,
             siblings: vec![SiblingOffer {
@@ -246,4 +248,23 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
         "{screen}"
     );
     assert!(screen.contains('█') && screen.contains('▁'), "{screen}");
+    // Below: every point of the offer's price/stock/status history, newest first.
+    let t = render(&mut app, 120, 120);
+    let buf = t.backend().buffer();
+    let tall: Vec<String> = (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect();
+    let at = |needle: &str| {
+        tall.iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not in\n{}", tall.join("\n")))
+    };
+    let head = at("History (");
+    let newest = at("price 49.90 EUR  stock 5  status 1  rank 2");
+    let older = at("price 47.50 EUR  stock 6  status 1  rank 1");
+    assert!(head < newest && newest < older, "{}", tall.join("\n"));
 }

@@ -3,6 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use magsync::edits::{Edit, EditRequest, EditState, Keep, Values};
+use magsync::model::OfferStatus;
 use magsync::tui::app::{App, Effect, Msg, Popup, Tab};
 use magsync::tui::fixture;
 use magsync::tui::views;
@@ -126,7 +127,7 @@ fn e_on_a_product_opens_the_form_and_enter_queues_only_what_changed() {
             id: row.id,
             request: EditRequest {
                 sale_price: Some(d("99.9")),
-                status: Some(1),
+                status: Some(OfferStatus::Active),
                 ..Default::default()
             },
         }]

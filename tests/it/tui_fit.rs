@@ -78,8 +78,8 @@ fn seven_digit_counts_and_four_decimal_prices_are_never_cut() {
                 _ => {}
             }
             if tab == Tab::Connections {
-                // Last sync times are whole ("13:05", not "13:0").
-                assert!(s.contains("✓ completed 13:05"), "{w}x{h}:\n{s}");
+                // Last sync times are whole and relative ("57 min ago", not "57 mi").
+                assert!(s.contains("✓ completed 57 min ago"), "{w}x{h}:\n{s}");
             }
             // The clock is whole in the header at every size.
             assert!(
@@ -220,5 +220,66 @@ fn pending_values_are_marked_beside_emags_never_in_their_place() {
             app.theme.accent().fg.unwrap_or_default()
         );
         insta::assert_snapshot!(format!("pending_marked_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn log_search_and_unwrapped_lines_render_at_every_size() {
+    for (w, h) in SIZES {
+        let mut app = fixture::app();
+        app.tab = Tab::Sync;
+        app.log.search = tui_input::Input::new("page 4".into());
+        app.log.nowrap = true;
+        let (s, _) = text(&mut app, w, h);
+        insta::assert_snapshot!(format!("log_search_nowrap_{w}x{h}"), s);
+        assert!(s.contains("/page 4 · 2 matches"), "{w}x{h}:\n{s}");
+        assert!(s.contains("no wrap"), "{w}x{h}:\n{s}");
+        assert!(!s.contains("page 1/13"), "{w}x{h}:\n{s}");
+    }
+}
+
+#[test]
+fn drill_through_popups_render_at_every_size() {
+    use magsync::model::OfferChange;
+    use magsync::tui::app::{Popup, RunDetail};
+    let change = |offer_id: i64, field: &str| OfferChange {
+        run_id: Some(40),
+        account: "main".into(),
+        offer_id,
+        field: field.into(),
+        old_value: Some("99.1600".into()),
+        new_value: Some("94.9000".into()),
+        at: fixture::now() - chrono::Duration::hours(2),
+    };
+    for (w, h) in SIZES {
+        let mut app = fixture::app();
+        app.tab = Tab::History;
+        let run = app.history.runs[2].clone();
+        app.popups = vec![Popup::Run(Box::new(RunDetail {
+            run,
+            events: app.log.events.clone(),
+            changes: (0..12).map(|i| change(1000 + i, "sale_price")).collect(),
+            scroll: 0,
+            link: Some(9),
+        }))];
+        let (s, _) = text(&mut app, w, h);
+        insta::assert_snapshot!(format!("run_link_{w}x{h}"), s);
+        // The selected changed offer is in view however far down it is.
+        assert!(s.contains("▶ main     1009"), "{w}x{h}:\n{s}");
+
+        app.popups.push(Popup::Copy {
+            items: vec![
+                ("id".into(), "1009".into()),
+                ("EAN".into(), "5941234567890".into()),
+                (
+                    "row as JSON".into(),
+                    "{\"id\":1009,\"account\":\"main\"}".into(),
+                ),
+            ],
+            selected: 1,
+        });
+        let (s, _) = text(&mut app, w, h);
+        insta::assert_snapshot!(format!("copy_menu_{w}x{h}"), s);
+        assert!(s.contains("▶ EAN"), "{w}x{h}:\n{s}");
     }
 }

@@ -119,3 +119,139 @@ fn the_palette_lists_its_completions() {
         insta::assert_snapshot!(format!("palette_{w}x{h}"), s);
     }
 }
+
+#[test]
+fn export_writes_the_products_view_and_elsewhere_says_where_it_works() {
+    let mut app = fixture::app();
+    app.tab = Tab::Sync;
+    assert!(typed(&mut app, "export").is_empty());
+    match app.popups.last() {
+        Some(Popup::Palette(p)) => assert!(
+            p.error.as_deref().unwrap().contains("Products view"),
+            "{:?}",
+            p.error
+        ),
+        other => panic!("{other:?}"),
+    }
+    app.update(k(KeyCode::Esc));
+    app.tab = Tab::Products;
+    app.products.query.text = Some("lampă".into());
+    let fx = typed(&mut app, "export json /tmp/view.json");
+    assert_eq!(
+        fx,
+        vec![Effect::Export {
+            query: app.products.query.clone(),
+            format: magsync::cli::export::Format::Json,
+            path: "/tmp/view.json".into(),
+        }]
+    );
+    // Without a file name it gets a dated one in the current folder; CSV by default.
+    match typed(&mut app, "export").as_slice() {
+        [Effect::Export { format, path, .. }] => {
+            assert_eq!(*format, magsync::cli::export::Format::Csv);
+            assert!(
+                path.starts_with("magsync-products-") && path.ends_with(".csv"),
+                "{path}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    app.update(Msg::Exported(Ok((1_234, "/tmp/view.json".into()))));
+    assert_eq!(
+        app.toast.as_ref().unwrap().text,
+        "exported 1 234 offers to /tmp/view.json"
+    );
+}
+
+#[test]
+fn enter_on_a_help_line_runs_it_on_its_own_tab() {
+    let mut app = fixture::app();
+    app.tab = Tab::Connections;
+    app.update(k(KeyCode::Char('?')));
+    app.update(k(KeyCode::Char('/')));
+    for ch in "summary".chars() {
+        app.update(k(KeyCode::Char(ch)));
+    }
+    // Enter leaves the filter line; the next Enter runs the selected (first) line.
+    app.update(k(KeyCode::Enter));
+    assert!(matches!(app.popups.last(), Some(Popup::Help { .. })));
+    app.update(k(KeyCode::Enter));
+    assert!(app.popups.is_empty());
+    assert_eq!(app.tab, Tab::History);
+    assert!(app.summary.shown, "the History tab's summary key ran");
+    // j moves the selection; Enter runs that line instead of the first.
+    app.tab = Tab::Sync;
+    app.dashboard.running.clear();
+    app.update(k(KeyCode::Char('?')));
+    app.update(k(KeyCode::Char('j')));
+    let second = views::help::rows(&app, &tui_input::Input::default())[1].3;
+    assert_eq!(second, magsync::tui::keymap::Action::SyncFull);
+    app.update(k(KeyCode::Enter));
+    assert!(matches!(
+        app.popups.last(),
+        Some(Popup::Confirm(Confirm::FullSync { .. }))
+    ));
+}
+
+#[tokio::test]
+async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
+    use magsync::store::testing::TestDb;
+    use magsync::tui::effects::Executor;
+    use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
+    for db in TestDb::all().await {
+        let offers: Vec<magsync::model::Offer> = (1..=250)
+            .map(|id| magsync::model::Offer {
+                id,
+                name: Some(format!("Lampă {id}")),
+                status: Some(magsync::model::OfferStatus::Active),
+                ..Default::default()
+            })
+            .collect();
+        db.store
+            .write_offers("main", None, &offers, chrono::Utc::now())
+            .await
+            .unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::channel(16);
+        // An engine without accounts: an export never reaches it.
+        let settings = magsync::config::Settings::default();
+        let engine = magsync::sync::Engine::new(db.store.clone(), Vec::new(), &settings);
+        let runner = Executor {
+            store: db.store.clone(),
+            engine: std::sync::Arc::new(EngineBackend::new(engine)),
+            runs: std::sync::Arc::new(OwnRuns::new()),
+            accounts: vec!["main".into()],
+            tx,
+            health: magsync::config::Settings::default().health,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("view.csv").display().to_string();
+        let msg = runner
+            .run(Effect::Export {
+                query: Default::default(),
+                format: magsync::cli::export::Format::Csv,
+                path: path.clone(),
+            })
+            .await;
+        match msg {
+            Some(Msg::Exported(Ok((n, p)))) => {
+                assert_eq!((n, p.as_str()), (250, path.as_str()), "[{}]", db.label);
+            }
+            other => panic!("[{}] {other:?}", db.label),
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 251, "a header and every offer");
+        assert!(text.starts_with("account,id,"), "{text}");
+        // A folder that does not exist: one sentence, no panic.
+        let msg = runner
+            .run(Effect::Export {
+                query: Default::default(),
+                format: magsync::cli::export::Format::Json,
+                path: "/nonexistent/dir/view.json".into(),
+            })
+            .await;
+        match msg {
+            Some(Msg::Exported(Err(e))) => assert!(e.contains("cannot write"), "{e}"),
+            other => panic!("[{}] {other:?}", db.label),
+        }
+    }
+}

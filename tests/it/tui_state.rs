@@ -132,6 +132,7 @@ fn cancel_is_confirmed_and_typed() {
 fn motion_keys_never_act_ctrl_d_scrolls_the_log() {
     let mut app = fixture::app();
     app.update(c('2'));
+    long_log(&mut app);
     let fx = app.update(ctrl('d'));
     assert!(fx.is_empty());
     assert!(app.popups.is_empty());
@@ -340,11 +341,15 @@ fn tests_report_per_account() {
         ok: true,
         message: "ok".into(),
         offers: Some(1274),
+        active: Some(1092),
         latency_ms: 102,
         at: fixture::now(),
     }));
     assert!(!app.testing.contains("main"));
-    assert_eq!(app.toast.as_ref().unwrap().text, "✓ main: 1 274 offers");
+    assert_eq!(
+        app.toast.as_ref().unwrap().text,
+        "✓ main: 1 274 offers, 1 092 active"
+    );
 }
 
 #[test]
@@ -446,4 +451,192 @@ fn an_idle_poll_asks_for_no_frame() {
     // Before the first answer the "…" placeholders must go.
     app.loaded = false;
     assert!(!app.is_quiet(&Msg::Dashboard(Ok(app.dashboard.clone()))));
+}
+
+/// A hundred more lines in the fixture's log, so it no longer fits the pane.
+fn long_log(app: &mut magsync::tui::App) {
+    let base = app.log.events[0].clone();
+    for i in 0..100 {
+        let mut e = base.clone();
+        e.id = 1000 + i;
+        e.message = format!("line {i}");
+        app.log.events.push(e);
+    }
+}
+
+#[test]
+fn log_scrolling_is_clamped_at_both_ends() {
+    let mut app = fixture::app();
+    app.size = (80, 24);
+    app.update(c('2'));
+    long_log(&mut app);
+    for _ in 0..50 {
+        app.update(k(KeyCode::PageUp));
+    }
+    let rows = magsync::tui::views::sync::log_rows(&app);
+    assert!(rows >= 3, "{rows}");
+    let top = app.log.visible().len() - rows;
+    assert_eq!(app.log.scroll_back, top, "stops at the first screenful");
+    assert!(!app.log.follow);
+    // The first key back down moves at once: no overshoot to scroll off first.
+    app.update(k(KeyCode::PageDown));
+    assert!(app.log.scroll_back < top);
+    for _ in 0..50 {
+        app.update(k(KeyCode::PageDown));
+    }
+    assert_eq!(app.log.scroll_back, 0);
+    assert!(app.log.follow, "back at the tail it follows again");
+    // A log that fits the pane does not scroll at all.
+    let mut short = fixture::app();
+    short.update(c('2'));
+    short.update(k(KeyCode::PageUp));
+    assert_eq!(short.log.scroll_back, 0);
+    assert!(short.log.follow);
+}
+
+#[test]
+fn log_search_filters_lines_and_esc_clears_it_and_w_toggles_wrapping() {
+    let mut app = fixture::app();
+    app.update(c('2'));
+    let all = app.log.visible().len();
+    app.update(c('/'));
+    assert!(app.log.searching);
+    for ch in "RETRY".chars() {
+        app.update(c(ch));
+    }
+    let shown: Vec<String> = app
+        .log
+        .visible()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert!(!shown.is_empty() && shown.len() < all, "{shown:?}");
+    assert!(shown.iter().all(|m| m.to_lowercase().contains("retry")));
+    app.update(k(KeyCode::Enter));
+    assert!(!app.log.searching);
+    assert_eq!(app.log.search.value(), "RETRY", "Enter keeps the filter");
+    // Keys act as keys again once the search line is left.
+    assert!(!app.log.nowrap);
+    app.update(c('w'));
+    assert!(app.log.nowrap);
+    app.update(k(KeyCode::Esc));
+    assert_eq!(app.log.search.value(), "");
+    assert_eq!(app.log.visible().len(), all);
+    app.update(c('w'));
+    assert!(!app.log.nowrap);
+}
+
+fn offer_with_changes() -> magsync::tui::app::OfferDetail {
+    use magsync::model::OfferChange;
+    let offer = magsync::model::Offer {
+        id: 1042,
+        part_number: Some("LMP-450-BK".into()),
+        eans: vec!["5941234567890".into(), "5941234567891".into()],
+        url: Some("https://www.emag.ro/lampa/pd/D5DD9BBBM".into()),
+        ..Default::default()
+    };
+    let change = |run_id: Option<i64>, field: &str| OfferChange {
+        run_id,
+        account: "main".into(),
+        offer_id: 1042,
+        field: field.into(),
+        old_value: Some("1".into()),
+        new_value: Some("2".into()),
+        at: fixture::now(),
+    };
+    magsync::tui::app::OfferDetail {
+        offer: magsync::store::offers::StoredOffer {
+            account: "main".into(),
+            offer,
+            content_hash: "abc".into(),
+            first_seen_at: fixture::now(),
+            last_seen_at: fixture::now(),
+            last_changed_at: fixture::now(),
+            missing_since: None,
+            last_run_id: Some(42),
+        },
+        // A local edit's change names no run: Tab skips it.
+        changes: vec![
+            change(Some(42), "sale_price"),
+            change(None, "general_stock"),
+            change(Some(40), "status"),
+        ],
+        pending: None,
+        scroll: 0,
+        prices: Default::default(),
+        link: None,
+    }
+}
+
+#[test]
+fn drill_through_from_a_runs_changed_offer_to_the_offer_and_on_to_the_run_that_changed_it() {
+    let mut app = fixture::app();
+    app.tab = Tab::History;
+    let run = app.history.runs[0].clone();
+    let detail = offer_with_changes();
+    app.update(Msg::RunDetail(Ok(Box::new(magsync::tui::app::RunDetail {
+        run,
+        events: vec![],
+        changes: detail.changes.clone(),
+        scroll: 0,
+        link: None,
+    }))));
+    // Enter without a selection says how to pick one.
+    assert!(app.update(k(KeyCode::Enter)).is_empty());
+    app.update(k(KeyCode::Tab));
+    app.update(k(KeyCode::Tab));
+    app.update(k(KeyCode::BackTab));
+    assert_eq!(
+        app.update(k(KeyCode::Enter)),
+        vec![Effect::LoadOffer {
+            account: "main".into(),
+            id: 1042
+        }]
+    );
+    app.update(Msg::OfferDetail(Ok(Some(Box::new(detail)))));
+    assert_eq!(app.popups.len(), 2, "the offer opens over the run");
+    // Tab walks the changes that name a run: 42, then 40 (the local one is skipped).
+    app.update(k(KeyCode::Tab));
+    app.update(k(KeyCode::Tab));
+    assert_eq!(app.update(k(KeyCode::Enter)), vec![Effect::LoadRun(40)]);
+    app.update(k(KeyCode::Tab));
+    assert_eq!(app.update(k(KeyCode::Enter)), vec![Effect::LoadRun(42)]);
+    // Esc goes back the way it came.
+    app.update(k(KeyCode::Esc));
+    assert!(matches!(app.popups.last(), Some(Popup::Run(_))));
+}
+
+#[test]
+fn y_in_the_offer_details_copies_any_field() {
+    let mut app = fixture::app();
+    app.update(Msg::OfferDetail(Ok(Some(Box::new(offer_with_changes())))));
+    app.update(c('y'));
+    let labels: Vec<String> = match app.popups.last() {
+        Some(Popup::Copy { items, .. }) => items.iter().map(|(l, _)| l.clone()).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        labels,
+        ["id", "part number", "EAN", "URL", "row as JSON"].map(String::from)
+    );
+    // The first is the id; j moves down to the part number, then EAN.
+    app.update(c('j'));
+    app.update(c('j'));
+    assert_eq!(
+        app.update(k(KeyCode::Enter)),
+        vec![Effect::Copy("5941234567890, 5941234567891".into())]
+    );
+    assert!(matches!(app.popups.last(), Some(Popup::Offer(_))));
+    app.update(c('y'));
+    for _ in 0..10 {
+        app.update(c('j'));
+    }
+    match app.update(k(KeyCode::Enter)).as_slice() {
+        [Effect::Copy(json)] => {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(v["account"], "main");
+            assert_eq!(v["id"], 1042);
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::OfferStatus;
 use serde_json::json;
 
 fn d(s: &str) -> Decimal {
@@ -52,7 +53,7 @@ fn variant_a_example_decodes_every_field() {
     assert_eq!(o.best_offer_recommended_price, Some(d("132.2231")));
     assert_eq!(o.currency.as_deref(), Some("RON"));
     assert_eq!(o.vat_id, Some(9));
-    assert_eq!(o.status, Some(1));
+    assert_eq!(o.status, Some(OfferStatus::Active));
     assert_eq!(o.general_stock, Some(23));
     assert_eq!(o.estimated_stock, Some(22));
     assert_eq!(
@@ -155,7 +156,7 @@ fn numbers_accept_strings_bools_and_nulls() {
     });
     let o = decode_offer(&v).unwrap();
     assert_eq!(o.id, 42);
-    assert_eq!(o.status, Some(1));
+    assert_eq!(o.status, Some(OfferStatus::Active));
     assert_eq!(o.general_stock, Some(1));
     assert_eq!(o.estimated_stock, Some(0));
     assert_eq!(o.number_of_offers, Some(3));
@@ -231,7 +232,7 @@ fn save_body_has_exact_numbers_and_only_set_fields() {
             id: 20533,
             recommended_price: Some(d("0.0100")),
             min_sale_price: Some(d("99999999.1234")),
-            status: Some(0),
+            status: Some(OfferStatus::Inactive),
             vat_id: Some(9),
             currency_type: Some("EUR".into()),
             ..Default::default()
@@ -250,7 +251,7 @@ fn save_body_has_exact_numbers_and_only_set_fields() {
 #[test]
 fn read_body_puts_filters_top_level() {
     let f = OfferFilter {
-        status: Some(1),
+        status: Some(OfferStatus::Active),
         part_number: Some("A\"B".into()),
         ..Default::default()
     };

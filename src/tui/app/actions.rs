@@ -76,6 +76,10 @@ impl App {
                 self.products.query.text = None;
                 self.requery()
             }
+            Back if self.tab == Tab::Sync && !self.log.search.value().is_empty() => {
+                self.log.search.reset();
+                vec![]
+            }
             Back => vec![],
             Open => self.open(),
             Summary => self.toggle_summary(),
@@ -96,6 +100,10 @@ impl App {
                     .push(Popup::Confirm(Confirm::FullSync { account, pages }));
                 vec![]
             }
+            AcceptGuardHold => match self.selected_account_name().map(str::to_string) {
+                Some(account) => self.ask_accept_hold(account),
+                None => vec![],
+            },
             SyncAll => self.ask_sync_all(SyncMode::Incremental),
             SyncAllFull => self.ask_sync_all(SyncMode::Full),
             CancelRun => {
@@ -148,8 +156,16 @@ impl App {
                 };
                 vec![]
             }
+            Search if self.tab == Tab::Sync => {
+                self.log.searching = true;
+                vec![]
+            }
             Search => {
                 self.products.typing = true;
+                vec![]
+            }
+            LogWrap => {
+                self.log.nowrap = !self.log.nowrap;
                 vec![]
             }
             FilterAccount if self.tab == Tab::Products => {

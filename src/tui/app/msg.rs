@@ -57,6 +57,8 @@ pub enum Msg {
     Resolved(Result<crate::edits::Edit, String>),
     /// The Buy button tab's list.
     Buybox(Result<Vec<crate::price::BuyboxEntry>, String>),
+    /// An export of the Products view finished: offers written and the file.
+    Exported(Result<(u64, String), String>),
 }
 
 /// Work `update` asks for; run by the effects runner off the UI task.
@@ -98,6 +100,11 @@ pub enum Effect {
         account: String,
         options: SyncOptions,
     },
+    /// A full run that accepts the mass-missing guard's hold (confirmed by the user).
+    AcceptGuardHold {
+        account: String,
+        options: SyncOptions,
+    },
     CancelRun(i64),
     Test(String),
     /// Local edits, newest first (the Changes tab).
@@ -131,6 +138,12 @@ pub enum Effect {
     LoadBuybox {
         losing: bool,
         options: crate::price::BuyboxOptions,
+    },
+    /// Writes every offer of the query to a file (`:export`), answered by `Exported`.
+    Export {
+        query: ProductQuery,
+        format: crate::cli::export::Format,
+        path: String,
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),

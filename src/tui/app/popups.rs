@@ -1,6 +1,6 @@
 //! Keys while a popup is open: confirmations, the options form, help, errors and details.
 
-use super::{App, Confirm, Effect, Popup};
+use super::{App, Confirm, Effect, Popup, Tab};
 use crate::model::{ConflictStrategy, SyncMode};
 use crate::tui::keymap::{Action, Context, Key};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -16,6 +16,29 @@ impl App {
             Popup::PushPreview(_) => self.preview_key(ev, key),
             Popup::Bulk(_) => self.bulk_form_key(ev),
             Popup::Palette(_) => self.palette_key(ev),
+            Popup::Copy { items, selected } => {
+                let delta: i64 = match self.keymap.action(Context::Global, key) {
+                    Some(Action::Up) => -1,
+                    Some(Action::Down) => 1,
+                    _ => 0,
+                };
+                match ev.code {
+                    KeyCode::Esc => {
+                        self.popups.pop();
+                        vec![]
+                    }
+                    KeyCode::Enter | KeyCode::Char('y') => {
+                        let value = items.get(*selected).map(|(_, v)| v.clone());
+                        self.popups.pop();
+                        value.map(Effect::Copy).into_iter().collect()
+                    }
+                    _ => {
+                        let n = items.len() as i64;
+                        *selected = (*selected as i64 + delta).clamp(0, (n - 1).max(0)) as usize;
+                        vec![]
+                    }
+                }
+            }
             Popup::Confirm(c) => {
                 let c = c.clone();
                 match ev.code {
@@ -25,6 +48,7 @@ impl App {
                             Confirm::FullSync { account, .. } => {
                                 self.start_account(account, SyncMode::Full)
                             }
+                            Confirm::AcceptGuardHold { account, .. } => self.accept_hold(account),
                             Confirm::CancelRun { run_id, .. } => vec![Effect::CancelRun(run_id)],
                             Confirm::QuitWhileRunning { .. } => self.quit_now(),
                             Confirm::Discard { ids, .. } => vec![Effect::Discard(ids)],
@@ -105,6 +129,25 @@ impl App {
                     }
                 } else if ev.code == KeyCode::Char('/') {
                     *typing = true;
+                } else if ev.code == KeyCode::Enter {
+                    // Runs the selected line, on its own tab when it is another tab's key.
+                    let (filter, selected) = (filter.clone(), *scroll as usize);
+                    let row = crate::tui::views::help::rows(self, &filter)
+                        .into_iter()
+                        .nth(selected);
+                    self.popups.pop();
+                    let Some((section, _, _, action)) = row else {
+                        return vec![];
+                    };
+                    let mut fx = match Tab::ALL
+                        .into_iter()
+                        .find(|t| t.context().as_str() == section)
+                    {
+                        Some(tab) if tab != self.tab => self.switch(tab),
+                        _ => vec![],
+                    };
+                    fx.extend(self.on_action(action));
+                    return fx;
                 } else if matches!(
                     ev.code,
                     KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q')
@@ -121,8 +164,11 @@ impl App {
                         Some(Action::Bottom) => 10_000,
                         _ => 0,
                     };
-                    let rows = self.keymap.all_help_rows(self.tab.context()).len() as i32;
-                    *scroll = (i32::from(*scroll) + delta).clamp(0, (rows - 1).max(0)) as u16;
+                    let (filter, current) = (filter.clone(), i32::from(*scroll));
+                    let rows = crate::tui::views::help::rows(self, &filter).len() as i32;
+                    if let Some(Popup::Help { scroll, .. }) = self.popups.last_mut() {
+                        *scroll = (current + delta).clamp(0, (rows - 1).max(0)) as u16;
+                    }
                 }
                 vec![]
             }
@@ -134,8 +180,68 @@ impl App {
                 if let (Popup::Offer(d), Some(Action::Copy)) =
                     (&*top, self.keymap.action(Context::Products, key))
                 {
-                    return match d.offer.offer.part_number.clone() {
-                        Some(pn) => vec![Effect::Copy(pn)],
+                    // Any field: id, part number, EAN, URL, the row as JSON.
+                    let items = d.copyable();
+                    self.popups.push(Popup::Copy { items, selected: 0 });
+                    return vec![];
+                }
+                // Drill-through: Tab walks the links (a run's changed offers, an offer's
+                // changes by run), Enter opens the selected one over this popup.
+                if matches!(ev.code, KeyCode::Tab | KeyCode::BackTab) {
+                    let forward = ev.code == KeyCode::Tab;
+                    let step = |link: &mut Option<usize>, links: &[usize]| {
+                        if links.is_empty() {
+                            return;
+                        }
+                        let pos = link.and_then(|l| links.iter().position(|x| *x == l));
+                        let n = links.len();
+                        let next = match (pos, forward) {
+                            (None, true) => 0,
+                            (None, false) => n - 1,
+                            (Some(p), true) => (p + 1) % n,
+                            (Some(p), false) => (p + n - 1) % n,
+                        };
+                        *link = Some(links[next]);
+                    };
+                    match top {
+                        Popup::Run(d) => {
+                            let links: Vec<usize> = (0..d.changes.len()).collect();
+                            step(&mut d.link, &links);
+                        }
+                        Popup::Offer(d) => {
+                            let links = d.run_links();
+                            step(&mut d.link, &links);
+                        }
+                        _ => {}
+                    }
+                    return vec![];
+                }
+                if ev.code == KeyCode::Enter {
+                    let target = match &*top {
+                        Popup::Run(d) => Some(
+                            d.link
+                                .and_then(|i| d.changes.get(i))
+                                .map(|c| Effect::LoadOffer {
+                                    account: c.account.clone(),
+                                    id: c.offer_id,
+                                })
+                                .ok_or("Tab selects a changed offer, Enter opens it"),
+                        ),
+                        Popup::Offer(d) => Some(
+                            d.link
+                                .and_then(|i| d.changes.get(i))
+                                .and_then(|c| c.run_id)
+                                .map(Effect::LoadRun)
+                                .ok_or("Tab selects a change, Enter opens the run that made it"),
+                        ),
+                        _ => None,
+                    };
+                    return match target {
+                        Some(Ok(fx)) => vec![fx],
+                        Some(Err(why)) => {
+                            self.toast(why, false);
+                            vec![]
+                        }
                         None => vec![],
                     };
                 }
@@ -147,10 +253,21 @@ impl App {
                     Some(Action::Top) => -100_000,
                     _ => 0,
                 };
+                // Scrolling by hand lets go of the selected link (which held the view).
                 let scroll = match top {
                     Popup::Errors { scroll } => scroll,
-                    Popup::Offer(d) => &mut d.scroll,
-                    Popup::Run(d) => &mut d.scroll,
+                    Popup::Offer(d) => {
+                        if delta != 0 {
+                            d.link = None;
+                        }
+                        &mut d.scroll
+                    }
+                    Popup::Run(d) => {
+                        if delta != 0 {
+                            d.link = None;
+                        }
+                        &mut d.scroll
+                    }
                     _ => return vec![],
                 };
                 *scroll = (*scroll as i32 + delta).clamp(0, u16::MAX as i32) as u16;

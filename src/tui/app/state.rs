@@ -71,6 +71,8 @@ pub struct ConnTest {
     pub ok: bool,
     pub message: String,
     pub offers: Option<u64>,
+    /// Active offers, the ones a sync mirrors unless it includes inactive ones.
+    pub active: Option<u64>,
     pub latency_ms: u64,
     pub at: DateTime<Utc>,
 }
@@ -91,6 +93,8 @@ pub struct RunDetail {
     pub events: Vec<SyncEvent>,
     pub changes: Vec<OfferChange>,
     pub scroll: u16,
+    /// The changed offer Tab selected (Enter opens it), if any.
+    pub link: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +106,54 @@ pub struct OfferDetail {
     pub scroll: u16,
     /// Its price history and the same part number on other accounts.
     pub prices: PricePanel,
+    /// The change Tab selected (Enter opens the run that made it), if any.
+    pub link: Option<usize>,
+}
+
+impl OfferDetail {
+    /// What `y` offers to copy: (label, value) for each field the offer has.
+    pub fn copyable(&self) -> Vec<(String, String)> {
+        let s = &self.offer;
+        let o = &s.offer;
+        let mut out = vec![("id".to_string(), o.id.to_string())];
+        let mut add = |label: &str, v: Option<String>| {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                out.push((label.to_string(), v));
+            }
+        };
+        add("part number", o.part_number.clone());
+        add("part number key", o.part_number_key.clone());
+        add("EAN", (!o.eans.is_empty()).then(|| o.eans.join(", ")));
+        add("name", o.name.clone());
+        add("URL", o.url.clone());
+        add(
+            "sale price",
+            o.sale_price
+                .map(|p| format!("{p} {}", o.currency.as_deref().unwrap_or(""))),
+        );
+        // The row as eMAG sent it, with the account it belongs to.
+        let mut row = match o.raw.to_value() {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        row.insert("account".into(), serde_json::json!(s.account));
+        row.entry("id").or_insert(serde_json::json!(o.id));
+        add(
+            "row as JSON",
+            serde_json::to_string(&serde_json::Value::Object(row)).ok(),
+        );
+        out
+    }
+
+    /// Changes that name the run that made them (the links of the details).
+    pub fn run_links(&self) -> Vec<usize> {
+        self.changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.run_id.is_some())
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 /// What the offer details show about price: 90 days of history (oldest first, the point in
@@ -130,6 +182,12 @@ pub enum Confirm {
     SyncAll {
         mode: SyncMode,
         accounts: Vec<String>,
+    },
+    /// Accept the mass-missing guard's hold on `account`: a full run that marks the offers
+    /// missing; `reason` is the guard's finding.
+    AcceptGuardHold {
+        account: String,
+        reason: String,
     },
     /// Withdraw these open edits; `what` names them ("offer 11851", "3 marked edits").
     Discard {
@@ -166,6 +224,9 @@ impl Confirm {
                     accounts.join(", ")
                 ),
             },
+            Confirm::AcceptGuardHold { account, reason } => {
+                format!("{account}: {reason}. Start a full sync that marks them missing anyway?")
+            }
             Confirm::Discard { what, .. } => format!(
                 "Withdraw {what}? They are not sent, and the mirror shows eMAG's values again."
             ),
@@ -257,6 +318,11 @@ pub enum Popup {
     Bulk(Box<crate::tui::push::BulkForm>),
     /// The `:` command palette.
     Palette(Box<crate::tui::palette::Palette>),
+    /// `y` in the offer details: which field to copy over OSC 52.
+    Copy {
+        items: Vec<(String, String)>,
+        selected: usize,
+    },
 }
 
 /// The live log pane of the selected account's run.
@@ -271,14 +337,22 @@ pub struct LogPane {
     pub scroll_back: usize,
     pub min_level: Option<EventLevel>,
     pub loading: bool,
+    /// `/` in the log pane: only lines containing this text (any case) show.
+    pub search: Input,
+    /// The search line has the keyboard.
+    pub searching: bool,
+    /// `w` toggles: long lines cut at the pane's edge instead of wrapping under themselves.
+    pub nowrap: bool,
 }
 
 impl LogPane {
     pub fn visible(&self) -> Vec<&SyncEvent> {
         let min = self.min_level.map(level_rank).unwrap_or(0);
+        let needle = self.search.value().trim().to_lowercase();
         self.events
             .iter()
             .filter(|e| level_rank(e.level) >= min)
+            .filter(|e| needle.is_empty() || e.message.to_lowercase().contains(&needle))
             .collect()
     }
 }

@@ -3,6 +3,7 @@
 //! `update()`, `views/changes.rs` draws them.
 
 use crate::edits::{Edit, EditRequest};
+use crate::model::OfferStatus;
 use crate::store::search::ProductRow;
 use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;
@@ -71,8 +72,8 @@ pub struct EditForm {
     pub price: Input,
     pub recommended: Input,
     pub stock: Input,
-    /// None = unchanged, Some(1) active, Some(0) inactive.
-    pub status: Option<i16>,
+    /// None = unchanged; otherwise active or inactive.
+    pub status: Option<OfferStatus>,
     pub error: Option<String>,
 }
 
@@ -138,12 +139,13 @@ impl EditForm {
             KeyCode::Up | KeyCode::BackTab => self.focus = (self.focus + n - 1) % n,
             KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % n,
             KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 3 => {
+                use OfferStatus::{Active, Inactive};
                 self.status = match (self.status, ev.code == KeyCode::Left) {
-                    (None, false) => Some(1),
-                    (Some(1), false) => Some(0),
+                    (None, false) => Some(Active),
+                    (Some(Active), false) => Some(Inactive),
                     (Some(_), false) => None,
-                    (None, true) => Some(0),
-                    (Some(0), true) => Some(1),
+                    (None, true) => Some(Inactive),
+                    (Some(Inactive), true) => Some(Active),
                     (Some(_), true) => None,
                 }
             }

@@ -90,6 +90,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let rows_h = layout::table_rows(table);
     let wide = area.width >= 110;
     let offset = c.selected.saturating_sub(rows_h.saturating_sub(1));
+    // The time column fits its widest visible value ("2 Dec 14:05", "12 min ago"), never cut.
+    let when_w = c
+        .edits
+        .iter()
+        .skip(offset)
+        .take(rows_h)
+        .map(|e| when(app, e.updated_at).chars().count() as u16 + 3)
+        .max()
+        .unwrap_or(8);
     let rows = c
         .edits
         .iter()
@@ -117,7 +126,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             }
         });
     let widths = [
-        Constraint::Length(if wide { 15 } else { 8 }),
+        Constraint::Length(when_w),
         Constraint::Length(8),
         Constraint::Length(10),
         Constraint::Length(9),
@@ -140,11 +149,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 pub fn form(f: &mut Frame, area: Rect, app: &App, form: &EditForm) {
     let r = centered(area, 66, 11);
     f.render_widget(Clear, r);
-    let status = match form.status {
-        None => "unchanged",
-        Some(1) => "active",
-        Some(_) => "inactive",
-    };
+    let status = form
+        .status
+        .map_or("unchanged".into(), crate::model::OfferStatus::word);
     let values = [
         form.price.value().to_string(),
         form.recommended.value().to_string(),

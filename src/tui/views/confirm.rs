@@ -14,8 +14,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, c: &Confirm) {
         Confirm::QuitWhileRunning { .. } => " Quit ",
         Confirm::Discard { .. } => " Withdraw edits ",
         Confirm::SyncAll { .. } => " Sync all accounts ",
+        Confirm::AcceptGuardHold { .. } => " Accept guard hold ",
     };
-    let r = centered(area, 64, 8);
+    // The guard's reason takes a few lines more than the other questions.
+    let height = match c {
+        Confirm::AcceptGuardHold { .. } => 9,
+        _ => 8,
+    };
+    let r = centered(area, 64, height);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(vec![

@@ -32,32 +32,41 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else {
         0
     };
-    let last_text = |name: &str| -> Option<(ratatui::text::Span<'static>, String)> {
+    let last_text = |name: &str, mode: bool| -> Option<(ratatui::text::Span<'static>, String)> {
         app.run_of(name).map(|r| {
+            let mode = match (mode, wide, r.mode) {
+                (false, _, _) => "",
+                (_, false, crate::model::SyncMode::Incremental) => " incr",
+                (_, _, crate::model::SyncMode::Full) => " full",
+                (_, _, crate::model::SyncMode::Incremental) => " incremental",
+            };
             (
                 status_span(app, r.status),
-                format!(
-                    " {} {}",
-                    when(app, r.started_at),
-                    match (wide, r.mode) {
-                        (false, crate::model::SyncMode::Incremental) => "incr",
-                        (_, m) => m.as_str(),
-                    }
-                ),
+                format!(" {}{mode}", when(app, r.started_at)),
             )
         })
     };
-    // The last-sync column fits its widest value, so its time is never cut.
-    let last_w = app
-        .accounts
-        .iter()
-        .map(|a| match last_text(&a.name) {
-            Some((s, t)) => s.width() + t.chars().count(),
-            None => 5,
-        })
-        .max()
-        .unwrap_or(9)
-        .max(9) as u16;
+    // The last-sync column fits its widest value, so its time is never cut; where the table
+    // would not fit, the mode word gives way first (the Sync tab and details show it).
+    let last_width = |mode: bool| {
+        app.accounts
+            .iter()
+            .map(|a| match last_text(&a.name, mode) {
+                Some((s, t)) => s.width() + t.chars().count(),
+                None => 5,
+            })
+            .max()
+            .unwrap_or(9)
+            .max(9) as u16
+    };
+    let fixed = if wide {
+        12 + 4 + 10 + 20 + 6
+    } else {
+        10 + 8 + 16 + 5
+    } + url_w as u16;
+    let with_mode = wide || fixed + last_width(true) <= area.width.saturating_sub(2);
+    let last_w = last_width(with_mode);
+    let last_text = |name: &str| last_text(name, with_mode);
     let rows = app.accounts.iter().enumerate().map(|(i, a)| {
         let test = match (app.testing.contains(&a.name), app.tests.get(&a.name)) {
             (true, _) => Line::styled("⟳ testing…", app.theme.running()),
@@ -67,10 +76,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 } else {
                     ("✗", app.theme.error())
                 };
-                let offers = t
-                    .offers
-                    .map(|n| format!(" · {} offers", group(n as i64)))
-                    .unwrap_or_default();
+                let offers = match (t.offers, t.active) {
+                    (Some(n), Some(a)) if wide => {
+                        format!(" · {} offers, {} active", group(n as i64), group(a as i64))
+                    }
+                    (Some(n), _) => format!(" · {} offers", group(n as i64)),
+                    _ => String::new(),
+                };
                 // Narrow screens keep the time and count whole and leave the message to the
                 // toast.
                 let text = if wide {

@@ -2,7 +2,7 @@
 //! summary, events, changed offers).
 
 use super::{centered, clock, duration, kv, run_secs, status_span, when};
-use crate::model::WarehouseValue;
+use crate::model::{OfferStatus, WarehouseValue};
 use crate::tui::app::{App, OfferDetail, RunDetail, group};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -48,10 +48,9 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
     let o = &s.offer;
     let status = match (s.missing_since, o.status) {
         (Some(t), _) => format!("missing since {}", when(app, t)),
-        (None, Some(1)) => "1 active".into(),
-        (None, Some(0)) => "0 inactive".into(),
-        (None, Some(2)) => "2 end of life".into(),
-        (None, v) => opt(&v),
+        (None, Some(v @ OfferStatus::Unknown(_))) => v.to_string(),
+        (None, Some(v)) => format!("{} {v}", v.code()),
+        (None, None) => "—".into(),
     };
     let money = |v: &Option<rust_decimal::Decimal>| {
         v.map(|d| format!("{d} {}", o.currency.as_deref().unwrap_or("")))
@@ -186,25 +185,64 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
     if d.changes.is_empty() {
         lines.push(Line::styled("  none recorded", app.theme.dim()));
     }
-    for c in &d.changes {
-        lines.push(Line::raw(format!(
-            "  {} {:<18} {} → {}",
+    let mut link_line = None;
+    for (i, c) in d.changes.iter().enumerate() {
+        let selected = d.link == Some(i);
+        let text = format!(
+            "{} {} {:<18} {} → {}{}",
+            if selected { "▶" } else { " " },
             when(app, c.at),
             c.field,
             c.old_value.as_deref().unwrap_or("—"),
-            c.new_value.as_deref().unwrap_or("—")
+            c.new_value.as_deref().unwrap_or("—"),
+            c.run_id.map(|r| format!(" · run {r}")).unwrap_or_default()
+        );
+        if selected {
+            link_line = Some(lines.len());
+            lines.push(Line::styled(text, app.theme.selected()));
+        } else {
+            lines.push(Line::raw(text));
+        }
+    }
+    // Price, stock and status as each sync found them (offer_history), newest first.
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("History ({} points, 90 days)", d.prices.history.len()),
+        app.theme.bold(),
+    ));
+    if d.prices.history.is_empty() {
+        lines.push(Line::styled(
+            "  no history yet: it starts with the next sync",
+            app.theme.dim(),
+        ));
+    }
+    for p in d.prices.history.iter().rev().take(30) {
+        lines.push(Line::raw(format!(
+            "  {:<14} price {}  stock {}  status {}  rank {}",
+            when(app, p.at),
+            p.sale_price
+                .map(|v| format!(
+                    "{} {}",
+                    crate::price::money::show(v),
+                    p.currency.as_deref().unwrap_or("")
+                ))
+                .unwrap_or_else(|| "—".into()),
+            opt(&p.stock),
+            opt(&p.status),
+            opt(&p.buy_button_rank)
         )));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Raw JSON", app.theme.bold()));
     let raw = serde_json::to_string_pretty(&o.raw.to_value()).unwrap_or_default();
     lines.extend(raw.lines().map(|l| Line::raw(format!("  {l}"))));
+    let (lines, scroll) = hang_keeping(lines, r, link_line, d.scroll);
     f.render_widget(
-        Paragraph::new(hang_all(lines, r))
+        Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((d.scroll, 0))
+            .scroll((scroll, 0))
             .block(Block::bordered().title(format!(
-                " Offer {} · {} · y copies part number · ↑↓ scroll · Esc closes ",
+                " Offer {} · {} · y copies a field · Tab picks a change, Enter its run · Esc closes ",
                 o.id, s.account
             ))),
         r,
@@ -302,34 +340,102 @@ pub fn run(f: &mut Frame, area: Rect, app: &App, d: &RunDetail) {
     if d.changes.is_empty() {
         lines.push(Line::styled("  none", app.theme.dim()));
     }
-    for ch in &d.changes {
-        lines.push(Line::raw(format!(
-            "  {:<8} {:<10} {:<18} {} → {}",
+    let mut link_line = None;
+    for (i, ch) in d.changes.iter().enumerate() {
+        let selected = d.link == Some(i);
+        let text = format!(
+            "{} {:<8} {:<10} {:<18} {} → {}",
+            if selected { "▶" } else { " " },
             ch.account,
             ch.offer_id,
             ch.field,
             ch.old_value.as_deref().unwrap_or("—"),
             ch.new_value.as_deref().unwrap_or("—")
-        )));
+        );
+        if selected {
+            link_line = Some(lines.len());
+            lines.push(Line::styled(text, app.theme.selected()));
+        } else {
+            lines.push(Line::raw(text));
+        }
     }
+    let (lines, scroll) = hang_keeping(lines, r, link_line, d.scroll);
     f.render_widget(
-        Paragraph::new(hang_all(lines, r))
+        Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((d.scroll, 0))
+            .scroll((scroll, 0))
             .block(Block::bordered().title(format!(
-                " Run {} · {} {} · ↑↓ scroll · Esc closes ",
+                " Run {} · {} {} · Tab picks a changed offer, Enter opens it · Esc closes ",
                 run.id, run.account, run.mode
             ))),
         r,
     );
 }
 
-/// Key-value and event lines wrapped under their value column (see [`super::hang`]); the
-/// paragraph still wraps the rest (raw JSON, change lines).
-fn hang_all(lines: Vec<Line<'_>>, popup: Rect) -> Vec<Line<'_>> {
+/// `y` in the offer details: the fields to copy, the selected one highlighted.
+pub fn copy_menu(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    items: &[(String, String)],
+    selected: usize,
+) {
+    let r = centered(area, 70, items.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    let room = r.width.saturating_sub(2 + 2 + 17) as usize;
+    let lines: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let line = Line::from(vec![
+                Span::styled(
+                    format!("{} {label:<16}", if i == selected { "▶" } else { " " }),
+                    app.theme.dim(),
+                ),
+                Span::raw(super::truncate(value, room)),
+            ]);
+            if i == selected {
+                line.style(app.theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Copy · Enter copies · Esc closes ")),
+        r,
+    );
+}
+
+/// Key-value and event lines wrapped under their value column (see [`super::hang`]; the
+/// paragraph still wraps the rest), and the scroll that keeps the selected link in view.
+fn hang_keeping(
+    lines: Vec<Line<'_>>,
+    popup: Rect,
+    link: Option<usize>,
+    scroll: u16,
+) -> (Vec<Line<'_>>, u16) {
     let width = popup.width.saturating_sub(2) as usize;
-    lines
-        .into_iter()
-        .flat_map(|l| super::hang(l, width))
-        .collect()
+    let mut out = Vec::with_capacity(lines.len());
+    let mut at = None;
+    // Screen rows so far: the paragraph wraps a line wider than the popup onto more rows.
+    let mut row = 0;
+    for (i, l) in lines.into_iter().enumerate() {
+        if Some(i) == link {
+            at = Some(row);
+        }
+        for h in super::hang(l, width) {
+            row += h.width().div_ceil(width.max(1)).max(1);
+            out.push(h);
+        }
+    }
+    let rows = popup.height.saturating_sub(2) as usize;
+    let scroll = match at {
+        // The link sits a third down the popup, with what leads to it above.
+        Some(a) if a < scroll as usize || a >= scroll as usize + rows => {
+            a.saturating_sub(rows / 3) as u16
+        }
+        _ => scroll,
+    };
+    (out, scroll)
 }

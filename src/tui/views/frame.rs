@@ -1,6 +1,6 @@
 //! The frame around every tab: header, summary cards, tab bar, status line with toasts.
 
-use super::{clock, when};
+use super::{clock, when, when_short};
 use crate::model::{RunStatus, SyncRun};
 use crate::tui::app::{App, Tab, group};
 use crate::tui::keymap::Action;
@@ -105,28 +105,54 @@ fn mode_word(r: &SyncRun, narrow: bool) -> &'static str {
     }
 }
 
-fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool) -> Line<'static> {
-    match run {
-        // A running run is not a "last" sync: say since when it runs.
-        Some(r) if r.status == RunStatus::Running => Line::from(vec![
-            Span::styled("⟳", app.theme.running()),
-            Span::raw(format!(
-                " since {} {}",
-                when(app, r.started_at),
-                mode_word(r, narrow)
-            )),
-        ]),
-        Some(r) => Line::from(vec![
-            Span::raw("last "),
-            Span::styled(status_glyph(r.status), app.theme.status(r.status)),
-            Span::raw(format!(
-                " {} {}",
-                when(app, r.finished_at.unwrap_or(r.started_at)),
-                mode_word(r, narrow)
-            )),
-        ]),
-        None => Line::styled("never synced", app.theme.dim()),
+/// A card's last-run line, the longest wording that fits `room` columns: "last ✓ 3 h ago
+/// full", "✓ inc 57 min ago", "✓ inc 2 Dec".
+fn last_line(app: &App, run: Option<&SyncRun>, narrow: bool, room: usize) -> Line<'static> {
+    let Some(r) = run else {
+        return Line::styled("never synced", app.theme.dim());
+    };
+    let running = r.status == RunStatus::Running;
+    let t = if running {
+        r.started_at
+    } else {
+        r.finished_at.unwrap_or(r.started_at)
+    };
+    let (long, short) = (when(app, t), when_short(app, t));
+    let mode = mode_word(r, narrow);
+    let inc = mode_word(r, true);
+    // A running run is not a "last" sync: say since when it runs.
+    let words = if running {
+        [
+            format!(" since {long} {mode}"),
+            format!(" {inc} {long}"),
+            format!(" {inc} {short}"),
+        ]
+    } else {
+        [
+            format!(" {long} {mode}"),
+            format!(" {inc} {long}"),
+            format!(" {inc} {short}"),
+        ]
+    };
+    let (glyph, style) = if running {
+        ("⟳", app.theme.running())
+    } else {
+        (status_glyph(r.status), app.theme.status(r.status))
+    };
+    let prefix = if running { "" } else { "last " };
+    if cols(prefix) + cols(glyph) + cols(&words[0]) <= room {
+        return Line::from(vec![
+            Span::raw(prefix),
+            Span::styled(glyph, style),
+            Span::raw(words[0].clone()),
+        ]);
     }
+    let text = words[1..]
+        .iter()
+        .find(|w| cols(glyph) + cols(w) <= room)
+        .unwrap_or(&words[2])
+        .clone();
+    Line::from(vec![Span::styled(glyph, style), Span::raw(text)])
 }
 
 /// What follows an account's offer count on its card: the active count when it fits whole,
@@ -196,7 +222,12 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
                         areas[i + 1].width.saturating_sub(3) as usize,
                     )),
                 ]),
-                last_line(app, stats.and_then(|s| s.last_run.as_ref()), narrow),
+                last_line(
+                    app,
+                    stats.and_then(|s| s.last_run.as_ref()),
+                    narrow,
+                    areas[i + 1].width.saturating_sub(3) as usize,
+                ),
             ])
             .block(card(a.name.clone())),
             areas[i + 1],
@@ -239,7 +270,12 @@ pub fn cards(f: &mut Frame, area: Rect, app: &App) {
             },
             app.theme.dim(),
         ),
-        (last, _) => last_line(app, last, narrow),
+        (last, _) => last_line(
+            app,
+            last,
+            narrow,
+            areas[areas.len() - 1].width.saturating_sub(3) as usize,
+        ),
     };
     f.render_widget(
         Paragraph::new(vec![first, last]).block(card("Sync".into())),

@@ -4,6 +4,7 @@
 use super::truncate;
 use crate::health::{AccountHealth, Level};
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, Context};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -65,8 +66,17 @@ pub(crate) fn split_panel(f: &mut Frame, area: Rect, app: &App) -> Rect {
             ])
         })
         .collect();
+    let mut title = " Health (as `magsync check`) ".to_string();
+    // The accept key is hinted only while some account is held, where it means something.
+    if rows.iter().any(|h| app.guard_hold(&h.account).is_some())
+        && let Some(key) = app
+            .keymap
+            .effective_key(Context::Connections, Action::AcceptGuardHold)
+    {
+        title.push_str(&format!("· {key} accept guard hold "));
+    }
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Health (as `magsync check`) ")),
+        Paragraph::new(lines).block(Block::bordered().title(title)),
         bottom,
     );
     top

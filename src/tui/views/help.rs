@@ -10,13 +10,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use tui_input::Input;
 
-/// The help rows (section, keys, what they do) that match the filter.
-pub fn rows(app: &App, filter: &Input) -> Vec<(&'static str, String, &'static str)> {
+/// The help rows (section, keys, what they do, the action) that match the filter.
+pub fn rows(
+    app: &App,
+    filter: &Input,
+) -> Vec<(
+    &'static str,
+    String,
+    &'static str,
+    crate::tui::keymap::Action,
+)> {
     let needle = filter.value().to_lowercase();
     app.keymap
-        .all_help_rows(app.tab.context())
+        .all_help_actions(app.tab.context())
         .into_iter()
-        .filter(|(section, keys, help)| {
+        .filter(|(section, keys, help, _)| {
             needle.is_empty()
                 || help.contains(&needle)
                 || keys.to_lowercase().contains(&needle)
@@ -26,22 +34,33 @@ pub fn rows(app: &App, filter: &Input) -> Vec<(&'static str, String, &'static st
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, filter: &Input, typing: bool, scroll: u16) {
+    // `scroll` is the selected row (Enter runs it); the list scrolls to keep it in view.
     let mut body: Vec<Line> = Vec::new();
     let mut section = "";
-    for (ctx, keys, help) in rows(app, filter) {
+    let mut selected_line = 0;
+    for (i, (ctx, keys, help, _)) in rows(app, filter).into_iter().enumerate() {
         if ctx != section {
             section = ctx;
             body.push(Line::styled(format!(" {ctx}"), app.theme.bold()));
         }
-        body.push(Line::from(vec![
-            Span::styled(format!("   {keys:<22}"), app.theme.accent()),
+        let mark = if i == scroll as usize { " ▶ " } else { "   " };
+        let line = Line::from(vec![
+            Span::styled(format!("{mark}{keys:<22}"), app.theme.accent()),
             Span::raw(help),
-        ]));
+        ]);
+        if i == scroll as usize {
+            selected_line = body.len();
+            body.push(line.style(app.theme.selected()));
+        } else {
+            body.push(line);
+        }
     }
     // Borders and the filter line take three rows.
     let r = centered(area, 64, body.len() as u16 + 3);
     let visible = r.height.saturating_sub(3) as usize;
-    let start = (scroll as usize).min(body.len().saturating_sub(visible));
+    let start = selected_line
+        .saturating_sub(visible.saturating_sub(1))
+        .min(body.len().saturating_sub(visible));
     let hidden_below = body.len().saturating_sub(start + visible);
 
     let filter_line = Line::from(vec![
@@ -66,7 +85,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, filter: &Input, typing: bool, 
     let mut lines = vec![filter_line];
     lines.extend(body.into_iter().skip(start).take(visible));
 
-    let mut block = Block::bordered().title(" Keys · Esc closes ");
+    let mut block = Block::bordered().title(" Keys · Enter runs · Esc closes ");
     if start > 0 || hidden_below > 0 {
         let more = match (start, hidden_below) {
             (0, n) => format!(" ↓ {n} more · j/k scroll "),

@@ -8,14 +8,14 @@ mod details;
 mod errors;
 mod frame;
 mod health;
-mod help;
+pub mod help;
 pub mod history;
 mod options;
 mod price_panel;
 pub mod products;
 mod push;
 pub mod summary;
-mod sync;
+pub mod sync;
 
 use super::app::{App, Popup, Tab};
 use super::layout::Screen;
@@ -72,6 +72,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Popup::PushPreview(p) => push::preview(f, area, app, p),
             Popup::Bulk(form) => push::bulk_form(f, area, app, form),
             Popup::Palette(p) => push::palette(f, area, app, p),
+            Popup::Copy { items, selected } => details::copy_menu(f, area, app, items, *selected),
         }
     }
 }
@@ -111,14 +112,28 @@ pub(crate) fn clock(app: &App, t: DateTime<Utc>) -> String {
     t.with_timezone(&app.tz).format("%H:%M:%S").to_string()
 }
 
-/// "14:02" today, "28 Nov 14:02" before.
+/// Relative today ("just now", "12 min ago", "3 h ago"), with a date before ("2 Dec 14:05");
+/// a later time today (a schedule) is its clock time.
 pub(crate) fn when(app: &App, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&app.tz);
-    if local.date_naive() == app.now.with_timezone(&app.tz).date_naive() {
-        local.format("%H:%M").to_string()
-    } else {
-        local.format("%d %b %H:%M").to_string()
+    if local.date_naive() != app.now.with_timezone(&app.tz).date_naive() {
+        return local.format("%-d %b %H:%M").to_string();
     }
+    match (app.now - t).num_seconds() {
+        s if s < 0 => local.format("%H:%M").to_string(),
+        s if s < 60 => "just now".to_string(),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s => format!("{} h ago", s / 3600),
+    }
+}
+
+/// [`when`] for a narrow card: before today only the date ("2 Dec").
+pub(crate) fn when_short(app: &App, t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&app.tz);
+    if local.date_naive() != app.now.with_timezone(&app.tz).date_naive() {
+        return local.format("%-d %b").to_string();
+    }
+    when(app, t)
 }
 
 pub(crate) fn duration(secs: i64) -> String {

@@ -1,6 +1,7 @@
 //! 3 Products: search box, filters, sort and the keyset-paged table.
 
 use super::truncate;
+use crate::model::{OfferStatus, state_word};
 use crate::store::search::{SortKey, StatusFilter, StockFilter};
 use crate::tui::app::{App, group, products_sort_keys};
 use crate::tui::layout;
@@ -8,18 +9,6 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
-
-fn status_word(status: Option<i16>, missing: bool) -> &'static str {
-    if missing {
-        return "missing";
-    }
-    match status {
-        Some(1) => "active",
-        Some(0) => "inactive",
-        Some(2) => "eol",
-        _ => "?",
-    }
-}
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let p = &app.products;
@@ -32,7 +21,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         None => "any",
         Some(StatusFilter::Active) => "active",
         Some(StatusFilter::Inactive) => "inactive",
-        Some(StatusFilter::Eol) => "eol",
+        Some(StatusFilter::Eol) => "end of life",
         Some(StatusFilter::Missing) => "missing",
     };
     let stock = match q.stock {
@@ -131,7 +120,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             parts.push(format!("stock {n}"));
         }
         if let Some(s) = v.status {
-            parts.push(if s == 1 { "active" } else { "inactive" }.to_string());
+            parts.push(s.to_string());
         }
         format!("✎ {}", parts.join(" "))
     };
@@ -178,7 +167,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             0
         }) as u16;
     let rank_w: u16 = 4;
-    let status_w: u16 = 8;
+    // Wide enough for "inactive" and "missing", and for a longer word a visible row shows.
+    let status_w = visible
+        .iter()
+        .map(|(_, r)| {
+            state_word(r.status, r.missing_since.is_some())
+                .chars()
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+        .max(8) as u16;
     // The name takes what the other columns leave; on a narrow screen the part number and
     // the rank give way before the name shrinks below 12 columns.
     let inner = table.width.saturating_sub(2);
@@ -282,10 +281,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             ));
         }
         if wide {
-            let word = status_word(r.status, missing);
-            let style = match word {
-                "active" => app.theme.ok(),
-                "missing" => app.theme.error(),
+            let word = state_word(r.status, missing);
+            let style = match (missing, r.status) {
+                (true, _) => app.theme.error(),
+                (false, Some(OfferStatus::Active)) => app.theme.ok(),
                 _ => app.theme.dim(),
             };
             cells.push(Cell::from(Span::styled(word, style)));

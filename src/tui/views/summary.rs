@@ -3,7 +3,7 @@
 
 use crate::report::AccountFacts;
 use crate::report::text::{
-    BUY_BUTTON_LINE, bounds_line, catalogue_line, edits_line, freshness_line, move_line,
+    bounds_line, buy_button_line, catalogue_line, edits_line, freshness_line, move_line,
     prices_line, rejection_line, run_line, stock_line, syncs_line, window_line,
 };
 use crate::tui::app::App;
@@ -71,7 +71,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         ]),
         Line::from(vec![
             head("Buy button"),
-            Span::styled(BUY_BUTTON_LINE, app.theme.dim()),
+            Span::styled(buy_button_line(a), attention(a.buy_button.lost)),
         ]),
         Line::from(vec![
             head("Syncs"),

@@ -36,78 +36,140 @@ fn rate_eta(app: &App, r: &SyncRun) -> (String, String) {
     (rate, eta)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    // Borders, header, one row per account, the selected run's details and its error, if any.
+/// Height of the accounts box for a body `height` rows tall: borders, header, one row per
+/// account, the selected run's details and its error, if any.
+fn top_height(app: &App, height: u16) -> u16 {
     let error_line = app
         .selected_account_name()
         .and_then(|a| app.run_of(a))
         .is_some_and(|r| r.error_summary.is_some());
-    let top_h = (app.accounts.len() as u16 + 4 + u16::from(error_line))
-        .min(area.height / 2)
-        .max(5);
+    (app.accounts.len() as u16 + 4 + u16::from(error_line))
+        .min(height / 2)
+        .max(5)
+}
+
+/// Lines the log pane shows at the app's screen size (for clamping its scrolling).
+pub fn log_rows(app: &App) -> usize {
+    let (_, h) = app.size;
+    let small = super::reduced(app.size.0, h);
+    // Header, cards (not in the reduced layout), tab bar and status line around the body.
+    let body = h.saturating_sub(3 + if small { 0 } else { 4 });
+    let body = body.max(5);
+    let log = body.saturating_sub(top_height(app, body)).max(3);
+    log.saturating_sub(2) as usize
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let top_h = top_height(app, area.height);
     let [top, log] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
     accounts(f, top, app);
     log_pane(f, log, app);
 }
 
+/// One column of the accounts table: every value whole, the column as wide as its widest.
+struct Col {
+    head: &'static str,
+    /// One cell per account row (empty for an account without a run).
+    cells: Vec<Span<'static>>,
+    right: bool,
+    /// Lower goes first when the screen is too narrow; 0 never goes.
+    keep: u8,
+}
+
+impl Col {
+    fn width(&self) -> usize {
+        self.cells
+            .iter()
+            .map(Span::width)
+            .chain([self.head.chars().count()])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 fn accounts(f: &mut Frame, area: Rect, app: &App) {
-    let wide = area.width >= 110;
-    let gw = if wide { 10 } else { 6 };
-    let mut lines = vec![Line::styled(
-        if wide {
-            format!(
-                "  {:<8} {:<12} {:<gw2$} {:<gw3$} {:>6} {:>5} {:>6} {:>5} {:>4} {:>5} {:>5}",
-                "account",
-                "state",
-                "pages",
-                "offers",
-                "new",
-                "upd",
-                "same",
-                "gone",
-                "fail",
-                "/s",
-                "ETA",
-                gw2 = gw + 8,
-                gw3 = gw + 12
-            )
-        } else {
-            format!(
-                "  {:<7} {:<11} {:<gw2$} {:<gw3$} {:>5} {:>4} {:>4} {:>4}",
-                "account",
-                "state",
-                "pages",
-                "offers",
-                "new",
-                "upd",
-                "gone",
-                "fail",
-                gw2 = gw + 8,
-                gw3 = gw + 11
-            )
+    let room = area.width.saturating_sub(2) as usize;
+    let gw = if room >= 108 { 10 } else { 6 };
+    let plain = ratatui::style::Style::default();
+    let mut cols = vec![
+        Col {
+            head: "account",
+            cells: vec![],
+            right: false,
+            keep: 0,
         },
-        app.theme.bold(),
-    )];
-    for (i, a) in app.accounts.iter().enumerate() {
-        let marker = if i == app.selected_account {
-            "▶ "
-        } else {
-            "  "
-        };
+        Col {
+            head: "state",
+            cells: vec![],
+            right: false,
+            keep: 0,
+        },
+        Col {
+            head: "pages",
+            cells: vec![],
+            right: false,
+            keep: 9,
+        },
+        Col {
+            head: "offers",
+            cells: vec![],
+            right: false,
+            keep: 8,
+        },
+        Col {
+            head: "new",
+            cells: vec![],
+            right: true,
+            keep: 5,
+        },
+        Col {
+            head: "upd",
+            cells: vec![],
+            right: true,
+            keep: 6,
+        },
+        Col {
+            head: "same",
+            cells: vec![],
+            right: true,
+            keep: 1,
+        },
+        Col {
+            head: "gone",
+            cells: vec![],
+            right: true,
+            keep: 4,
+        },
+        Col {
+            head: "fail",
+            cells: vec![],
+            right: true,
+            keep: 7,
+        },
+        Col {
+            head: "/s",
+            cells: vec![],
+            right: true,
+            keep: 2,
+        },
+        Col {
+            head: "ETA",
+            cells: vec![],
+            right: true,
+            keep: 3,
+        },
+    ];
+    for a in &app.accounts {
+        cols[0].cells.push(Span::raw(a.name.clone()));
         let Some(r) = app.run_of(&a.name) else {
-            let state = if app.starting.contains(&a.name) {
+            cols[1].cells.push(if app.starting.contains(&a.name) {
                 Span::styled("⟳ starting…", app.theme.running())
             } else {
                 Span::styled("never synced", app.theme.dim())
-            };
-            lines.push(Line::from(vec![
-                Span::raw(format!(
-                    "{marker}{:<w$} ",
-                    a.name,
-                    w = if wide { 8 } else { 7 }
-                )),
-                state,
-            ]));
+            });
+            for c in &mut cols[2..] {
+                c.cells.push(Span::raw(""));
+            }
             continue;
         };
         let c = &r.counts;
@@ -136,54 +198,68 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
             group(c.offers_seen)
         );
         let (rate, eta) = rate_eta(app, r);
-        let state = status_span(app, r.status);
-        let state_w = if wide { 12 } else { 11 };
-        let pad = state_w - state.width().min(state_w);
         let fail_style = if c.failed > 0 {
             app.theme.error()
         } else {
-            ratatui::style::Style::default()
+            plain
         };
-        let mut spans = vec![
-            Span::raw(format!(
-                "{marker}{:<w$} ",
-                a.name,
-                w = if wide { 8 } else { 7 }
-            )),
-            state,
-            Span::raw(" ".repeat(pad + 1)),
-        ];
-        if wide {
-            spans.push(Span::styled(
-                format!("{:<w$} ", pages, w = gw + 8),
-                app.theme.running(),
-            ));
+        let cells = [
+            status_span(app, r.status),
+            Span::styled(pages, app.theme.running()),
+            Span::raw(offers),
             // Grouped like every other count; a first run's 1 092 new offers stay in column.
-            spans.push(Span::raw(format!(
-                "{:<w$} {:>6} {:>5} {:>6} {:>5} ",
-                offers,
-                group(c.created),
-                group(c.updated),
-                group(c.unchanged),
-                group(c.removed),
-                w = gw + 12
-            )));
-            spans.push(Span::styled(format!("{:>4}", c.failed), fail_style));
-            spans.push(Span::raw(format!(" {rate:>5} {eta:>5}")));
+            Span::raw(group(c.created)),
+            Span::raw(group(c.updated)),
+            Span::raw(group(c.unchanged)),
+            Span::raw(group(c.removed)),
+            Span::styled(group(c.failed), fail_style),
+            Span::raw(rate),
+            Span::raw(eta),
+        ];
+        for (col, cell) in cols[1..].iter_mut().zip(cells) {
+            col.cells.push(cell);
+        }
+    }
+    // Whole columns give way on a narrow screen, least useful first, never part of a value.
+    let total = |cols: &[Col]| 2 + cols.iter().map(|c| c.width() + 1).sum::<usize>();
+    while total(&cols) > room + 1 {
+        match cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.keep > 0)
+            .min_by_key(|(_, c)| c.keep)
+        {
+            Some((i, _)) => {
+                cols.remove(i);
+            }
+            None => break,
+        }
+    }
+    let widths: Vec<usize> = cols.iter().map(Col::width).collect();
+    let pad = |span: Span<'static>, w: usize, right: bool| -> Vec<Span<'static>> {
+        let fill = " ".repeat(w.saturating_sub(span.width()));
+        if right {
+            vec![Span::raw(fill), span]
         } else {
-            spans.push(Span::styled(
-                format!("{:<w$} ", pages, w = gw + 8),
-                app.theme.running(),
-            ));
-            spans.push(Span::raw(format!(
-                "{:<w$} {:>5} {:>4} {:>4} ",
-                offers,
-                group(c.created),
-                group(c.updated),
-                group(c.removed),
-                w = gw + 11
-            )));
-            spans.push(Span::styled(format!("{:>4}", c.failed), fail_style));
+            vec![span, Span::raw(fill)]
+        }
+    };
+    let mut head = vec![Span::raw("  ")];
+    for (c, w) in cols.iter().zip(&widths) {
+        head.extend(pad(Span::raw(c.head), *w, c.right));
+        head.push(Span::raw(" "));
+    }
+    let mut lines = vec![Line::from(head).style(app.theme.bold())];
+    for (i, _) in app.accounts.iter().enumerate() {
+        let marker = if i == app.selected_account {
+            "▶ "
+        } else {
+            "  "
+        };
+        let mut spans = vec![Span::raw(marker)];
+        for (c, w) in cols.iter().zip(&widths) {
+            spans.extend(pad(c.cells[i].clone(), *w, c.right));
+            spans.push(Span::raw(" "));
         }
         lines.push(Line::from(spans));
     }
@@ -192,7 +268,13 @@ fn accounts(f: &mut Frame, area: Rect, app: &App) {
         let items = [
             format!("run {}", r.id),
             r.trigger.to_string(),
-            r.mode.to_string(),
+            // An incremental run says its page limit: it reads a window, never every page.
+            match (r.mode, r.options.max_pages) {
+                (crate::model::SyncMode::Incremental, Some(n)) => {
+                    format!("incremental, {n} pages")
+                }
+                (m, _) => m.to_string(),
+            },
             format!("retries {}", c.retries),
             format!("429s {}", c.rate_limited),
             format!("requests {}", c.requests),
@@ -237,9 +319,23 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
         Some(id) => format!(" Log · {account} run {id} · {state} "),
         None => format!(" Log · {account} "),
     };
-    let block = Block::bordered()
+    let mut right = format!(" level: {level} ");
+    if log.nowrap {
+        right = format!(" no wrap ·{right}");
+    }
+    let mut block = Block::bordered()
         .title(title)
-        .title_top(Line::from(format!(" level: {level} ")).right_aligned());
+        .title_top(Line::from(right).right_aligned());
+    let needle = log.search.value();
+    if log.searching || !needle.is_empty() {
+        let text = format!(
+            " /{needle}{} · {} match{} · Esc clears ",
+            if log.searching { "▏" } else { "" },
+            log.visible().len(),
+            if log.visible().len() == 1 { "" } else { "es" }
+        );
+        block = block.title_bottom(Line::styled(text, app.theme.accent()));
+    }
     let inner_h = area.height.saturating_sub(2) as usize;
     let visible = log.visible();
     // Scrolling back stops at the first screenful: a short log never scrolls out of view.
@@ -249,7 +345,9 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
         .max(inner_h.min(visible.len()));
     let lines: Vec<Line> = if visible.is_empty() {
         vec![Line::styled(
-            if log.run_id.is_some() {
+            if !needle.is_empty() {
+                "no line matches the search"
+            } else if log.run_id.is_some() {
                 "no events yet"
             } else {
                 "no run yet — press i for an incremental sync"
@@ -263,17 +361,24 @@ fn log_pane(f: &mut Frame, area: Rect, app: &App) {
         let width = area.width.saturating_sub(2) as usize;
         let mut rows: Vec<Line> = Vec::new();
         for e in visible[..end].iter().rev() {
-            let event_rows = super::hang(
-                Line::from(vec![
-                    Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
-                    Span::styled(
-                        format!("{:<5} ", e.level.as_str().to_uppercase()),
-                        level_style(app, e.level),
-                    ),
-                    Span::raw(e.message.as_str()),
-                ]),
-                width,
-            );
+            let prefix = vec![
+                Span::styled(format!("{} ", clock(app, e.at)), app.theme.dim()),
+                Span::styled(
+                    format!("{:<5} ", e.level.as_str().to_uppercase()),
+                    level_style(app, e.level),
+                ),
+            ];
+            let event_rows = if log.nowrap {
+                // One line per event, cut with "…" at the pane's edge.
+                let room = width.saturating_sub(prefix.iter().map(Span::width).sum());
+                let mut spans = prefix;
+                spans.push(Span::raw(truncate(&e.message, room)));
+                vec![Line::from(spans)]
+            } else {
+                let mut spans = prefix;
+                spans.push(Span::raw(e.message.as_str()));
+                super::hang(Line::from(spans), width)
+            };
             rows.extend(event_rows.into_iter().rev());
             if rows.len() >= inner_h {
                 break;

@@ -2,6 +2,7 @@
 //! routes, and client/engine settings with waits shrunk so faults resolve in milliseconds.
 #![allow(dead_code)]
 
+use magsync::model::OfferStatus;
 use std::time::Duration;
 
 use magsync::emag::{ClientConfig, EmagClient, RetryPolicy};
@@ -208,7 +209,7 @@ pub async fn expected(h: &SimHandle, account: &str, active_only: bool) -> Vec<Of
         .await
         .iter()
         .map(|v| magsync::emag::wire::decode_offer(v).unwrap())
-        .filter(|o| !active_only || o.status == Some(1))
+        .filter(|o| !active_only || o.status == Some(OfferStatus::Active))
         .collect()
 }
 
