@@ -63,9 +63,9 @@ async fn main() {
         if std::env::var("BENCH_NO_TEXT_INDEX").is_ok() {
             // Experiment: what the search indexes cost on the write path.
             let sql = if db.label == "sqlite" {
-                "DROP TRIGGER offers_fts_insert; DROP TRIGGER offers_fts_update; DROP TRIGGER offers_fts_delete"
+                "DROP TABLE IF EXISTS offers_fts"
             } else {
-                "DROP INDEX offers_search_trgm"
+                "DROP INDEX IF EXISTS offers_search_trgm"
             };
             use sqlx::Connection;
             if db.label == "sqlite" {

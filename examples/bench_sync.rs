@@ -5,6 +5,7 @@
 //! cargo run --release --example bench_sync -- floor   # 1,274 offers at 3 rps / 180 rpm / 150 ms latency
 //! cargo run --release --example bench_sync -- big --offers 200000 --db sqlite --mutate
 //! cargo run --release --example bench_sync -- big --offers 200000 --db postgres --bare
+//! cargo run --release --example bench_sync -- big --offers 200000 --db sqlite --mutate --no-history
 //! ```
 //!
 //! `RUST_LOG=magsync::sync=debug` adds the engine's own account of where the time went.
@@ -14,11 +15,17 @@
 //! bound for any index design on this machine. `big` also prints how busy the machine's cores
 //! were during the sync and who used them (sync process, simulator, the rest).
 //!
+//! `big` also prints the time the database spent in the price-history insert (`offer_history`,
+//! one statement per written batch), summed from sqlx's own statement timings. `--no-history`
+//! makes that insert store nothing (a trigger discards each row; the statement still looks the
+//! written offers up), for the sync's time with and without it.
+//!
 //! `big` runs in its own process with the simulator in a child process, so the peak RSS it
 //! reports (VmHWM) is the sync's alone, and 50k vs 200k are comparable.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use magsync::config::{Account, Settings};
@@ -31,10 +38,19 @@ use secrecy::SecretString;
 fn main() -> anyhow::Result<()> {
     // `RUST_LOG=magsync::sync=debug` shows where a run's time went (waiting for pages,
     // settling edits, writing).
-    if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
+    // sqlx reports every statement's time at debug level: the history insert's are summed.
+    {
+        use tracing_subscriber::prelude::*;
+        let statements = tracing_subscriber::filter::Targets::new()
+            .with_target("sqlx::query", tracing::Level::DEBUG);
+        let log = std::env::var_os("RUST_LOG").is_some().then(|| {
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(tracing_subscriber::EnvFilter::from_default_env())
+        });
+        tracing_subscriber::registry()
+            .with(HistoryTime.with_filter(statements))
+            .with(log)
             .init();
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,7 +78,8 @@ fn main() -> anyhow::Result<()> {
             let offers = flag(&args, "--offers").map_or(Ok(200_000), |v| v.parse())?;
             let db = flag(&args, "--db").unwrap_or_else(|| "sqlite".into());
             let has = |f: &str| args.iter().any(|a| a == f);
-            rt.block_on(big(offers, &db, has("--mutate"), has("--bare")))
+            let history = !has("--no-history");
+            rt.block_on(big(offers, &db, has("--mutate"), has("--bare"), history))
         }
         Some("sim") => {
             let offers = flag(&args, "--offers").map_or(Ok(200_000), |v| v.parse())?;
@@ -70,6 +87,87 @@ fn main() -> anyhow::Result<()> {
         }
         Some(other) => anyhow::bail!("unknown benchmark {other}; use floor, big or nothing"),
     }
+}
+
+/// Statements of the price-history insert and their summed time, in microseconds.
+static HISTORY_STATEMENTS: AtomicU64 = AtomicU64::new(0);
+static HISTORY_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// Sums sqlx's `elapsed_secs` of the statements that insert into `offer_history`.
+struct HistoryTime;
+
+#[derive(Default)]
+struct Statement {
+    history: bool,
+    secs: f64,
+}
+
+impl tracing::field::Visit for Statement {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            self.history = value.starts_with("INSERT INTO offer_history");
+        }
+    }
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        if field.name() == "elapsed_secs" {
+            self.secs = value;
+        }
+    }
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for HistoryTime {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut s = Statement::default();
+        event.record(&mut s);
+        if s.history {
+            HISTORY_STATEMENTS.fetch_add(1, Ordering::Relaxed);
+            HISTORY_MICROS.fetch_add((s.secs * 1e6) as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The history insert's statements and seconds since the last call.
+fn take_history_time() -> (u64, f64) {
+    (
+        HISTORY_STATEMENTS.swap(0, Ordering::Relaxed),
+        HISTORY_MICROS.swap(0, Ordering::Relaxed) as f64 / 1e6,
+    )
+}
+
+fn history_line(took: Duration) -> String {
+    let (n, secs) = take_history_time();
+    format!(
+        "history insert: {n} statements, {secs:.2} s in the database = {:.1}% of the sync",
+        100.0 * secs / took.as_secs_f64()
+    )
+}
+
+/// Makes the price-history insert store nothing: a trigger discards each row, so the
+/// statement only looks the written offers up (`--no-history`).
+async fn discard_history(db: &TestDb) -> anyhow::Result<()> {
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await?;
+        sqlx::raw_sql(
+            "CREATE TRIGGER offer_history_off BEFORE INSERT ON offer_history \
+             BEGIN SELECT RAISE(IGNORE); END",
+        )
+        .execute(&pool)
+        .await?;
+        pool.close().await;
+    } else {
+        db.execute(
+            "CREATE FUNCTION offer_history_off() RETURNS trigger LANGUAGE plpgsql \
+             AS $$ BEGIN RETURN NULL; END $$",
+        )
+        .await;
+        db.execute(
+            "CREATE TRIGGER offer_history_off BEFORE INSERT ON offer_history \
+             FOR EACH ROW EXECUTE FUNCTION offer_history_off()",
+        )
+        .await;
+    }
+    Ok(())
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -260,12 +358,9 @@ async fn strip_search_indexes(db: &TestDb) -> anyhow::Result<()> {
                 .execute(&pool)
                 .await?;
         }
-        sqlx::raw_sql(
-            "DROP TRIGGER IF EXISTS offers_fts_delete; DROP TRIGGER IF EXISTS offers_fts_update; \
-             DROP TABLE offers_fts; CREATE TABLE offers_fts (search_text TEXT)",
-        )
-        .execute(&pool)
-        .await?;
+        sqlx::raw_sql("DROP TABLE IF EXISTS offers_fts")
+            .execute(&pool)
+            .await?;
         pool.close().await;
     } else {
         db.execute(
@@ -279,7 +374,13 @@ async fn strip_search_indexes(db: &TestDb) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn big(offers: u64, db_kind: &str, mutate: bool, bare: bool) -> anyhow::Result<()> {
+async fn big(
+    offers: u64,
+    db_kind: &str,
+    mutate: bool,
+    bare: bool,
+    history: bool,
+) -> anyhow::Result<()> {
     let mut child = Command::new(std::env::current_exe()?)
         .args(["sim", "--offers", &offers.to_string()])
         .stdin(Stdio::piped())
@@ -316,6 +417,10 @@ async fn big(offers: u64, db_kind: &str, mutate: bool, bare: bool) -> anyhow::Re
     if bare {
         strip_search_indexes(&db).await?;
     }
+    if !history {
+        discard_history(&db).await?;
+    }
+    take_history_time();
     let sim_pid = child.id().to_string();
     let before = (
         cpu_seconds("self"),
@@ -333,7 +438,12 @@ async fn big(offers: u64, db_kind: &str, mutate: bool, bare: bool) -> anyhow::Re
     } else {
         ""
     };
-    println!("== {offers} offers, rate limit off, into {db_kind}{bare_label}");
+    let history_label = if history {
+        ""
+    } else {
+        " (NO HISTORY: the offer_history insert stores nothing)"
+    };
+    println!("== {offers} offers, rate limit off, into {db_kind}{bare_label}{history_label}");
     println!(
         "first sync: {} offers in {:.2} s = {:.0} offers/s  ({} requests)  peak RSS {:.1} MB",
         p.counts.offers_seen,
@@ -342,6 +452,7 @@ async fn big(offers: u64, db_kind: &str, mutate: bool, bare: bool) -> anyhow::Re
         p.counts.requests,
         peak_rss_mb()
     );
+    println!("{}", history_line(took));
     let (user, sys) = cpu_seconds("self");
     let (written, read) = io_mb();
     println!(
@@ -406,6 +517,7 @@ async fn big(offers: u64, db_kind: &str, mutate: bool, bare: bool) -> anyhow::Re
             100.0 * took2.as_secs_f64() / took.as_secs_f64(),
             peak_rss_mb()
         );
+        println!("re-sync {}", history_line(took2));
     }
     drop(child.stdin.take());
     let _ = child.wait();

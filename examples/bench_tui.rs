@@ -2,14 +2,18 @@
 //!
 //! `cargo run --release --example bench_tui [-- OFFERS]`
 //!
-//! Prints search-to-first-rows latency (p50/p95) of the query shapes the Products tab issues —
+//! Prints search-to-first-rows latency (p50/p95) of the query shapes the Products tab issues,
+//! answered by the dashboard's product index (`magsync::index`) —
 //! text of one to three words (very common, rare, no match, part numbers, EAN fragments), every
 //! filter, every sort key in both directions, and combinations — as it runs them: the first
 //! keyset page of 200 rows (the count runs separately; the tab shows "~" until it lands). Then
 //! the next page through the cursor, the count, the render time per tab at 120×40 with
 //! `TestBackend`, and both again while a sync writes pages into the same store: at the pace
-//! eMAG's rate limit allows one account, then as fast as the store takes them.
-//! Figures, not pass/fail.
+//! eMAG's rate limit allows one account, then as fast as the store takes them. Then how long
+//! the index takes to catch up with 10 000 changed offers, the CPU an idle dashboard's
+//! once-a-second refresh of the header counts costs over `MAGSYNC_BENCH_IDLE_SECS` (60) seconds
+//! (this process only; on Postgres the server's share is `pg_stat_statements`' to tell), and
+//! the peak RSS of the process. Figures, not pass/fail.
 //!
 //! `MAGSYNC_BENCH_DB=URL` runs on that store instead of a temporary SQLite file (e.g.
 //! `sqlite:///tmp/bench.db`, or `postgres://postgres@127.0.0.1/bench` after `createdb bench`);
@@ -17,6 +21,7 @@
 //! `MAGSYNC_BENCH_SLOWEST=N` lists the N slowest query shapes instead of 5.
 
 use chrono::{Duration as ChronoDuration, Utc};
+use magsync::index::SharedIndex;
 use magsync::model::{Offer, OfferStatus};
 use magsync::store::Store;
 use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
@@ -301,27 +306,59 @@ struct Timings {
 }
 
 /// First page (`runs` times), the page after it, and the count of one query.
-async fn time_case(store: &Store, q: &ProductQuery, runs: usize) -> anyhow::Result<Timings> {
+async fn time_case(
+    index: &SharedIndex,
+    store: &Store,
+    q: &ProductQuery,
+    runs: usize,
+) -> anyhow::Result<Timings> {
     let mut first = Vec::new();
     let mut rows = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        rows = store.search_products(q, None, PAGE_ROWS).await?;
+        rows = index.search(store, q, None, PAGE_ROWS).await?;
         first.push(t.elapsed());
     }
     let mut next = Vec::new();
     if let Some(last) = rows.last() {
         let t = Instant::now();
-        let more = store
-            .search_products(q, Some(&last.cursor(q.sort)), PAGE_ROWS)
+        let more = index
+            .search(store, q, Some(&last.cursor(q.sort)), PAGE_ROWS)
             .await?;
         next.push(t.elapsed());
         std::hint::black_box(more);
     }
     let t = Instant::now();
-    std::hint::black_box(store.count_products(q).await?);
+    std::hint::black_box(index.count(store, q).await?);
     let count = vec![t.elapsed()];
     Ok(Timings { first, next, count })
+}
+
+/// CPU seconds this process has used (user + system), from /proc.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A line of /proc/self/status (VmHWM: peak RSS, VmRSS: now).
+fn proc_status(key: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .map(|l| l[key.len() + 1..].trim().to_string())
+        .unwrap_or_default()
 }
 
 fn row(label: &str, v: &[Duration]) {
@@ -337,14 +374,19 @@ fn row(label: &str, v: &[Duration]) {
     );
 }
 
-async fn run_queries(store: &Store, cases: &[Case], runs: usize) -> anyhow::Result<()> {
+async fn run_queries(
+    index: &SharedIndex,
+    store: &Store,
+    cases: &[Case],
+    runs: usize,
+) -> anyhow::Result<()> {
     let mut by_text: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut by_filter: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut by_sort: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     let (mut all, mut next, mut count) = (Vec::new(), Vec::new(), Vec::new());
     let mut worst: Vec<(Duration, String)> = Vec::new();
     for c in cases {
-        let t = time_case(store, &c.query, runs).await?;
+        let t = time_case(index, store, &c.query, runs).await?;
         by_text.entry(c.text_class).or_default().extend(&t.first);
         by_filter
             .entry(c.filter_class)
@@ -468,8 +510,6 @@ fn spawn_sync(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // `RUST_LOG=magsync::store=debug` shows when the search columns were built and which
-    // pages Postgres' planner ran out of time for.
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -491,16 +531,26 @@ async fn main() -> anyhow::Result<()> {
     store.optimize().await;
     println!("planner statistics in {}", ms(t.elapsed()));
 
+    let index = SharedIndex::new();
+    let t = Instant::now();
+    let read = index.catch_up(&store).await?;
+    println!(
+        "product index built from {read} offers in {} (RSS now {})",
+        ms(t.elapsed()),
+        proc_status("VmRSS:")
+    );
+
     let cases = cases(n);
     println!(
         "\nsearch-to-first-rows: {} query shapes, first page of {PAGE_ROWS} rows 3× each (time per run):",
         cases.len()
     );
-    run_queries(&store, &cases, 3).await?;
+    run_queries(&index, &store, &cases, 3).await?;
 
     let mut app = render_app(
-        store
-            .search_products(
+        index
+            .search(
+                &store,
                 &ProductQuery {
                     text: Some("lampa".into()),
                     ..Default::default()
@@ -530,7 +580,7 @@ async fn main() -> anyhow::Result<()> {
         println!("render per tab:");
         render_tabs(&mut app, 500)?;
         println!("search-to-first-rows, every 4th query shape, once each:");
-        run_queries(&store, &sample, 1).await?;
+        run_queries(&index, &store, &sample, 1).await?;
         stop.store(true, Ordering::Relaxed);
         sync.await??;
         println!(
@@ -538,6 +588,50 @@ async fn main() -> anyhow::Result<()> {
             written.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64()
         );
     }
+
+    // Catch-up: 10 000 offers changed by another writer, read by revision.
+    let mut times = Vec::new();
+    for round in 0..5 {
+        let bump = 200_000 + Utc::now().timestamp().rem_euclid(100_000) + round;
+        for page in 0..100 {
+            let from = (round * 10_000 + page * 100) % (n / 2);
+            let offers: Vec<Offer> = (from..from + 100).map(|i| offer(i, bump)).collect();
+            store
+                .write_offers("main", None, &offers, Utc::now())
+                .await?;
+        }
+        let t = Instant::now();
+        let read = index.catch_up(&store).await?;
+        times.push(t.elapsed());
+        assert_eq!(read, 10_000, "every changed offer is read once");
+    }
+    println!(
+        "
+catch-up with 10 000 changed offers:"
+    );
+    row("catch-up", &times);
+
+    // An idle dashboard: the header counts once a second, nothing written.
+    let secs: u64 = std::env::var("MAGSYNC_BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let accounts = vec!["main".to_string(), "fbe".to_string()];
+    let (cpu, wall) = (cpu_seconds(), Instant::now());
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    for _ in 0..secs {
+        tick.tick().await;
+        let counts = index.account_counts(&store).await?;
+        std::hint::black_box(store.account_stats_with(&accounts, counts).await?);
+    }
+    let used = cpu_seconds() - cpu;
+    println!(
+        "
+idle dashboard over {secs} s: {:.2} s of CPU = {:.2} % of a core",
+        used,
+        100.0 * used / wall.elapsed().as_secs_f64()
+    );
+    println!("peak RSS: {}", proc_status("VmHWM:"));
     store.close().await;
     Ok(())
 }

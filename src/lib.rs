@@ -14,6 +14,7 @@ pub mod edits;
 pub mod emag;
 pub mod error;
 pub mod health;
+pub mod index;
 pub mod logging;
 pub mod metrics;
 pub mod model;

@@ -10,7 +10,8 @@ use clap::builder::PossibleValue;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ProductFilterArgs {
-    /// Text matched anywhere in the name, part number, part number key or EAN (accents ignored).
+    /// Words that must each occur in the name, part number, part number key, an EAN or the
+    /// offer id, ignoring case and accents; codes also match without punctuation ("hei45").
     #[arg(long, value_name = "Q")]
     pub search: Option<String>,
 

@@ -13,10 +13,11 @@ use serde_json::{Value, json};
 #[derive(Debug, clap::Args)]
 #[command(
     about = "Search and list mirrored offers (the dashboard's products table)",
-    long_about = "Lists mirrored offers with the dashboard's search: --search matches any part of \
-the name, part number, part number key or EAN, ignoring case and accents. Sorted by name unless \
---sort says otherwise. Prints the first --limit rows and how many matched; use `magsync export` \
-for the whole set."
+    long_about = "Lists mirrored offers with the dashboard's search: every word of --search must \
+occur somewhere (in any order) in the name, part number, part number key, an EAN or the offer \
+id, ignoring case and accents; codes also match without their punctuation, so \"hei45\" finds \
+HEI-45 and \"317599\" finds an EAN ending so. Sorted by name unless --sort says otherwise. \
+Prints the first --limit rows and how many matched; use `magsync export` for the whole set."
 )]
 pub struct Args {
     #[command(flatten)]

@@ -103,22 +103,32 @@ where
     q
 }
 
-/// Writes the editable columns of a mirrored offer (after `Values::overlay`).
+/// Writes the editable columns of a mirrored offer (after `Values::overlay`), at a new
+/// revision of its account so the dashboard's index reads it again.
 macro_rules! write_mirror {
-    ($exec:expr, $account:expr, $o:expr) => {
-        sqlx::query(
-            "UPDATE offers SET sale_price = $3, recommended_price = $4, status = $5, \
-             general_stock = $6, estimated_stock = $7, stock = $8 WHERE account = $1 AND id = $2",
-        )
-        .bind($account)
-        .bind($o.id)
-        .bind(money::opt($o.sale_price))
-        .bind(money::opt($o.recommended_price))
-        .bind($o.status)
-        .bind($o.general_stock)
-        .bind($o.estimated_stock)
-        .bind(Json($o.stock.clone()))
-        .execute($exec)
+    ($tx:ident, $account:expr, $o:expr) => {
+        async {
+            let rev: i64 = sqlx::query_scalar(crate::store::search::NEXT_REV)
+                .bind($account)
+                .fetch_one(&mut *$tx)
+                .await?;
+            sqlx::query(
+                "UPDATE offers SET sale_price = $3, recommended_price = $4, status = $5, \
+                 general_stock = $6, estimated_stock = $7, stock = $8, rev = $9 \
+                 WHERE account = $1 AND id = $2",
+            )
+            .bind($account)
+            .bind($o.id)
+            .bind(money::opt($o.sale_price))
+            .bind(money::opt($o.recommended_price))
+            .bind($o.status)
+            .bind($o.general_stock)
+            .bind($o.estimated_stock)
+            .bind(Json($o.stock.clone()))
+            .bind(rev)
+            .execute(&mut *$tx)
+            .await
+        }
     };
 }
 
@@ -236,7 +246,7 @@ pub async fn queue(
             .map_err(db_failure)?,
         };
         if state == EditState::Pending {
-            write_mirror!(&mut *tx, account, mirror).await.map_err(db_failure)?;
+            write_mirror!(tx, account, mirror).await.map_err(db_failure)?;
         }
         tx.commit().await.map_err(db_failure)?;
         id
@@ -364,7 +374,7 @@ pub(crate) async fn apply(
             .await?
             .rows_affected();
         if n > 0 && let Some(o) = mirror {
-            write_mirror!(&mut *tx, edit.account.as_str(), o).await?;
+            write_mirror!(tx, edit.account.as_str(), o).await?;
         }
         tx.commit().await?;
         Ok(n > 0)
@@ -398,7 +408,7 @@ pub(crate) async fn apply_all(
                 .await?
                 .rows_affected();
             if n > 0 && let Some(o) = &w.mirror {
-                write_mirror!(&mut *tx, w.edit.account.as_str(), o).await?;
+                write_mirror!(tx, w.edit.account.as_str(), o).await?;
             }
             applied.push(n > 0);
         }

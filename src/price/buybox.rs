@@ -67,6 +67,9 @@ pub struct BuyboxEntry {
     pub gap_percent: Option<Decimal>,
     pub number_of_offers: Option<i32>,
     pub suggestion: Suggestion,
+    /// The offer's VAT rate in percent, from the account's cached `vat/read` (None: not
+    /// cached yet); prices above exclude VAT, as eMAG's do.
+    pub vat_percent: Option<Decimal>,
     /// Since when the list looks (the account's last sync start, or the asked time).
     pub since: DateTime<Utc>,
 }
@@ -131,11 +134,12 @@ pub fn entry(m: RankMove, movement: Move, since: DateTime<Utc>, o: &BuyboxOption
         gap_percent,
         number_of_offers: m.number_of_offers,
         suggestion,
+        vat_percent: None,
         since,
     }
 }
 
-/// The list for `accounts`: every offer whose buy-button rank left 1 (and, unless
+/// The list for `accounts` (with VAT rates from each account's cache): every offer whose buy-button rank left 1 (and, unless
 /// `losing_only`, reached 1) in the window, ordered by account, then lost before won, then
 /// the largest gap in percent first.
 pub async fn buybox(
@@ -154,13 +158,18 @@ pub async fn buybox(
                 None => continue,
             },
         };
+        let rates = store.vat_rates(account).await?;
         let mut list: Vec<BuyboxEntry> = store
             .rank_moves(Some(account), since)
             .await?
             .into_iter()
             .filter_map(|m| {
                 let mv = classify(&m)?;
-                (!losing_only || mv == Move::Lost).then(|| entry(m, mv, since, options))
+                let vat_percent = super::smart_deals::rate_percent(&rates, m.vat_id);
+                (!losing_only || mv == Move::Lost).then(|| BuyboxEntry {
+                    vat_percent,
+                    ..entry(m, mv, since, options)
+                })
             })
             .collect();
         list.sort_by(|a, b| {
@@ -172,4 +181,12 @@ pub async fn buybox(
         out.extend(list);
     }
     Ok(out)
+}
+
+impl BuyboxEntry {
+    /// A price of this offer as customers see it, with VAT (None while the rate is unknown).
+    pub fn with_vat(&self, net: Option<Decimal>) -> Option<Decimal> {
+        net.zip(self.vat_percent)
+            .map(|(p, r)| super::money::shelf_price(p, r))
+    }
 }

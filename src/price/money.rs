@@ -27,6 +27,11 @@ pub fn with_vat(net: Decimal, rate_percent: Decimal) -> Decimal {
         .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// A price as customers see it on the shelf: VAT added, to the cent (half up).
+pub fn shelf_price(net: Decimal, rate_percent: Decimal) -> Decimal {
+    with_vat(net, rate_percent).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// A shelf price without its VAT (4 places, half up): what `offer set` sends when the seller
 /// typed a price with VAT.
 pub fn without_vat(gross: Decimal, rate_percent: Decimal) -> Decimal {
@@ -150,6 +155,8 @@ mod tests {
     #[test]
     fn vat_and_campaigns() {
         assert_eq!(with_vat(d("107.4298"), d("21")), d("129.9901"));
+        assert_eq!(shelf_price(d("107.4298"), d("21")), d("129.99"));
+        assert_eq!(shelf_price(d("99.89"), d("21")), d("120.87"));
         assert_eq!(without_vat(d("129.99"), d("21")), d("107.4298"));
         assert_eq!(campaign_price(d("100"), 15), d("85"));
         assert_eq!(convert(d("1.95583"), "BGN", "EUR"), Some(d("1")));

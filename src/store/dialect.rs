@@ -62,6 +62,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "report ranges",
         include_str!("migrations/sqlite/0010_report_ranges.sql"),
     ),
+    (
+        11,
+        "offer revs",
+        include_str!("migrations/sqlite/0011_offer_revs.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/postgres/0001_init.sql")),
@@ -120,15 +125,26 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "report ranges",
         include_str!("migrations/postgres/0012_report_ranges.sql"),
     ),
+    (
+        13,
+        "offer revs",
+        include_str!("migrations/postgres/0013_offer_revs.sql"),
+    ),
 ];
 
 pub fn migrator(backend: Backend) -> Migrator {
+    migrator_up_to(backend, i64::MAX)
+}
+
+/// The migrations up to `version`: a store as an older release left it (upgrade tests).
+pub fn migrator_up_to(backend: Backend, version: i64) -> Migrator {
     let files = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
     let migrations = files
         .iter()
+        .filter(|(v, _, _)| *v <= version)
         .map(|(version, desc, sql)| {
             Migration::new(
                 *version,

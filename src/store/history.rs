@@ -96,6 +96,8 @@ pub struct RankMove {
     pub best_offer_sale_price: Option<Decimal>,
     pub number_of_offers: Option<i32>,
     pub rank: Option<i32>,
+    /// The offer's VAT rate id (`vat/read`), for prices with VAT.
+    pub vat_id: Option<i32>,
     /// Whether a point exists before the window.
     pub known_before: bool,
     pub rank_before: Option<i32>,
@@ -186,7 +188,7 @@ impl Store {
             let mut q = QueryBuilder::new(
                 "SELECT o.account, o.id, o.part_number, o.name, o.currency, o.sale_price, \
                  o.min_sale_price, o.max_sale_price, o.best_offer_sale_price, o.number_of_offers, \
-                 o.buy_button_rank, \
+                 o.buy_button_rank, o.vat_id, \
                  (SELECT COUNT(*) FROM (SELECT 1 FROM offer_history p WHERE p.account = o.account \
                  AND p.offer_id = o.id AND p.at < ",
             );
@@ -222,6 +224,7 @@ impl Store {
                         best_offer_sale_price: m("best_offer_sale_price")?,
                         number_of_offers: r.try_get("number_of_offers")?,
                         rank: r.try_get("buy_button_rank")?,
+                        vat_id: r.try_get("vat_id")?,
                         known_before: r.try_get::<i64, _>("known_before")? > 0,
                         rank_before: r.try_get("rank_before")?,
                     })

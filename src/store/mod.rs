@@ -81,29 +81,11 @@ macro_rules! on_write_pool {
 }
 pub(crate) use on_write_pool;
 
-/// Like [`on_pool`], for the products search: on SQLite its own connections, which map the
-/// database file (see [`SQLITE_SEARCH_MMAP_BYTES`]).
-macro_rules! on_search_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        $crate::store::on_sqlite_pool_or_main!($store, sqlite_search, $pool => $body)
-    };
-}
-pub(crate) use on_search_pool;
-
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
     /// SQLite only: the connection bulk writes use (see [`on_write_pool`]).
     pub(crate) sqlite_writer: Option<SqlitePool>,
-    /// SQLite only: connections for the products search, which map the database file (see
-    /// [`SQLITE_SEARCH_MMAP_BYTES`]); opened on first use, so a headless sync never maps.
-    pub(crate) sqlite_search: Option<SqlitePool>,
-    /// SQLite only: the products search's in-memory columns for common words (see
-    /// `search/columns_sqlite.rs`); built on first need, so a headless sync never holds them.
-    pub(crate) sqlite_columns: Option<std::sync::Arc<search::SqliteColumnCache>>,
-    /// Postgres only: the products search's in-memory columns (see `search/columns_pg.rs`);
-    /// read on first need.
-    pub(crate) pg_columns: Option<std::sync::Arc<search::PgColumnCache>>,
     masked_url: String,
 }
 
@@ -114,14 +96,6 @@ const SQLITE_PAGE_SIZE: &str = "16384";
 /// cache holds the upper levels of every index a page of offers touches.
 const SQLITE_READER_CACHE_KIB: &str = "-8192";
 const SQLITE_WRITER_CACHE_KIB: &str = "-16384";
-/// Bytes of the database file a search connection maps instead of reading page by page.
-/// A search that reads a few thousand offers (sorting a filter's matches) spent most of its
-/// time copying their pages out of the OS cache (figures in docs/performance.md). SQLite caps
-/// it at its compile-time limit (2 GiB in the bundled build). Only the search's own
-/// connections map: mapped pages count in a process's resident memory, and the sync's
-/// (reconciliation, statistics) would make a headless sync's peak RSS grow with the catalogue.
-/// Pages still in the WAL are read as before.
-const SQLITE_SEARCH_MMAP_BYTES: &str = "4294967296";
 /// WAL pages after which a commit checkpoints. SQLite's default (1,000) makes a first sync
 /// checkpoint every few pages of offers: each checkpoint copies the hot index pages to the
 /// database file again and ends in an fsync the writer waits for. 4,000 pages is 64 MB at
@@ -178,7 +152,7 @@ impl Store {
                 short_db_error(&e)
             ))
         };
-        let (pool, sqlite_writer, sqlite_search, sqlite_columns) = if url.starts_with("sqlite:") {
+        let (pool, sqlite_writer) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid SQLite URL {masked_url}: {e}")))?
                 .create_if_missing(true)
@@ -216,25 +190,15 @@ impl Store {
             let readers = opts.clone().pragma("cache_size", SQLITE_READER_CACHE_KIB);
             let pool = sqlite_pool_options()
                 .max_connections(4)
-                .connect_with(readers.clone())
+                .connect_with(readers)
                 .await
                 .map_err(unreachable)?;
-            let searcher = readers.pragma("mmap_size", SQLITE_SEARCH_MMAP_BYTES);
-            let columns = search::SqliteColumnCache::new(searcher.clone());
-            let search = sqlite_pool_options()
-                .max_connections(2)
-                .connect_lazy_with(searcher);
             let writer = sqlite_pool_options()
                 .max_connections(1)
                 .connect_with(opts.pragma("cache_size", SQLITE_WRITER_CACHE_KIB))
                 .await
                 .map_err(unreachable)?;
-            (
-                Pool::Sqlite(pool),
-                Some(writer),
-                Some(search),
-                Some(columns),
-            )
+            (Pool::Sqlite(pool), Some(writer))
         } else {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?
@@ -254,15 +218,11 @@ impl Store {
                 .connect_with(opts)
                 .await
                 .map_err(unreachable)?;
-            (Pool::Postgres(pool), None, None, None)
+            (Pool::Postgres(pool), None)
         };
-        let pg_columns = matches!(pool, Pool::Postgres(_)).then(Default::default);
         Ok(Store {
             pool,
             sqlite_writer,
-            sqlite_search,
-            pg_columns,
-            sqlite_columns,
             masked_url,
         })
     }
@@ -328,17 +288,8 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        for p in [&self.sqlite_writer, &self.sqlite_search]
-            .into_iter()
-            .flatten()
-        {
+        if let Some(p) = &self.sqlite_writer {
             p.close().await;
-        }
-        if let Some(columns) = &self.sqlite_columns {
-            columns.close().await;
-        }
-        if let Some(columns) = &self.pg_columns {
-            columns.close();
         }
         on_pool!(self, p => p.close().await)
     }
@@ -429,33 +380,5 @@ pub fn short_db_error(e: &sqlx::Error) -> String {
             "timed out waiting for a database connection (the database is busy)".into()
         }
         other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::testing::TestDb;
-
-    /// Mapped pages count in a process's resident memory: only the search may map, or a
-    /// headless sync's peak RSS would grow with the catalogue.
-    #[tokio::test]
-    async fn only_the_search_connections_map_the_sqlite_file() {
-        let db = TestDb::sqlite().await;
-        let s = &db.store;
-        let mmap = |pool: &sqlx::SqlitePool| {
-            let pool = pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>("PRAGMA mmap_size")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap()
-            }
-        };
-        let super::Pool::Sqlite(readers) = &s.pool else {
-            panic!("a SQLite store")
-        };
-        assert_eq!(mmap(readers).await, 0);
-        assert_eq!(mmap(s.sqlite_writer.as_ref().unwrap()).await, 0);
-        assert!(mmap(s.sqlite_search.as_ref().unwrap()).await > 0);
     }
 }

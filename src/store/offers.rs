@@ -54,7 +54,7 @@ pub(super) const COLUMNS: &str = "account, id, part_number, part_number_key, nam
     handling_time_days, validation_status, validation_status_description, \
     translation_validation_status, offer_validation_status, offer_validation_status_description, \
     ownership, number_of_offers, buy_button_rank, offer_details_id, images, raw, content_hash, \
-    search_text, first_seen_at, last_changed_at, missing_since, last_run_id";
+    search_text, first_seen_at, last_changed_at, missing_since, last_run_id, rev";
 
 fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
@@ -276,8 +276,13 @@ impl Store {
         for chunk in ids.chunks(5_000) {
             total += on_write_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
+                let rev: i64 = sqlx::query_scalar(super::search::NEXT_REV)
+                    .bind(account)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 let mut q = QueryBuilder::new("UPDATE offers SET missing_since = ");
                 q.push_bind(now).push(", last_changed_at = ").push_bind(now);
+                q.push(", rev = ").push_bind(rev);
                 q.push(" WHERE account = ").push_bind(account);
                 q.push(" AND missing_since IS NULL AND id IN (");
                 let mut sep = q.separated(", ");
@@ -350,7 +355,7 @@ pub(super) const UPSERT_SET: &str = "part_number = excluded.part_number, \
     images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
     search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
     last_changed_at = excluded.last_changed_at, missing_since = NULL, \
-    last_run_id = excluded.last_run_id";
+    last_run_id = excluded.last_run_id, rev = excluded.rev";
 
 /// What the store holds for one offer of a batch, from a row of the batch lookup (`id`,
 /// `content_hash`, `missing_since`, `first_seen_at` and [`TRACKED_COLUMNS`]), on either store.

@@ -91,8 +91,13 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
         }
     }));
     let now = ARRAY_COLUMNS.len() + 2;
-    // last_changed_at, missing_since, last_run_id: see COLUMNS.
-    values.extend([format!("${now}"), "NULL".into(), format!("${}", now + 1)]);
+    // last_changed_at, missing_since, last_run_id, rev: see COLUMNS.
+    values.extend([
+        format!("${now}"),
+        "NULL".into(),
+        format!("${}", now + 1),
+        format!("${}", now + 2),
+    ]);
     format!(
         "INSERT INTO offers ({COLUMNS}) SELECT {} FROM (SELECT {}) AS u \
          ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}",
@@ -111,6 +116,7 @@ async fn upsert(
     run_id: Option<i64>,
     rows: &[Pending<'_>],
     now: DateTime<Utc>,
+    rev: i64,
 ) -> Result<()> {
     fn col<'a, T>(rows: &'a [Pending<'_>], f: impl Fn(&'a Offer) -> T) -> Vec<T> {
         rows.iter().map(|p| f(p.offer)).collect()
@@ -168,6 +174,7 @@ async fn upsert(
         .bind(rows.iter().map(|p| p.first_seen).collect::<Vec<_>>())
         .bind(now)
         .bind(run_id)
+        .bind(rev)
         .execute(conn)
         .await?;
     Ok(())
@@ -241,7 +248,13 @@ async fn write_part(
     let (out, to_write) = classify(account, run_id, unique, &stored, now);
 
     if !to_write.is_empty() {
-        upsert(&mut tx, account, run_id, &to_write, now).await?;
+        // Taken as late as possible: the counter row stays locked until commit, so the other
+        // part of a split batch waits only for this part's writes.
+        let rev: i64 = sqlx::query_scalar(super::search::NEXT_REV)
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?;
+        upsert(&mut tx, account, run_id, &to_write, now, rev).await?;
         let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
         super::history::record_pg(&mut tx, account, &written, now).await?;
     }
@@ -295,7 +308,7 @@ mod tests {
     fn array_columns_follow_the_insert_column_order() {
         let mut names = vec!["account"];
         names.extend(ARRAY_COLUMNS.iter().map(|(name, _)| *name));
-        names.extend(["last_changed_at", "missing_since", "last_run_id"]);
+        names.extend(["last_changed_at", "missing_since", "last_run_id", "rev"]);
         let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
         assert_eq!(names, columns);
         for (json, _) in JSON_COLUMNS {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 /// Parameters per row; SQLite allows 32 766 per statement, so 100-offer pages fit easily, and
 /// larger batches are chunked below that.
-const PARAMS_PER_ROW: usize = 43;
+const PARAMS_PER_ROW: usize = 44;
 const MAX_ROWS_PER_STATEMENT: usize = 500;
 
 pub(super) async fn write_offers(
@@ -49,11 +49,17 @@ pub(super) async fn write_offers(
     }
 
     let (out, to_write) = classify(account, run_id, unique, &stored, now);
+    let rev: i64 = if to_write.is_empty() {
+        0
+    } else {
+        sqlx::query_scalar(super::search::NEXT_REV)
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?
+    };
 
-    // New offers go in with plain inserts and reach the FTS index in one statement per
-    // batch (see migration 0004): an upsert, or the FTS trigger, makes SQLite open a
-    // statement journal for every multi-row statement, and FTS5 flushes its pending
-    // index to a new segment at each one.
+    // New offers go in with plain inserts: an upsert makes SQLite open a statement journal
+    // for every multi-row statement.
     let (created, changed): (Vec<&Pending>, Vec<&Pending>) = to_write
         .iter()
         .partition(|p| !stored.contains_key(&p.offer.id));
@@ -106,7 +112,8 @@ pub(super) async fn write_offers(
                     .push_bind(p.first_seen)
                     .push_bind(now)
                     .push_bind(None::<DateTime<Utc>>)
-                    .push_bind(run_id);
+                    .push_bind(run_id)
+                    .push_bind(rev);
             });
             if upsert {
                 q.push(format!(
@@ -125,20 +132,6 @@ pub(super) async fn write_offers(
             }
         }
     }
-    for chunk in created.chunks(30_000) {
-        let mut q = QueryBuilder::new(
-            "INSERT INTO offers_fts (rowid, search_text) \
-                 SELECT rowid, search_text FROM offers WHERE account = ",
-        );
-        q.push_bind(account).push(" AND id IN (");
-        let mut sep = q.separated(", ");
-        for p in chunk {
-            sep.push_bind(p.offer.id);
-        }
-        q.push(")");
-        q.build().execute(&mut *tx).await?;
-    }
-
     // Every offer of the batch was seen now, changed or not: one narrow upsert.
     for chunk in unique.chunks(5_000) {
         let mut q = QueryBuilder::new(

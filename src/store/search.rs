@@ -1,18 +1,27 @@
-//! Product search shared by the TUI, `magsync products` and `magsync export`.
+//! What a products search means, and the SQL that answers it for the CLI.
 //!
-//! Text is folded (see [`super::offers::fold_search`]) and matched against the name, part
-//! number, part number key and EANs: on SQLite every word of the query must start a word there
-//! (FTS5 prefix index); on Postgres every word of the query must be a substring (pg_trgm
-//! index). Both find "Lampă" for "lampa", "LMP-450-BK" for "450" and "Cablu USB-C" for
-//! "usb c". Paging is keyset-based on (sort value, account, id), so the
-//! thousandth page costs what the first one does.
+//! One meaning on both stores (and in the dashboard's [`crate::index::ProductIndex`]): every
+//! word of the query (split on whitespace, case- and diacritics-folded by
+//! [`super::offers::fold_search`]) must occur as a substring of the offer's search text (its
+//! name, part number, part number key and EANs, see [`super::offers::search_text`]), of that
+//! text with its punctuation removed, or of its offer id. So "lampa" finds "Lampă", "317599"
+//! an EAN ending so, "hei45" the part number "HEI-45", and "11851" the offer of that id.
+//! [`matches_words`] is the meaning; [`word_condition`] is the same in SQL.
+//!
+//! `magsync products` and `export` page and stream with plain SQL: keyset paging on (sort
+//! value, account, id), on the sort indexes of migration 0003. The dashboard searches its
+//! in-memory index, which reads from here only the offers written since it last looked
+//! ([`Store::read_offers_since`]).
 
 use super::money::Money;
-use super::{Backend, Result, Store, on_search_pool};
+use super::{Backend, Pool, Result, Store};
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 /// Stock at or below this (and above zero) counts as low.
@@ -95,20 +104,6 @@ impl SortKey {
             SortKey::Stock => "stock",
             SortKey::Rank => "rank",
             SortKey::Changed => "changed",
-        }
-    }
-
-    /// The SQLite index that holds this order (migrations 0001 and 0003).
-    fn sqlite_index(self) -> &'static str {
-        match self {
-            SortKey::Name => "offers_sort_name",
-            SortKey::Account => "sqlite_autoindex_offers_1",
-            SortKey::Id => "offers_sort_id",
-            SortKey::PartNumber => "offers_sort_part_number",
-            SortKey::Price => "offers_sort_price",
-            SortKey::Stock => "offers_sort_stock",
-            SortKey::Rank => "offers_sort_rank",
-            SortKey::Changed => "offers_sort_changed",
         }
     }
 
@@ -215,347 +210,493 @@ impl ProductRow {
     }
 }
 
-const ROW_COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, sale_price, \
-    currency, general_stock, status, buy_button_rank, missing_since, last_changed_at";
+pub(crate) const ROW_COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, \
+    sale_price, currency, general_stock, status, buy_button_rank, missing_since, last_changed_at";
 
-/// Escapes LIKE wildcards so user input matches literally.
-pub(crate) fn like_pattern(folded: &str) -> String {
-    let escaped = folded
+/// Characters a code's words are also matched without ("HEI-45" is found by "hei45"): ASCII
+/// punctuation, which is all that folded text holds besides letters, digits and spaces.
+pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/// The words of a query as it is matched: folded, split on whitespace (so "usb c" finds
+/// "USB-C"). No words means no text condition.
+pub fn query_words(text: Option<&str>) -> Vec<String> {
+    let folded = super::offers::fold_search(text.unwrap_or_default());
+    folded.split_whitespace().map(str::to_string).collect()
+}
+
+/// `search_text` without [`PUNCTUATION`].
+pub fn strip_punctuation(text: &str) -> String {
+    text.chars().filter(|c| !PUNCTUATION.contains(*c)).collect()
+}
+
+/// Whether every word occurs in an offer's search text, in that text without punctuation, or
+/// in its id: the meaning of a search, which the SQL of [`word_condition`] repeats.
+pub fn matches_words(search_text: &str, id: i64, words: &[String]) -> bool {
+    if words.is_empty() {
+        return true;
+    }
+    let stripped = strip_punctuation(search_text);
+    let id = id.to_string();
+    words.iter().all(|w| {
+        search_text.contains(w.as_str()) || stripped.contains(w.as_str()) || id.contains(w.as_str())
+    })
+}
+
+/// A value bound to a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+    Money(Money),
+    Time(DateTime<Utc>),
+}
+
+impl From<&SortValue> for Arg {
+    fn from(v: &SortValue) -> Arg {
+        match v {
+            SortValue::Text(t) => Arg::Text(t.clone()),
+            SortValue::Int(i) => Arg::Int(*i),
+            SortValue::Money(m) => Arg::Money(*m),
+            SortValue::Time(t) => Arg::Time(*t),
+        }
+    }
+}
+
+/// SQL as a value: its text with `$N` placeholders and the arguments they stand for, built
+/// once and run on either store by [`Sql::fetch_all`] or [`Sql::fetch_each`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Sql {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub fn bind(&mut self, arg: Arg) -> &mut Sql {
+        let name = self.arg(arg);
+        self.text.push_str(&name);
+        self
+    }
+
+    /// Adds `arg` and returns its placeholder, for text that names it more than once.
+    pub fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    fn sqlite(&self) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.as_str()));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(t) => q.bind(t.as_str()),
+                Arg::Int(i) => q.bind(*i),
+                Arg::Money(m) => q.bind(*m),
+                Arg::Time(t) => q.bind(*t),
+            };
+        }
+        q
+    }
+
+    fn pg(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.as_str()));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(t) => q.bind(t.as_str()),
+                Arg::Int(i) => q.bind(*i),
+                Arg::Money(m) => q.bind(*m),
+                Arg::Time(t) => q.bind(*t),
+            };
+        }
+        q
+    }
+
+    /// Every row, decoded by the backend's function.
+    pub async fn fetch_all<T>(
+        &self,
+        store: &Store,
+        sqlite: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+        pg: fn(&sqlx::postgres::PgRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match &store.pool {
+            Pool::Sqlite(p) => self
+                .sqlite()
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(sqlite)
+                .collect(),
+            Pool::Postgres(p) => self.pg().fetch_all(p).await?.iter().map(pg).collect(),
+        }
+    }
+
+    /// Every row as the driver yields it, decoded and handed to `each`; returns how many.
+    pub async fn fetch_each<T, E: From<sqlx::Error>>(
+        &self,
+        store: &Store,
+        sqlite: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
+        pg: fn(&sqlx::postgres::PgRow) -> Result<T>,
+        mut each: impl FnMut(T) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        let mut n = 0;
+        match &store.pool {
+            Pool::Sqlite(p) => {
+                let mut rows = self.sqlite().fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    each(sqlite(&r)?)?;
+                    n += 1;
+                }
+            }
+            Pool::Postgres(p) => {
+                let mut rows = self.pg().fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    each(pg(&r)?)?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// `search_text` without [`PUNCTUATION`], in SQL (the same on both stores).
+fn stripped_sql() -> String {
+    PUNCTUATION.chars().fold("search_text".to_string(), |e, c| {
+        let lit = if c == '\'' {
+            "''".to_string()
+        } else {
+            c.to_string()
+        };
+        format!("replace({e}, '{lit}', '')")
+    })
+}
+
+/// Escapes LIKE wildcards so a word matches literally.
+fn like_pattern(word: &str) -> String {
+    let escaped = word
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
-/// The words of folded text that must each be a substring of an offer's search text where no
-/// word index answers (Postgres; text without word characters on SQLite): split on
-/// whitespace only, so "usb-c" stays one word and "usb c" finds "USB-C".
-pub(crate) fn like_words(folded: &str) -> impl Iterator<Item = &str> {
-    folded.split_whitespace()
+/// One word of a search in SQL: the meaning of [`matches_words`].
+fn word_condition(sql: &mut Sql, word: &str) {
+    let p = sql.arg(Arg::Text(like_pattern(word)));
+    let stripped = stripped_sql();
+    sql.push(&format!(
+        " AND (search_text LIKE {p} ESCAPE '\\' OR {stripped} LIKE {p} ESCAPE '\\' \
+         OR CAST(id AS TEXT) LIKE {p} ESCAPE '\\')"
+    ));
 }
 
-/// An FTS5 query matching every word of the input as a word prefix (`"hek"* AND "17"*`), or
-/// None when the input has no word characters (then a LIKE scan answers it).
-pub(crate) fn fts_prefix_query(folded: &str) -> Option<String> {
-    let words: Vec<String> = words(folded).map(|w| format!("\"{w}\"*")).collect();
-    (!words.is_empty()).then(|| words.join(" AND "))
-}
-
-/// The words of folded text as the FTS tokenizer splits them: runs of letters, digits and
-/// '.' (folded text is lower-case ASCII, so that is `[a-z0-9.]`).
-fn words(folded: &str) -> impl Iterator<Item = &str> {
-    folded
-        .split(|c: char| !(c.is_alphanumeric() || c == '.'))
-        .filter(|w| !w.is_empty())
-}
-
-/// Appends the WHERE conditions of a [`ProductQuery`] (after `WHERE 1 = 1`); shared by the
-/// paged search and the streaming export so both select exactly the same offers.
-macro_rules! push_filters {
-    ($q:expr, $store:expr, $query:expr) => {{
-        let q = &mut $q;
-        let query: &$crate::store::search::ProductQuery = $query;
-        if let Some(a) = &query.account {
-            q.push(" AND account = ").push_bind(a.clone());
+/// Appends the conditions of a [`ProductQuery`] (after a `WHERE 1 = 1`); shared by the paged
+/// search and the streaming export so both select exactly the same offers.
+pub(crate) fn push_filters(sql: &mut Sql, query: &ProductQuery) {
+    if let Some(a) = &query.account {
+        sql.push(" AND account = ").bind(Arg::Text(a.clone()));
+    }
+    sql.push(match query.status {
+        Some(StatusFilter::Active) => " AND status = 1 AND missing_since IS NULL",
+        Some(StatusFilter::Inactive) => " AND status = 0 AND missing_since IS NULL",
+        Some(StatusFilter::Eol) => " AND status = 2 AND missing_since IS NULL",
+        Some(StatusFilter::Missing) => " AND missing_since IS NOT NULL",
+        None => "",
+    });
+    match query.stock {
+        Some(StockFilter::Zero) => {
+            sql.push(" AND general_stock = 0");
         }
-        match query.status {
-            Some($crate::store::search::StatusFilter::Active) => {
-                q.push(" AND status = 1 AND missing_since IS NULL");
-            }
-            Some($crate::store::search::StatusFilter::Inactive) => {
-                q.push(" AND status = 0 AND missing_since IS NULL");
-            }
-            Some($crate::store::search::StatusFilter::Eol) => {
-                q.push(" AND status = 2 AND missing_since IS NULL");
-            }
-            Some($crate::store::search::StatusFilter::Missing) => {
-                q.push(" AND missing_since IS NOT NULL");
-            }
-            None => {}
+        Some(StockFilter::Low) => {
+            sql.push(" AND general_stock BETWEEN 1 AND ")
+                .bind(Arg::Int(LOW_STOCK.into()));
         }
-        // Written on the stock sort key so its index answers the filter too. On SQLite the
-        // same range is repeated on the bare column (it excludes NULL as the COALESCE does):
-        // with a status filter the planner then seeks (status, general_stock) on both
-        // instead of reading every offer of the status to test the stock.
-        let sqlite = matches!(&$store.pool, $crate::store::Pool::Sqlite(_));
-        match query.stock {
-            Some($crate::store::search::StockFilter::Zero) => {
-                q.push(" AND COALESCE(general_stock, -1) = 0");
-                if sqlite {
-                    q.push(" AND general_stock = 0");
-                }
-            }
-            Some($crate::store::search::StockFilter::Low) => {
-                q.push(" AND COALESCE(general_stock, -1) BETWEEN 1 AND ")
-                    .push_bind($crate::store::search::LOW_STOCK);
-                if sqlite {
-                    q.push(" AND general_stock BETWEEN 1 AND ")
-                        .push_bind($crate::store::search::LOW_STOCK);
-                }
-            }
-            None => {}
-        }
-        if let Some(text) = query
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            let folded = $crate::store::offers::fold_search(text);
-            match (
-                &$store.pool,
-                $crate::store::search::fts_prefix_query(&folded),
-            ) {
-                ($crate::store::Pool::Sqlite(_), Some(m)) => {
-                    q.push(" AND rowid IN (SELECT rowid FROM offers_fts WHERE offers_fts MATCH ")
-                        .push_bind(m)
-                        .push(")");
-                }
-                _ => {
-                    for word in $crate::store::search::like_words(&folded) {
-                        q.push(" AND search_text LIKE ")
-                            .push_bind($crate::store::search::like_pattern(word))
-                            .push(" ESCAPE '\\'");
-                    }
-                }
-            }
-        }
-    }};
-}
-// Shared with `export`, so an export filters exactly like the products table.
-pub(crate) use push_filters;
-
-/// Appends `AND (sort value, account, id) > (cursor)` (`<` descending; `$cmp` overrides).
-/// Binds a cursor's sort value as its own type, on either database.
-macro_rules! push_sort_value {
-    ($q:expr, $value:expr) => {{
-        match $value {
-            SortValue::Text(t) => $q.push_bind(t.clone()),
-            SortValue::Int(i) => $q.push_bind(*i),
-            SortValue::Money(m) => $q.push_bind(*m),
-            SortValue::Time(t) => $q.push_bind(*t),
-        };
-    }};
-}
-
-/// Appends `account = .. AND id = .. AND <sort value> = ..`: the cursor's own row, found only
-/// while it still has the cursor's sort value (the search columns' check that a cursor's
-/// position is one they hold).
-macro_rules! push_cursor_row {
-    ($q:expr, $backend:expr, $sort:expr, $cursor:expr) => {{
-        let c: &Cursor = $cursor;
-        $q.push(" account = ")
-            .push_bind(c.account.clone())
-            .push(" AND id = ")
-            .push_bind(c.id)
-            .push(format!(" AND {} = ", $sort.expr($backend)));
-        push_sort_value!($q, &c.value);
-    }};
-}
-
-macro_rules! push_keyset {
-    ($q:expr, $store:expr, $query:expr, $after:expr) => {{
-        let query: &ProductQuery = $query;
-        let cmp = if query.descending { "<" } else { ">" };
-        push_keyset!($q, $store, query, $after, cmp)
-    }};
-    ($q:expr, $store:expr, $query:expr, $after:expr, $cmp:expr) => {{
-        let q = &mut $q;
-        let query: &ProductQuery = $query;
-        if let Some(c) = $after {
-            let cmp: &str = $cmp;
-            if query.sort == SortKey::Account {
-                q.push(format!(" AND (account, id) {cmp} ("));
-            } else {
-                let expr = query.sort.expr($store.backend());
-                // SQLite seeks an index on a plain column by a row value, but not one whose
-                // first column is an expression (every sort index but id's): it scanned the
-                // index from its start to the cursor, ~80 ms a page deep in a million
-                // offers. The same bound on the expression alone (inclusive, so no row is
-                // lost) is a range it seeks.
-                let sqlite = $store.backend() == $crate::store::Backend::Sqlite;
-                let bounds: &[&str] = if sqlite { &[&cmp[..1], ""] } else { &[""] };
-                for &op in bounds {
-                    if op.is_empty() {
-                        q.push(format!(" AND ({expr}, account, id) {cmp} ("));
-                    } else {
-                        q.push(format!(" AND {expr} {op}= "));
-                    }
-                    push_sort_value!(q, &c.value);
-                }
-                q.push(", ");
-            }
-            q.push_bind(c.account.clone())
-                .push(", ")
-                .push_bind(c.id)
-                .push(")");
-        }
-    }};
-}
-
-macro_rules! product_row {
-    ($r:expr) => {{
-        let r = $r;
-        Ok::<ProductRow, sqlx::Error>(ProductRow {
-            account: r.try_get("account")?,
-            id: r.try_get("id")?,
-            part_number: r.try_get("part_number")?,
-            part_number_key: r.try_get("part_number_key")?,
-            name: r.try_get("name")?,
-            brand: r.try_get("brand")?,
-            sale_price: r.try_get::<Option<Money>, _>("sale_price")?.map(|m| m.0),
-            currency: r.try_get("currency")?,
-            general_stock: r.try_get("general_stock")?,
-            status: r.try_get("status")?,
-            buy_button_rank: r.try_get("buy_button_rank")?,
-            missing_since: r.try_get("missing_since")?,
-            last_changed_at: r.try_get("last_changed_at")?,
-        })
-    }};
-}
-
-macro_rules! fetch_rows {
-    ($q:expr, $pool:expr) => {{
-        let rows = $q.build().fetch_all($pool).await?;
-        rows.iter()
-            .map(|r| product_row!(r))
-            .collect::<Result<Vec<ProductRow>>>()
-    }};
-}
-
-/// `ORDER BY` of a page: the sort value, then account and id so the order is total (keyset
-/// paging needs it); `cols` names the three, which differ in a materialised list.
-fn order_by(query: &ProductQuery, cols: [&str; 3]) -> String {
-    let dir = if query.descending { "DESC" } else { "ASC" };
-    let [key, account, id] = cols;
-    if key == "account" {
-        // `account, account, id` would make SQLite sort instead of walking the primary key.
-        format!(" ORDER BY account {dir}, {id} {dir}")
-    } else {
-        format!(" ORDER BY {key} {dir}, {account} {dir}, {id} {dir}")
+        None => {}
+    }
+    for word in query_words(query.text.as_deref()) {
+        word_condition(sql, &word);
     }
 }
 
-// Each store's own page plans; after the macros above, which they use.
-mod columns;
-mod columns_pg;
-mod columns_sqlite;
-mod pg;
-mod sqlite;
+/// `ORDER BY` of a query: the sort value, then account and id so the order is total.
+pub(crate) fn order_by(query: &ProductQuery, backend: Backend) -> String {
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    if query.sort == SortKey::Account {
+        // `account, account, id` would make SQLite sort instead of walking the primary key.
+        format!(" ORDER BY account {dir}, id {dir}")
+    } else {
+        let expr = query.sort.expr(backend);
+        format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}")
+    }
+}
 
-pub(crate) use columns_pg::PgColumnCache;
-pub(crate) use columns_sqlite::SqliteColumnCache;
+fn money_units(m: Option<Money>) -> Option<Decimal> {
+    m.map(|m| m.0)
+}
 
-/// Which plan [`Store::search_products_with`] uses, for tests: on SQLite the plan of that name
-/// (see `search/sqlite.rs`); on Postgres `Columns` reads the columns, `Collect` collects at
-/// once and anything else lets the planner try first (see `search/pg.rs`).
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ForcePlan {
-    Auto,
-    Window,
-    /// Windows of a few rows, so a small store goes through several before collecting.
-    SmallWindows,
-    Collect,
-    /// [`ForcePlan::Collect`], intersecting when the query has a rare filter to drive it.
-    Intersect,
-    /// The index-only walk where it applies (text, no filter rare enough to intersect), else
-    /// collect.
-    Member,
-    /// [`ForcePlan::Member`] with batches of a few candidates, so a small store goes through
-    /// several batches per page.
-    SmallBatches,
-    /// One window of a few rows, then the index-only walk from its end where that applies
-    /// (how a common word with no rare filter is paged), else collect.
-    ProbeThenMember,
-    /// The in-memory columns (see `search/columns.rs`): on SQLite built first if missing or
-    /// stale, for any query with text, else collect; on Postgres read in the page's own
-    /// transaction, for any filtered query.
-    Columns,
-    /// The per-value walk of an account (SQLite's `Groups` plan) where it applies, giving up
-    /// after a few values so the hand-over to collecting is exercised too; else collect.
-    Groups,
+/// A products row from either store's row type.
+fn product_row<R: Row>(r: &R) -> Result<ProductRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i16: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ProductRow {
+        account: r.try_get("account")?,
+        id: r.try_get("id")?,
+        part_number: r.try_get("part_number")?,
+        part_number_key: r.try_get("part_number_key")?,
+        name: r.try_get("name")?,
+        brand: r.try_get("brand")?,
+        sale_price: money_units(r.try_get("sale_price")?),
+        currency: r.try_get("currency")?,
+        general_stock: r.try_get("general_stock")?,
+        status: r.try_get("status")?,
+        buy_button_rank: r.try_get("buy_button_rank")?,
+        missing_since: r.try_get("missing_since")?,
+        last_changed_at: r.try_get("last_changed_at")?,
+    })
+}
+
+/// A products row with the revision it was written at (the index's check that it holds
+/// this version of the offer).
+fn product_row_rev<R: Row>(r: &R) -> Result<(ProductRow, i64)>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i16: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((product_row(r)?, r.try_get("rev")?))
+}
+
+/// Raises an account's revision and returns it, in the transaction that writes its offers:
+/// the rows it writes carry the new value, and the counter row stays locked (Postgres) or the
+/// database stays written (SQLite) until that transaction ends, so revisions become visible
+/// in the order they are given.
+pub(crate) const NEXT_REV: &str = "INSERT INTO offer_revs (account, rev) VALUES ($1, 1) \
+    ON CONFLICT (account) DO UPDATE SET rev = offer_revs.rev + 1 RETURNING rev";
+
+/// What the product index holds of an offer (see [`Store::read_offers_since`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    pub account: String,
+    pub id: i64,
+    pub name: Option<String>,
+    pub part_number: Option<String>,
+    pub search_text: String,
+    pub sale_price: Option<Money>,
+    pub general_stock: Option<i32>,
+    pub status: Option<i16>,
+    pub buy_button_rank: Option<i32>,
+    pub missing: bool,
+    pub last_changed_at: DateTime<Utc>,
+}
+
+fn index_row<R: Row>(r: &R) -> Result<IndexRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i16: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(IndexRow {
+        account: r.try_get("account")?,
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        part_number: r.try_get("part_number")?,
+        search_text: r.try_get("search_text")?,
+        sale_price: r.try_get("sale_price")?,
+        general_stock: r.try_get("general_stock")?,
+        status: r.try_get("status")?,
+        buy_button_rank: r.try_get("buy_button_rank")?,
+        missing: r
+            .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
+            .is_some(),
+        last_changed_at: r.try_get("last_changed_at")?,
+    })
+}
+
+const INDEX_COLUMNS: &str = "account, id, name, part_number, search_text, sale_price, \
+    general_stock, status, buy_button_rank, missing_since, last_changed_at";
+
+/// The statements of one catch-up: the accounts' revisions, then the offers of each account
+/// whose revision moved past what the caller has seen (every offer when it has seen nothing).
+fn since_statements(revs: &HashMap<String, i64>, seen: Option<&HashMap<String, i64>>) -> Vec<Sql> {
+    let Some(seen) = seen else {
+        return vec![Sql::new(format!("SELECT {INDEX_COLUMNS} FROM offers"))];
+    };
+    let mut out = Vec::new();
+    for (account, &rev) in revs {
+        let from = seen.get(account).copied().unwrap_or(0);
+        if rev > from {
+            let mut sql = Sql::new(format!(
+                "SELECT {INDEX_COLUMNS} FROM offers WHERE account = "
+            ));
+            sql.bind(Arg::Text(account.clone()))
+                .push(" AND rev > ")
+                .bind(Arg::Int(from))
+                .push(" AND rev <= ")
+                .bind(Arg::Int(rev));
+            out.push(sql);
+        }
+    }
+    out
+}
+
+fn revs_of(rows: Vec<(String, i64)>) -> HashMap<String, i64> {
+    rows.into_iter().collect()
 }
 
 impl Store {
-    /// One page of products after `after` (None = from the top).
+    /// One page of products after `after` (None = from the top), in SQL (the CLI; the
+    /// dashboard pages its [`crate::index::ProductIndex`]).
     pub async fn search_products(
         &self,
         query: &ProductQuery,
         after: Option<&Cursor>,
         limit: i64,
     ) -> Result<Vec<ProductRow>> {
-        self.search_products_with(query, after, limit, ForcePlan::Auto)
-            .await
-    }
-
-    /// [`Store::search_products`] with SQLite's plan forced, so tests can check that every
-    /// plan returns the same pages on a store too small to choose them by itself.
-    #[doc(hidden)]
-    pub async fn search_products_with(
-        &self,
-        query: &ProductQuery,
-        after: Option<&Cursor>,
-        limit: i64,
-        force: ForcePlan,
-    ) -> Result<Vec<ProductRow>> {
-        let limit = limit.max(1);
-        match &self.pool {
-            super::Pool::Sqlite(readers) => {
-                let pool = self.sqlite_search.as_ref().unwrap_or(readers);
-                self.sqlite_search_page(pool, query, after, limit, force)
-                    .await
+        let mut sql = Sql::new(format!("SELECT {ROW_COLUMNS} FROM offers WHERE 1 = 1"));
+        push_filters(&mut sql, query);
+        if let Some(c) = after {
+            let cmp = if query.descending { "<" } else { ">" };
+            if query.sort == SortKey::Account {
+                sql.push(&format!(" AND (account, id) {cmp} ("));
+            } else {
+                let expr = query.sort.expr(self.backend());
+                sql.push(&format!(" AND ({expr}, account, id) {cmp} ("))
+                    .bind(Arg::from(&c.value))
+                    .push(", ");
             }
-            super::Pool::Postgres(pool) => self.pg_page(pool, query, after, limit, force).await,
+            sql.bind(Arg::Text(c.account.clone()))
+                .push(", ")
+                .bind(Arg::Int(c.id))
+                .push(")");
         }
-    }
-
-    /// Reads the search's in-memory columns now instead of on first need, so the next pages
-    /// may come from them (tests).
-    #[doc(hidden)]
-    pub async fn build_search_columns(&self) -> Result<()> {
-        match &self.pool {
-            super::Pool::Sqlite(_) => self.build_sqlite_columns().await,
-            super::Pool::Postgres(pool) => self.build_pg_columns(pool).await,
-        }
-    }
-
-    /// How many pages Postgres' search columns have answered (tests).
-    #[doc(hidden)]
-    pub fn search_columns_answers(&self) -> u64 {
-        self.pg_columns
-            .as_ref()
-            .map_or(0, |c| c.answered.load(std::sync::atomic::Ordering::Relaxed))
+        sql.push(&order_by(query, self.backend()));
+        let _ = write!(sql.text, " LIMIT {}", limit.max(1));
+        sql.fetch_all(self, product_row, product_row).await
     }
 
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
-        let text_only = query.account.is_none() && query.status.is_none() && query.stock.is_none();
-        if let (super::Pool::Sqlite(readers), Some(m), true) =
-            (&self.pool, sqlite::sqlite_text_match(query), text_only)
-        {
-            let pool = self.sqlite_search.as_ref().unwrap_or(readers);
-            // Every offer has its FTS row (triggers keep them in step), so the match list
-            // alone counts them without reading a single offer.
-            return sqlx::query("SELECT COUNT(*) FROM offers_fts WHERE offers_fts MATCH $1")
-                .bind(m)
-                .fetch_one(pool)
-                .await?
-                .try_get(0);
-        }
-        if let super::Pool::Postgres(pool) = &self.pool
-            && let Some(n) = self.pg_columns_count(pool, query).await?
-        {
-            return Ok(n);
-        }
-        on_search_pool!(self, pool => {
-            let mut q = QueryBuilder::new("SELECT COUNT(*) AS n FROM offers WHERE 1 = 1");
-            push_filters!(q, self, query);
-            Ok(q.build().fetch_one(pool).await?.try_get::<i64, _>("n")?)
-        })
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM offers WHERE 1 = 1");
+        push_filters(&mut sql, query);
+        let n = sql
+            .fetch_all(self, |r| r.try_get("n"), |r| r.try_get("n"))
+            .await?;
+        Ok(n.first().copied().unwrap_or(0))
     }
-}
 
-fn has_text(query: &ProductQuery) -> bool {
-    query.text.as_deref().is_some_and(|t| !t.trim().is_empty())
+    /// The products rows of the given offers, with the revision each was written at; offers
+    /// the store no longer has are absent.
+    pub async fn product_rows(&self, keys: &[(String, i64)]) -> Result<Vec<(ProductRow, i64)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut by_account: Vec<(&str, Vec<i64>)> = Vec::new();
+        for (account, id) in keys {
+            match by_account.iter_mut().find(|(a, _)| a == account) {
+                Some((_, ids)) => ids.push(*id),
+                None => by_account.push((account, vec![*id])),
+            }
+        }
+        let mut sql = Sql::new(format!("SELECT {ROW_COLUMNS}, rev FROM offers WHERE 1 = 0"));
+        for (account, ids) in by_account {
+            sql.push(" OR (account = ")
+                .bind(Arg::Text(account.to_string()))
+                .push(" AND id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Arg::Int(*id));
+            }
+            sql.push("))");
+        }
+        sql.fetch_all(self, product_row_rev, product_row_rev).await
+    }
+
+    /// Reads, in one snapshot, every account's revision and the offers written after the
+    /// revisions in `seen` (every offer when `seen` is None), handing each to `each`; returns
+    /// the revisions the offers read are current to. An account whose revision did not move
+    /// costs nothing but its counter row.
+    pub async fn read_offers_since(
+        &self,
+        seen: Option<&HashMap<String, i64>>,
+        mut each: impl FnMut(IndexRow),
+    ) -> Result<HashMap<String, i64>> {
+        const REVS: &str = "SELECT account, rev FROM offer_revs";
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                // A read transaction is one WAL snapshot from its first statement on.
+                let mut tx = pool.begin().await?;
+                let revs = revs_of(sqlx::query_as(REVS).fetch_all(&mut *tx).await?);
+                for sql in since_statements(&revs, seen) {
+                    let mut rows = sql.sqlite().fetch(&mut *tx);
+                    while let Some(r) = rows.try_next().await? {
+                        each(index_row(&r)?);
+                    }
+                }
+                tx.commit().await?;
+                Ok(revs)
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                let revs = revs_of(sqlx::query_as(REVS).fetch_all(&mut *tx).await?);
+                for sql in since_statements(&revs, seen) {
+                    let mut rows = sql.pg().fetch(&mut *tx);
+                    while let Some(r) = rows.try_next().await? {
+                        each(index_row(&r)?);
+                    }
+                }
+                tx.commit().await?;
+                Ok(revs)
+            }
+        }
+    }
+
+    /// Every account's revision (cheap: one row per account), to tell whether an index is
+    /// current without reading any offer.
+    pub async fn offer_revs(&self) -> Result<HashMap<String, i64>> {
+        const REVS: &str = "SELECT account, rev FROM offer_revs";
+        Ok(revs_of(match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_as(REVS).fetch_all(p).await?,
+            Pool::Postgres(p) => sqlx::query_as(REVS).fetch_all(p).await?,
+        }))
+    }
 }

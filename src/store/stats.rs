@@ -63,6 +63,16 @@ impl Store {
     /// Stats for the given accounts (configured ones, so an account never synced still shows).
     pub async fn account_stats(&self, accounts: &[String]) -> Result<Vec<AccountStats>> {
         let counts = self.offer_counts().await?;
+        self.account_stats_with(accounts, counts).await
+    }
+
+    /// [`Store::account_stats`] with offer counts the caller already holds (the dashboard's
+    /// index keeps them, so it never counts the table).
+    pub async fn account_stats_with(
+        &self,
+        accounts: &[String],
+        counts: Vec<(String, OfferCounts)>,
+    ) -> Result<Vec<AccountStats>> {
         let mut names: Vec<String> = accounts.to_vec();
         for (a, _) in &counts {
             if !names.contains(a) {

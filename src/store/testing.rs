@@ -24,11 +24,24 @@ enum Cleanup {
     PgDatabase { admin_url: String, name: String },
 }
 
+/// Opens a test store migrated up to `version`.
+async fn open_at(url: &str, version: i64) -> Store {
+    let store = Store::connect(url).await.expect("open test store");
+    let migrator = super::dialect::migrator_up_to(store.backend(), version);
+    super::on_pool!(store, pool => migrator.run(pool).await.expect("migrate test store"));
+    store
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        TestDb::sqlite_at(i64::MAX).await
+    }
+
+    /// A SQLite store migrated up to `version` only (as an older release left it).
+    pub async fn sqlite_at(version: i64) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = crate::config::sqlite_url(&dir.path().join("test.db"));
-        let store = Store::open(&url).await.expect("open sqlite test store");
+        let store = open_at(&url, version).await;
         TestDb {
             store,
             url,
@@ -40,6 +53,11 @@ impl TestDb {
     /// A new, migrated Postgres database, or None (after printing why) when none is reachable
     /// and Postgres is not required.
     pub async fn postgres() -> Option<TestDb> {
+        TestDb::postgres_at(i64::MAX).await
+    }
+
+    /// A Postgres store migrated up to `version` only, or None as [`TestDb::postgres`].
+    pub async fn postgres_at(version: i64) -> Option<TestDb> {
         let admin_url = std::env::var("MAGSYNC_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG.into());
         let required = std::env::var("MAGSYNC_TEST_PG")
             .map(|v| v == "required")
@@ -72,7 +90,7 @@ impl TestDb {
         let mut url = url::Url::parse(&admin_url).expect("postgres url");
         url.set_path(&format!("/{name}"));
         let url = url.to_string();
-        let store = Store::open(&url).await.expect("open postgres test store");
+        let store = open_at(&url, version).await;
         Some(TestDb {
             store,
             url,

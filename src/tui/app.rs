@@ -450,6 +450,18 @@ impl App {
                 self.toast(format!("reading the buy-button list failed: {e}"), true);
                 vec![]
             }
+            Msg::SmartDeals {
+                account,
+                ids,
+                result,
+            } => {
+                if let Err(e) = &result {
+                    self.toast(format!("Smart Deals check of {account} failed: {e}"), true);
+                }
+                self.buybox
+                    .set_smart_deals(&account, &ids, result, self.now);
+                vec![]
+            }
         }
     }
 

@@ -1,8 +1,10 @@
 //! State of the Buy button tab (6): the offers that lost or won the buy button since each
 //! account's last sync, with the suggested price one key queues as a local edit.
 
+use crate::price::smart_deals::SmartDeal;
 use crate::price::{BuyboxEntry, BuyboxOptions, Suggestion};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
 
 /// The list is read again this often while the tab is open (a sync may have moved it).
 pub const RELOAD_SECS: i64 = 10;
@@ -18,6 +20,20 @@ pub struct BuyboxTab {
     /// How suggestions are computed (`[prices]`).
     pub options: BuyboxOptions,
     pub last_load: Option<DateTime<Utc>>,
+    /// Smart Deals checks asked from this tab, by account and offer id.
+    pub smart_deals: HashMap<(String, i64), SmartDealCheck>,
+}
+
+/// One offer's Smart Deals price check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SmartDealCheck {
+    /// Asked; eMAG's answer is awaited (off the UI task, through the account's limiter).
+    Checking,
+    Done {
+        deal: SmartDeal,
+        at: DateTime<Utc>,
+    },
+    Failed(String),
 }
 
 impl BuyboxTab {
@@ -44,6 +60,56 @@ impl BuyboxTab {
         self.loading = false;
         self.loaded = true;
         self.last_load = Some(now);
+    }
+
+    /// The selected offer's Smart Deals check, if one was asked.
+    pub fn smart_deal(&self) -> Option<&SmartDealCheck> {
+        let row = self.selected_row()?;
+        self.smart_deals.get(&(row.account.clone(), row.id))
+    }
+
+    /// Marks the selected offer as being checked and says which to ask, or why not (one
+    /// check in flight per offer).
+    pub fn ask_smart_deal(&mut self) -> Result<(String, i64), String> {
+        let Some(row) = self.selected_row() else {
+            return Err("no offer is selected".into());
+        };
+        let key = (row.account.clone(), row.id);
+        if self.smart_deals.get(&key) == Some(&SmartDealCheck::Checking) {
+            return Err(format!("offer {} is being checked", row.id));
+        }
+        self.smart_deals
+            .insert(key.clone(), SmartDealCheck::Checking);
+        Ok(key)
+    }
+
+    /// Takes eMAG's answers (or the failure of the whole request) for offers of `account`.
+    pub fn set_smart_deals(
+        &mut self,
+        account: &str,
+        ids: &[i64],
+        result: Result<crate::tui::engine_backend::SmartDealResults, String>,
+        now: DateTime<Utc>,
+    ) {
+        match result {
+            Ok(answers) => {
+                for (id, r) in answers {
+                    let check = match r {
+                        Ok(deal) => SmartDealCheck::Done { deal, at: now },
+                        Err(e) => SmartDealCheck::Failed(e),
+                    };
+                    self.smart_deals.insert((account.to_string(), id), check);
+                }
+            }
+            Err(e) => {
+                for id in ids {
+                    self.smart_deals.insert(
+                        (account.to_string(), *id),
+                        SmartDealCheck::Failed(e.clone()),
+                    );
+                }
+            }
+        }
     }
 
     /// The selected offer's suggested price, or why there is none to queue.

@@ -22,6 +22,8 @@ pub struct Executor<E: DashboardEngine> {
     /// Bounded: a UI that falls behind slows the jobs down instead of queueing without end.
     pub tx: Sender<Msg>,
     pub health: crate::config::HealthConfig,
+    /// The products search and the header's counts, kept current from the store.
+    pub index: crate::index::SharedIndex,
 }
 
 impl<E: DashboardEngine> Clone for Executor<E> {
@@ -33,6 +35,7 @@ impl<E: DashboardEngine> Clone for Executor<E> {
             accounts: self.accounts.clone(),
             tx: self.tx.clone(),
             health: self.health.clone(),
+            index: self.index.clone(),
         }
     }
 }
@@ -74,7 +77,12 @@ impl<E: DashboardEngine> Executor<E> {
                         health.push(crate::health::account_health(store, a, t, now).await);
                     }
                     Ok::<_, sqlx::Error>(Dashboard {
-                        stats: store.account_stats(&self.accounts).await?,
+                        stats: store
+                            .account_stats_with(
+                                &self.accounts,
+                                self.index.account_counts(store).await?,
+                            )
+                            .await?,
                         running: store.running_runs().await?,
                         health,
                     })
@@ -98,14 +106,15 @@ impl<E: DashboardEngine> Executor<E> {
             } => Msg::Products {
                 seq,
                 append: after.is_some(),
-                rows: store
-                    .search_products(&query, after.as_ref(), limit)
+                rows: self
+                    .index
+                    .search(store, &query, after.as_ref(), limit)
                     .await
                     .map_err(db),
             },
             Effect::Count { seq, query } => Msg::Count {
                 seq,
-                total: store.count_products(&query).await.map_err(db),
+                total: self.index.count(store, &query).await.map_err(db),
             },
             Effect::LoadRuns {
                 account,
@@ -145,7 +154,11 @@ impl<E: DashboardEngine> Executor<E> {
                 }
                 .await,
             ),
-            Effect::LoadBuybox { losing, options } => Msg::Buybox(
+            Effect::LoadBuybox { losing, options } => Msg::Buybox({
+                for account in &self.accounts {
+                    // Refreshes the cache the list reads its VAT rates from (daily).
+                    self.vat_rates(account).await;
+                }
                 crate::price::buybox(
                     store,
                     &self.accounts,
@@ -154,10 +167,15 @@ impl<E: DashboardEngine> Executor<E> {
                     &options,
                 )
                 .await
-                .map_err(db),
-            ),
+                .map_err(db)
+            }),
+            Effect::SmartDeals { account, ids } => Msg::SmartDeals {
+                result: self.engine.smart_deals(&account, ids.clone()).await,
+                account,
+                ids,
+            },
             Effect::LoadOffer { account, id } => {
-                Msg::OfferDetail(load_offer(store, &account, id).await)
+                Msg::OfferDetail(self.load_offer(&account, id).await)
             }
             Effect::StartSync { account, options } => {
                 let result = self.start(&account, options, false).await;
@@ -203,7 +221,7 @@ impl<E: DashboardEngine> Executor<E> {
             Effect::FindOffer(id) => Msg::OfferDetail(
                 async {
                     for account in &self.accounts {
-                        if let Some(found) = load_offer(store, account, id).await? {
+                        if let Some(found) = self.load_offer(account, id).await? {
                             return Ok(Some(found));
                         }
                     }
@@ -330,8 +348,29 @@ impl<E: DashboardEngine> Executor<E> {
     }
 }
 
-/// An offer with everything its details popup shows: recent changes, 90 days of price history,
-/// the same part number on other accounts and a pending local edit.
+impl<E: DashboardEngine> Executor<E> {
+    /// The account's VAT rates: refreshed through the backend when a day old, else the cache.
+    async fn vat_rates(&self, account: &str) -> Vec<crate::store::vat::CachedVat> {
+        match self.engine.vat_rates(account).await {
+            Ok(rates) => rates,
+            Err(_) => self.store.vat_rates(account).await.unwrap_or_default(),
+        }
+    }
+
+    /// An offer with everything its details popup shows: recent changes, 90 days of price
+    /// history, the same part number on other accounts, its VAT rate and a pending local edit.
+    async fn load_offer(&self, account: &str, id: i64) -> Result<Option<Box<OfferDetail>>, String> {
+        let Some(mut found) = load_offer(&self.store, account, id).await? else {
+            return Ok(None);
+        };
+        let rates = self.vat_rates(account).await;
+        found.prices.vat_percent =
+            crate::price::smart_deals::rate_percent(&rates, found.offer.offer.vat_id);
+        Ok(Some(found))
+    }
+}
+
+/// An offer with everything its details popup shows but its VAT rate.
 async fn load_offer(
     store: &Store,
     account: &str,
@@ -362,7 +401,11 @@ async fn load_offer(
         changes,
         pending,
         scroll: 0,
-        prices: super::app::PricePanel { history, siblings },
+        prices: super::app::PricePanel {
+            history,
+            siblings,
+            vat_percent: None,
+        },
         link: None,
     })))
 }

@@ -18,17 +18,45 @@ pub trait DashboardEngine: SyncPort + Send + Sync + 'static {
         &self,
         preview: crate::edits::preview::Preview,
     ) -> impl Future<Output = Result<Vec<crate::edits::PushReport>, String>> + Send;
+    /// The account's VAT rates from `vat/read`, through the store's daily cache.
+    fn vat_rates(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Vec<crate::store::vat::CachedVat>, String>> + Send;
+    /// Asks eMAG's Smart Deals price check for each offer, through the account's limiter.
+    fn smart_deals(
+        &self,
+        account: &str,
+        ids: Vec<i64>,
+    ) -> impl Future<Output = Result<SmartDealResults, String>> + Send;
 }
+
+/// Each checked offer's Smart Deals answer, or why its check failed.
+pub type SmartDealResults = Vec<(i64, Result<crate::price::smart_deals::SmartDeal, String>)>;
 
 /// The engine of the configured accounts.
 pub struct EngineBackend {
     engine: Engine,
+    /// When `vat/read` last failed for an account with nothing cached: not asked again for
+    /// [`VAT_RETRY_MINUTES`], so a list reloaded every few seconds never spends the account's
+    /// requests on it.
+    vat_failed: Mutex<HashMap<String, chrono::DateTime<chrono::Utc>>>,
 }
+
+/// Minutes before a failed `vat/read` is tried again.
+const VAT_RETRY_MINUTES: i64 = 30;
 
 impl EngineBackend {
     pub fn new(engine: Engine) -> Self {
-        EngineBackend { engine }
+        EngineBackend {
+            engine,
+            vat_failed: Mutex::default(),
+        }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl SyncPort for EngineBackend {
@@ -88,6 +116,33 @@ impl DashboardEngine for EngineBackend {
         }
         Ok(reports)
     }
+
+    async fn vat_rates(&self, account: &str) -> Result<Vec<crate::store::vat::CachedVat>, String> {
+        let now = chrono::Utc::now();
+        let recent = lock(&self.vat_failed)
+            .get(account)
+            .is_some_and(|t| now - *t < chrono::Duration::minutes(VAT_RETRY_MINUTES));
+        if recent {
+            return Err(format!("vat/read of {account} failed recently"));
+        }
+        let client = self.engine.client(account).map_err(|e| e.to_string())?;
+        let r = crate::price::smart_deals::vat_rates(self.engine.store(), &client, now).await;
+        match &r {
+            Ok(_) => lock(&self.vat_failed).remove(account),
+            Err(_) => lock(&self.vat_failed).insert(account.to_string(), now),
+        };
+        r
+    }
+
+    async fn smart_deals(&self, account: &str, ids: Vec<i64>) -> Result<SmartDealResults, String> {
+        // The engine's client shares the account's limiter with running syncs and pushes.
+        let client = self.engine.client(account).map_err(|e| e.to_string())?;
+        Ok(crate::price::smart_deals::check(&client, &ids)
+            .await
+            .into_iter()
+            .map(|(id, r)| (id, r.map_err(|e| e.to_string())))
+            .collect())
+    }
 }
 
 /// Runs started by this dashboard, so they can be cancelled and awaited on quit. Runs of other
@@ -104,7 +159,7 @@ impl<R: ActiveRun + Send> OwnRuns<R> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, R>> {
-        self.runs.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.runs)
     }
 
     /// Keeps `run`, and forgets the ones that have ended.

@@ -75,6 +75,7 @@ impl JobKind {
             | Effect::QueueEdit { .. }
             | Effect::Push(_)
             | Effect::Export { .. }
+            | Effect::SmartDeals { .. }
             | Effect::Discard(_)
             | Effect::QueueBulk { .. }
             | Effect::Resolve { .. }

@@ -105,6 +105,7 @@ actions! {
     QueueSuggestion => "queue_suggestion", "queue suggestion";
     LosingOnly => "losing_only", "lost only";
     AcceptGuardHold => "accept_guard_hold", "accept guard hold";
+    SmartDeals => "smart_deals", "Smart Deals check";
 }
 
 /// A key with modifiers, written like `q`, `G`, `ctrl-d`, `shift-tab`, `enter`, `f5`.
@@ -272,6 +273,7 @@ impl Default for Keymap {
                 b(Changes, KeepRemote, &[k('r')], true),
                 b(Buybox, QueueSuggestion, &[k('a')], true),
                 b(Buybox, LosingOnly, &[k('l')], true),
+                b(Buybox, SmartDeals, &[k('s')], true),
                 b(Buybox, Open, &[c(KeyCode::Enter)], true),
                 b(History, FilterStatus, &[k('s')], true),
                 b(History, FilterAccount, &[k('a')], true),

@@ -78,7 +78,7 @@ pub fn buybox(body: Rect) -> [Rect; 3] {
     Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(2),
+        Constraint::Length(4),
     ])
     .areas(body)
 }

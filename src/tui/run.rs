@@ -118,6 +118,7 @@ pub async fn run<E: DashboardEngine>(
         accounts: app.accounts.iter().map(|a| a.name.clone()).collect(),
         tx,
         health: app.health.clone(),
+        index: crate::index::SharedIndex::new(),
     };
     let mut jobs = Jobs::new();
     // Messages the loop makes itself (a copy's confirmation); the channel is for the jobs.

@@ -23,6 +23,7 @@ mod health;
 mod metrics;
 mod ops_cli;
 mod price_intel;
+mod product_index;
 mod reliability;
 mod reliability_cli;
 mod reliability_push;

@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use magsync::model::OfferStatus;
 use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger, WarehouseValue};
-use magsync::store::search::{ForcePlan, ProductQuery, SortKey, StatusFilter, StockFilter};
+use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::store::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -468,11 +468,6 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
     }
 }
 
-/// SQLite picks a plan per page (walk the sort index, walk bounded windows of it, collect the
-/// matches and sort them, or intersect a rare filter's index with the text matches first)
-/// from probes that a small store never trips, so each plan is
-/// forced here; every one must page through exactly what one unpaged query (the export's)
-/// returns, in the same order. Postgres plans by itself and is held to the same reference.
 /// Offers of two accounts whose names, prices, statuses, stocks and ranks repeat and tie, a
 /// few without a name or price, three missing.
 async fn write_search_fixture(s: &magsync::store::Store) {
@@ -586,9 +581,9 @@ fn search_matrix() -> Vec<ProductQuery> {
     queries
 }
 
-/// Pages through `q` with each plan, 9 rows a page, and compares with the unpaged export;
-/// then the count.
-async fn assert_pages_match_export(db: &TestDb, q: &ProductQuery, plans: &[ForcePlan]) {
+/// Pages through `q` in SQL (the CLI's search), 9 rows a page, and compares with the unpaged
+/// export; then the count.
+async fn assert_pages_match_export(db: &TestDb, q: &ProductQuery) {
     let s = &db.store;
     let mut want = Vec::new();
     s.export_offers::<sqlx::Error, _>(q, |o| {
@@ -597,23 +592,18 @@ async fn assert_pages_match_export(db: &TestDb, q: &ProductQuery, plans: &[Force
     })
     .await
     .unwrap();
-    for &plan in plans {
-        let mut got = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = s
-                .search_products_with(q, cursor.as_ref(), 9, plan)
-                .await
-                .unwrap();
-            got.extend(page.iter().map(|r| (r.account.clone(), r.id)));
-            match page.last() {
-                Some(_) if got.len() > want.len() => break,
-                Some(r) if page.len() == 9 => cursor = Some(r.cursor(q.sort)),
-                _ => break,
-            }
+    let mut got = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s.search_products(q, cursor.as_ref(), 9).await.unwrap();
+        got.extend(page.iter().map(|r| (r.account.clone(), r.id)));
+        match page.last() {
+            Some(_) if got.len() > want.len() => break,
+            Some(r) if page.len() == 9 => cursor = Some(r.cursor(q.sort)),
+            _ => break,
         }
-        assert_eq!(got, want, "{} {plan:?} {q:?}", db.label);
     }
+    assert_eq!(got, want, "{} {q:?}", db.label);
     assert_eq!(
         s.count_products(q).await.unwrap(),
         want.len() as i64,
@@ -622,222 +612,15 @@ async fn assert_pages_match_export(db: &TestDb, q: &ProductQuery, plans: &[Force
     );
 }
 
-/// SQLite picks a plan per page (walk the sort index, walk bounded windows of it, collect the
-/// matches and sort them, or intersect a rare filter's index with the text matches first)
-/// from probes that a small store never trips, so each plan is
-/// forced here; every one must page through exactly what one unpaged query (the export's)
-/// returns, in the same order. Postgres plans by itself and is held to the same reference.
+/// The CLI's SQL pages through exactly what one unpaged query (the export's) returns, in the
+/// same order, for every sort key, direction, filter and text of the matrix.
 #[tokio::test]
-async fn every_search_plan_pages_like_one_sorted_query() {
+async fn sql_pages_like_one_sorted_query() {
     for db in TestDb::all().await {
         write_search_fixture(&db.store).await;
         for q in search_matrix() {
-            assert_pages_match_export(
-                &db,
-                &q,
-                &[
-                    ForcePlan::Auto,
-                    ForcePlan::Window,
-                    ForcePlan::SmallWindows,
-                    ForcePlan::Collect,
-                    ForcePlan::Intersect,
-                    ForcePlan::Member,
-                    ForcePlan::SmallBatches,
-                    ForcePlan::ProbeThenMember,
-                    ForcePlan::Columns,
-                    ForcePlan::Groups,
-                ],
-            )
-            .await;
+            assert_pages_match_export(&db, &q).await;
         }
-    }
-}
-
-/// Postgres' search columns answer while offers are written: the offers written since they
-/// were read (updated, new, marked missing, of a new account) are read afresh, the rest come
-/// from the columns, and every page still matches the unpaged query.
-#[tokio::test]
-async fn postgres_search_columns_answer_with_the_offers_written_since() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    let s = &db.store;
-    write_search_fixture(s).await;
-    s.build_search_columns().await.unwrap();
-    let t1 = Utc::now() - Duration::hours(1);
-    let changed: Vec<Offer> = [2i64, 8, 14, 40]
-        .iter()
-        .map(|&i| {
-            let mut o = offer(i, "Lampă nouă USB-C", "0.2500");
-            o.status = Some(OfferStatus::Inactive);
-            o.general_stock = Some(0);
-            o
-        })
-        .chain((200..206).map(|i| offer(i, "Cablu lampa", &format!("{i}.0000"))))
-        .collect();
-    s.write_offers("main", None, &changed, t1).await.unwrap();
-    s.mark_missing("main", None, &[4, 10], Utc::now())
-        .await
-        .unwrap();
-    let newcomer: Vec<Offer> = (1..=5)
-        .map(|i| offer(i, "Suport lampa", "3.5000"))
-        .collect();
-    s.write_offers("aaa", None, &newcomer, t1).await.unwrap();
-    let before = s.search_columns_answers();
-    let mut filtered = 0;
-    for mut q in search_matrix() {
-        if q.account.as_deref() == Some("fbe") {
-            q.account = Some("aaa".into());
-        }
-        filtered += u64::from(
-            q.text.is_some() || q.account.is_some() || q.status.is_some() || q.stock.is_some(),
-        );
-        assert_pages_match_export(&db, &q, &[ForcePlan::Auto]).await;
-    }
-    // Every filtered first page at least came from the columns (a page after a cursor on a
-    // written offer takes Postgres' plans).
-    assert!(
-        s.search_columns_answers() - before >= filtered,
-        "{} of {filtered} first pages from the columns",
-        s.search_columns_answers() - before
-    );
-    // Versions reset (a restored backup, a hand-made fix) and then lower than the columns':
-    // they must not pass for "nothing written since".
-    s.build_search_columns().await.unwrap();
-    db.execute("DELETE FROM offer_versions").await;
-    for account in ["aaa", "fbe", "main"] {
-        let renamed = [offer(3, "Zzz lampa renamed", "1.0000")];
-        s.write_offers(account, None, &renamed, Utc::now())
-            .await
-            .unwrap();
-    }
-    for q in search_matrix().iter().step_by(7) {
-        assert_pages_match_export(&db, q, &[ForcePlan::Auto]).await;
-    }
-}
-
-/// The in-memory search columns hold one version of the offers: after any write the next
-/// page must not come from them (on SQLite the forced plan rebuilds them first; on Postgres a
-/// page takes the planner's plans until they are rebuilt), so a changed price, a renamed
-/// offer and a new offer all show at once, and a cursor whose row moved still pages like the
-/// unpaged query.
-#[tokio::test]
-async fn search_columns_never_answer_from_an_older_version_of_the_offers() {
-    for db in TestDb::all().await {
-        columns_follow_every_write(&db).await;
-    }
-}
-
-async fn columns_follow_every_write(db: &TestDb) {
-    let s = &db.store;
-    // Postgres builds forced columns inside the page's own transaction, which could never be
-    // stale: there the automatic plan is checked, on columns built beforehand.
-    let plan = match s.backend() {
-        magsync::store::Backend::Sqlite => ForcePlan::Columns,
-        magsync::store::Backend::Postgres => ForcePlan::Auto,
-    };
-    let t0 = Utc::now() - Duration::minutes(10);
-    let offers: Vec<Offer> = (1..=30)
-        .map(|i| offer(i, "Lampă de birou", &format!("{i}.0000")))
-        .collect();
-    s.write_offers("main", None, &offers, t0).await.unwrap();
-    let q = ProductQuery {
-        text: Some("lampa".into()),
-        sort: SortKey::Price,
-        ..Default::default()
-    };
-    let want = |s: &magsync::store::Store| {
-        let s = s.clone();
-        let q = q.clone();
-        async move {
-            let mut ids = Vec::new();
-            s.export_offers::<sqlx::Error, _>(&q, |o| {
-                ids.push(o.offer.id);
-                Ok(())
-            })
-            .await
-            .unwrap();
-            ids
-        }
-    };
-    let pages = |s: &magsync::store::Store| {
-        let s = s.clone();
-        let q = q.clone();
-        async move {
-            let mut ids = Vec::new();
-            let mut cursor = None;
-            loop {
-                let page = s
-                    .search_products_with(&q, cursor.as_ref(), 4, plan)
-                    .await
-                    .unwrap();
-                ids.extend(page.iter().map(|r| r.id));
-                match page.last() {
-                    Some(r) if page.len() == 4 && ids.len() <= 40 => {
-                        cursor = Some(r.cursor(q.sort))
-                    }
-                    _ => break,
-                }
-            }
-            ids
-        }
-    };
-    s.build_search_columns().await.unwrap();
-    let first = s.search_products_with(&q, None, 4, plan).await.unwrap();
-    assert_eq!(
-        first.iter().map(|r| r.id).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4],
-        "{}",
-        db.label
-    );
-    // Offer 30 becomes the cheapest, offer 1 is no longer a lamp, offer 31 is new.
-    let changed = [
-        offer(30, "Lampă de birou", "0.5000"),
-        offer(1, "Cablu USB", "1.0000"),
-        offer(31, "Lampă nouă", "2.5000"),
-    ];
-    s.write_offers("main", None, &changed, t0 + Duration::minutes(1))
-        .await
-        .unwrap();
-    let expected = want(s).await;
-    assert_eq!(&expected[..4], &[30, 2, 31, 3], "{}", db.label);
-    assert_eq!(pages(s).await, expected, "{} after a write", db.label);
-    let count = s.count_products(&q).await.unwrap();
-    assert_eq!(
-        count,
-        expected.len() as i64,
-        "{} count after a write",
-        db.label
-    );
-    s.build_search_columns().await.unwrap();
-    assert_eq!(pages(s).await, expected, "{} rebuilt", db.label);
-    let count = s.count_products(&q).await.unwrap();
-    assert_eq!(count, expected.len() as i64, "{} count rebuilt", db.label);
-    // A cursor taken before its row changed: the page after it still matches the unpaged
-    // query from that cursor on, also from columns read after the change.
-    let stale_cursor = first[1].cursor(SortKey::Price);
-    let moved = [offer(2, "Lampă de birou", "99.0000")];
-    s.write_offers("main", None, &moved, t0 + Duration::minutes(2))
-        .await
-        .unwrap();
-    for rebuilt in [false, true] {
-        if rebuilt {
-            s.build_search_columns().await.unwrap();
-        }
-        let after = s
-            .search_products_with(&q, Some(&stale_cursor), 4, plan)
-            .await
-            .unwrap();
-        assert_eq!(
-            after.iter().map(|r| r.id).collect::<Vec<_>>(),
-            vec![31, 3, 4, 5],
-            "{} rebuilt: {rebuilt}",
-            db.label
-        );
-        // A write that only updates: offer 2 is now the dearest.
-        let expected = want(s).await;
-        assert_eq!(expected.last(), Some(&2), "{}", db.label);
-        assert_eq!(pages(s).await, expected, "{} rebuilt: {rebuilt}", db.label);
     }
 }
 
@@ -849,39 +632,6 @@ async fn migrations_are_idempotent() {
         let reopened = magsync::store::Store::open(&db.url).await.unwrap();
         assert_eq!(reopened.backend(), db.store.backend());
     }
-}
-
-#[tokio::test]
-async fn the_sqlite_word_index_matches_the_offers_after_inserts_and_changes() {
-    let db = TestDb::sqlite().await;
-    let s = &db.store;
-    let t0 = Utc::now() - Duration::minutes(10);
-    let mut offers: Vec<Offer> = (1..=1200).map(|i| offer(i, "Lampă", "1.0000")).collect();
-    s.write_offers("main", None, &offers, t0).await.unwrap();
-    // A second batch mixes new offers with renamed ones.
-    for o in offers.iter_mut().take(50) {
-        o.name = Some("Cablu USB".into());
-        o.raw = serde_json::json!({"id": o.id, "name": "Cablu USB"}).into();
-    }
-    offers.extend((1201..=1300).map(|i| offer(i, "Husă", "2.0000")));
-    let out = s
-        .write_offers("main", None, &offers, Utc::now())
-        .await
-        .unwrap();
-    assert_eq!((out.created, out.updated), (100, 50));
-    // FTS5 compares its index with the offers table and fails on any difference.
-    db.execute("INSERT INTO offers_fts (offers_fts) VALUES ('integrity-check')")
-        .await;
-    let found = |text: &str| {
-        let q = ProductQuery {
-            text: Some(text.into()),
-            ..Default::default()
-        };
-        async move { s.count_products(&q).await.unwrap() }
-    };
-    assert_eq!(found("cablu").await, 50);
-    assert_eq!(found("husa").await, 100);
-    assert_eq!(found("lampa").await, 1150);
 }
 
 #[tokio::test]
@@ -933,61 +683,4 @@ async fn planner_statistics_cover_the_search_columns_once_the_store_is_big() {
             }
         }
     }
-}
-
-/// Postgres: a filtered page whose planned query overruns its budget is collected instead,
-/// not failed. An exclusive lock held by another session makes the planned query wait past
-/// the budget; the collected page then waits for the lock and must equal the unhurried one.
-#[tokio::test]
-async fn a_postgres_page_over_its_planner_budget_is_collected_not_failed() {
-    use sqlx::Connection;
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
-    let s = &db.store;
-    let offers: Vec<Offer> = (1..=30)
-        .map(|i| {
-            let name = if i % 3 == 0 {
-                "Lampă de birou"
-            } else {
-                "Cablu USB"
-            };
-            offer(i, &format!("{name} {i}"), &format!("{i}.5000"))
-        })
-        .collect();
-    s.write_offers("main", None, &offers, Utc::now())
-        .await
-        .unwrap();
-    let q = ProductQuery {
-        text: Some("lampa".into()),
-        sort: SortKey::Price,
-        descending: true,
-        ..Default::default()
-    };
-    let want = s.search_products(&q, None, 4).await.unwrap();
-    assert_eq!(
-        want.iter().map(|r| r.id).collect::<Vec<_>>(),
-        [30, 27, 24, 21]
-    );
-
-    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
-    sqlx::query("LOCK TABLE offers IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut locker)
-        .await
-        .unwrap();
-    let release = tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
-    });
-    let started = std::time::Instant::now();
-    // The planner's plan first (Auto could answer from the search columns once read).
-    let got = s.search_products_with(&q, None, 4, ForcePlan::Window).await;
-    release.await.unwrap();
-    let got = got.expect("the page is collected after the planned query's budget ran out");
-    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
-    assert_eq!(
-        got.iter().map(|r| r.id).collect::<Vec<_>>(),
-        want.iter().map(|r| r.id).collect::<Vec<_>>()
-    );
 }

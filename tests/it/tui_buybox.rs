@@ -40,6 +40,7 @@ fn entry(id: i64, movement: Move, sale: &str, best: &str, suggestion: Suggestion
         gap_percent: Some((gap * Decimal::ONE_HUNDRED / best).round_dp(2)),
         number_of_offers: Some(4),
         suggestion,
+        vat_percent: Some(d("21")),
         since: fixture::now() - Duration::minutes(5),
     }
 }
@@ -115,6 +116,19 @@ fn buy_button_tab_renders_losers_winners_and_suggestions() {
     assert_eq!(cell_fg(&t, "won    3→1"), theme.ok().fg.unwrap());
     assert_eq!(cell_fg(&t, "99.89"), theme.accent().fg.unwrap());
     assert_eq!(cell_fg(&t, "cannot win"), theme.warn().fg.unwrap());
+
+    // A Smart Deals answer for the selected offer: the target with and without VAT.
+    app.buybox.smart_deals.insert(
+        ("main".into(), 1042),
+        magsync::tui::buybox::SmartDealCheck::Done {
+            deal: magsync::price::smart_deals::decode(
+                1042,
+                &serde_json::json!({"currentPrice": "104.9500", "targetPrice": "97.6000", "currency": "RON"}),
+            ),
+            at: fixture::now(),
+        },
+    );
+    snap("tab_smart_deal", &mut app);
 
     let mut empty = fixture::app();
     empty.tab = Tab::Buybox;
@@ -217,6 +231,7 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
                 buy_button_rank: Some(1),
                 stock: Some(14),
             }],
+            vat_percent: Some(d("20")),
         },
     };
     app.popups.push(Popup::Offer(Box::new(detail)));
@@ -240,6 +255,14 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
         "{screen}"
     );
     assert!(screen.contains("−10 % 42.75"), "{screen}");
+    assert!(
+        screen.contains("the same with VAT   −5 % 54.15 · −10 % 51.30"),
+        "{screen}"
+    );
+    assert!(screen.contains("47.50 EUR (57.00 with VAT)"), "{screen}");
+    // Prices as customers see them, with the offer's 20 % VAT, next to eMAG's.
+    assert!(screen.contains("49.9000 EUR · 59.88 with VAT"), "{screen}");
+    assert!(screen.contains("20 % (VAT id"), "{screen}");
     // The 90-day chart converts the leva prices: 99 BGN is 50.6179 EUR, under the 50.90 paid
     // later, so the range tops at 50.90.
     assert!(screen.contains("47.50…50.90 EUR"), "{screen}");
@@ -267,4 +290,144 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
     let newest = at("price 49.90 EUR  stock 5  status 1  rank 2");
     let older = at("price 47.50 EUR  stock 6  status 1  rank 1");
     assert!(head < newest && newest < older, "{}", tall.join("\n"));
+}
+
+/// The Buy button tab over the simulator, through the effects runner and the engine's
+/// backend: the list carries each offer's VAT rate (read once through `vat/read`), and `s`
+/// asks eMAG's Smart Deals check for the selected offer off the UI task, one request.
+#[tokio::test]
+async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
+    use crate::emag_support::{engine, full, run_ok, start, stats};
+    use magsync::sim::SimConfig;
+    use magsync::store::testing::TestDb;
+    use magsync::tui::buybox::SmartDealCheck;
+    use magsync::tui::effects::Executor;
+    use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
+    use std::sync::Arc;
+
+    let db = TestDb::sqlite().await;
+    let h = start(SimConfig {
+        competition_rate: 0.05,
+        ..crate::emag_support::sim_config(&[("main", 400)])
+    })
+    .await;
+    let e = engine(&db, &h, &["main"]);
+    run_ok(&e, "main", full(true)).await;
+    run_ok(&e, "main", full(true)).await;
+    let (tx, _rx) = tokio::sync::mpsc::channel(16);
+    let runner = Executor {
+        store: db.store.clone(),
+        engine: Arc::new(EngineBackend::new(e.clone())),
+        runs: Arc::new(OwnRuns::new()),
+        accounts: vec!["main".into()],
+        tx,
+        health: magsync::config::Settings::default().health,
+        index: magsync::index::SharedIndex::new(),
+    };
+
+    let mut app = fixture::app();
+    app.tab = Tab::Buybox;
+    app.buybox.losing_only = true;
+    let load = Effect::LoadBuybox {
+        losing: true,
+        options: Default::default(),
+    };
+    let msg = runner.run(load.clone()).await.unwrap();
+    app.update(msg);
+    assert!(
+        !app.buybox.rows.is_empty(),
+        "some offer lost the buy button"
+    );
+    let rates = db.store.vat_rates("main").await.unwrap();
+    assert!(!rates.is_empty(), "vat/read was cached");
+    for row in &app.buybox.rows {
+        let offer = db.store.get_offer("main", row.id).await.unwrap().unwrap();
+        assert_eq!(
+            row.vat_percent,
+            magsync::price::smart_deals::rate_percent(&rates, offer.offer.vat_id),
+            "offer {}",
+            row.id
+        );
+        assert!(row.vat_percent.is_some());
+    }
+    // Reloading the list reads the cached rates: no request to eMAG.
+    let before = stats(&h, "main").await["requests"].as_u64().unwrap();
+    runner.run(load).await.unwrap();
+    assert_eq!(
+        stats(&h, "main").await["requests"].as_u64().unwrap(),
+        before
+    );
+
+    let key = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    let row = app.buybox.selected_row().unwrap().clone();
+    let fx = app.update(key('s'));
+    assert_eq!(
+        fx,
+        vec![Effect::SmartDeals {
+            account: "main".into(),
+            ids: vec![row.id]
+        }]
+    );
+    assert_eq!(app.buybox.smart_deal(), Some(&SmartDealCheck::Checking));
+    // One check per offer at a time.
+    assert!(app.update(key('s')).is_empty());
+
+    let msg = runner.run(fx[0].clone()).await.unwrap();
+    assert_eq!(
+        stats(&h, "main").await["requests"].as_u64().unwrap(),
+        before + 1,
+        "one request for one offer"
+    );
+    app.update(msg);
+    let Some(SmartDealCheck::Done { deal, .. }) = app.buybox.smart_deal() else {
+        panic!("{:?}", app.buybox.smart_deal());
+    };
+    let (current, target) = (deal.current_price.unwrap(), deal.target_price.unwrap());
+    assert_eq!(
+        Some(current),
+        row.sale_price,
+        "eMAG's current price is the mirror's"
+    );
+    assert!(target < current || deal.eligible == Some(true), "{deal:?}");
+    assert_eq!(deal.distance, Some(current - target));
+    let t = render(&mut app, 120, 40);
+    let screen: String = {
+        let buf = t.backend().buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let shown = format!(
+        "Smart Deals: target {}",
+        magsync::price::money::show(target)
+    );
+    assert!(screen.contains(&shown), "{screen}");
+    assert!(screen.contains("with VAT"), "{screen}");
+    h.shutdown().await;
+}
+
+/// A failed check says why on the selected offer, and the whole request's failure marks
+/// every asked offer.
+#[test]
+fn a_failed_smart_deals_check_is_shown_in_red() {
+    let mut app = buybox_app();
+    let key = Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
+    let fx = app.update(key);
+    assert_eq!(fx.len(), 1);
+    app.update(Msg::SmartDeals {
+        account: "main".into(),
+        ids: vec![1042],
+        result: Err("this build has no eMAG client".into()),
+    });
+    let t = render(&mut app, 80, 24);
+    assert_eq!(
+        cell_fg(&t, "Smart Deals check failed"),
+        app.theme.error().fg.unwrap()
+    );
+    assert!(app.toast.as_ref().unwrap().error);
 }

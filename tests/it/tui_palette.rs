@@ -222,6 +222,7 @@ async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
             accounts: vec!["main".into()],
             tx,
             health: magsync::config::Settings::default().health,
+            index: magsync::index::SharedIndex::new(),
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("view.csv").display().to_string();

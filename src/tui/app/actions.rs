@@ -46,6 +46,16 @@ impl App {
                     vec![]
                 }
             },
+            SmartDeals => match self.buybox.ask_smart_deal() {
+                Ok((account, id)) => vec![Effect::SmartDeals {
+                    account,
+                    ids: vec![id],
+                }],
+                Err(why) => {
+                    self.toast(why, false);
+                    vec![]
+                }
+            },
             LosingOnly => {
                 self.buybox.losing_only = !self.buybox.losing_only;
                 self.load_buybox()

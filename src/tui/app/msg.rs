@@ -59,6 +59,12 @@ pub enum Msg {
     Buybox(Result<Vec<crate::price::BuyboxEntry>, String>),
     /// An export of the Products view finished: offers written and the file.
     Exported(Result<(u64, String), String>),
+    /// Smart Deals answers for offers of one account (`ids` as asked).
+    SmartDeals {
+        account: String,
+        ids: Vec<i64>,
+        result: Result<crate::tui::engine_backend::SmartDealResults, String>,
+    },
 }
 
 /// Work `update` asks for; run by the effects runner off the UI task.
@@ -144,6 +150,12 @@ pub enum Effect {
         query: ProductQuery,
         format: crate::cli::export::Format,
         path: String,
+    },
+    /// Asks eMAG's Smart Deals price check for these offers of one account (answered by
+    /// `SmartDeals`).
+    SmartDeals {
+        account: String,
+        ids: Vec<i64>,
     },
     /// Copy to the clipboard with OSC 52 (written by the terminal loop).
     Copy(String),

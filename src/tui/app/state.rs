@@ -162,6 +162,8 @@ impl OfferDetail {
 pub struct PricePanel {
     pub history: Vec<crate::store::history::HistoryPoint>,
     pub siblings: Vec<crate::store::history::SiblingOffer>,
+    /// The offer's VAT rate in percent (None: the account's rates are not known yet).
+    pub vat_percent: Option<rust_decimal::Decimal>,
 }
 
 /// Actions that need a "yes" first; the confirm popup hands them back typed.

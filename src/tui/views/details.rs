@@ -52,9 +52,19 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
         (None, Some(v)) => format!("{} {v}", v.code()),
         (None, None) => "—".into(),
     };
+    // eMAG's prices exclude VAT; customers see them with it, shown next to each when the
+    // account's rate is known.
+    let vat = d.prices.vat_percent;
     let money = |v: &Option<rust_decimal::Decimal>| {
-        v.map(|d| format!("{d} {}", o.currency.as_deref().unwrap_or("")))
-            .unwrap_or_else(|| "—".into())
+        let currency = o.currency.as_deref().unwrap_or("");
+        v.map(|p| match vat {
+            Some(rate) => format!(
+                "{p} {currency} · {} with VAT",
+                crate::price::money::show(crate::price::money::shelf_price(p, rate))
+            ),
+            None => format!("{p} {currency}"),
+        })
+        .unwrap_or_else(|| "—".into())
     };
     // eMAG's value of a field a pending edit changes is the edit's base (the mirror holds the
     // pending value); the pending values get their own line below.
@@ -103,7 +113,17 @@ pub fn offer(f: &mut Frame, area: Rect, app: &App, d: &OfferDetail) {
             ),
         ),
         kv(app, "best offer price", money(&o.best_offer_sale_price)),
-        kv(app, "VAT id", opt(&o.vat_id)),
+        kv(
+            app,
+            "VAT",
+            match (o.vat_id, vat) {
+                (id, Some(rate)) => format!("{rate} % (VAT id {})", opt(&id)),
+                (id, None) => format!(
+                    "VAT id {}; its rate is not known yet (vat/read), prices without VAT only",
+                    opt(&id)
+                ),
+            },
+        ),
         kv(app, "general stock", opt(&o.general_stock)),
         kv(app, "estimated stock", opt(&o.estimated_stock)),
         kv(app, "stock", per_warehouse(&o.stock)),

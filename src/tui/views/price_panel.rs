@@ -3,7 +3,7 @@
 //! reduction) with 5/10/15 % campaign prices against it, and the same part number on the
 //! other accounts, each in its own currency.
 
-use crate::price::money::{campaign_price, lowest_price};
+use crate::price::money::{campaign_price, lowest_price, shelf_price};
 use crate::price::spark::{bars, buckets};
 use crate::store::history::HistoryPoint;
 use crate::tui::app::{App, OfferDetail};
@@ -18,6 +18,13 @@ pub fn lines<'a>(app: &App, d: &OfferDetail, width: u16) -> Vec<Line<'a>> {
     let h = &d.prices.history;
     let currency = o.currency.clone().unwrap_or_default();
     let label = |s: &str| Span::styled(format!("  {s:<22}"), app.theme.dim());
+    // A price as customers see it, when the offer's VAT rate is known.
+    let vat = |net: Decimal| {
+        d.prices
+            .vat_percent
+            .map(|r| format!(" ({} with VAT)", money(shelf_price(net, r))))
+            .unwrap_or_default()
+    };
     let mut out = vec![
         Line::raw(""),
         Line::styled("Price and buy button", app.theme.bold()),
@@ -83,7 +90,7 @@ pub fn lines<'a>(app: &App, d: &OfferDetail, width: u16) -> Vec<Line<'a>> {
             Some(low) => {
                 out.push(Line::from(vec![
                     label("lowest, 30 days"),
-                    Span::raw(format!("{} {currency}", money(low.price))),
+                    Span::raw(format!("{} {currency}{}", money(low.price), vat(low.price))),
                     Span::styled(
                         if low.converted {
                             " (leva at 1.95583 per euro)".to_string()
@@ -101,6 +108,19 @@ pub fn lines<'a>(app: &App, d: &OfferDetail, width: u16) -> Vec<Line<'a>> {
                     label("campaign vs lowest"),
                     Span::raw(campaigns.join(" · ")),
                 ]));
+                if let Some(rate) = d.prices.vat_percent {
+                    let shelf: Vec<String> = [5, 10, 15]
+                        .iter()
+                        .map(|p| {
+                            let c = campaign_price(low.price, *p);
+                            format!("−{p} % {}", money(shelf_price(c, rate)))
+                        })
+                        .collect();
+                    out.push(Line::from(vec![
+                        label("  the same with VAT"),
+                        Span::raw(shelf.join(" · ")),
+                    ]));
+                }
             }
             None => out.push(Line::from(vec![
                 label("lowest, 30 days"),

@@ -76,7 +76,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let search = if shown.is_empty() && !p.typing {
         Line::from(vec![
             Span::styled(" / ", prompt_style),
-            Span::styled("search name, part number, EAN", app.theme.dim()),
+            Span::styled("search name, code, EAN, id", app.theme.dim()),
         ])
     } else {
         Line::from(vec![Span::styled(" / ", prompt_style), Span::raw(shown)])
