@@ -7,10 +7,8 @@ use crate::error::Failure;
 use crate::sim::{SimAccount, SimConfig};
 use crate::store::Store;
 use crate::sync::Engine;
-use crate::tui::effects::SyncBackend;
 use crate::tui::engine_backend::EngineBackend;
 use secrecy::SecretString;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
@@ -56,13 +54,9 @@ pub fn accounts(base_url: &str) -> Vec<Account> {
         .collect()
 }
 
-/// The sync backend for these accounts.
-pub fn backend(store: &Store, accounts: &[Account], settings: &Settings) -> Arc<dyn SyncBackend> {
-    Arc::new(EngineBackend::new(Engine::new(
-        store.clone(),
-        accounts.to_vec(),
-        settings,
-    )))
+/// The engine behind the dashboard for these accounts.
+pub fn backend(store: &Store, accounts: &[Account], settings: &Settings) -> EngineBackend {
+    EngineBackend::new(Engine::new(store.clone(), accounts.to_vec(), settings))
 }
 
 pub async fn run(g: &super::GlobalArgs, args: Args) -> anyhow::Result<u8> {

@@ -5,10 +5,9 @@ use crate::error::Failure;
 use crate::model::SyncOptions;
 use crate::store::Store;
 use crate::tui::app::{AccountInfo, App};
-use crate::tui::effects::SyncBackend;
+use crate::tui::engine_backend::DashboardEngine;
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct TuiArgs {
@@ -70,7 +69,7 @@ pub async fn open(
     config: &Config,
     accounts: &[Account],
     store: Store,
-    backend: Arc<dyn SyncBackend>,
+    engine: impl DashboardEngine,
     args: &TuiArgs,
 ) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
@@ -110,7 +109,7 @@ pub async fn open(
             None => Default::default(),
         },
     };
-    crate::tui::run::run(app, store, backend, args.mouse).await?;
+    crate::tui::run::run(app, store, engine, args.mouse).await?;
     Ok(0)
 }
 

@@ -158,6 +158,13 @@ impl App {
             .or_else(|| self.stats_of(account).and_then(|s| s.last_run.as_ref()))
     }
 
+    /// Whether the Sync tab's selected run has an error line under its details.
+    pub fn selected_run_has_error(&self) -> bool {
+        self.selected_account_name()
+            .and_then(|a| self.run_of(a))
+            .is_some_and(|r| r.error_summary.is_some())
+    }
+
     pub fn selected_account_name(&self) -> Option<&str> {
         self.accounts
             .get(self.selected_account)
@@ -411,7 +418,7 @@ impl App {
                 vec![]
             }
             Msg::Copied(text) => {
-                let shown = super::views::truncate(&text, 48);
+                let shown = super::text::truncate(&text, 48);
                 self.toast(format!("copied {shown}"), false);
                 vec![]
             }
@@ -725,7 +732,11 @@ impl App {
                     // Clamped to the first screenful: scrolling past either end moves nothing,
                     // so the way back is never longer than the way there.
                     let visible = self.log.visible().len();
-                    let rows = super::views::sync::log_rows(self);
+                    let rows = super::layout::log_rows(
+                        self.size,
+                        self.accounts.len(),
+                        self.selected_run_has_error(),
+                    );
                     let top = visible.saturating_sub(rows) as i64;
                     let back = (self.log.scroll_back as i64 - delta).clamp(0, top);
                     self.log.scroll_back = back as usize;

@@ -88,7 +88,7 @@ impl BuyboxTab {
         &mut self,
         account: &str,
         ids: &[i64],
-        result: Result<crate::tui::effects::SmartDealResults, String>,
+        result: Result<crate::tui::engine_backend::SmartDealResults, String>,
         now: DateTime<Utc>,
     ) {
         match result {

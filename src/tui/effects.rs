@@ -2,70 +2,22 @@
 //! never waits on the database or the network. Reads run as supervised jobs ([`super::jobs`]):
 //! one per kind, the newest request wins.
 
-use super::app::{ConnTest, Dashboard, Effect, Msg, OfferDetail, RunDetail};
+use super::app::{Dashboard, Effect, Msg, OfferDetail, RunDetail};
+use super::engine_backend::{DashboardEngine, OwnRuns};
 use super::jobs::Jobs;
-use crate::model::SyncOptions;
+use crate::model::{SyncOptions, Trigger};
 use crate::store::runs::RunFilter;
 use crate::store::{Store, short_db_error};
-use futures::future::BoxFuture;
+use crate::sync::port::{ActiveRun, StartRequest};
 use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
-/// Starting, cancelling and testing syncs. The engine implements it; tests and the dashboard
-/// without an engine use their own.
-pub trait SyncBackend: Send + Sync + 'static {
-    /// Starts a run and returns its id once the run row exists.
-    fn start(&self, account: &str, options: SyncOptions)
-    -> BoxFuture<'static, Result<i64, String>>;
-    /// Starts a full run that marks offers missing even past the mass-missing guard's limit
-    /// (the dashboard's answer to a guard hold, as `magsync sync --allow-mass-missing`).
-    fn start_accepting_hold(
-        &self,
-        _account: &str,
-        _options: SyncOptions,
-    ) -> BoxFuture<'static, Result<i64, String>> {
-        Box::pin(async { Err("this build has no sync engine".to_string()) })
-    }
-    fn cancel(&self, run_id: i64) -> BoxFuture<'static, Result<(), String>>;
-    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest>;
-    /// Waits for runs this backend started to record their end (after cancelling on quit).
-    fn shutdown(&self) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
-    }
-    /// Pushes the edits of a confirmed preview, at their previewed revisions (needs an eMAG
-    /// client).
-    fn push(
-        &self,
-        _preview: crate::edits::preview::Preview,
-    ) -> BoxFuture<'static, Result<Vec<crate::edits::PushReport>, String>> {
-        Box::pin(async { Err("this build has no eMAG client".to_string()) })
-    }
-    /// The account's VAT rates from `vat/read`, through the store's daily cache (needs an eMAG
-    /// client; the runner falls back to the cache as it is).
-    fn vat_rates(
-        &self,
-        _account: &str,
-    ) -> BoxFuture<'static, Result<Vec<crate::store::vat::CachedVat>, String>> {
-        Box::pin(async { Err("this build has no eMAG client".to_string()) })
-    }
-    /// Asks eMAG's Smart Deals price check for each offer, through the account's limiter.
-    fn smart_deals(
-        &self,
-        _account: &str,
-        _ids: Vec<i64>,
-    ) -> BoxFuture<'static, Result<SmartDealResults, String>> {
-        Box::pin(async { Err("this build has no eMAG client".to_string()) })
-    }
-}
-
-/// Each checked offer's Smart Deals answer, or why its check failed.
-pub type SmartDealResults = Vec<(i64, Result<crate::price::smart_deals::SmartDeal, String>)>;
-
 /// Executes effects; cheap to clone into tasks.
-#[derive(Clone)]
-pub struct Runner {
+pub struct Executor<E: DashboardEngine> {
     pub store: Store,
-    pub backend: Arc<dyn SyncBackend>,
+    pub engine: Arc<E>,
+    /// The runs this dashboard started.
+    pub runs: Arc<OwnRuns<E::Run>>,
     pub accounts: Vec<String>,
     /// Bounded: a UI that falls behind slows the jobs down instead of queueing without end.
     pub tx: Sender<Msg>,
@@ -74,11 +26,25 @@ pub struct Runner {
     pub index: crate::index::SharedIndex,
 }
 
+impl<E: DashboardEngine> Clone for Executor<E> {
+    fn clone(&self) -> Self {
+        Executor {
+            store: self.store.clone(),
+            engine: self.engine.clone(),
+            runs: self.runs.clone(),
+            accounts: self.accounts.clone(),
+            tx: self.tx.clone(),
+            health: self.health.clone(),
+            index: self.index.clone(),
+        }
+    }
+}
+
 fn db(e: sqlx::Error) -> String {
     short_db_error(&e)
 }
 
-impl Runner {
+impl<E: DashboardEngine> Executor<E> {
     /// Spawns the effect, as the newest job of its kind when it is a read; `Quit`, `Suspend`,
     /// `Bell` and `Copy` belong to the terminal loop and are ignored here.
     pub fn spawn(&self, jobs: &mut Jobs, effect: Effect) {
@@ -204,7 +170,7 @@ impl Runner {
                 .map_err(db)
             }),
             Effect::SmartDeals { account, ids } => Msg::SmartDeals {
-                result: self.backend.smart_deals(&account, ids.clone()).await,
+                result: self.engine.smart_deals(&account, ids.clone()).await,
                 account,
                 ids,
             },
@@ -212,18 +178,18 @@ impl Runner {
                 Msg::OfferDetail(self.load_offer(&account, id).await)
             }
             Effect::StartSync { account, options } => {
-                let result = self.backend.start(&account, options).await;
+                let result = self.start(&account, options, false).await;
                 Msg::SyncStarted { account, result }
             }
             Effect::AcceptGuardHold { account, options } => {
-                let result = self.backend.start_accepting_hold(&account, options).await;
+                let result = self.start(&account, options, true).await;
                 Msg::SyncStarted { account, result }
             }
             Effect::CancelRun(run_id) => Msg::Cancelled {
                 run_id,
-                result: self.backend.cancel(run_id).await,
+                result: self.runs.cancel(run_id),
             },
-            Effect::Test(account) => Msg::Tested(self.backend.test(&account).await),
+            Effect::Test(account) => Msg::Tested(self.engine.test(&account).await),
             Effect::LoadEdits => Msg::Edits(
                 crate::edits::db::list(
                     store,
@@ -284,7 +250,7 @@ impl Runner {
                     .await
                     .map_err(db),
             ),
-            Effect::Push(preview) => Msg::Pushed(self.backend.push(preview).await),
+            Effect::Push(preview) => Msg::Pushed(self.engine.push(preview).await),
             Effect::Discard(ids) => Msg::Discarded(
                 async {
                     let by = crate::edits::queued_by("tui");
@@ -357,36 +323,35 @@ impl Runner {
     }
 }
 
-/// The backend used until an engine is wired in: says so instead of pretending.
-pub struct NoEngine;
-
-impl SyncBackend for NoEngine {
-    fn start(&self, _: &str, _: SyncOptions) -> BoxFuture<'static, Result<i64, String>> {
-        Box::pin(async { Err("this build has no sync engine".to_string()) })
-    }
-    fn cancel(&self, _: i64) -> BoxFuture<'static, Result<(), String>> {
-        Box::pin(async { Err("this build has no sync engine".to_string()) })
-    }
-    fn test(&self, account: &str) -> BoxFuture<'static, ConnTest> {
-        let account = account.to_string();
-        Box::pin(async move {
-            ConnTest {
-                account,
-                ok: false,
-                message: "this build has no eMAG client".into(),
-                offers: None,
-                active: None,
-                latency_ms: 0,
-                at: chrono::Utc::now(),
-            }
-        })
+impl<E: DashboardEngine> Executor<E> {
+    /// Starts a run through the engine's port and keeps it, so it can be cancelled here;
+    /// `allow_mass_missing` is the answer to a guard hold (`sync --allow-mass-missing`).
+    async fn start(
+        &self,
+        account: &str,
+        options: SyncOptions,
+        allow_mass_missing: bool,
+    ) -> Result<i64, String> {
+        let request = StartRequest {
+            options,
+            trigger: Trigger::Tui,
+            allow_mass_missing,
+        };
+        let run = self
+            .engine
+            .start(account, request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let id = run.run_id();
+        self.runs.add(run);
+        Ok(id)
     }
 }
 
-impl Runner {
+impl<E: DashboardEngine> Executor<E> {
     /// The account's VAT rates: refreshed through the backend when a day old, else the cache.
     async fn vat_rates(&self, account: &str) -> Vec<crate::store::vat::CachedVat> {
-        match self.backend.vat_rates(account).await {
+        match self.engine.vat_rates(account).await {
             Ok(rates) => rates,
             Err(_) => self.store.vat_rates(account).await.unwrap_or_default(),
         }

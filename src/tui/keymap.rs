@@ -424,6 +424,25 @@ impl Keymap {
             .collect()
     }
 
+    /// The rows of [`Self::all_help_actions`] whose keys, words or section contain `filter`
+    /// (any case): what the `?` popup lists and Enter runs.
+    pub fn help_matching(
+        &self,
+        focused: Context,
+        filter: &str,
+    ) -> Vec<(&'static str, String, &'static str, Action)> {
+        let needle = filter.to_lowercase();
+        self.all_help_actions(focused)
+            .into_iter()
+            .filter(|(section, keys, help, _)| {
+                needle.is_empty()
+                    || help.contains(&needle)
+                    || keys.to_lowercase().contains(&needle)
+                    || section.contains(&needle)
+            })
+            .collect()
+    }
+
     /// [`Self::all_help_rows`] with the action of each row.
     pub fn all_help_actions(
         &self,

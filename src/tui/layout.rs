@@ -83,6 +83,22 @@ pub fn buybox(body: Rect) -> [Rect; 3] {
     .areas(body)
 }
 
+/// Sync: the accounts box over the log pane. The box holds its frame, a header, a row per
+/// account, the selected run's details and its error line if it has one, within half the body.
+pub fn sync(body: Rect, accounts: usize, error_line: bool) -> [Rect; 2] {
+    let top = (accounts as u16 + 4 + u16::from(error_line))
+        .min(body.height / 2)
+        .max(5);
+    Layout::vertical([Constraint::Length(top), Constraint::Min(3)]).areas(body)
+}
+
+/// The lines the Sync tab's log pane shows inside its frame on a terminal of `size` (its
+/// scrolling is clamped to them).
+pub fn log_rows(size: (u16, u16), accounts: usize, error_line: bool) -> usize {
+    let [_, log] = sync(Screen::of_size(size).body, accounts, error_line);
+    log.height.saturating_sub(2) as usize
+}
+
 /// The body rows a bordered table with a header row shows in `table`.
 pub fn table_rows(table: Rect) -> usize {
     table.height.saturating_sub(TABLE_CHROME).max(1) as usize
@@ -126,5 +142,8 @@ mod tests {
         assert_eq!(table_rows(changes(Screen::of_size((120, 40)).body)[1]), 28);
         assert_eq!(table_rows(Rect::new(0, 0, 10, 2)), 1);
         assert_eq!(page_rows((120, 40)), 30);
+        // Two accounts, no error: the box is 6 rows, the log 27 less its frame.
+        assert_eq!(log_rows((120, 40), 2, false), 25);
+        assert_eq!(log_rows((120, 40), 2, true), 24);
     }
 }

@@ -16,6 +16,7 @@ pub mod palette;
 pub mod push;
 pub mod run;
 pub mod tabs;
+pub mod text;
 pub mod theme;
 pub mod views;
 

@@ -2,7 +2,8 @@
 //! into messages, and redraws only when something changed, at most ~30 times a second.
 
 use super::app::{App, Effect, Msg};
-use super::effects::{Runner, SyncBackend};
+use super::effects::Executor;
+use super::engine_backend::{DashboardEngine, OwnRuns};
 use super::jobs::Jobs;
 use super::views;
 use crate::store::Store;
@@ -97,10 +98,10 @@ fn to_msg(ev: Event) -> Option<Msg> {
 }
 
 /// Runs the dashboard until the user quits.
-pub async fn run(
+pub async fn run<E: DashboardEngine>(
     mut app: App,
     store: Store,
-    backend: Arc<dyn SyncBackend>,
+    engine: E,
     mouse: bool,
 ) -> anyhow::Result<()> {
     install_panic_hook();
@@ -109,9 +110,11 @@ pub async fn run(
     app.size = (size.width, size.height);
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(INBOX);
-    let runner = Runner {
+    let runs = Arc::new(OwnRuns::new());
+    let executor = Executor {
         store,
-        backend: backend.clone(),
+        engine: Arc::new(engine),
+        runs: runs.clone(),
         accounts: app.accounts.iter().map(|a| a.name.clone()).collect(),
         tx,
         health: app.health.clone(),
@@ -145,7 +148,7 @@ pub async fn run(
                         osc52(&text);
                         own.push(Msg::Copied(text));
                     }
-                    other => runner.spawn(&mut jobs, other),
+                    other => executor.spawn(&mut jobs, other),
                 }
             }
             if dirty && last_draw.elapsed() >= FRAME {
@@ -180,6 +183,6 @@ pub async fn run(
     jobs.abort_all();
     leave();
     // Cancelled runs record their end in the store; give them a moment to do so.
-    let _ = tokio::time::timeout(Duration::from_secs(10), backend.shutdown()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), runs.shutdown()).await;
     result
 }

@@ -301,8 +301,8 @@ async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
     use magsync::sim::SimConfig;
     use magsync::store::testing::TestDb;
     use magsync::tui::buybox::SmartDealCheck;
-    use magsync::tui::effects::Runner;
-    use magsync::tui::engine_backend::EngineBackend;
+    use magsync::tui::effects::Executor;
+    use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
     use std::sync::Arc;
 
     let db = TestDb::sqlite().await;
@@ -315,9 +315,10 @@ async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
     run_ok(&e, "main", full(true)).await;
     run_ok(&e, "main", full(true)).await;
     let (tx, _rx) = tokio::sync::mpsc::channel(16);
-    let runner = Runner {
+    let runner = Executor {
         store: db.store.clone(),
-        backend: Arc::new(EngineBackend::new(e.clone())),
+        engine: Arc::new(EngineBackend::new(e.clone())),
+        runs: Arc::new(OwnRuns::new()),
         accounts: vec!["main".into()],
         tx,
         health: magsync::config::Settings::default().health,

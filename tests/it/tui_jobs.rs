@@ -1,6 +1,7 @@
 //! The dashboard's effects as supervised jobs: one running job per kind, a superseded read
 //! aborted (its task dropped mid-await, not just its answer ignored), a newer poll waiting
-//! behind the running one and replacing the queued one.
+//! behind the running one and replacing the queued one; and the runs the dashboard started
+//! through the engine port, cancelled on quit.
 
 use magsync::store::search::ProductQuery;
 use magsync::tui::Effect;
@@ -214,4 +215,67 @@ fn reads_are_supervised_by_kind_and_writes_run_to_the_end() {
     ] {
         assert_eq!(kind.policy(), Policy::Queue, "{kind:?}");
     }
+}
+
+// ------------------------------------------------------------ runs started by the dashboard
+
+/// A run behind the port: ends when cancelled.
+struct FakeRun {
+    id: i64,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl magsync::sync::port::ActiveRun for FakeRun {
+    fn run_id(&self) -> i64 {
+        self.id
+    }
+    fn is_finished(&self) -> bool {
+        self.cancelled.load(SeqCst)
+    }
+    fn cancel(&self) {
+        self.cancelled.store(true, SeqCst);
+    }
+    async fn finish(self) -> magsync::sync::port::RunEnd {
+        magsync::sync::port::RunEnd {
+            run_id: self.id,
+            account: "main".into(),
+            status: if self.cancelled.load(SeqCst) {
+                magsync::model::RunStatus::Cancelled
+            } else {
+                magsync::model::RunStatus::Completed
+            },
+            summary: None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_cancels_only_its_own_runs_and_ends_them_on_quit() {
+    use magsync::tui::engine_backend::OwnRuns;
+    let runs = OwnRuns::new();
+    let (a, b) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    runs.add(FakeRun {
+        id: 7,
+        cancelled: a.clone(),
+    });
+    runs.add(FakeRun {
+        id: 8,
+        cancelled: b.clone(),
+    });
+    let other = runs.cancel(99).unwrap_err();
+    assert!(other.contains("another process"), "{other}");
+    runs.cancel(7).unwrap();
+    assert!(a.load(SeqCst) && !b.load(SeqCst));
+    let mut ends = runs.shutdown().await;
+    ends.sort_by_key(|e| e.run_id);
+    assert_eq!(ends.len(), 2);
+    assert!(
+        ends.iter()
+            .all(|e| e.status == magsync::model::RunStatus::Cancelled)
+    );
+    assert!(b.load(SeqCst), "quitting cancels the runs still going");
+    assert!(runs.cancel(8).is_err(), "and forgets them");
 }

@@ -196,7 +196,8 @@ fn enter_on_a_help_line_runs_it_on_its_own_tab() {
 #[tokio::test]
 async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
     use magsync::store::testing::TestDb;
-    use magsync::tui::effects::{NoEngine, Runner};
+    use magsync::tui::effects::Executor;
+    use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
     for db in TestDb::all().await {
         let offers: Vec<magsync::model::Offer> = (1..=250)
             .map(|id| magsync::model::Offer {
@@ -211,9 +212,13 @@ async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
             .await
             .unwrap();
         let (tx, _rx) = tokio::sync::mpsc::channel(16);
-        let runner = Runner {
+        // An engine without accounts: an export never reaches it.
+        let settings = magsync::config::Settings::default();
+        let engine = magsync::sync::Engine::new(db.store.clone(), Vec::new(), &settings);
+        let runner = Executor {
             store: db.store.clone(),
-            backend: std::sync::Arc::new(NoEngine),
+            engine: std::sync::Arc::new(EngineBackend::new(engine)),
+            runs: std::sync::Arc::new(OwnRuns::new()),
             accounts: vec!["main".into()],
             tx,
             health: magsync::config::Settings::default().health,

@@ -480,7 +480,8 @@ fn log_scrolling_is_clamped_at_both_ends() {
     for _ in 0..50 {
         app.update(k(KeyCode::PageUp));
     }
-    let rows = magsync::tui::views::sync::log_rows(&app);
+    let rows =
+        magsync::tui::layout::log_rows(app.size, app.accounts.len(), app.selected_run_has_error());
     assert!(rows >= 3, "{rows}");
     let top = app.log.visible().len() - rows;
     assert_eq!(app.log.scroll_back, top, "stops at the first screenful");

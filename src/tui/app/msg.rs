@@ -63,7 +63,7 @@ pub enum Msg {
     SmartDeals {
         account: String,
         ids: Vec<i64>,
-        result: Result<crate::tui::effects::SmartDealResults, String>,
+        result: Result<crate::tui::engine_backend::SmartDealResults, String>,
     },
 }
 

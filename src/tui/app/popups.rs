@@ -134,7 +134,9 @@ impl App {
                 } else if ev.code == KeyCode::Enter {
                     // Runs the selected line, on its own tab when it is another tab's key.
                     let (filter, selected) = (filter.clone(), *scroll as usize);
-                    let row = crate::tui::views::help::rows(self, &filter)
+                    let row = self
+                        .keymap
+                        .help_matching(self.tab.context(), filter.value())
                         .into_iter()
                         .nth(selected);
                     self.popups.pop();
@@ -167,7 +169,10 @@ impl App {
                         _ => 0,
                     };
                     let (filter, current) = (filter.clone(), i32::from(*scroll));
-                    let rows = crate::tui::views::help::rows(self, &filter).len() as i32;
+                    let rows = self
+                        .keymap
+                        .help_matching(self.tab.context(), filter.value())
+                        .len() as i32;
                     if let Some(Popup::Help { scroll, .. }) = self.popups.last_mut() {
                         *scroll = (current + delta).clamp(0, (rows - 1).max(0)) as u16;
                     }

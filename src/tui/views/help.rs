@@ -20,17 +20,7 @@ pub fn rows(
     &'static str,
     crate::tui::keymap::Action,
 )> {
-    let needle = filter.value().to_lowercase();
-    app.keymap
-        .all_help_actions(app.tab.context())
-        .into_iter()
-        .filter(|(section, keys, help, _)| {
-            needle.is_empty()
-                || help.contains(&needle)
-                || keys.to_lowercase().contains(&needle)
-                || section.contains(&needle)
-        })
-        .collect()
+    app.keymap.help_matching(app.tab.context(), filter.value())
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App, filter: &Input, typing: bool, scroll: u16) {

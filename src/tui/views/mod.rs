@@ -157,15 +157,7 @@ pub(crate) fn status_span(app: &App, s: RunStatus) -> Span<'static> {
     )
 }
 
-pub(crate) fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
+pub(crate) use super::text::truncate;
 
 /// `line` cut to `width` columns with a hanging indent: every span but the last is a prefix
 /// (a key, a time and level) and the last span's text wraps under itself, not under the

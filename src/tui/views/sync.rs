@@ -4,7 +4,7 @@ use super::{clock, duration, run_secs, status_span, truncate};
 use crate::model::{EventLevel, RunStatus, SyncRun};
 use crate::tui::app::{App, group};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -36,32 +36,9 @@ fn rate_eta(app: &App, r: &SyncRun) -> (String, String) {
     (rate, eta)
 }
 
-/// Height of the accounts box for a body `height` rows tall: borders, header, one row per
-/// account, the selected run's details and its error, if any.
-fn top_height(app: &App, height: u16) -> u16 {
-    let error_line = app
-        .selected_account_name()
-        .and_then(|a| app.run_of(a))
-        .is_some_and(|r| r.error_summary.is_some());
-    (app.accounts.len() as u16 + 4 + u16::from(error_line))
-        .min(height / 2)
-        .max(5)
-}
-
-/// Lines the log pane shows at the app's screen size (for clamping its scrolling).
-pub fn log_rows(app: &App) -> usize {
-    let (_, h) = app.size;
-    let small = super::reduced(app.size.0, h);
-    // Header, cards (not in the reduced layout), tab bar and status line around the body.
-    let body = h.saturating_sub(3 + if small { 0 } else { 4 });
-    let body = body.max(5);
-    let log = body.saturating_sub(top_height(app, body)).max(3);
-    log.saturating_sub(2) as usize
-}
-
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let top_h = top_height(app, area.height);
-    let [top, log] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
+    let [top, log] =
+        crate::tui::layout::sync(area, app.accounts.len(), app.selected_run_has_error());
     accounts(f, top, app);
     log_pane(f, log, app);
 }
