@@ -35,8 +35,8 @@ pub use super::tabs::history::History;
 pub use super::tabs::products::Products;
 pub use msg::{Effect, Msg};
 pub use state::{
-    AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsField, OptionsForm, Popup,
-    PricePanel, RunDetail, Tab, Toast, level_rank,
+    AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsField, OptionsForm,
+    Popup, PricePanel, RunDetail, Tab, Toast, level_rank,
 };
 
 /// Everything the dashboard shows.

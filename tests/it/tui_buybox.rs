@@ -287,8 +287,8 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
             .unwrap_or_else(|| panic!("{needle} not in\n{}", tall.join("\n")))
     };
     let head = at("History (");
-    let newest = at("price 49.90 EUR  stock 5  status 1  rank 2");
-    let older = at("price 47.50 EUR  stock 6  status 1  rank 1");
+    let newest = at("price 49.90 EUR  stock 5  status active  rank 2");
+    let older = at("price 47.50 EUR  stock 6  status active  rank 1");
     assert!(head < newest && newest < older, "{}", tall.join("\n"));
 }
 
