@@ -21,7 +21,8 @@ use std::str::FromStr;
 #[command(
     about = "Offers that lost or won the buy button, the gap to the best offer and a suggested price",
     long_about = "Lists the offers whose buy-button rank left 1 (lost) or reached 1 (won) since \
-each account's last sync, or since --since: the gap to the best offer in money and percent, how \
+each account's last sync, or since --since (an offer first mirrored inside the window is \
+compared with its rank then): the gap to the best offer in money and percent, how \
 many sellers compete, and a suggested price — the best competing price less [prices] step, never \
 under min_sale_price, never over max_sale_price, never under cost plus margin when a cost CSV \
 lists the part number — or the reason no price can win. Prices exclude VAT, in each offer's \

@@ -74,11 +74,8 @@ pub struct BuyboxEntry {
     pub since: DateTime<Utc>,
 }
 
-/// Classifies one offer's move, or None when its rank did not cross 1 (or it is new).
+/// Classifies one offer's move, or None when its rank did not cross 1.
 pub fn classify(m: &RankMove) -> Option<Move> {
-    if !m.known_before {
-        return None;
-    }
     match (m.rank_before == Some(1), m.rank == Some(1)) {
         (true, false) => Some(Move::Lost),
         (false, true) => Some(Move::Won),

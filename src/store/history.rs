@@ -82,7 +82,7 @@ pub struct HistoryPoint {
 }
 
 /// An offer whose buy-button rank may have moved in a window: the mirror's values now and the
-/// rank of its newest point before the window (None: no point before, a new offer).
+/// rank it had when the window began.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankMove {
     pub account: String,
@@ -98,8 +98,9 @@ pub struct RankMove {
     pub rank: Option<i32>,
     /// The offer's VAT rate id (`vat/read`), for prices with VAT.
     pub vat_id: Option<i32>,
-    /// Whether a point exists before the window.
-    pub known_before: bool,
+    /// The rank of its newest point before the window or, for an offer first recorded inside
+    /// the window, of its first point there: a window that holds an offer's first sync still
+    /// shows it losing the buy button afterwards.
     pub rank_before: Option<i32>,
 }
 
@@ -189,14 +190,17 @@ impl Store {
                 "SELECT o.account, o.id, o.part_number, o.name, o.currency, o.sale_price, \
                  o.min_sale_price, o.max_sale_price, o.best_offer_sale_price, o.number_of_offers, \
                  o.buy_button_rank, o.vat_id, \
-                 (SELECT COUNT(*) FROM (SELECT 1 FROM offer_history p WHERE p.account = o.account \
+                 (SELECT b.buy_button_rank FROM offer_history b WHERE b.account = o.account \
+                 AND b.offer_id = o.id AND b.at = COALESCE(\
+                 (SELECT p.at FROM offer_history p WHERE p.account = o.account \
                  AND p.offer_id = o.id AND p.at < ",
             );
+            // The baseline point: the newest before the window, else the oldest inside it.
             q.push_bind(since);
-            q.push(" LIMIT 1) k) AS known_before, (SELECT p.buy_button_rank FROM offer_history p \
-                 WHERE p.account = o.account AND p.offer_id = o.id AND p.at < ");
+            q.push(" ORDER BY p.at DESC LIMIT 1), (SELECT p.at FROM offer_history p \
+                 WHERE p.account = o.account AND p.offer_id = o.id AND p.at >= ");
             q.push_bind(since);
-            q.push(" ORDER BY p.at DESC LIMIT 1) AS rank_before FROM \
+            q.push(" ORDER BY p.at LIMIT 1))) AS rank_before FROM \
                  (SELECT DISTINCT h.account, h.offer_id FROM offer_history h ");
             q.push(by_time).push(" WHERE h.at >= ");
             q.push_bind(since);
@@ -225,7 +229,6 @@ impl Store {
                         number_of_offers: r.try_get("number_of_offers")?,
                         rank: r.try_get("buy_button_rank")?,
                         vat_id: r.try_get("vat_id")?,
-                        known_before: r.try_get::<i64, _>("known_before")? > 0,
                         rank_before: r.try_get("rank_before")?,
                     })
                 })

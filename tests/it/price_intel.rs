@@ -127,6 +127,31 @@ async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_s
             db.label
         );
 
+        // A window that holds both syncs compares each offer with its first sync: the same
+        // losers, although no offer was known before the window.
+        let out = magsync(
+            &db,
+            &h,
+            &[
+                "buybox",
+                "--losing",
+                "--json",
+                "--account",
+                "main",
+                "--since",
+                "24h",
+            ],
+        )
+        .await;
+        let json_24h: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let listed_24h: BTreeMap<i64, Decimal> = json_24h["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["id"].as_i64().unwrap(), dec(&o["gap"]).unwrap()))
+            .collect();
+        assert_eq!(listed_24h, expected, "[{}] --since 24h", db.label);
+
         // Without --losing the winners come too, after the losers.
         let out = magsync(&db, &h, &["buybox", "--json", "--account", "main"]).await;
         let all: Value = serde_json::from_slice(&out.stdout).unwrap();
