@@ -31,6 +31,21 @@ fn big() -> App {
         r.general_stock = Some(65_535);
     }
     app.products.total = Some(1_234_567);
+    // Both accounts were tested 3 minutes ago: the count must stay whole beside the last sync.
+    for a in app.accounts.clone() {
+        app.tests.insert(
+            a.name.clone(),
+            magsync::tui::app::ConnTest {
+                account: a.name,
+                ok: true,
+                message: "ok".into(),
+                offers: Some(1_234_567),
+                active: Some(1_170_001),
+                latency_ms: 120,
+                at: fixture::now() - chrono::Duration::minutes(3),
+            },
+        );
+    }
     app
 }
 
@@ -80,6 +95,9 @@ fn seven_digit_counts_and_four_decimal_prices_are_never_cut() {
             if tab == Tab::Connections {
                 // Last sync times are whole and relative ("57 min ago", not "57 mi").
                 assert!(s.contains("✓ completed 57 min ago"), "{w}x{h}:\n{s}");
+                // So are the connection test's time and count, on every account's row.
+                let tested = s.lines().filter(|l| l.contains("3 min ago · 1 234 567"));
+                assert_eq!(tested.count(), 2, "{w}x{h}:\n{s}");
             }
             // The clock is whole in the header at every size.
             assert!(
