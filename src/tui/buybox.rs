@@ -3,6 +3,7 @@
 
 use crate::price::smart_deals::SmartDeal;
 use crate::price::{BuyboxEntry, BuyboxOptions, Suggestion};
+use crate::tui::error::JobError;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 
@@ -33,7 +34,7 @@ pub enum SmartDealCheck {
         deal: SmartDeal,
         at: DateTime<Utc>,
     },
-    Failed(String),
+    Failed(JobError),
 }
 
 impl BuyboxTab {
@@ -70,13 +71,16 @@ impl BuyboxTab {
 
     /// Marks the selected offer as being checked and says which to ask, or why not (one
     /// check in flight per offer).
-    pub fn ask_smart_deal(&mut self) -> Result<(String, i64), String> {
+    pub fn ask_smart_deal(&mut self) -> Result<(String, i64), JobError> {
         let Some(row) = self.selected_row() else {
-            return Err("no offer is selected".into());
+            return Err(JobError::Refused("no offer is selected".into()));
         };
         let key = (row.account.clone(), row.id);
         if self.smart_deals.get(&key) == Some(&SmartDealCheck::Checking) {
-            return Err(format!("offer {} is being checked", row.id));
+            return Err(JobError::Refused(format!(
+                "offer {} is being checked",
+                row.id
+            )));
         }
         self.smart_deals
             .insert(key.clone(), SmartDealCheck::Checking);
@@ -88,7 +92,7 @@ impl BuyboxTab {
         &mut self,
         account: &str,
         ids: &[i64],
-        result: Result<crate::tui::engine_backend::SmartDealResults, String>,
+        result: Result<crate::tui::engine_backend::SmartDealResults, JobError>,
         now: DateTime<Utc>,
     ) {
         match result {
@@ -113,13 +117,15 @@ impl BuyboxTab {
     }
 
     /// The selected offer's suggested price, or why there is none to queue.
-    pub fn suggestion(&self) -> Result<(&BuyboxEntry, rust_decimal::Decimal), String> {
+    pub fn suggestion(&self) -> Result<(&BuyboxEntry, rust_decimal::Decimal), JobError> {
         let Some(row) = self.selected_row() else {
-            return Err("no offer is selected".into());
+            return Err(JobError::Refused("no offer is selected".into()));
         };
         match &row.suggestion {
             Suggestion::Price { price } => Ok((row, *price)),
-            Suggestion::None { reason } => Err(format!("offer {}: {reason}", row.id)),
+            Suggestion::None { reason } => {
+                Err(JobError::Refused(format!("offer {}: {reason}", row.id)))
+            }
         }
     }
 }

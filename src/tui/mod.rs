@@ -6,6 +6,7 @@ pub mod app;
 pub mod buybox;
 pub mod effects;
 pub mod engine_backend;
+pub mod error;
 #[doc(hidden)]
 #[cfg(any(test, feature = "testing"))]
 pub mod fixture;

@@ -4,6 +4,7 @@
 //! State and keys only; drawing is in `views::push`, I/O in `effects`.
 
 use super::app::{App, Confirm, Effect, Popup, Tab};
+use super::error::JobError;
 use crate::edits::Edit;
 use crate::edits::bulk::{BulkChange, PriceOp};
 use crate::edits::preview::{Preview, Scope};
@@ -175,7 +176,7 @@ impl App {
         vec![Effect::PreviewPush(scope)]
     }
 
-    pub(crate) fn on_preview(&mut self, result: Result<Preview, String>) -> Vec<Effect> {
+    pub(crate) fn on_preview(&mut self, result: Result<Preview, JobError>) -> Vec<Effect> {
         match result {
             Ok(p) if p.is_empty() => self.toast("nothing to push: no pending edits", false),
             Ok(p) => {
@@ -266,7 +267,7 @@ impl App {
         vec![]
     }
 
-    pub(crate) fn on_discarded(&mut self, result: Result<Vec<Edit>, String>) -> Vec<Effect> {
+    pub(crate) fn on_discarded(&mut self, result: Result<Vec<Edit>, JobError>) -> Vec<Effect> {
         match result {
             Ok(list) => {
                 for e in &list {
@@ -349,9 +350,9 @@ impl App {
         vec![]
     }
 
-    pub(crate) fn on_bulk_queued(&mut self, results: Vec<Result<Edit, String>>) -> Vec<Effect> {
+    pub(crate) fn on_bulk_queued(&mut self, results: Vec<Result<Edit, JobError>>) -> Vec<Effect> {
         let queued = results.iter().filter(|r| r.is_ok()).count();
-        let refused: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        let refused: Vec<&JobError> = results.iter().filter_map(|r| r.as_ref().err()).collect();
         if matches!(self.popups.last(), Some(Popup::Bulk(_))) {
             self.popups.pop();
         }

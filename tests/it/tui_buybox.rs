@@ -422,7 +422,9 @@ fn a_failed_smart_deals_check_is_shown_in_red() {
     app.update(Msg::SmartDeals {
         account: "main".into(),
         ids: vec![1042],
-        result: Err("this build has no eMAG client".into()),
+        result: Err(magsync::tui::error::JobError::Config(
+            "this build has no eMAG client".into(),
+        )),
     });
     let t = render(&mut app, 80, 24);
     assert_eq!(

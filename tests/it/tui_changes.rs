@@ -134,7 +134,9 @@ fn e_on_a_product_opens_the_form_and_enter_queues_only_what_changed() {
     );
     // A refusal from validation stays in the form; success closes it.
     app.update(Msg::EditQueued(Err(
-        "the price 99.9 is below the minimum sale price 100.0000 of offer 1".into(),
+        magsync::tui::error::JobError::Refused(
+            "the price 99.9 is below the minimum sale price 100.0000 of offer 1".into(),
+        ),
     )));
     match app.popups.last() {
         Some(Popup::Edit(f)) => assert!(f.error.as_deref().unwrap().contains("minimum")),

@@ -251,7 +251,9 @@ async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
             })
             .await;
         match msg {
-            Some(Msg::Exported(Err(e))) => assert!(e.contains("cannot write"), "{e}"),
+            Some(Msg::Exported(Err(e @ magsync::tui::error::JobError::Io(_)))) => {
+                assert!(e.to_string().contains("cannot write"), "{e}")
+            }
             other => panic!("[{}] {other:?}", db.label),
         }
     }

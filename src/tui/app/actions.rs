@@ -42,7 +42,7 @@ impl App {
                     },
                 }],
                 Err(why) => {
-                    self.toast(why, true);
+                    self.toast(why.to_string(), true);
                     vec![]
                 }
             },
@@ -52,7 +52,7 @@ impl App {
                     ids: vec![id],
                 }],
                 Err(why) => {
-                    self.toast(why, false);
+                    self.toast(why.to_string(), false);
                     vec![]
                 }
             },

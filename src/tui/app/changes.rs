@@ -2,6 +2,7 @@
 
 use super::{App, Effect, Popup};
 use crate::edits::{Edit, EditState, Keep, PushReport};
+use crate::tui::error::JobError;
 use crate::tui::tabs::changes::{EditForm, FormKey};
 use crossterm::event::KeyEvent;
 
@@ -41,7 +42,7 @@ impl App {
         self.changes.motion(delta);
     }
 
-    pub(crate) fn on_edits(&mut self, edits: Result<Vec<Edit>, String>) -> Vec<Effect> {
+    pub(crate) fn on_edits(&mut self, edits: Result<Vec<Edit>, JobError>) -> Vec<Effect> {
         match edits {
             Ok(list) => self.changes.set_edits(list),
             Err(e) => self.toast(format!("reading local edits failed: {e}"), true),
@@ -49,7 +50,7 @@ impl App {
         vec![]
     }
 
-    pub(crate) fn on_queued(&mut self, result: Result<Edit, String>) -> Vec<Effect> {
+    pub(crate) fn on_queued(&mut self, result: Result<Edit, JobError>) -> Vec<Effect> {
         match result {
             Ok(e) => {
                 if matches!(self.popups.last(), Some(Popup::Edit(_))) {
@@ -63,7 +64,8 @@ impl App {
                 fx.extend(self.refresh_products());
                 fx
             }
-            Err(msg) => {
+            Err(e) => {
+                let msg = e.to_string();
                 if let Some(Popup::Edit(form)) = self.popups.last_mut() {
                     form.error = Some(msg.clone());
                 }
@@ -73,7 +75,7 @@ impl App {
         }
     }
 
-    pub(crate) fn on_pushed(&mut self, result: Result<Vec<PushReport>, String>) -> Vec<Effect> {
+    pub(crate) fn on_pushed(&mut self, result: Result<Vec<PushReport>, JobError>) -> Vec<Effect> {
         self.changes.pushing = false;
         match result {
             Ok(reports) if reports.is_empty() => self.toast("nothing to push", false),
@@ -102,13 +104,13 @@ impl App {
         fx
     }
 
-    pub(crate) fn on_resolved(&mut self, result: Result<Edit, String>) -> Vec<Effect> {
+    pub(crate) fn on_resolved(&mut self, result: Result<Edit, JobError>) -> Vec<Effect> {
         match result {
             Ok(e) => self.toast(
                 format!("offer {}: {}", e.offer_id, e.message.unwrap_or_default()),
                 false,
             ),
-            Err(e) => self.toast(e, true),
+            Err(e) => self.toast(e.to_string(), true),
         }
         vec![Effect::LoadEdits]
     }
