@@ -2,8 +2,8 @@
 //! [`SyncPort`] (the daemon's port too), and the eMAG calls of the keys (test a connection,
 //! push edits) go through the engine's clients, which share each account's limiter.
 
-use super::app::ConnTest;
 use super::error::JobError;
+use super::tabs::connections::ConnTest;
 use crate::model::SyncOptions;
 use crate::sync::Engine;
 use crate::sync::port::{ActiveRun, RunEnd, StartError, StartRequest, SyncPort};

@@ -3,7 +3,7 @@
 use super::{
     App, Confirm, Effect, HISTORY_SINCE_DAYS, OptionsForm, Popup, Tab, cycle, products_sort_keys,
 };
-use crate::model::{EventLevel, RunStatus, SyncMode};
+use crate::model::{RunStatus, SyncMode};
 use crate::store::search::{StatusFilter, StockFilter};
 use crate::tui::keymap::Action;
 use tui_input::Input;
@@ -157,13 +157,7 @@ impl App {
                 vec![]
             }
             LogLevel => {
-                self.log.min_level = match self.log.min_level {
-                    None => Some(EventLevel::Info),
-                    Some(EventLevel::Debug) => Some(EventLevel::Info),
-                    Some(EventLevel::Info) => Some(EventLevel::Warn),
-                    Some(EventLevel::Warn) => Some(EventLevel::Error),
-                    Some(EventLevel::Error) => None,
-                };
+                self.log.next_level();
                 vec![]
             }
             Search if self.tab == Tab::Sync => {

@@ -1,10 +1,14 @@
-//! The Changes tab and the edit form in `update()`: keys to effects, answers to toasts.
+//! The Changes tab, the edit form and the push workflow in `update()`: `p`/`P` read a preview
+//! and only y/Enter in it sends, `d` withdraws edits after a confirmation; keys to effects,
+//! answers to toasts.
 
-use super::{App, Effect, Popup};
+use super::{App, Confirm, Effect, Popup};
+use crate::edits::preview::{Preview, Scope};
 use crate::edits::{Edit, EditState, Keep, PushReport};
 use crate::tui::error::JobError;
-use crate::tui::tabs::changes::{EditForm, FormKey};
-use crossterm::event::KeyEvent;
+use crate::tui::keymap::{Action, Context, Key};
+use crate::tui::tabs::changes::{EditForm, FormKey, PreviewPopup};
+use crossterm::event::{KeyCode, KeyEvent};
 
 impl App {
     /// The selected edit of the Changes tab.
@@ -133,5 +137,138 @@ impl App {
             }],
             FormKey::Stay => vec![],
         }
+    }
+
+    /// `p` (marked edits, else all) or `P` (the selected edit's account): reads the preview.
+    pub(crate) fn preview_push(&mut self, account: bool) -> Vec<Effect> {
+        if self.changes.pushing {
+            self.toast("a push is already running", true);
+            return vec![];
+        }
+        let scope = if account {
+            match self.selected_edit() {
+                Some(e) => Scope::Account(e.account.clone()),
+                None => {
+                    self.toast("no edit selected", true);
+                    return vec![];
+                }
+            }
+        } else if self.changes.marked.is_empty() {
+            Scope::All
+        } else {
+            Scope::Edits(self.changes.marked.iter().copied().collect())
+        };
+        vec![Effect::PreviewPush(scope)]
+    }
+
+    pub(crate) fn on_preview(&mut self, result: Result<Preview, JobError>) -> Vec<Effect> {
+        match result {
+            Ok(p) if p.is_empty() => self.toast("nothing to push: no pending edits", false),
+            Ok(p) => {
+                let over_limit = p.offers() > self.push_max_offers;
+                self.popups.push(Popup::PushPreview(Box::new(PreviewPopup {
+                    preview: p,
+                    scroll: 0,
+                    over_limit,
+                })));
+            }
+            Err(e) => self.toast(format!("reading pending edits failed: {e}"), true),
+        }
+        vec![]
+    }
+
+    /// Keys of the preview: y/Enter push, n/Esc leave the edits pending, ↑↓ scroll.
+    pub(crate) fn preview_key(&mut self, ev: KeyEvent, key: Key) -> Vec<Effect> {
+        let Some(Popup::PushPreview(p)) = self.popups.last_mut() else {
+            return vec![];
+        };
+        match ev.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                if p.over_limit {
+                    let text = format!(
+                        "refused: more than {} offers in one push ([push] max_offers); mark fewer edits or use `magsync push --max-offers`",
+                        self.push_max_offers
+                    );
+                    self.toast(text, true);
+                    return vec![];
+                }
+                let preview = p.preview.clone();
+                self.popups.pop();
+                self.changes.pushing = true;
+                self.changes.marked.clear();
+                self.toast(format!("pushing {} to eMAG…", preview.summary()), false);
+                vec![Effect::Push(preview)]
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                self.popups.pop();
+                self.toast("nothing pushed; the edits stay pending", false);
+                vec![]
+            }
+            _ => {
+                let delta: i32 = match self.keymap.action(Context::Global, key) {
+                    Some(Action::Up) => -1,
+                    Some(Action::Down) => 1,
+                    Some(Action::HalfPageUp) => -10,
+                    Some(Action::HalfPageDown) => 10,
+                    Some(Action::Top) => -100_000,
+                    Some(Action::Bottom) => 100_000,
+                    _ => 0,
+                };
+                p.scroll_by(delta);
+                vec![]
+            }
+        }
+    }
+
+    /// `d`: withdraw the marked open edits, else the selected one, after a confirmation.
+    pub(crate) fn ask_discard(&mut self) -> Vec<Effect> {
+        let (ids, what) = if self.changes.marked.is_empty() {
+            match self.selected_edit() {
+                Some(e) if e.state.is_open() => {
+                    (vec![e.id], format!("the edit of offer {}", e.offer_id))
+                }
+                Some(e) => {
+                    let text = format!(
+                        "offer {}'s edit is {}; only open edits can be withdrawn",
+                        e.offer_id, e.state
+                    );
+                    self.toast(text, true);
+                    return vec![];
+                }
+                None => return vec![],
+            }
+        } else {
+            let ids: Vec<i64> = self.changes.marked.iter().copied().collect();
+            let n = ids.len();
+            (
+                ids,
+                format!("{n} marked edit{}", if n == 1 { "" } else { "s" }),
+            )
+        };
+        self.popups
+            .push(Popup::Confirm(Confirm::Discard { ids, what }));
+        vec![]
+    }
+
+    pub(crate) fn on_discarded(&mut self, result: Result<Vec<Edit>, JobError>) -> Vec<Effect> {
+        match result {
+            Ok(list) => {
+                for e in &list {
+                    self.changes.marked.remove(&e.id);
+                }
+                let n = list.len();
+                self.toast(
+                    format!(
+                        "withdrew {n} edit{}; eMAG's values show again",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    false,
+                );
+            }
+            Err(e) => self.toast(format!("withdrawing failed: {e}"), true),
+        }
+        let mut fx = vec![Effect::LoadEdits];
+        fx.extend(self.refresh_products());
+        fx
     }
 }

@@ -1,7 +1,9 @@
-//! 5 Changes: local edits (pending, pushed with eMAG's answer, rejected, conflicts) and the
-//! `e` form on a product. The tab's state and its keys; `app/changes.rs` wires them into
-//! `update()`, `views/changes.rs` draws them.
+//! 5 Changes: local edits (pending, pushed with eMAG's answer, rejected, conflicts), the `e`
+//! form on a product and the push preview (`p`/`P`: only y/Enter in it sends). The tab's state
+//! and its keys; `app/changes.rs` wires them into `update()`, `views/changes.rs` and
+//! `views/push.rs` draw them.
 
+use crate::edits::preview::Preview;
 use crate::edits::{Edit, EditRequest};
 use crate::model::OfferStatus;
 use crate::store::search::ProductRow;
@@ -171,5 +173,22 @@ impl EditForm {
             }
         }
         FormKey::Stay
+    }
+}
+
+/// The push preview popup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewPopup {
+    pub preview: Preview,
+    pub scroll: u16,
+    /// More offers than `[push] max_offers`: y/Enter is refused.
+    pub over_limit: bool,
+}
+
+impl PreviewPopup {
+    /// Scrolls by `delta` lines, kept within the preview's lines.
+    pub fn scroll_by(&mut self, delta: i32) {
+        let lines = crate::edits::preview::lines(&self.preview).len() as i32;
+        self.scroll = (i32::from(self.scroll) + delta).clamp(0, (lines - 1).max(0)) as u16;
     }
 }

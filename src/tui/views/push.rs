@@ -3,7 +3,8 @@
 
 use super::centered;
 use crate::tui::app::App;
-use crate::tui::push::{BulkForm, PreviewPopup};
+use crate::tui::tabs::changes::PreviewPopup;
+use crate::tui::tabs::products::BulkForm;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;

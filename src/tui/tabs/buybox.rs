@@ -1,5 +1,6 @@
-//! State of the Buy button tab (6): the offers that lost or won the buy button since each
-//! account's last sync, with the suggested price one key queues as a local edit.
+//! 6 Buy button: the offers that lost or won the buy button since each account's last sync,
+//! with the suggested price one key queues as a local edit, and the Smart Deals checks asked
+//! from it. The tab's state; `app` wires its keys into `update()`, `views/buybox.rs` draws it.
 
 use crate::price::smart_deals::SmartDeal;
 use crate::price::{BuyboxEntry, BuyboxOptions, Suggestion};
