@@ -242,3 +242,35 @@ fn changes_tab_and_edit_form_render() {
         }
     }
 }
+
+/// The edit and bulk forms' fields are named and wrap both ways, as the options form's do.
+#[test]
+fn form_fields_are_named_and_wrap_around() {
+    use magsync::tui::tabs::changes::EditField;
+    use magsync::tui::tabs::products::BulkField;
+    assert_eq!(EditField::Status.next(true), EditField::Price);
+    assert_eq!(EditField::Price.next(false), EditField::Status);
+    assert_eq!(EditField::Price.next(true), EditField::Recommended);
+    assert_eq!(BulkField::Clamp.next(true), BulkField::PriceMode);
+    assert_eq!(BulkField::PriceMode.next(false), BulkField::Clamp);
+    assert_eq!(
+        EditField::ALL.map(EditField::row),
+        [0, 1, 2, 3],
+        "the form's lines follow ALL"
+    );
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let key = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    app.update(key(KeyCode::Char('e')));
+    app.update(key(KeyCode::BackTab));
+    match app.popups.last() {
+        Some(Popup::Edit(f)) => assert_eq!(f.focus, EditField::Status),
+        other => panic!("{other:?}"),
+    }
+    // Space on the status field toggles it; on a text field it would be typed.
+    app.update(key(KeyCode::Char(' ')));
+    match app.popups.last() {
+        Some(Popup::Edit(f)) => assert_eq!(f.status, Some(OfferStatus::Active)),
+        other => panic!("{other:?}"),
+    }
+}

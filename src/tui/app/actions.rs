@@ -6,6 +6,7 @@ use super::{
 use crate::model::{RunStatus, SyncMode};
 use crate::store::search::{StatusFilter, StockFilter};
 use crate::tui::keymap::Action;
+use crate::tui::tabs::step;
 use tui_input::Input;
 
 impl App {
@@ -60,10 +61,8 @@ impl App {
                 self.buybox.losing_only = !self.buybox.losing_only;
                 self.load_buybox()
             }
-            NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
-            PrevTab => {
-                self.switch(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
-            }
+            NextTab => self.switch(step(&Tab::ALL, self.tab, true)),
+            PrevTab => self.switch(step(&Tab::ALL, self.tab, false)),
             EditOffer => self.open_edit_form(),
             Push => self.preview_push(false),
             PushAccount => self.preview_push(true),
@@ -210,12 +209,8 @@ impl App {
                 self.requery()
             }
             SortNext => {
-                let keys = products_sort_keys();
-                let i = keys
-                    .iter()
-                    .position(|k| *k == self.products.query.sort)
-                    .unwrap_or(0);
-                self.products.query.sort = keys[(i + 1) % keys.len()];
+                self.products.query.sort =
+                    step(&products_sort_keys(), self.products.query.sort, true);
                 self.requery()
             }
             SortReverse => {

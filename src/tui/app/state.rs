@@ -49,9 +49,6 @@ impl Tab {
             Tab::Buybox => Context::Buybox,
         }
     }
-    pub(super) fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
 }
 
 /// What a store poll returns (about once a second).

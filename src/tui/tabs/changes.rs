@@ -64,13 +64,50 @@ pub enum FormKey {
     Stay,
 }
 
+/// A field of the edit form, in the order the form shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditField {
+    Price,
+    Recommended,
+    Stock,
+    Status,
+}
+
+impl EditField {
+    pub const ALL: [EditField; 4] = [
+        EditField::Price,
+        EditField::Recommended,
+        EditField::Stock,
+        EditField::Status,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EditField::Price => "price",
+            EditField::Recommended => "recommended price",
+            EditField::Stock => "stock",
+            EditField::Status => "status",
+        }
+    }
+
+    /// The field below (`forward`) or above, wrapping around.
+    pub fn next(self, forward: bool) -> EditField {
+        super::step(&EditField::ALL, self, forward)
+    }
+
+    /// Its line in the form, from 0.
+    pub fn row(self) -> u16 {
+        EditField::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
+    }
+}
+
 /// The `e` form: empty fields are left alone.
 #[derive(Debug, Clone)]
 pub struct EditForm {
     pub account: String,
     pub id: i64,
     pub name: String,
-    pub focus: usize,
+    pub focus: EditField,
     pub price: Input,
     pub recommended: Input,
     pub stock: Input,
@@ -80,19 +117,27 @@ pub struct EditForm {
 }
 
 impl EditForm {
-    pub const FIELDS: [&'static str; 4] = ["price", "recommended price", "stock", "status"];
-
     pub fn new(row: &ProductRow) -> EditForm {
         EditForm {
             account: row.account.clone(),
             id: row.id,
             name: row.name.clone().unwrap_or_default(),
-            focus: 0,
+            focus: EditField::Price,
             price: Input::new(row.sale_price.map(|p| p.to_string()).unwrap_or_default()),
             recommended: Input::default(),
             stock: Input::new(row.general_stock.map(|s| s.to_string()).unwrap_or_default()),
             status: None,
             error: None,
+        }
+    }
+
+    /// The text input of a typed field (the status is toggled).
+    pub fn input(&self, field: EditField) -> Option<&Input> {
+        match field {
+            EditField::Price => Some(&self.price),
+            EditField::Recommended => Some(&self.recommended),
+            EditField::Stock => Some(&self.stock),
+            EditField::Status => None,
         }
     }
 
@@ -135,12 +180,13 @@ impl EditForm {
     /// Keys of the form: Tab/↑↓ move, ←→/Space toggle the status, Enter queues, Esc closes.
     /// `row` is the products table's selected row, whose prefilled values are not edits.
     pub fn key(&mut self, ev: KeyEvent, row: Option<&ProductRow>) -> FormKey {
-        let n = EditForm::FIELDS.len();
         match ev.code {
             KeyCode::Esc => return FormKey::Close,
-            KeyCode::Up | KeyCode::BackTab => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % n,
-            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 3 => {
+            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.next(false),
+            KeyCode::Down | KeyCode::Tab => self.focus = self.focus.next(true),
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+                if self.focus == EditField::Status =>
+            {
                 use OfferStatus::{Active, Inactive};
                 self.status = match (self.status, ev.code == KeyCode::Left) {
                     (None, false) => Some(Active),
@@ -163,10 +209,10 @@ impl EditForm {
             }
             _ => {
                 let input = match self.focus {
-                    0 => &mut self.price,
-                    1 => &mut self.recommended,
-                    2 => &mut self.stock,
-                    _ => return FormKey::Stay,
+                    EditField::Price => &mut self.price,
+                    EditField::Recommended => &mut self.recommended,
+                    EditField::Stock => &mut self.stock,
+                    EditField::Status => return FormKey::Stay,
                 };
                 input.handle_event(&crossterm::event::Event::Key(ev));
                 self.error = None;

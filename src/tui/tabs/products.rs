@@ -98,8 +98,47 @@ impl PriceMode {
             PriceMode::Add,
             PriceMode::Multiply,
         ];
-        let i = ALL.iter().position(|m| *m == self).unwrap_or(0);
-        ALL[if forward { (i + 1) % 4 } else { (i + 3) % 4 }]
+        super::step(&ALL, self, forward)
+    }
+}
+
+/// A field of the bulk form, in the order the form shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkField {
+    /// How prices change (unchanged, set, add, multiply).
+    PriceMode,
+    /// The price change's amount.
+    Amount,
+    Stock,
+    /// Keep new prices within each offer's min/max.
+    Clamp,
+}
+
+impl BulkField {
+    pub const ALL: [BulkField; 4] = [
+        BulkField::PriceMode,
+        BulkField::Amount,
+        BulkField::Stock,
+        BulkField::Clamp,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BulkField::PriceMode => "price",
+            BulkField::Amount => "amount",
+            BulkField::Stock => "stock",
+            BulkField::Clamp => "keep within min/max",
+        }
+    }
+
+    /// The field below (`forward`) or above, wrapping around.
+    pub fn next(self, forward: bool) -> BulkField {
+        super::step(&BulkField::ALL, self, forward)
+    }
+
+    /// Its line in the form, from 0.
+    pub fn row(self) -> u16 {
+        BulkField::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
     }
 }
 
@@ -107,7 +146,7 @@ impl PriceMode {
 #[derive(Debug, Clone)]
 pub struct BulkForm {
     pub targets: Vec<(String, i64)>,
-    pub focus: usize,
+    pub focus: BulkField,
     pub mode: PriceMode,
     pub value: Input,
     pub stock: Input,
@@ -116,17 +155,24 @@ pub struct BulkForm {
 }
 
 impl BulkForm {
-    pub const FIELDS: [&'static str; 4] = ["price", "amount", "stock", "keep within min/max"];
-
     pub fn new(targets: Vec<(String, i64)>) -> BulkForm {
         BulkForm {
             targets,
-            focus: 0,
+            focus: BulkField::PriceMode,
             mode: PriceMode::Unchanged,
             value: Input::default(),
             stock: Input::default(),
             clamp: true,
             error: None,
+        }
+    }
+
+    /// The text input of a typed field (the others are toggled).
+    pub fn input(&self, field: BulkField) -> Option<&Input> {
+        match field {
+            BulkField::Amount => Some(&self.value),
+            BulkField::Stock => Some(&self.stock),
+            BulkField::PriceMode | BulkField::Clamp => None,
         }
     }
 
@@ -180,16 +226,19 @@ pub enum BulkKey {
 impl BulkForm {
     /// Keys of the form: ↑↓ field, ←→/Space choose, Enter queues, Esc closes.
     pub fn key(&mut self, ev: KeyEvent) -> BulkKey {
-        let n = BulkForm::FIELDS.len();
         match ev.code {
             KeyCode::Esc => return BulkKey::Close,
-            KeyCode::Up | KeyCode::BackTab => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % n,
-            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 0 => {
+            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.next(false),
+            KeyCode::Down | KeyCode::Tab => self.focus = self.focus.next(true),
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+                if self.focus == BulkField::PriceMode =>
+            {
                 self.mode = self.mode.next(ev.code != KeyCode::Left);
                 self.error = None;
             }
-            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 3 => {
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+                if self.focus == BulkField::Clamp =>
+            {
                 self.clamp = !self.clamp;
             }
             KeyCode::Enter => match self.change() {
@@ -199,8 +248,8 @@ impl BulkForm {
                 }
                 Err(e) => self.error = Some(e),
             },
-            _ if matches!(self.focus, 1 | 2) => {
-                let input = if self.focus == 1 {
+            _ if self.input(self.focus).is_some() => {
+                let input = if self.focus == BulkField::Amount {
                     &mut self.value
                 } else {
                     &mut self.stock

@@ -49,16 +49,7 @@ impl OptionsField {
 
     /// The field below (`forward`) or above, wrapping around.
     pub fn next(self, forward: bool) -> OptionsField {
-        let i = OptionsField::ALL
-            .iter()
-            .position(|f| *f == self)
-            .unwrap_or(0);
-        let n = OptionsField::ALL.len();
-        OptionsField::ALL[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        super::step(&OptionsField::ALL, self, forward)
     }
 
     /// Typed into (a text input) rather than toggled.
@@ -143,12 +134,7 @@ impl OptionsForm {
                 let fwd = ev.code != KeyCode::Left;
                 match self.focus {
                     OptionsField::IncludeInactive => self.include_inactive = !self.include_inactive,
-                    _ => {
-                        let all = ConflictStrategy::ALL;
-                        let i = all.iter().position(|s| *s == self.strategy).unwrap_or(0);
-                        let n = all.len();
-                        self.strategy = all[if fwd { (i + 1) % n } else { (i + n - 1) % n }];
-                    }
+                    _ => self.strategy = super::step(ConflictStrategy::ALL, self.strategy, fwd),
                 }
             }
             _ if self.focus.is_text() => {
