@@ -7,7 +7,7 @@ use super::output::{note, out, outln};
 use crate::config::{Config, Prices};
 use crate::edits::{self, EditRequest};
 use crate::error::Failure;
-use crate::price::smart_deals::{self, SmartDeal};
+use crate::price::smart_deals::{self, MAX_CHECKS, SmartDeal};
 use crate::price::{BuyboxEntry, BuyboxOptions, Move, Suggestion, Window, buybox, costs};
 use crate::store::{Store, short_db_error};
 use crate::sync::Engine;
@@ -349,9 +349,6 @@ pub struct SmartDealsArgs {
     #[arg(long)]
     pub json: bool,
 }
-
-/// At most this many offers are checked by one command (one request each).
-const MAX_CHECKS: usize = 200;
 
 pub async fn smart_deals(g: &GlobalArgs, a: SmartDealsArgs) -> anyhow::Result<u8> {
     let config = g.load_config()?;

@@ -70,6 +70,9 @@ pub async fn check(client: &EmagClient, ids: &[i64]) -> Vec<(i64, Result<SmartDe
     out
 }
 
+/// At most this many offers are checked at once (one request each), by a command or a key.
+pub const MAX_CHECKS: usize = 200;
+
 /// Why the account's VAT rates could not be read (and none were cached).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VatError {

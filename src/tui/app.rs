@@ -24,6 +24,7 @@ pub const HISTORY_SINCE_DAYS: [i64; 3] = [1, 7, 30];
 const LOG_KEEP: usize = 5_000;
 
 mod actions;
+mod buybox;
 mod changes;
 mod history;
 mod msg;
@@ -442,14 +443,7 @@ impl App {
                 account,
                 ids,
                 result,
-            } => {
-                if let Err(e) = &result {
-                    self.toast(format!("Smart Deals check of {account} failed: {e}"), true);
-                }
-                self.buybox
-                    .set_smart_deals(&account, &ids, result, self.now);
-                vec![]
-            }
+            } => self.on_smart_deals(account, ids, result),
         }
     }
 
@@ -605,15 +599,6 @@ impl App {
             }
             _ => vec![],
         }
-    }
-
-    /// Reads the Buy button list again.
-    pub(crate) fn load_buybox(&mut self) -> Vec<Effect> {
-        self.buybox.loading = true;
-        vec![Effect::LoadBuybox {
-            losing: self.buybox.losing_only,
-            options: self.buybox.options.clone(),
-        }]
     }
 
     fn account_names(&self) -> Vec<String> {

@@ -47,16 +47,7 @@ impl App {
                     vec![]
                 }
             },
-            SmartDeals => match self.buybox.ask_smart_deal() {
-                Ok((account, id)) => vec![Effect::SmartDeals {
-                    account,
-                    ids: vec![id],
-                }],
-                Err(why) => {
-                    self.toast(why.to_string(), false);
-                    vec![]
-                }
-            },
+            SmartDeals => self.smart_deal_selected(),
             LosingOnly => {
                 self.buybox.losing_only = !self.buybox.losing_only;
                 self.load_buybox()

@@ -2,11 +2,12 @@
 //! with the suggested price one key queues as a local edit, and the Smart Deals checks asked
 //! from it. The tab's state; `app` wires its keys into `update()`, `views/buybox.rs` draws it.
 
+use crate::price::smart_deals::MAX_CHECKS;
 use crate::price::smart_deals::SmartDeal;
 use crate::price::{BuyboxEntry, BuyboxOptions, Suggestion};
 use crate::tui::error::JobError;
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The list is read again this often while the tab is open (a sync may have moved it).
 pub const RELOAD_SECS: i64 = 10;
@@ -77,15 +78,42 @@ impl BuyboxTab {
             return Err(JobError::Refused("no offer is selected".into()));
         };
         let key = (row.account.clone(), row.id);
-        if self.smart_deals.get(&key) == Some(&SmartDealCheck::Checking) {
+        self.ask_smart_deals(std::slice::from_ref(&key))?;
+        Ok(key)
+    }
+
+    /// Marks `offers` (account, id) as being checked and says which to ask, by account, or why
+    /// none can be: offers with a check in flight are left out, and at most
+    /// [`MAX_CHECKS`] are asked at once (one request each).
+    pub fn ask_smart_deals(
+        &mut self,
+        offers: &[(String, i64)],
+    ) -> Result<Vec<(String, Vec<i64>)>, JobError> {
+        if offers.len() > MAX_CHECKS {
             return Err(JobError::Refused(format!(
-                "offer {} is being checked",
-                row.id
+                "{} offers marked; at most {MAX_CHECKS} are checked at once (one request each)",
+                offers.len()
             )));
         }
-        self.smart_deals
-            .insert(key.clone(), SmartDealCheck::Checking);
-        Ok(key)
+        let mut by_account: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for key in offers {
+            if self.smart_deals.get(key) != Some(&SmartDealCheck::Checking) {
+                by_account.entry(key.0.clone()).or_default().push(key.1);
+            }
+        }
+        if by_account.is_empty() {
+            return Err(JobError::Refused(match offers {
+                [(_, id)] => format!("offer {id} is being checked"),
+                _ => "these offers are being checked".into(),
+            }));
+        }
+        for (account, ids) in &by_account {
+            for id in ids {
+                self.smart_deals
+                    .insert((account.clone(), *id), SmartDealCheck::Checking);
+            }
+        }
+        Ok(by_account.into_iter().collect())
     }
 
     /// Takes eMAG's answers (or the failure of the whole request) for offers of `account`.
@@ -126,6 +154,36 @@ impl BuyboxTab {
             Suggestion::Price { price } => Ok((row, *price)),
             Suggestion::None { reason } => {
                 Err(JobError::Refused(format!("offer {}: {reason}", row.id)))
+            }
+        }
+    }
+}
+
+impl SmartDealCheck {
+    /// One offer's answer in a sentence, for a toast when the tab does not show it: the target
+    /// price (without VAT, as eMAG's) and the distance to it, or why the check failed.
+    pub fn answer(&self, id: i64) -> String {
+        match self {
+            SmartDealCheck::Checking => format!("offer {id}: asking eMAG…"),
+            SmartDealCheck::Failed(why) => format!("offer {id}: check failed: {why}"),
+            SmartDealCheck::Done { deal, .. } => {
+                let show = |d: rust_decimal::Decimal| crate::price::money::show(d);
+                let Some(target) = deal.target_price else {
+                    return format!("offer {id}: eMAG gave no target price");
+                };
+                let currency = deal.currency.as_deref().unwrap_or("");
+                let distance = match (deal.distance, deal.distance_percent) {
+                    (Some(d), _) if d <= rust_decimal::Decimal::ZERO => {
+                        "the price qualifies".to_string()
+                    }
+                    (Some(d), Some(p)) => format!("{} ({p} %) to come down", show(d)),
+                    (Some(d), None) => format!("{} to come down", show(d)),
+                    (None, _) => "distance unknown".to_string(),
+                };
+                format!(
+                    "offer {id}: target {} {currency} without VAT, {distance}",
+                    show(target)
+                )
             }
         }
     }
