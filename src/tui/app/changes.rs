@@ -3,8 +3,8 @@
 //! answers to toasts.
 
 use super::{App, Confirm, Effect, Popup};
-use crate::edits::preview::{Preview, Scope};
-use crate::edits::{Edit, EditState, Keep, PushReport};
+use crate::edits::preview::Preview;
+use crate::edits::{Edit, Keep, PushReport};
 use crate::tui::error::JobError;
 use crate::tui::keymap::{Action, Context, Key};
 use crate::tui::tabs::changes::{EditForm, FormKey, PreviewPopup};
@@ -26,19 +26,15 @@ impl App {
         vec![]
     }
 
+    /// `L`/`R`: resolves the selected conflict, keeping the local or eMAG's value.
     pub(crate) fn resolve_selected(&mut self, keep: Keep) -> Vec<Effect> {
-        match self.selected_edit() {
-            Some(e) if e.state == EditState::Conflict => vec![Effect::Resolve {
-                account: e.account.clone(),
-                id: e.offer_id,
-                keep,
-            }],
-            Some(e) => {
-                let text = format!("offer {} is {}, not in conflict", e.offer_id, e.state);
-                self.toast(text, true);
+        match self.changes.conflict_target() {
+            Ok(Some((account, id))) => vec![Effect::Resolve { account, id, keep }],
+            Ok(None) => vec![],
+            Err(why) => {
+                self.toast(why.to_string(), true);
                 vec![]
             }
-            None => vec![],
         }
     }
 
@@ -141,24 +137,13 @@ impl App {
 
     /// `p` (marked edits, else all) or `P` (the selected edit's account): reads the preview.
     pub(crate) fn preview_push(&mut self, account: bool) -> Vec<Effect> {
-        if self.changes.pushing {
-            self.toast("a push is already running", true);
-            return vec![];
-        }
-        let scope = if account {
-            match self.selected_edit() {
-                Some(e) => Scope::Account(e.account.clone()),
-                None => {
-                    self.toast("no edit selected", true);
-                    return vec![];
-                }
+        match self.changes.push_scope(account) {
+            Ok(scope) => vec![Effect::PreviewPush(scope)],
+            Err(why) => {
+                self.toast(why.to_string(), true);
+                vec![]
             }
-        } else if self.changes.marked.is_empty() {
-            Scope::All
-        } else {
-            Scope::Edits(self.changes.marked.iter().copied().collect())
-        };
-        vec![Effect::PreviewPush(scope)]
+        }
     }
 
     pub(crate) fn on_preview(&mut self, result: Result<Preview, JobError>) -> Vec<Effect> {
@@ -194,8 +179,7 @@ impl App {
                 }
                 let preview = p.preview.clone();
                 self.popups.pop();
-                self.changes.pushing = true;
-                self.changes.marked.clear();
+                self.changes.start_push();
                 self.toast(format!("pushing {} to eMAG…", preview.summary()), false);
                 vec![Effect::Push(preview)]
             }
@@ -222,31 +206,13 @@ impl App {
 
     /// `d`: withdraw the marked open edits, else the selected one, after a confirmation.
     pub(crate) fn ask_discard(&mut self) -> Vec<Effect> {
-        let (ids, what) = if self.changes.marked.is_empty() {
-            match self.selected_edit() {
-                Some(e) if e.state.is_open() => {
-                    (vec![e.id], format!("the edit of offer {}", e.offer_id))
-                }
-                Some(e) => {
-                    let text = format!(
-                        "offer {}'s edit is {}; only open edits can be withdrawn",
-                        e.offer_id, e.state
-                    );
-                    self.toast(text, true);
-                    return vec![];
-                }
-                None => return vec![],
-            }
-        } else {
-            let ids: Vec<i64> = self.changes.marked.iter().copied().collect();
-            let n = ids.len();
-            (
-                ids,
-                format!("{n} marked edit{}", if n == 1 { "" } else { "s" }),
-            )
-        };
-        self.popups
-            .push(Popup::Confirm(Confirm::Discard { ids, what }));
+        match self.changes.discard_target() {
+            Ok(Some((ids, what))) => self
+                .popups
+                .push(Popup::Confirm(Confirm::Discard { ids, what })),
+            Ok(None) => {}
+            Err(why) => self.toast(why.to_string(), true),
+        }
         vec![]
     }
 

@@ -20,23 +20,11 @@ impl App {
                     return self.motion(1);
                 }
             }
-            Tab::Changes => match self.selected_edit() {
-                Some(e) if e.state.is_open() => {
-                    let id = e.id;
-                    if !self.changes.marked.remove(&id) {
-                        self.changes.marked.insert(id);
-                    }
-                    self.changes_motion(1);
+            Tab::Changes => {
+                if let Err(why) = self.changes.toggle_mark() {
+                    self.toast(why.to_string(), true);
                 }
-                Some(e) => {
-                    let text = format!(
-                        "offer {} is {}; only open edits can be marked",
-                        e.offer_id, e.state
-                    );
-                    self.toast(text, true);
-                }
-                None => {}
-            },
+            }
             _ => {}
         }
         vec![]

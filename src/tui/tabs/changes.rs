@@ -3,10 +3,11 @@
 //! and its keys; `app/changes.rs` wires them into `update()`, `views/changes.rs` and
 //! `views/push.rs` draw them.
 
-use crate::edits::preview::Preview;
-use crate::edits::{Edit, EditRequest};
+use crate::edits::preview::{Preview, Scope};
+use crate::edits::{Edit, EditRequest, EditState};
 use crate::model::OfferStatus;
 use crate::store::search::ProductRow;
+use crate::tui::error::JobError;
 use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;
 use tui_input::Input;
@@ -37,6 +38,84 @@ impl Changes {
         } else {
             (self.selected as i64 + delta).clamp(0, len as i64 - 1) as usize
         };
+    }
+
+    /// Space: marks or unmarks the selected edit and moves down; only open edits are marked.
+    pub fn toggle_mark(&mut self) -> Result<(), JobError> {
+        match self.selected_edit() {
+            Some(e) if e.state.is_open() => {
+                let id = e.id;
+                if !self.marked.remove(&id) {
+                    self.marked.insert(id);
+                }
+                self.motion(1);
+                Ok(())
+            }
+            Some(e) => Err(JobError::Refused(format!(
+                "offer {} is {}; only open edits can be marked",
+                e.offer_id, e.state
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// What `p` (the marked edits, else all) or `P` (`account`: the selected edit's account)
+    /// previews, or why nothing can be.
+    pub fn push_scope(&self, account: bool) -> Result<Scope, JobError> {
+        if self.pushing {
+            return Err(JobError::Refused("a push is already running".into()));
+        }
+        Ok(if account {
+            let e = self
+                .selected_edit()
+                .ok_or_else(|| JobError::Refused("no edit selected".into()))?;
+            Scope::Account(e.account.clone())
+        } else if self.marked.is_empty() {
+            Scope::All
+        } else {
+            Scope::Edits(self.marked.iter().copied().collect())
+        })
+    }
+
+    /// A confirmed preview is being pushed: its marks are spent.
+    pub fn start_push(&mut self) {
+        self.pushing = true;
+        self.marked.clear();
+    }
+
+    /// What `d` withdraws, with the words the question names it by: the marked edits, else the
+    /// selected one when it is open (None: nothing is selected).
+    pub fn discard_target(&self) -> Result<Option<(Vec<i64>, String)>, JobError> {
+        if !self.marked.is_empty() {
+            let ids: Vec<i64> = self.marked.iter().copied().collect();
+            let n = ids.len();
+            let what = format!("{n} marked edit{}", if n == 1 { "" } else { "s" });
+            return Ok(Some((ids, what)));
+        }
+        match self.selected_edit() {
+            Some(e) if e.state.is_open() => Ok(Some((
+                vec![e.id],
+                format!("the edit of offer {}", e.offer_id),
+            ))),
+            Some(e) => Err(JobError::Refused(format!(
+                "offer {}'s edit is {}; only open edits can be withdrawn",
+                e.offer_id, e.state
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The offer (account, id) whose conflict `L`/`R` resolves: the selected edit's, when it is
+    /// in conflict (None: nothing is selected).
+    pub fn conflict_target(&self) -> Result<Option<(String, i64)>, JobError> {
+        match self.selected_edit() {
+            Some(e) if e.state == EditState::Conflict => Ok(Some((e.account.clone(), e.offer_id))),
+            Some(e) => Err(JobError::Refused(format!(
+                "offer {} is {}, not in conflict",
+                e.offer_id, e.state
+            ))),
+            None => Ok(None),
+        }
     }
 
     /// A fresh list; marks of edits that are no longer open (pushed, withdrawn elsewhere) go.
