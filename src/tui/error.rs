@@ -97,3 +97,39 @@ impl From<crate::price::smart_deals::VatError> for JobError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each cause keeps the sentence the user saw when errors were strings, and says whose it is.
+    #[test]
+    fn causes_keep_their_sentence() {
+        let refused = JobError::from(Failure::usage("the price 300 is above the maximum 200"));
+        assert_eq!(
+            refused,
+            JobError::Refused("the price 300 is above the maximum 200".into())
+        );
+        let store = JobError::from(Failure::runtime("database error: locked"));
+        assert_eq!(store, JobError::Store("database error: locked".into()));
+        let offer = JobError::Offer {
+            id: 9,
+            error: Box::new(refused),
+        };
+        assert_eq!(
+            offer.to_string(),
+            "offer 9: the price 300 is above the maximum 200"
+        );
+        let config = JobError::from(SyncError::Config("no account \"x\"".into()));
+        assert_eq!(config, JobError::Config("no account \"x\"".into()));
+        let start = SyncError::Store("disk full".into());
+        let text = start.to_string();
+        assert_eq!(JobError::from(start), JobError::Store(text));
+        assert_eq!(
+            JobError::from(StartError::Busy("main is syncing elsewhere".into())),
+            JobError::Busy("main is syncing elsewhere".into())
+        );
+        let io = JobError::io("/no/dir/x.csv", &std::io::Error::other("no such folder"));
+        assert_eq!(io.to_string(), "cannot write /no/dir/x.csv: no such folder");
+    }
+}
