@@ -26,8 +26,8 @@ many sellers compete, and a suggested price — the best competing price less [p
 under min_sale_price, never over max_sale_price, never under cost plus margin when a cost CSV \
 lists the part number — or the reason no price can win. Prices exclude VAT, as eMAG's do, in \
 each offer's currency; the +VAT columns (and `*_with_vat` in JSON) add each offer's VAT rate \
-from the account's vat/read, cached for a day. --queue ID queues an offer's suggestion as a local edit; `magsync push` previews and \
-sends it like any other edit."
+from the account's vat/read, cached for a day. --queue ID queues an offer's suggestion as a \
+local edit; `magsync push` previews and sends it like any other edit."
 )]
 pub struct Args {
     /// Only this account (default: every configured account).

@@ -2,8 +2,7 @@
 //! with the suggested price one key queues as a local edit, and the Smart Deals checks asked
 //! from it. The tab's state; `app` wires its keys into `update()`, `views/buybox.rs` draws it.
 
-use crate::price::smart_deals::MAX_CHECKS;
-use crate::price::smart_deals::SmartDeal;
+use crate::price::smart_deals::{MAX_CHECKS, SmartDeal};
 use crate::price::{BuyboxEntry, BuyboxOptions, Suggestion};
 use crate::tui::error::JobError;
 use chrono::{DateTime, Duration, Utc};
@@ -23,7 +22,7 @@ pub struct BuyboxTab {
     /// How suggestions are computed (`[prices]`).
     pub options: BuyboxOptions,
     pub last_load: Option<DateTime<Utc>>,
-    /// Smart Deals checks asked from this tab, by account and offer id.
+    /// Smart Deals checks asked from this tab or the palette, by account and offer id.
     pub smart_deals: HashMap<(String, i64), SmartDealCheck>,
 }
 
