@@ -7,7 +7,7 @@ use super::output::{note, out, outln};
 use crate::config::{Config, Prices};
 use crate::edits::{self, EditRequest};
 use crate::error::Failure;
-use crate::price::smart_deals::{self, SmartDeal};
+use crate::price::smart_deals::{self, MAX_CHECKS, SmartDeal};
 use crate::price::{BuyboxEntry, BuyboxOptions, Move, Suggestion, Window, buybox, costs};
 use crate::store::{Store, short_db_error};
 use crate::sync::Engine;
@@ -25,9 +25,10 @@ each account's last sync, or since --since (an offer first mirrored inside the w
 compared with its rank then): the gap to the best offer in money and percent, how \
 many sellers compete, and a suggested price — the best competing price less [prices] step, never \
 under min_sale_price, never over max_sale_price, never under cost plus margin when a cost CSV \
-lists the part number — or the reason no price can win. Prices exclude VAT, in each offer's \
-currency. --queue ID queues an offer's suggestion as a local edit; `magsync push` previews and \
-sends it like any other edit."
+lists the part number — or the reason no price can win. Prices exclude VAT, as eMAG's do, in \
+each offer's currency; the +VAT columns (and `*_with_vat` in JSON) add each offer's VAT rate \
+from the account's vat/read, cached for a day. --queue ID queues an offer's suggestion as a \
+local edit; `magsync push` previews and sends it like any other edit."
 )]
 pub struct Args {
     /// Only this account (default: every configured account).
@@ -40,7 +41,8 @@ pub struct Args {
     /// or a date.
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Print JSON: {"offers": [...]} with stable keys, money as strings.
+    /// Print JSON: {"offers": [...]} with stable keys, money as strings without VAT plus
+    /// `vat_percent` and `*_with_vat`.
     #[arg(long)]
     pub json: bool,
     /// Step under the best competing price (default [prices] step, 0.01).
@@ -121,6 +123,10 @@ fn entry_json(e: &BuyboxEntry) -> serde_json::Value {
         Suggestion::Price { price } => json!({"price": price.to_string(), "reason": null}),
         Suggestion::None { reason } => json!({"price": null, "reason": reason}),
     };
+    let suggested = match &e.suggestion {
+        Suggestion::Price { price } => Some(*price),
+        Suggestion::None { .. } => None,
+    };
     json!({
         "account": e.account,
         "id": e.id,
@@ -138,6 +144,10 @@ fn entry_json(e: &BuyboxEntry) -> serde_json::Value {
         "suggested_price": suggestion["price"],
         "reason": suggestion["reason"],
         "since": e.since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "vat_percent": m(e.vat_percent),
+        "sale_price_with_vat": m(e.with_vat(e.sale_price)),
+        "best_price_with_vat": m(e.with_vat(e.best_price)),
+        "suggested_price_with_vat": m(e.with_vat(suggested)),
     })
 }
 
@@ -162,6 +172,7 @@ fn table(list: &[BuyboxEntry]) -> String {
                     money(e.sale_price),
                     e.currency.as_deref().unwrap_or("")
                 ),
+                money(e.with_vat(e.sale_price)),
                 money(e.best_price),
                 match (e.gap, e.gap_percent) {
                     (Some(g), Some(p)) => format!("{} ({p} %)", money(Some(g))),
@@ -171,6 +182,10 @@ fn table(list: &[BuyboxEntry]) -> String {
                 match &e.suggestion {
                     Suggestion::Price { price } => money(Some(*price)),
                     Suggestion::None { reason } => clip(reason, 60),
+                },
+                match &e.suggestion {
+                    Suggestion::Price { price } => money(e.with_vat(Some(*price))),
+                    Suggestion::None { .. } => String::new(),
                 },
                 clip(e.name.as_deref().unwrap_or(""), 40),
             ]
@@ -183,10 +198,12 @@ fn table(list: &[BuyboxEntry]) -> String {
             "CHANGE",
             "RANK",
             "PRICE",
+            "+VAT",
             "BEST",
             "GAP",
             "OFFERS",
             "SUGGESTED",
+            "+VAT",
             "NAME",
         ],
         &rows,
@@ -202,9 +219,33 @@ pub async fn run(g: &GlobalArgs, a: Args) -> anyhow::Result<u8> {
     };
     let opts = options(&config.settings.prices, &a)?;
     let store = Store::open(&config.database_url).await?;
+    if a.queue.is_empty() {
+        refresh_vat(&config, &store, &names).await;
+    }
     let result = list_and_queue(&store, &names, window, &a, &opts).await;
     store.close().await;
     result
+}
+
+/// Refreshes each account's VAT rates through `vat/read` when a day old, as the dashboard's Buy
+/// button tab does, so the list can show prices with VAT; an account whose rates cannot be read
+/// and were never cached is listed without them, and the user is told.
+async fn refresh_vat(config: &Config, store: &Store, names: &[String]) {
+    let engine = Engine::new(store.clone(), config.accounts.clone(), &config.settings);
+    for name in names {
+        let read = match engine.client(name) {
+            Ok(client) => smart_deals::vat_rates(store, &client, Utc::now())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = read
+            && store.vat_rates(name).await.unwrap_or_default().is_empty()
+        {
+            note!("magsync: warning: {e}; prices of {name} are shown without VAT only");
+        }
+    }
 }
 
 async fn list_and_queue(
@@ -235,6 +276,9 @@ async fn list_and_queue(
             );
         } else {
             out!("{}", table(&list));
+            note!(
+                "prices without VAT, as eMAG's; +VAT: with the offer's VAT rate (— while unknown)"
+            );
         }
         return Ok(0);
     }
@@ -306,9 +350,6 @@ pub struct SmartDealsArgs {
     #[arg(long)]
     pub json: bool,
 }
-
-/// At most this many offers are checked by one command (one request each).
-const MAX_CHECKS: usize = 200;
 
 pub async fn smart_deals(g: &GlobalArgs, a: SmartDealsArgs) -> anyhow::Result<u8> {
     let config = g.load_config()?;

@@ -219,7 +219,7 @@ async fn without_vat(
         .map_err(|e| Failure::usage(e.to_string()))?;
     let rates = crate::price::smart_deals::vat_rates(store, &client, Utc::now())
         .await
-        .map_err(Failure::runtime)?;
+        .map_err(|e| Failure::runtime(e.to_string()))?;
     let rate =
         crate::price::smart_deals::rate_percent(&rates, offer.offer.vat_id).ok_or_else(|| {
             Failure::runtime(format!(

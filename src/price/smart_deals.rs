@@ -70,18 +70,30 @@ pub async fn check(client: &EmagClient, ids: &[i64]) -> Vec<(i64, Result<SmartDe
     out
 }
 
+/// At most this many offers are checked at once (one request each), by a command or a key.
+pub const MAX_CHECKS: usize = 200;
+
+/// Why the account's VAT rates could not be read (and none were cached).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VatError {
+    #[error("database error: {0}")]
+    Store(String),
+    #[error("cannot read the VAT rates of {account}: {reason}")]
+    Emag { account: String, reason: String },
+}
+
 /// The account's VAT rates: the cache when younger than a day, else a fresh `vat/read`
 /// (kept in the cache). A failed refresh falls back to an older cache when there is one.
 pub async fn vat_rates(
     store: &Store,
     client: &EmagClient,
     now: DateTime<Utc>,
-) -> Result<Vec<CachedVat>, String> {
+) -> Result<Vec<CachedVat>, VatError> {
     let account = client.account().to_string();
     let cached = store
         .vat_rates(&account)
         .await
-        .map_err(|e| format!("database error: {}", crate::store::short_db_error(&e)))?;
+        .map_err(|e| VatError::Store(crate::store::short_db_error(&e)))?;
     let fresh = cached
         .iter()
         .all(|v| now - v.fetched_at < Duration::hours(VAT_MAX_AGE_HOURS));
@@ -95,7 +107,7 @@ pub async fn vat_rates(
             store
                 .save_vat_rates(&account, &rows, now)
                 .await
-                .map_err(|e| format!("database error: {}", crate::store::short_db_error(&e)))?;
+                .map_err(|e| VatError::Store(crate::store::short_db_error(&e)))?;
             Ok(store.vat_rates(&account).await.unwrap_or_default())
         }
         Err(e) if !cached.is_empty() => {
@@ -105,7 +117,10 @@ pub async fn vat_rates(
             );
             Ok(cached)
         }
-        Err(e) => Err(format!("cannot read the VAT rates of {account}: {e}")),
+        Err(e) => Err(VatError::Emag {
+            account,
+            reason: e.to_string(),
+        }),
     }
 }
 

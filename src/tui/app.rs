@@ -24,15 +24,18 @@ pub const HISTORY_SINCE_DAYS: [i64; 3] = [1, 7, 30];
 const LOG_KEEP: usize = 5_000;
 
 mod actions;
+mod buybox;
 mod changes;
 mod history;
 mod msg;
 mod popups;
+mod products;
 mod state;
 mod watch;
 
 pub use super::tabs::history::History;
 pub use super::tabs::products::Products;
+pub use super::text::group;
 pub use msg::{Effect, Msg};
 pub use state::{
     AccountInfo, Confirm, ConnTest, Dashboard, LogPane, OfferDetail, OptionsField, OptionsForm,
@@ -70,7 +73,7 @@ pub struct App {
     pub history: History,
     pub summary: super::tabs::history::Summary,
     pub changes: super::tabs::changes::Changes,
-    pub buybox: super::buybox::BuyboxTab,
+    pub buybox: super::tabs::buybox::BuyboxTab,
     pub toast: Option<Toast>,
     pub errors: Vec<(DateTime<Utc>, String)>,
     pub quit: bool,
@@ -398,21 +401,7 @@ impl App {
             }
             Msg::Tested(t) => {
                 self.testing.remove(&t.account);
-                let text = if t.ok {
-                    match (t.offers, t.active) {
-                        (Some(n), Some(a)) => format!(
-                            "✓ {}: {} offers, {} active",
-                            t.account,
-                            group(n as i64),
-                            group(a as i64)
-                        ),
-                        (Some(n), None) => format!("✓ {}: {} offers", t.account, group(n as i64)),
-                        _ => format!("✓ {}: {}", t.account, t.message),
-                    }
-                } else {
-                    format!("✗ {}: {}", t.account, t.message)
-                };
-                let failed = !t.ok;
+                let (text, failed) = (t.toast(), !t.ok);
                 self.tests.insert(t.account.clone(), t);
                 self.toast(text, failed);
                 vec![]
@@ -454,14 +443,7 @@ impl App {
                 account,
                 ids,
                 result,
-            } => {
-                if let Err(e) = &result {
-                    self.toast(format!("Smart Deals check of {account} failed: {e}"), true);
-                }
-                self.buybox
-                    .set_smart_deals(&account, &ids, result, self.now);
-                vec![]
-            }
+            } => self.on_smart_deals(account, ids, result),
         }
     }
 
@@ -556,7 +538,8 @@ impl App {
             return self.search_key(ev);
         }
         if self.log.searching && self.tab == Tab::Sync {
-            return self.log_search_key(ev);
+            self.log.search_key(ev);
+            return vec![];
         }
         match self.keymap.action(self.tab.context(), key) {
             Some(a) => self.on_action(a),
@@ -616,15 +599,6 @@ impl App {
             }
             _ => vec![],
         }
-    }
-
-    /// Reads the Buy button list again.
-    pub(crate) fn load_buybox(&mut self) -> Vec<Effect> {
-        self.buybox.loading = true;
-        vec![Effect::LoadBuybox {
-            losing: self.buybox.losing_only,
-            options: self.buybox.options.clone(),
-        }]
     }
 
     fn account_names(&self) -> Vec<String> {
@@ -689,26 +663,6 @@ impl App {
         }
     }
 
-    /// Typing in the log pane's search line: Enter keeps the filter, Esc clears it.
-    fn log_search_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
-        match ev.code {
-            KeyCode::Esc => {
-                self.log.searching = false;
-                self.log.search.reset();
-            }
-            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.log.searching = false,
-            _ => {
-                self.log
-                    .search
-                    .handle_event(&crossterm::event::Event::Key(ev));
-            }
-        }
-        // A new filter shows its newest matches.
-        self.log.scroll_back = 0;
-        self.log.follow = true;
-        vec![]
-    }
-
     pub(crate) fn motion(&mut self, delta: i64) -> Vec<Effect> {
         let step = |sel: usize, len: usize| -> usize {
             if len == 0 {
@@ -729,18 +683,12 @@ impl App {
                 // Up/down move between accounts; Ctrl-U/Ctrl-D and g/G scroll the log.
                 let page_motion = delta.abs() > 1;
                 if page_motion {
-                    // Clamped to the first screenful: scrolling past either end moves nothing,
-                    // so the way back is never longer than the way there.
-                    let visible = self.log.visible().len();
                     let rows = super::layout::log_rows(
                         self.size,
                         self.accounts.len(),
                         self.selected_run_has_error(),
                     );
-                    let top = visible.saturating_sub(rows) as i64;
-                    let back = (self.log.scroll_back as i64 - delta).clamp(0, top);
-                    self.log.scroll_back = back as usize;
-                    self.log.follow = back == 0;
+                    self.log.scroll(delta, rows);
                     vec![]
                 } else {
                     self.selected_account = step(self.selected_account, self.accounts.len());
@@ -919,17 +867,4 @@ pub fn products_sort_keys() -> [SortKey; 7] {
         SortKey::Stock,
         SortKey::Rank,
     ]
-}
-
-/// 1274 → "1 274" (the sketch's thin grouping; narrow and unambiguous across locales).
-pub fn group(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }

@@ -4,10 +4,11 @@
 
 use super::app::{Dashboard, Effect, Msg, OfferDetail, RunDetail};
 use super::engine_backend::{DashboardEngine, OwnRuns};
+use super::error::JobError;
 use super::jobs::Jobs;
 use crate::model::{SyncOptions, Trigger};
+use crate::store::Store;
 use crate::store::runs::RunFilter;
-use crate::store::{Store, short_db_error};
 use crate::sync::port::{ActiveRun, StartRequest};
 use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
@@ -38,10 +39,6 @@ impl<E: DashboardEngine> Clone for Executor<E> {
             index: self.index.clone(),
         }
     }
-}
-
-fn db(e: sqlx::Error) -> String {
-    short_db_error(&e)
 }
 
 impl<E: DashboardEngine> Executor<E> {
@@ -88,11 +85,14 @@ impl<E: DashboardEngine> Executor<E> {
                     })
                 }
                 .await
-                .map_err(db),
+                .map_err(JobError::from),
             ),
             Effect::LoadEvents { run_id, after_id } => Msg::Events {
                 run_id,
-                events: store.events(run_id, after_id, 500).await.map_err(db),
+                events: store
+                    .events(run_id, after_id, 500)
+                    .await
+                    .map_err(JobError::from),
             },
             Effect::Debounce(seq) => {
                 tokio::time::sleep(super::app::SEARCH_DEBOUNCE).await;
@@ -110,11 +110,15 @@ impl<E: DashboardEngine> Executor<E> {
                     .index
                     .search(store, &query, after.as_ref(), limit)
                     .await
-                    .map_err(db),
+                    .map_err(JobError::from),
             },
             Effect::Count { seq, query } => Msg::Count {
                 seq,
-                total: self.index.count(store, &query).await.map_err(db),
+                total: self
+                    .index
+                    .count(store, &query)
+                    .await
+                    .map_err(JobError::from),
             },
             Effect::LoadRuns {
                 account,
@@ -129,25 +133,23 @@ impl<E: DashboardEngine> Executor<E> {
                     ..RunFilter::default()
                 };
                 store.settle_dead_runs_quietly().await;
-                Msg::Runs(store.list_runs(&filter).await.map_err(db))
+                Msg::Runs(store.list_runs(&filter).await.map_err(JobError::from))
             }
             Effect::LoadSummary { accounts, window } => Msg::Summary(
                 crate::report::Facts::compute(store, &accounts, window, window.until)
                     .await
                     .map(Box::new)
-                    .map_err(db),
+                    .map_err(JobError::from),
             ),
             Effect::LoadRun(id) => Msg::RunDetail(
                 async {
-                    let run = store
-                        .get_run(id)
-                        .await
-                        .map_err(db)?
-                        .ok_or_else(|| format!("run {id} is no longer in the store"))?;
+                    let run = store.get_run(id).await?.ok_or_else(|| {
+                        JobError::Gone(format!("run {id} is no longer in the store"))
+                    })?;
                     Ok(Box::new(RunDetail {
                         run,
-                        events: store.events(id, 0, 1000).await.map_err(db)?,
-                        changes: store.changes_of_run(id, 500).await.map_err(db)?,
+                        events: store.events(id, 0, 1000).await?,
+                        changes: store.changes_of_run(id, 500).await?,
                         scroll: 0,
                         link: None,
                     }))
@@ -167,7 +169,7 @@ impl<E: DashboardEngine> Executor<E> {
                     &options,
                 )
                 .await
-                .map_err(db)
+                .map_err(JobError::from)
             }),
             Effect::SmartDeals { account, ids } => Msg::SmartDeals {
                 result: self.engine.smart_deals(&account, ids.clone()).await,
@@ -199,7 +201,7 @@ impl<E: DashboardEngine> Executor<E> {
                     },
                 )
                 .await
-                .map_err(db),
+                .map_err(JobError::from),
             ),
             Effect::QueueEdit {
                 account,
@@ -216,7 +218,7 @@ impl<E: DashboardEngine> Executor<E> {
                     chrono::Utc::now(),
                 )
                 .await
-                .map_err(|f| f.message),
+                .map_err(JobError::from),
             ),
             Effect::FindOffer(id) => Msg::OfferDetail(
                 async {
@@ -240,15 +242,14 @@ impl<E: DashboardEngine> Executor<E> {
                     for (a, ids) in by_account {
                         out.extend(crate::edits::db::open_edits_for(store, &a, &ids).await?);
                     }
-                    Ok(out)
+                    Ok::<_, JobError>(out)
                 }
-                .await
-                .map_err(db),
+                .await,
             ),
             Effect::PreviewPush(scope) => Msg::PushPreview(
                 crate::edits::preview::preview(store, &scope)
                     .await
-                    .map_err(db),
+                    .map_err(JobError::from),
             ),
             Effect::Push(preview) => Msg::Pushed(self.engine.push(preview).await),
             Effect::Discard(ids) => Msg::Discarded(
@@ -259,8 +260,7 @@ impl<E: DashboardEngine> Executor<E> {
                         let which = crate::edits::discard::Which::Id(id);
                         done.extend(
                             crate::edits::discard::discard(store, &which, &by, chrono::Utc::now())
-                                .await
-                                .map_err(|f| f.message)?,
+                                .await?,
                         );
                     }
                     Ok(done)
@@ -272,9 +272,12 @@ impl<E: DashboardEngine> Executor<E> {
                 let mut out = Vec::with_capacity(targets.len());
                 for (account, id) in targets {
                     let request = match store.get_offer(&account, id).await {
-                        Ok(Some(o)) => crate::edits::bulk::request_for(&o.offer, &change),
-                        Ok(None) => Err(format!("offer {id} is no longer in the store")),
-                        Err(e) => Err(db(e)),
+                        Ok(Some(o)) => crate::edits::bulk::request_for(&o.offer, &change)
+                            .map_err(JobError::Refused),
+                        Ok(None) => Err(JobError::Gone(format!(
+                            "offer {id} is no longer in the store"
+                        ))),
+                        Err(e) => Err(e.into()),
                     };
                     out.push(match request {
                         Ok(req) => crate::edits::queue(
@@ -287,7 +290,10 @@ impl<E: DashboardEngine> Executor<E> {
                             chrono::Utc::now(),
                         )
                         .await
-                        .map_err(|f| format!("offer {id}: {}", f.message)),
+                        .map_err(|f| JobError::Offer {
+                            id,
+                            error: Box::new(f.into()),
+                        }),
                         Err(e) => Err(e),
                     });
                 }
@@ -296,7 +302,7 @@ impl<E: DashboardEngine> Executor<E> {
             Effect::Resolve { account, id, keep } => Msg::Resolved(
                 crate::edits::resolve(store, &account, id, keep, chrono::Utc::now())
                     .await
-                    .map_err(|f| f.message),
+                    .map_err(JobError::from),
             ),
             Effect::Export {
                 query,
@@ -305,21 +311,29 @@ impl<E: DashboardEngine> Executor<E> {
             } => Msg::Exported(
                 async {
                     use std::io::Write;
-                    let file = std::fs::File::create(&path)
-                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                    let file = std::fs::File::create(&path).map_err(|e| JobError::io(&path, &e))?;
                     let mut out = std::io::BufWriter::new(file);
                     let n =
                         crate::cli::export::write_all(store, &query, format, false, &mut out, None)
                             .await
-                            .map_err(|e| format!("{e:#}"))?;
-                    out.flush()
-                        .map_err(|e| format!("cannot write {path}: {e}"))?;
+                            .map_err(export_error)?;
+                    out.flush().map_err(|e| JobError::io(&path, &e))?;
                     Ok((n, path))
                 }
                 .await,
             ),
             Effect::Copy(_) | Effect::Bell | Effect::Suspend | Effect::Quit => return None,
         })
+    }
+}
+
+/// An export's failure: the store's when it was the reading, else the writing's.
+fn export_error(e: anyhow::Error) -> JobError {
+    let text = format!("{e:#}");
+    if e.downcast_ref::<sqlx::Error>().is_some() {
+        JobError::Store(text)
+    } else {
+        JobError::Io(text)
     }
 }
 
@@ -331,17 +345,13 @@ impl<E: DashboardEngine> Executor<E> {
         account: &str,
         options: SyncOptions,
         allow_mass_missing: bool,
-    ) -> Result<i64, String> {
+    ) -> Result<i64, JobError> {
         let request = StartRequest {
             options,
             trigger: Trigger::Tui,
             allow_mass_missing,
         };
-        let run = self
-            .engine
-            .start(account, request)
-            .await
-            .map_err(|e| e.to_string())?;
+        let run = self.engine.start(account, request).await?;
         let id = run.run_id();
         self.runs.add(run);
         Ok(id)
@@ -359,7 +369,11 @@ impl<E: DashboardEngine> Executor<E> {
 
     /// An offer with everything its details popup shows: recent changes, 90 days of price
     /// history, the same part number on other accounts, its VAT rate and a pending local edit.
-    async fn load_offer(&self, account: &str, id: i64) -> Result<Option<Box<OfferDetail>>, String> {
+    async fn load_offer(
+        &self,
+        account: &str,
+        id: i64,
+    ) -> Result<Option<Box<OfferDetail>>, JobError> {
         let Some(mut found) = load_offer(&self.store, account, id).await? else {
             return Ok(None);
         };
@@ -375,26 +389,22 @@ async fn load_offer(
     store: &Store,
     account: &str,
     id: i64,
-) -> Result<Option<Box<OfferDetail>>, String> {
-    let Some(offer) = store.get_offer(account, id).await.map_err(db)? else {
+) -> Result<Option<Box<OfferDetail>>, JobError> {
+    let Some(offer) = store.get_offer(account, id).await? else {
         return Ok(None);
     };
-    let changes = store.changes_of_offer(account, id, 20).await.map_err(db)?;
+    let changes = store.changes_of_offer(account, id, 20).await?;
     let since = chrono::Utc::now() - chrono::Duration::days(90);
-    let history = store
-        .offer_history(account, id, Some(since))
-        .await
-        .map_err(db)?;
+    let history = store.offer_history(account, id, Some(since)).await?;
     let siblings = match &offer.offer.part_number {
-        Some(pn) => store.same_part_number(pn).await.map_err(db)?,
+        Some(pn) => store.same_part_number(pn).await?,
         None => Vec::new(),
     }
     .into_iter()
     .filter(|s| !(s.account == account && s.id == id))
     .collect();
     let pending = crate::edits::db::open_edit(store, account, id)
-        .await
-        .map_err(db)?
+        .await?
         .filter(|e| e.state == crate::edits::EditState::Pending);
     Ok(Some(Box::new(OfferDetail {
         offer,

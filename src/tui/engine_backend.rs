@@ -2,7 +2,8 @@
 //! [`SyncPort`] (the daemon's port too), and the eMAG calls of the keys (test a connection,
 //! push edits) go through the engine's clients, which share each account's limiter.
 
-use super::app::ConnTest;
+use super::error::JobError;
+use super::tabs::connections::ConnTest;
 use crate::model::SyncOptions;
 use crate::sync::Engine;
 use crate::sync::port::{ActiveRun, RunEnd, StartError, StartRequest, SyncPort};
@@ -17,22 +18,22 @@ pub trait DashboardEngine: SyncPort + Send + Sync + 'static {
     fn push(
         &self,
         preview: crate::edits::preview::Preview,
-    ) -> impl Future<Output = Result<Vec<crate::edits::PushReport>, String>> + Send;
+    ) -> impl Future<Output = Result<Vec<crate::edits::PushReport>, JobError>> + Send;
     /// The account's VAT rates from `vat/read`, through the store's daily cache.
     fn vat_rates(
         &self,
         account: &str,
-    ) -> impl Future<Output = Result<Vec<crate::store::vat::CachedVat>, String>> + Send;
+    ) -> impl Future<Output = Result<Vec<crate::store::vat::CachedVat>, JobError>> + Send;
     /// Asks eMAG's Smart Deals price check for each offer, through the account's limiter.
     fn smart_deals(
         &self,
         account: &str,
         ids: Vec<i64>,
-    ) -> impl Future<Output = Result<SmartDealResults, String>> + Send;
+    ) -> impl Future<Output = Result<SmartDealResults, JobError>> + Send;
 }
 
 /// Each checked offer's Smart Deals answer, or why its check failed.
-pub type SmartDealResults = Vec<(i64, Result<crate::price::smart_deals::SmartDeal, String>)>;
+pub type SmartDealResults = Vec<(i64, Result<crate::price::smart_deals::SmartDeal, JobError>)>;
 
 /// The engine of the configured accounts.
 pub struct EngineBackend {
@@ -92,13 +93,13 @@ impl DashboardEngine for EngineBackend {
     async fn push(
         &self,
         preview: crate::edits::preview::Preview,
-    ) -> Result<Vec<crate::edits::PushReport>, String> {
+    ) -> Result<Vec<crate::edits::PushReport>, JobError> {
         let engine = &self.engine;
         let store = engine.store().clone();
         let mut reports = Vec::new();
         for account in preview.accounts() {
             // The engine's client shares the account's limiter with running syncs.
-            let client = engine.client(&account).map_err(|e| e.to_string())?;
+            let client = engine.client(&account)?;
             let fbe = crate::edits::is_fbe_account(&account);
             let only = preview.selection(&account);
             let report = crate::edits::push_selected(
@@ -110,37 +111,45 @@ impl DashboardEngine for EngineBackend {
                 Some(&only),
                 &tokio_util::sync::CancellationToken::new(),
             )
-            .await
-            .map_err(|e| crate::store::short_db_error(&e))?;
+            .await?;
             reports.push(report);
         }
         Ok(reports)
     }
 
-    async fn vat_rates(&self, account: &str) -> Result<Vec<crate::store::vat::CachedVat>, String> {
+    async fn vat_rates(
+        &self,
+        account: &str,
+    ) -> Result<Vec<crate::store::vat::CachedVat>, JobError> {
         let now = chrono::Utc::now();
         let recent = lock(&self.vat_failed)
             .get(account)
             .is_some_and(|t| now - *t < chrono::Duration::minutes(VAT_RETRY_MINUTES));
         if recent {
-            return Err(format!("vat/read of {account} failed recently"));
+            return Err(JobError::Emag(format!(
+                "vat/read of {account} failed recently"
+            )));
         }
-        let client = self.engine.client(account).map_err(|e| e.to_string())?;
+        let client = self.engine.client(account)?;
         let r = crate::price::smart_deals::vat_rates(self.engine.store(), &client, now).await;
         match &r {
             Ok(_) => lock(&self.vat_failed).remove(account),
             Err(_) => lock(&self.vat_failed).insert(account.to_string(), now),
         };
-        r
+        Ok(r?)
     }
 
-    async fn smart_deals(&self, account: &str, ids: Vec<i64>) -> Result<SmartDealResults, String> {
+    async fn smart_deals(
+        &self,
+        account: &str,
+        ids: Vec<i64>,
+    ) -> Result<SmartDealResults, JobError> {
         // The engine's client shares the account's limiter with running syncs and pushes.
-        let client = self.engine.client(account).map_err(|e| e.to_string())?;
+        let client = self.engine.client(account)?;
         Ok(crate::price::smart_deals::check(&client, &ids)
             .await
             .into_iter()
-            .map(|(id, r)| (id, r.map_err(|e| e.to_string())))
+            .map(|(id, r)| (id, r.map_err(JobError::from)))
             .collect())
     }
 }
@@ -169,16 +178,16 @@ impl<R: ActiveRun + Send> OwnRuns<R> {
         runs.insert(run.run_id(), run);
     }
 
-    pub fn cancel(&self, run_id: i64) -> Result<(), String> {
+    pub fn cancel(&self, run_id: i64) -> Result<(), JobError> {
         match self.lock().get(&run_id) {
             Some(run) => {
                 run.cancel();
                 Ok(())
             }
-            None => Err(
+            None => Err(JobError::Busy(
                 "was started by another process; cancel it there (Ctrl-C or stop the daemon)"
                     .into(),
-            ),
+            )),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The command palette (`:`, as in k9s): jump to a tab, an account, an offer or a run, start
-//! syncs, preview a push, export the Products view, toggle colour. Tab completes; Enter runs;
-//! Esc closes.
+//! syncs, preview a push, check Smart Deals prices, export the Products view, toggle colour.
+//! Tab completes; Enter runs; Esc closes.
 
 use super::app::{App, Confirm, Effect, Popup, Tab};
 use crate::model::SyncMode;
@@ -35,6 +35,7 @@ pub fn commands(app: &App) -> Vec<String> {
     out.extend(
         [
             "push",
+            "smart deals",
             "export csv",
             "export json",
             "export jsonl",
@@ -194,6 +195,7 @@ impl App {
                 self.tab = Tab::Changes;
                 Ok(self.preview_push(false))
             }
+            ["smart", "deals"] => self.smart_deals_of_selection().map_err(|e| e.to_string()),
             ["export", rest @ ..] => self.export_view(rest),
             ["theme"] => {
                 self.theme.color = !self.theme.color;
@@ -201,7 +203,7 @@ impl App {
             }
             ["quit"] => Ok(self.request_quit()),
             _ => Err(format!(
-                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, accept hold, push, export, theme, quit)"
+                "unknown command \"{line}\"; Tab completes (tabs, account, offer, run, sync, accept hold, push, smart deals, export, theme, quit)"
             )),
         }
     }

@@ -126,6 +126,7 @@ async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_s
             "[{}] exactly the offers whose rank left 1",
             db.label
         );
+        assert_prices_with_vat(&db, &json).await;
 
         // A window that holds both syncs compares each offer with its first sync: the same
         // losers, although no offer was known before the window.
@@ -152,8 +153,16 @@ async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_s
             .collect();
         assert_eq!(listed_24h, expected, "[{}] --since 24h", db.label);
 
-        // Without --losing the winners come too, after the losers.
+        // Without --losing the winners come too, after the losers; the VAT rates read above
+        // are cached for the day, so this asks eMAG nothing.
+        let requests = stats(&h, "main").await["requests"].as_u64().unwrap();
         let out = magsync(&db, &h, &["buybox", "--json", "--account", "main"]).await;
+        assert_eq!(
+            stats(&h, "main").await["requests"].as_u64().unwrap(),
+            requests,
+            "[{}] no vat/read within the day",
+            db.label
+        );
         let all: Value = serde_json::from_slice(&out.stdout).unwrap();
         let won: Vec<i64> = all["offers"]
             .as_array()
@@ -172,6 +181,31 @@ async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_s
         let mut won_sorted = won.clone();
         won_sorted.sort_unstable();
         assert_eq!(won_sorted, expected_won, "[{}]", db.label);
+
+        // The table marks which prices carry VAT, and shows an offer's price with it.
+        let out = magsync(&db, &h, &["buybox", "--losing", "--account", "main"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let table = String::from_utf8_lossy(&out.stdout);
+        let header = table.lines().next().unwrap();
+        assert!(
+            header.contains("PRICE") && header.matches("+VAT").count() == 2,
+            "{table}"
+        );
+        let first = &json["offers"][0];
+        let row = table
+            .lines()
+            .find(|l| {
+                l.split_whitespace().nth(1)
+                    == first["id"].as_i64().map(|i| i.to_string()).as_deref()
+            })
+            .unwrap();
+        let shown = magsync::price::money::show(dec(&first["sale_price_with_vat"]).unwrap());
+        assert!(row.contains(&shown), "{shown} in {row}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("prices without VAT"),
+            "{}",
+            text(&out)
+        );
 
         // Queue one suggestion: it becomes a pending edit at exactly the suggested price.
         let pick = json["offers"]
@@ -213,6 +247,40 @@ async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_s
             assert!(text(&out).contains("no suggested price"), "{}", text(&out));
         }
         h.shutdown().await;
+    }
+}
+
+/// Each listed offer of `buybox --json` carries its VAT rate (the account's `vat/read`, now
+/// cached) and its sale, best and suggested prices with VAT, beside the unchanged net ones.
+async fn assert_prices_with_vat(db: &TestDb, json: &Value) {
+    let rates = db.store.vat_rates("main").await.unwrap();
+    assert!(!rates.is_empty(), "[{}] vat/read was cached", db.label);
+    for o in json["offers"].as_array().unwrap() {
+        let id = o["id"].as_i64().unwrap();
+        let offer = db.store.get_offer("main", id).await.unwrap().unwrap().offer;
+        let rate = magsync::price::smart_deals::rate_percent(&rates, offer.vat_id)
+            .expect("every offer's vat_id has a rate");
+        assert_eq!(dec(&o["vat_percent"]), Some(rate), "{o}");
+        let gross = |net: &Value| dec(net).map(|n| magsync::price::money::shelf_price(n, rate));
+        assert_eq!(
+            dec(&o["sale_price_with_vat"]),
+            gross(&o["sale_price"]),
+            "{o}"
+        );
+        assert_eq!(
+            dec(&o["best_price_with_vat"]),
+            gross(&o["best_price"]),
+            "{o}"
+        );
+        assert_eq!(
+            dec(&o["suggested_price_with_vat"]),
+            gross(&o["suggested_price"]),
+            "{o}"
+        );
+        assert!(
+            dec(&o["sale_price_with_vat"]).unwrap() > dec(&o["sale_price"]).unwrap()
+                || rate.is_zero()
+        );
     }
 }
 

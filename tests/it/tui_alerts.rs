@@ -175,7 +175,7 @@ fn sync_of_all_accounts_asks_first_in_either_mode() {
         }
         app.update(Msg::SyncStarted {
             account: "fbe".into(),
-            result: Err("test".into()),
+            result: Err(magsync::tui::error::JobError::Start("test".into())),
         });
     }
     // n says no.

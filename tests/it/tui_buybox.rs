@@ -120,7 +120,7 @@ fn buy_button_tab_renders_losers_winners_and_suggestions() {
     // A Smart Deals answer for the selected offer: the target with and without VAT.
     app.buybox.smart_deals.insert(
         ("main".into(), 1042),
-        magsync::tui::buybox::SmartDealCheck::Done {
+        magsync::tui::tabs::buybox::SmartDealCheck::Done {
             deal: magsync::price::smart_deals::decode(
                 1042,
                 &serde_json::json!({"currentPrice": "104.9500", "targetPrice": "97.6000", "currency": "RON"}),
@@ -300,9 +300,9 @@ async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
     use crate::emag_support::{engine, full, run_ok, start, stats};
     use magsync::sim::SimConfig;
     use magsync::store::testing::TestDb;
-    use magsync::tui::buybox::SmartDealCheck;
     use magsync::tui::effects::Executor;
     use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
+    use magsync::tui::tabs::buybox::SmartDealCheck;
     use std::sync::Arc;
 
     let db = TestDb::sqlite().await;
@@ -422,7 +422,9 @@ fn a_failed_smart_deals_check_is_shown_in_red() {
     app.update(Msg::SmartDeals {
         account: "main".into(),
         ids: vec![1042],
-        result: Err("this build has no eMAG client".into()),
+        result: Err(magsync::tui::error::JobError::Config(
+            "this build has no eMAG client".into(),
+        )),
     });
     let t = render(&mut app, 80, 24);
     assert_eq!(

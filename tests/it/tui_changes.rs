@@ -134,7 +134,9 @@ fn e_on_a_product_opens_the_form_and_enter_queues_only_what_changed() {
     );
     // A refusal from validation stays in the form; success closes it.
     app.update(Msg::EditQueued(Err(
-        "the price 99.9 is below the minimum sale price 100.0000 of offer 1".into(),
+        magsync::tui::error::JobError::Refused(
+            "the price 99.9 is below the minimum sale price 100.0000 of offer 1".into(),
+        ),
     )));
     match app.popups.last() {
         Some(Popup::Edit(f)) => assert!(f.error.as_deref().unwrap().contains("minimum")),
@@ -238,5 +240,37 @@ fn changes_tab_and_edit_form_render() {
             let t = render(&mut app, w, h);
             insta::assert_snapshot!(format!("edit_form_{w}x{h}"), t.backend());
         }
+    }
+}
+
+/// The edit and bulk forms' fields are named and wrap both ways, as the options form's do.
+#[test]
+fn form_fields_are_named_and_wrap_around() {
+    use magsync::tui::tabs::changes::EditField;
+    use magsync::tui::tabs::products::BulkField;
+    assert_eq!(EditField::Status.next(true), EditField::Price);
+    assert_eq!(EditField::Price.next(false), EditField::Status);
+    assert_eq!(EditField::Price.next(true), EditField::Recommended);
+    assert_eq!(BulkField::Clamp.next(true), BulkField::PriceMode);
+    assert_eq!(BulkField::PriceMode.next(false), BulkField::Clamp);
+    assert_eq!(
+        EditField::ALL.map(EditField::row),
+        [0, 1, 2, 3],
+        "the form's lines follow ALL"
+    );
+    let mut app = fixture::app();
+    app.tab = Tab::Products;
+    let key = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    app.update(key(KeyCode::Char('e')));
+    app.update(key(KeyCode::BackTab));
+    match app.popups.last() {
+        Some(Popup::Edit(f)) => assert_eq!(f.focus, EditField::Status),
+        other => panic!("{other:?}"),
+    }
+    // Space on the status field toggles it; on a text field it would be typed.
+    app.update(key(KeyCode::Char(' ')));
+    match app.popups.last() {
+        Some(Popup::Edit(f)) => assert_eq!(f.status, Some(OfferStatus::Active)),
+        other => panic!("{other:?}"),
     }
 }

@@ -251,8 +251,122 @@ async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
             })
             .await;
         match msg {
-            Some(Msg::Exported(Err(e))) => assert!(e.contains("cannot write"), "{e}"),
+            Some(Msg::Exported(Err(e @ magsync::tui::error::JobError::Io(_)))) => {
+                assert!(e.to_string().contains("cannot write"), "{e}")
+            }
             other => panic!("[{}] {other:?}", db.label),
         }
     }
+}
+
+/// `smart deals` checks the Products tab's marked offers (one effect per account, one check in
+/// flight per offer), the selected one when none is marked, and the Buy button tab's selected
+/// offer as `s` does; the answers, which the Products tab does not show, come as a toast.
+#[test]
+fn smart_deals_from_the_palette_checks_the_marked_or_selected_offers() {
+    use magsync::price::smart_deals::SmartDeal;
+    use magsync::tui::error::JobError;
+    use magsync::tui::tabs::buybox::SmartDealCheck;
+    use rust_decimal::Decimal;
+
+    let mut app = fixture::app();
+    assert!(magsync::tui::palette::commands(&app).contains(&"smart deals".to_string()));
+    // Elsewhere it says where it works, and keeps the line.
+    app.tab = Tab::History;
+    assert!(typed(&mut app, "smart deals").is_empty());
+    assert!(matches!(app.popups.last(), Some(Popup::Palette(p))
+        if p.error.as_deref().unwrap().contains("Products (3) or Buy button (6)")));
+    app.update(k(KeyCode::Esc));
+
+    app.tab = Tab::Products;
+    let rows = app.products.rows.clone();
+    assert!(rows.len() >= 3 && rows[0].account != rows[1].account);
+    // Nothing marked: the selected offer.
+    let fx = typed(&mut app, "smart deals");
+    assert_eq!(
+        fx,
+        vec![Effect::SmartDeals {
+            account: rows[0].account.clone(),
+            ids: vec![rows[0].id]
+        }]
+    );
+    // Marked offers of two accounts: one effect per account; the one in flight is left out.
+    for r in &rows[..3] {
+        app.products.marked.insert((r.account.clone(), r.id));
+    }
+    let mut fx = typed(&mut app, "smart deals");
+    fx.sort_by_key(|e| format!("{e:?}"));
+    let mut expected = vec![
+        Effect::SmartDeals {
+            account: rows[1].account.clone(),
+            ids: vec![rows[1].id],
+        },
+        Effect::SmartDeals {
+            account: rows[2].account.clone(),
+            ids: vec![rows[2].id],
+        },
+    ];
+    expected.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(fx, expected);
+    for r in &rows[..3] {
+        assert_eq!(
+            app.buybox.smart_deals.get(&(r.account.clone(), r.id)),
+            Some(&SmartDealCheck::Checking)
+        );
+    }
+    // All in flight: refused in one sentence.
+    assert!(typed(&mut app, "smart deals").is_empty());
+    assert!(matches!(app.popups.last(), Some(Popup::Palette(p))
+        if p.error.as_deref() == Some("these offers are being checked")));
+    app.update(k(KeyCode::Esc));
+
+    // The answers are told in a toast on the Products tab: a target, and a failure in red.
+    let deal = SmartDeal {
+        id: rows[1].id,
+        current_price: Some(Decimal::new(10495, 2)),
+        target_price: Some(Decimal::new(9990, 2)),
+        currency: Some("RON".into()),
+        distance: Some(Decimal::new(505, 2)),
+        distance_percent: Some(Decimal::new(481, 2)),
+        eligible: Some(false),
+    };
+    app.update(Msg::SmartDeals {
+        account: rows[1].account.clone(),
+        ids: vec![rows[1].id],
+        result: Ok(vec![(rows[1].id, Ok(deal))]),
+    });
+    let toast = app.toast.clone().unwrap();
+    assert!(
+        !toast.error
+            && toast
+                .text
+                .contains(&format!("offer {}: target 99.90 RON", rows[1].id))
+            && toast.text.contains("5.05 (4.81 %) to come down"),
+        "{}",
+        toast.text
+    );
+    app.update(Msg::SmartDeals {
+        account: rows[2].account.clone(),
+        ids: vec![rows[2].id],
+        result: Ok(vec![(
+            rows[2].id,
+            Err(JobError::Emag("eMAG answered 500".into())),
+        )]),
+    });
+    let toast = app.toast.clone().unwrap();
+    assert!(
+        toast.error && toast.text.contains("check failed: eMAG answered 500"),
+        "{}",
+        toast.text
+    );
+
+    // On the Buy button tab it is `s`: the selected offer.
+    let mut app = fixture::app();
+    app.tab = Tab::Buybox;
+    app.buybox.rows = vec![];
+    assert!(typed(&mut app, "smart deals").is_empty());
+    assert_eq!(
+        app.toast.as_ref().map(|t| t.text.as_str()),
+        Some("no offer is selected")
+    );
 }

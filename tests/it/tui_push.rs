@@ -252,7 +252,12 @@ fn bulk_edit_changes_only_the_marked_products() {
     );
     let fx = app.update(Msg::BulkQueued(vec![
         Ok(edit(8, rows[2].id, EditState::Pending)),
-        Err("offer 9: the price 300 is above the maximum sale price 200.0000".into()),
+        Err(magsync::tui::error::JobError::Offer {
+            id: 9,
+            error: Box::new(magsync::tui::error::JobError::Refused(
+                "the price 300 is above the maximum sale price 200.0000".into(),
+            )),
+        }),
     ]));
     assert!(app.popups.is_empty());
     assert!(app.products.marked.is_empty());

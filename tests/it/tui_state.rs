@@ -325,7 +325,9 @@ fn toasts_fade_and_errors_are_kept() {
     let mut app = idle_app();
     app.update(Msg::SyncStarted {
         account: "main".into(),
-        result: Err("account main is already syncing in another process".into()),
+        result: Err(magsync::tui::error::JobError::Busy(
+            "account main is already syncing in another process".into(),
+        )),
     });
     assert!(app.toast.as_ref().unwrap().error);
     assert_eq!(app.errors.len(), 1);
@@ -454,7 +456,11 @@ fn an_idle_poll_asks_for_no_frame() {
     // The clock and keys always draw; errors always show.
     assert!(!app.is_quiet(&Msg::Tick(fixture::now())));
     assert!(!app.is_quiet(&c('j')));
-    assert!(!app.is_quiet(&Msg::Dashboard(Err("locked".into()))));
+    assert!(
+        !app.is_quiet(&Msg::Dashboard(Err(magsync::tui::error::JobError::Store(
+            "locked".into()
+        ))))
+    );
     // Before the first answer the "…" placeholders must go.
     app.loaded = false;
     assert!(!app.is_quiet(&Msg::Dashboard(Ok(app.dashboard.clone()))));

@@ -3,9 +3,10 @@
 use super::{
     App, Confirm, Effect, HISTORY_SINCE_DAYS, OptionsForm, Popup, Tab, cycle, products_sort_keys,
 };
-use crate::model::{EventLevel, RunStatus, SyncMode};
+use crate::model::{RunStatus, SyncMode};
 use crate::store::search::{StatusFilter, StockFilter};
 use crate::tui::keymap::Action;
+use crate::tui::tabs::step;
 use tui_input::Input;
 
 impl App {
@@ -42,28 +43,17 @@ impl App {
                     },
                 }],
                 Err(why) => {
-                    self.toast(why, true);
+                    self.toast(why.to_string(), true);
                     vec![]
                 }
             },
-            SmartDeals => match self.buybox.ask_smart_deal() {
-                Ok((account, id)) => vec![Effect::SmartDeals {
-                    account,
-                    ids: vec![id],
-                }],
-                Err(why) => {
-                    self.toast(why, false);
-                    vec![]
-                }
-            },
+            SmartDeals => self.smart_deal_selected(),
             LosingOnly => {
                 self.buybox.losing_only = !self.buybox.losing_only;
                 self.load_buybox()
             }
-            NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
-            PrevTab => {
-                self.switch(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()])
-            }
+            NextTab => self.switch(step(&Tab::ALL, self.tab, true)),
+            PrevTab => self.switch(step(&Tab::ALL, self.tab, false)),
             EditOffer => self.open_edit_form(),
             Push => self.preview_push(false),
             PushAccount => self.preview_push(true),
@@ -157,13 +147,7 @@ impl App {
                 vec![]
             }
             LogLevel => {
-                self.log.min_level = match self.log.min_level {
-                    None => Some(EventLevel::Info),
-                    Some(EventLevel::Debug) => Some(EventLevel::Info),
-                    Some(EventLevel::Info) => Some(EventLevel::Warn),
-                    Some(EventLevel::Warn) => Some(EventLevel::Error),
-                    Some(EventLevel::Error) => None,
-                };
+                self.log.next_level();
                 vec![]
             }
             Search if self.tab == Tab::Sync => {
@@ -216,12 +200,8 @@ impl App {
                 self.requery()
             }
             SortNext => {
-                let keys = products_sort_keys();
-                let i = keys
-                    .iter()
-                    .position(|k| *k == self.products.query.sort)
-                    .unwrap_or(0);
-                self.products.query.sort = keys[(i + 1) % keys.len()];
+                self.products.query.sort =
+                    step(&products_sort_keys(), self.products.query.sort, true);
                 self.requery()
             }
             SortReverse => {

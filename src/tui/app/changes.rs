@@ -1,9 +1,14 @@
-//! The Changes tab and the edit form in `update()`: keys to effects, answers to toasts.
+//! The Changes tab, the edit form and the push workflow in `update()`: `p`/`P` read a preview
+//! and only y/Enter in it sends, `d` withdraws edits after a confirmation; keys to effects,
+//! answers to toasts.
 
-use super::{App, Effect, Popup};
-use crate::edits::{Edit, EditState, Keep, PushReport};
-use crate::tui::tabs::changes::{EditForm, FormKey};
-use crossterm::event::KeyEvent;
+use super::{App, Confirm, Effect, Popup};
+use crate::edits::preview::Preview;
+use crate::edits::{Edit, Keep, PushReport};
+use crate::tui::error::JobError;
+use crate::tui::keymap::{Action, Context, Key};
+use crate::tui::tabs::changes::{EditForm, FormKey, PreviewPopup};
+use crossterm::event::{KeyCode, KeyEvent};
 
 impl App {
     /// The selected edit of the Changes tab.
@@ -21,19 +26,15 @@ impl App {
         vec![]
     }
 
+    /// `L`/`R`: resolves the selected conflict, keeping the local or eMAG's value.
     pub(crate) fn resolve_selected(&mut self, keep: Keep) -> Vec<Effect> {
-        match self.selected_edit() {
-            Some(e) if e.state == EditState::Conflict => vec![Effect::Resolve {
-                account: e.account.clone(),
-                id: e.offer_id,
-                keep,
-            }],
-            Some(e) => {
-                let text = format!("offer {} is {}, not in conflict", e.offer_id, e.state);
-                self.toast(text, true);
+        match self.changes.conflict_target() {
+            Ok(Some((account, id))) => vec![Effect::Resolve { account, id, keep }],
+            Ok(None) => vec![],
+            Err(why) => {
+                self.toast(why.to_string(), true);
                 vec![]
             }
-            None => vec![],
         }
     }
 
@@ -41,7 +42,7 @@ impl App {
         self.changes.motion(delta);
     }
 
-    pub(crate) fn on_edits(&mut self, edits: Result<Vec<Edit>, String>) -> Vec<Effect> {
+    pub(crate) fn on_edits(&mut self, edits: Result<Vec<Edit>, JobError>) -> Vec<Effect> {
         match edits {
             Ok(list) => self.changes.set_edits(list),
             Err(e) => self.toast(format!("reading local edits failed: {e}"), true),
@@ -49,7 +50,7 @@ impl App {
         vec![]
     }
 
-    pub(crate) fn on_queued(&mut self, result: Result<Edit, String>) -> Vec<Effect> {
+    pub(crate) fn on_queued(&mut self, result: Result<Edit, JobError>) -> Vec<Effect> {
         match result {
             Ok(e) => {
                 if matches!(self.popups.last(), Some(Popup::Edit(_))) {
@@ -63,7 +64,8 @@ impl App {
                 fx.extend(self.refresh_products());
                 fx
             }
-            Err(msg) => {
+            Err(e) => {
+                let msg = e.to_string();
                 if let Some(Popup::Edit(form)) = self.popups.last_mut() {
                     form.error = Some(msg.clone());
                 }
@@ -73,7 +75,7 @@ impl App {
         }
     }
 
-    pub(crate) fn on_pushed(&mut self, result: Result<Vec<PushReport>, String>) -> Vec<Effect> {
+    pub(crate) fn on_pushed(&mut self, result: Result<Vec<PushReport>, JobError>) -> Vec<Effect> {
         self.changes.pushing = false;
         match result {
             Ok(reports) if reports.is_empty() => self.toast("nothing to push", false),
@@ -102,13 +104,13 @@ impl App {
         fx
     }
 
-    pub(crate) fn on_resolved(&mut self, result: Result<Edit, String>) -> Vec<Effect> {
+    pub(crate) fn on_resolved(&mut self, result: Result<Edit, JobError>) -> Vec<Effect> {
         match result {
             Ok(e) => self.toast(
                 format!("offer {}: {}", e.offer_id, e.message.unwrap_or_default()),
                 false,
             ),
-            Err(e) => self.toast(e, true),
+            Err(e) => self.toast(e.to_string(), true),
         }
         vec![Effect::LoadEdits]
     }
@@ -131,5 +133,108 @@ impl App {
             }],
             FormKey::Stay => vec![],
         }
+    }
+
+    /// `p` (marked edits, else all) or `P` (the selected edit's account): reads the preview.
+    pub(crate) fn preview_push(&mut self, account: bool) -> Vec<Effect> {
+        match self.changes.push_scope(account) {
+            Ok(scope) => vec![Effect::PreviewPush(scope)],
+            Err(why) => {
+                self.toast(why.to_string(), true);
+                vec![]
+            }
+        }
+    }
+
+    pub(crate) fn on_preview(&mut self, result: Result<Preview, JobError>) -> Vec<Effect> {
+        match result {
+            Ok(p) if p.is_empty() => self.toast("nothing to push: no pending edits", false),
+            Ok(p) => {
+                let over_limit = p.offers() > self.push_max_offers;
+                self.popups.push(Popup::PushPreview(Box::new(PreviewPopup {
+                    preview: p,
+                    scroll: 0,
+                    over_limit,
+                })));
+            }
+            Err(e) => self.toast(format!("reading pending edits failed: {e}"), true),
+        }
+        vec![]
+    }
+
+    /// Keys of the preview: y/Enter push, n/Esc leave the edits pending, ↑↓ scroll.
+    pub(crate) fn preview_key(&mut self, ev: KeyEvent, key: Key) -> Vec<Effect> {
+        let Some(Popup::PushPreview(p)) = self.popups.last_mut() else {
+            return vec![];
+        };
+        match ev.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                if p.over_limit {
+                    let text = format!(
+                        "refused: more than {} offers in one push ([push] max_offers); mark fewer edits or use `magsync push --max-offers`",
+                        self.push_max_offers
+                    );
+                    self.toast(text, true);
+                    return vec![];
+                }
+                let preview = p.preview.clone();
+                self.popups.pop();
+                self.changes.start_push();
+                self.toast(format!("pushing {} to eMAG…", preview.summary()), false);
+                vec![Effect::Push(preview)]
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                self.popups.pop();
+                self.toast("nothing pushed; the edits stay pending", false);
+                vec![]
+            }
+            _ => {
+                let delta: i32 = match self.keymap.action(Context::Global, key) {
+                    Some(Action::Up) => -1,
+                    Some(Action::Down) => 1,
+                    Some(Action::HalfPageUp) => -10,
+                    Some(Action::HalfPageDown) => 10,
+                    Some(Action::Top) => -100_000,
+                    Some(Action::Bottom) => 100_000,
+                    _ => 0,
+                };
+                p.scroll_by(delta);
+                vec![]
+            }
+        }
+    }
+
+    /// `d`: withdraw the marked open edits, else the selected one, after a confirmation.
+    pub(crate) fn ask_discard(&mut self) -> Vec<Effect> {
+        match self.changes.discard_target() {
+            Ok(Some((ids, what))) => self
+                .popups
+                .push(Popup::Confirm(Confirm::Discard { ids, what })),
+            Ok(None) => {}
+            Err(why) => self.toast(why.to_string(), true),
+        }
+        vec![]
+    }
+
+    pub(crate) fn on_discarded(&mut self, result: Result<Vec<Edit>, JobError>) -> Vec<Effect> {
+        match result {
+            Ok(list) => {
+                for e in &list {
+                    self.changes.marked.remove(&e.id);
+                }
+                let n = list.len();
+                self.toast(
+                    format!(
+                        "withdrew {n} edit{}; eMAG's values show again",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    false,
+                );
+            }
+            Err(e) => self.toast(format!("withdrawing failed: {e}"), true),
+        }
+        let mut fx = vec![Effect::LoadEdits];
+        fx.extend(self.refresh_products());
+        fx
     }
 }

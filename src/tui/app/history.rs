@@ -2,6 +2,7 @@
 
 use super::{App, Effect, Tab};
 use crate::report::{Facts, Window};
+use crate::tui::error::JobError;
 use crate::tui::tabs::history::Summary;
 
 impl App {
@@ -38,7 +39,7 @@ impl App {
         self.history_loads(true)
     }
 
-    pub(crate) fn summary_loaded(&mut self, facts: Result<Box<Facts>, String>) -> Vec<Effect> {
+    pub(crate) fn summary_loaded(&mut self, facts: Result<Box<Facts>, JobError>) -> Vec<Effect> {
         self.summary.loaded(facts, self.now);
         vec![]
     }

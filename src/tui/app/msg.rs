@@ -3,6 +3,7 @@
 use super::{ConnTest, Dashboard, OfferDetail, RunDetail};
 use crate::model::{RunStatus, SyncEvent, SyncOptions, SyncRun};
 use crate::store::search::{Cursor, ProductQuery, ProductRow};
+use crate::tui::error::JobError;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
@@ -13,57 +14,57 @@ pub enum Msg {
     Resize(u16, u16),
     /// The clock ticked (about once a second): poll the store, expire toasts.
     Tick(DateTime<Utc>),
-    Dashboard(Result<Dashboard, String>),
+    Dashboard(Result<Dashboard, JobError>),
     Events {
         run_id: i64,
-        events: Result<Vec<SyncEvent>, String>,
+        events: Result<Vec<SyncEvent>, JobError>,
     },
     SearchDue(u64),
     Products {
         seq: u64,
         append: bool,
-        rows: Result<Vec<ProductRow>, String>,
+        rows: Result<Vec<ProductRow>, JobError>,
     },
     Count {
         seq: u64,
-        total: Result<i64, String>,
+        total: Result<i64, JobError>,
     },
-    Runs(Result<Vec<SyncRun>, String>),
+    Runs(Result<Vec<SyncRun>, JobError>),
     /// The History tab's summary (report facts) for its window.
-    Summary(Result<Box<crate::report::Facts>, String>),
-    RunDetail(Result<Box<RunDetail>, String>),
-    OfferDetail(Result<Option<Box<OfferDetail>>, String>),
+    Summary(Result<Box<crate::report::Facts>, JobError>),
+    RunDetail(Result<Box<RunDetail>, JobError>),
+    OfferDetail(Result<Option<Box<OfferDetail>>, JobError>),
     SyncStarted {
         account: String,
-        result: Result<i64, String>,
+        result: Result<i64, JobError>,
     },
     Cancelled {
         run_id: i64,
-        result: Result<(), String>,
+        result: Result<(), JobError>,
     },
     Tested(ConnTest),
     Copied(String),
-    Edits(Result<Vec<crate::edits::Edit>, String>),
-    EditQueued(Result<crate::edits::Edit, String>),
-    Pushed(Result<Vec<crate::edits::PushReport>, String>),
+    Edits(Result<Vec<crate::edits::Edit>, JobError>),
+    EditQueued(Result<crate::edits::Edit, JobError>),
+    Pushed(Result<Vec<crate::edits::PushReport>, JobError>),
     /// What a push would send, for the confirmation popup.
-    PushPreview(Result<crate::edits::preview::Preview, String>),
+    PushPreview(Result<crate::edits::preview::Preview, JobError>),
     /// Edits withdrawn (`d` on the Changes tab).
-    Discarded(Result<Vec<crate::edits::Edit>, String>),
+    Discarded(Result<Vec<crate::edits::Edit>, JobError>),
     /// Pending edits of loaded product rows.
-    Pending(Result<Vec<crate::edits::Edit>, String>),
+    Pending(Result<Vec<crate::edits::Edit>, JobError>),
     /// A bulk edit's outcome, one entry per marked offer.
-    BulkQueued(Vec<Result<crate::edits::Edit, String>>),
-    Resolved(Result<crate::edits::Edit, String>),
+    BulkQueued(Vec<Result<crate::edits::Edit, JobError>>),
+    Resolved(Result<crate::edits::Edit, JobError>),
     /// The Buy button tab's list.
-    Buybox(Result<Vec<crate::price::BuyboxEntry>, String>),
+    Buybox(Result<Vec<crate::price::BuyboxEntry>, JobError>),
     /// An export of the Products view finished: offers written and the file.
-    Exported(Result<(u64, String), String>),
+    Exported(Result<(u64, String), JobError>),
     /// Smart Deals answers for offers of one account (`ids` as asked).
     SmartDeals {
         account: String,
         ids: Vec<i64>,
-        result: Result<crate::tui::engine_backend::SmartDealResults, String>,
+        result: Result<crate::tui::engine_backend::SmartDealResults, JobError>,
     },
 }
 

@@ -1,8 +1,9 @@
 //! Keys while a popup is open: confirmations, the options form, help, errors and details.
 
-use super::{App, Confirm, Effect, OptionsField, Popup, Tab};
-use crate::model::{ConflictStrategy, SyncMode};
+use super::{App, Confirm, Effect, Popup, Tab};
+use crate::model::SyncMode;
 use crate::tui::keymap::{Action, Context, Key};
+use crate::tui::tabs::sync::OptionsKey;
 use crossterm::event::{KeyCode, KeyEvent};
 use tui_input::backend::crossterm::EventHandler;
 
@@ -68,48 +69,17 @@ impl App {
                 }
             }
             Popup::Options(form) => {
-                match ev.code {
-                    KeyCode::Esc => {
+                match form.key(ev) {
+                    OptionsKey::Close => {
                         self.popups.pop();
                     }
-                    KeyCode::Up | KeyCode::BackTab => form.focus = form.focus.next(false),
-                    KeyCode::Down | KeyCode::Tab => form.focus = form.focus.next(true),
-                    KeyCode::Enter => match form.options() {
-                        Ok(o) => {
-                            let account = form.account.clone();
-                            self.popups.pop();
-                            self.toast(format!("{account}: options saved for this session"), false);
-                            self.options.insert(account, o);
-                        }
-                        Err(e) => form.error = Some(e),
-                    },
-                    KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
-                        if !form.focus.is_text() =>
-                    {
-                        let fwd = ev.code != KeyCode::Left;
-                        match form.focus {
-                            OptionsField::IncludeInactive => {
-                                form.include_inactive = !form.include_inactive
-                            }
-                            _ => {
-                                let all = ConflictStrategy::ALL;
-                                let i = all.iter().position(|s| *s == form.strategy).unwrap_or(0);
-                                let n = all.len();
-                                form.strategy =
-                                    all[if fwd { (i + 1) % n } else { (i + n - 1) % n }];
-                            }
-                        }
+                    OptionsKey::Save(o) => {
+                        let account = form.account.clone();
+                        self.popups.pop();
+                        self.toast(format!("{account}: options saved for this session"), false);
+                        self.options.insert(account, o);
                     }
-                    _ if form.focus.is_text() => {
-                        let input = if form.focus == OptionsField::MaxPages {
-                            &mut form.max_pages
-                        } else {
-                            &mut form.items_per_page
-                        };
-                        input.handle_event(&crossterm::event::Event::Key(ev));
-                        form.error = None;
-                    }
-                    _ => {}
+                    OptionsKey::Stay => {}
                 }
                 vec![]
             }

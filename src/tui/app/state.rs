@@ -1,13 +1,14 @@
 //! The dashboard's state, tab by tab: what `update()` changes and the views draw.
 
-use crate::model::{
-    ConflictStrategy, EventLevel, OfferChange, SyncEvent, SyncMode, SyncOptions, SyncRun,
-};
+use crate::model::{OfferChange, SyncEvent, SyncMode, SyncRun};
 use crate::store::offers::StoredOffer;
 use crate::store::stats::AccountStats;
 use crate::tui::keymap::Context;
 use chrono::{DateTime, Utc};
 use tui_input::Input;
+
+pub use crate::tui::tabs::connections::{AccountInfo, ConnTest};
+pub use crate::tui::tabs::sync::{LogPane, OptionsField, OptionsForm, level_rank};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -48,33 +49,6 @@ impl Tab {
             Tab::Buybox => Context::Buybox,
         }
     }
-    pub(super) fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// What the dashboard knows about a configured account (never its password).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AccountInfo {
-    pub name: String,
-    pub platform: String,
-    pub base_url: String,
-    pub username: String,
-    pub items_per_page: u32,
-    pub max_pages: Option<u32>,
-}
-
-/// Result of testing one account's connection.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnTest {
-    pub account: String,
-    pub ok: bool,
-    pub message: String,
-    pub offers: Option<u64>,
-    /// Active offers, the ones a sync mirrors unless it includes inactive ones.
-    pub active: Option<u64>,
-    pub latency_ms: u64,
-    pub at: DateTime<Utc>,
 }
 
 /// What a store poll returns (about once a second).
@@ -250,116 +224,6 @@ impl Confirm {
     }
 }
 
-/// The options form (`o`): tui-input fields for numbers, toggles for the rest.
-#[derive(Debug, Clone)]
-pub struct OptionsForm {
-    pub account: String,
-    pub focus: OptionsField,
-    /// Carried, not edited: `i` and `f` choose the mode of the run they start.
-    pub mode: SyncMode,
-    pub max_pages: Input,
-    pub items_per_page: Input,
-    pub include_inactive: bool,
-    pub strategy: ConflictStrategy,
-    pub error: Option<String>,
-}
-
-/// A field of the options form, in the order the form shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OptionsField {
-    MaxPages,
-    ItemsPerPage,
-    IncludeInactive,
-    Strategy,
-}
-
-impl OptionsField {
-    pub const ALL: [OptionsField; 4] = [
-        OptionsField::MaxPages,
-        OptionsField::ItemsPerPage,
-        OptionsField::IncludeInactive,
-        OptionsField::Strategy,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OptionsField::MaxPages => "incremental pages",
-            OptionsField::ItemsPerPage => "items per page",
-            OptionsField::IncludeInactive => "include inactive",
-            OptionsField::Strategy => "conflict strategy",
-        }
-    }
-
-    /// The field below (`forward`) or above, wrapping around.
-    pub fn next(self, forward: bool) -> OptionsField {
-        let i = OptionsField::ALL
-            .iter()
-            .position(|f| *f == self)
-            .unwrap_or(0);
-        let n = OptionsField::ALL.len();
-        OptionsField::ALL[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
-    }
-
-    /// Typed into (a text input) rather than toggled.
-    pub fn is_text(self) -> bool {
-        matches!(self, OptionsField::MaxPages | OptionsField::ItemsPerPage)
-    }
-}
-
-impl OptionsForm {
-    pub(super) fn new(account: &str, o: &SyncOptions) -> OptionsForm {
-        OptionsForm {
-            account: account.to_string(),
-            focus: OptionsField::MaxPages,
-            mode: o.mode,
-            max_pages: Input::new(o.max_pages.map(|p| p.to_string()).unwrap_or_default()),
-            items_per_page: Input::new(o.items_per_page.to_string()),
-            include_inactive: o.include_inactive,
-            strategy: o.conflict_strategy,
-            error: None,
-        }
-    }
-
-    /// The text input of a typed field.
-    pub fn input(&self, field: OptionsField) -> Option<&Input> {
-        match field {
-            OptionsField::MaxPages => Some(&self.max_pages),
-            OptionsField::ItemsPerPage => Some(&self.items_per_page),
-            _ => None,
-        }
-    }
-
-    /// The options typed, or the one sentence saying what is wrong.
-    pub fn options(&self) -> Result<SyncOptions, String> {
-        let max_pages = match self.max_pages.value().trim() {
-            "" => None,
-            v => Some(
-                v.parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("max pages must be a positive number, not \"{v}\""))?,
-            ),
-        };
-        let v = self.items_per_page.value().trim();
-        let items_per_page = v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| format!("items per page must be 1 to 100, not \"{v}\""))?;
-        Ok(SyncOptions {
-            mode: self.mode,
-            max_pages,
-            items_per_page,
-            include_inactive: self.include_inactive,
-            conflict_strategy: self.strategy,
-        })
-    }
-}
-
 #[derive(Debug, Clone)]
 pub enum Popup {
     Confirm(Confirm),
@@ -377,9 +241,9 @@ pub enum Popup {
     Run(Box<RunDetail>),
     Edit(Box<crate::tui::tabs::changes::EditForm>),
     /// What a push would send, waiting for y/Enter or n/Esc.
-    PushPreview(Box<crate::tui::push::PreviewPopup>),
+    PushPreview(Box<crate::tui::tabs::changes::PreviewPopup>),
     /// One change for every marked product.
-    Bulk(Box<crate::tui::push::BulkForm>),
+    Bulk(Box<crate::tui::tabs::products::BulkForm>),
     /// The `:` command palette.
     Palette(Box<crate::tui::palette::Palette>),
     /// `y` in the offer details: which field to copy over OSC 52.
@@ -387,47 +251,6 @@ pub enum Popup {
         items: Vec<(String, String)>,
         selected: usize,
     },
-}
-
-/// The live log pane of the selected account's run.
-#[derive(Debug, Clone, Default)]
-pub struct LogPane {
-    pub run_id: Option<i64>,
-    pub events: Vec<SyncEvent>,
-    pub last_id: i64,
-    /// Following the tail; scrolling up pauses, End resumes.
-    pub follow: bool,
-    /// Lines from the bottom when paused.
-    pub scroll_back: usize,
-    pub min_level: Option<EventLevel>,
-    pub loading: bool,
-    /// `/` in the log pane: only lines containing this text (any case) show.
-    pub search: Input,
-    /// The search line has the keyboard.
-    pub searching: bool,
-    /// `w` toggles: long lines cut at the pane's edge instead of wrapping under themselves.
-    pub nowrap: bool,
-}
-
-impl LogPane {
-    pub fn visible(&self) -> Vec<&SyncEvent> {
-        let min = self.min_level.map(level_rank).unwrap_or(0);
-        let needle = self.search.value().trim().to_lowercase();
-        self.events
-            .iter()
-            .filter(|e| level_rank(e.level) >= min)
-            .filter(|e| needle.is_empty() || e.message.to_lowercase().contains(&needle))
-            .collect()
-    }
-}
-
-pub fn level_rank(l: EventLevel) -> u8 {
-    match l {
-        EventLevel::Debug => 0,
-        EventLevel::Info => 1,
-        EventLevel::Warn => 2,
-        EventLevel::Error => 3,
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,10 +1,13 @@
-//! 5 Changes: local edits (pending, pushed with eMAG's answer, rejected, conflicts) and the
-//! `e` form on a product. The tab's state and its keys; `app/changes.rs` wires them into
-//! `update()`, `views/changes.rs` draws them.
+//! 5 Changes: local edits (pending, pushed with eMAG's answer, rejected, conflicts), the `e`
+//! form on a product and the push preview (`p`/`P`: only y/Enter in it sends). The tab's state
+//! and its keys; `app/changes.rs` wires them into `update()`, `views/changes.rs` and
+//! `views/push.rs` draw them.
 
-use crate::edits::{Edit, EditRequest};
+use crate::edits::preview::{Preview, Scope};
+use crate::edits::{Edit, EditRequest, EditState};
 use crate::model::OfferStatus;
 use crate::store::search::ProductRow;
+use crate::tui::error::JobError;
 use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;
 use tui_input::Input;
@@ -37,6 +40,84 @@ impl Changes {
         };
     }
 
+    /// Space: marks or unmarks the selected edit and moves down; only open edits are marked.
+    pub fn toggle_mark(&mut self) -> Result<(), JobError> {
+        match self.selected_edit() {
+            Some(e) if e.state.is_open() => {
+                let id = e.id;
+                if !self.marked.remove(&id) {
+                    self.marked.insert(id);
+                }
+                self.motion(1);
+                Ok(())
+            }
+            Some(e) => Err(JobError::Refused(format!(
+                "offer {} is {}; only open edits can be marked",
+                e.offer_id, e.state
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// What `p` (the marked edits, else all) or `P` (`account`: the selected edit's account)
+    /// previews, or why nothing can be.
+    pub fn push_scope(&self, account: bool) -> Result<Scope, JobError> {
+        if self.pushing {
+            return Err(JobError::Refused("a push is already running".into()));
+        }
+        Ok(if account {
+            let e = self
+                .selected_edit()
+                .ok_or_else(|| JobError::Refused("no edit selected".into()))?;
+            Scope::Account(e.account.clone())
+        } else if self.marked.is_empty() {
+            Scope::All
+        } else {
+            Scope::Edits(self.marked.iter().copied().collect())
+        })
+    }
+
+    /// A confirmed preview is being pushed: its marks are spent.
+    pub fn start_push(&mut self) {
+        self.pushing = true;
+        self.marked.clear();
+    }
+
+    /// What `d` withdraws, with the words the question names it by: the marked edits, else the
+    /// selected one when it is open (None: nothing is selected).
+    pub fn discard_target(&self) -> Result<Option<(Vec<i64>, String)>, JobError> {
+        if !self.marked.is_empty() {
+            let ids: Vec<i64> = self.marked.iter().copied().collect();
+            let n = ids.len();
+            let what = format!("{n} marked edit{}", if n == 1 { "" } else { "s" });
+            return Ok(Some((ids, what)));
+        }
+        match self.selected_edit() {
+            Some(e) if e.state.is_open() => Ok(Some((
+                vec![e.id],
+                format!("the edit of offer {}", e.offer_id),
+            ))),
+            Some(e) => Err(JobError::Refused(format!(
+                "offer {}'s edit is {}; only open edits can be withdrawn",
+                e.offer_id, e.state
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The offer (account, id) whose conflict `L`/`R` resolves: the selected edit's, when it is
+    /// in conflict (None: nothing is selected).
+    pub fn conflict_target(&self) -> Result<Option<(String, i64)>, JobError> {
+        match self.selected_edit() {
+            Some(e) if e.state == EditState::Conflict => Ok(Some((e.account.clone(), e.offer_id))),
+            Some(e) => Err(JobError::Refused(format!(
+                "offer {} is {}, not in conflict",
+                e.offer_id, e.state
+            ))),
+            None => Ok(None),
+        }
+    }
+
     /// A fresh list; marks of edits that are no longer open (pushed, withdrawn elsewhere) go.
     pub fn set_edits(&mut self, list: Vec<Edit>) {
         let open: std::collections::HashSet<i64> = list
@@ -62,13 +143,50 @@ pub enum FormKey {
     Stay,
 }
 
+/// A field of the edit form, in the order the form shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditField {
+    Price,
+    Recommended,
+    Stock,
+    Status,
+}
+
+impl EditField {
+    pub const ALL: [EditField; 4] = [
+        EditField::Price,
+        EditField::Recommended,
+        EditField::Stock,
+        EditField::Status,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EditField::Price => "price",
+            EditField::Recommended => "recommended price",
+            EditField::Stock => "stock",
+            EditField::Status => "status",
+        }
+    }
+
+    /// The field below (`forward`) or above, wrapping around.
+    pub fn next(self, forward: bool) -> EditField {
+        super::step(&EditField::ALL, self, forward)
+    }
+
+    /// Its line in the form, from 0.
+    pub fn row(self) -> u16 {
+        EditField::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
+    }
+}
+
 /// The `e` form: empty fields are left alone.
 #[derive(Debug, Clone)]
 pub struct EditForm {
     pub account: String,
     pub id: i64,
     pub name: String,
-    pub focus: usize,
+    pub focus: EditField,
     pub price: Input,
     pub recommended: Input,
     pub stock: Input,
@@ -78,19 +196,27 @@ pub struct EditForm {
 }
 
 impl EditForm {
-    pub const FIELDS: [&'static str; 4] = ["price", "recommended price", "stock", "status"];
-
     pub fn new(row: &ProductRow) -> EditForm {
         EditForm {
             account: row.account.clone(),
             id: row.id,
             name: row.name.clone().unwrap_or_default(),
-            focus: 0,
+            focus: EditField::Price,
             price: Input::new(row.sale_price.map(|p| p.to_string()).unwrap_or_default()),
             recommended: Input::default(),
             stock: Input::new(row.general_stock.map(|s| s.to_string()).unwrap_or_default()),
             status: None,
             error: None,
+        }
+    }
+
+    /// The text input of a typed field (the status is toggled).
+    pub fn input(&self, field: EditField) -> Option<&Input> {
+        match field {
+            EditField::Price => Some(&self.price),
+            EditField::Recommended => Some(&self.recommended),
+            EditField::Stock => Some(&self.stock),
+            EditField::Status => None,
         }
     }
 
@@ -133,12 +259,13 @@ impl EditForm {
     /// Keys of the form: Tab/↑↓ move, ←→/Space toggle the status, Enter queues, Esc closes.
     /// `row` is the products table's selected row, whose prefilled values are not edits.
     pub fn key(&mut self, ev: KeyEvent, row: Option<&ProductRow>) -> FormKey {
-        let n = EditForm::FIELDS.len();
         match ev.code {
             KeyCode::Esc => return FormKey::Close,
-            KeyCode::Up | KeyCode::BackTab => self.focus = (self.focus + n - 1) % n,
-            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % n,
-            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') if self.focus == 3 => {
+            KeyCode::Up | KeyCode::BackTab => self.focus = self.focus.next(false),
+            KeyCode::Down | KeyCode::Tab => self.focus = self.focus.next(true),
+            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+                if self.focus == EditField::Status =>
+            {
                 use OfferStatus::{Active, Inactive};
                 self.status = match (self.status, ev.code == KeyCode::Left) {
                     (None, false) => Some(Active),
@@ -161,15 +288,32 @@ impl EditForm {
             }
             _ => {
                 let input = match self.focus {
-                    0 => &mut self.price,
-                    1 => &mut self.recommended,
-                    2 => &mut self.stock,
-                    _ => return FormKey::Stay,
+                    EditField::Price => &mut self.price,
+                    EditField::Recommended => &mut self.recommended,
+                    EditField::Stock => &mut self.stock,
+                    EditField::Status => return FormKey::Stay,
                 };
                 input.handle_event(&crossterm::event::Event::Key(ev));
                 self.error = None;
             }
         }
         FormKey::Stay
+    }
+}
+
+/// The push preview popup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewPopup {
+    pub preview: Preview,
+    pub scroll: u16,
+    /// More offers than `[push] max_offers`: y/Enter is refused.
+    pub over_limit: bool,
+}
+
+impl PreviewPopup {
+    /// Scrolls by `delta` lines, kept within the preview's lines.
+    pub fn scroll_by(&mut self, delta: i32) {
+        let lines = crate::edits::preview::lines(&self.preview).len() as i32;
+        self.scroll = (i32::from(self.scroll) + delta).clamp(0, (lines - 1).max(0)) as u16;
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::model::{RunStatus, SyncRun};
 use crate::report::{Facts, Window};
+use crate::tui::error::JobError;
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, Default)]
@@ -30,7 +31,7 @@ pub struct Summary {
     pub facts: Option<Box<Facts>>,
     pub loading: bool,
     pub loaded_at: Option<DateTime<Utc>>,
-    pub error: Option<String>,
+    pub error: Option<JobError>,
     /// Lines scrolled off the top (arrows, j/k, Ctrl-U/D).
     pub scroll: u16,
 }
@@ -58,7 +59,7 @@ impl Summary {
         self.scroll = 0;
     }
 
-    pub fn loaded(&mut self, facts: Result<Box<Facts>, String>, now: DateTime<Utc>) {
+    pub fn loaded(&mut self, facts: Result<Box<Facts>, JobError>, now: DateTime<Utc>) {
         self.loading = false;
         self.loaded_at = Some(now);
         match facts {

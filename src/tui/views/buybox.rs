@@ -5,9 +5,9 @@
 
 use crate::price::{BuyboxEntry, Move, Suggestion};
 use crate::tui::app::App;
-use crate::tui::buybox::SmartDealCheck;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::layout;
+use crate::tui::tabs::buybox::SmartDealCheck;
 use crate::tui::views::truncate;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

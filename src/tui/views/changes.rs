@@ -5,7 +5,7 @@ use super::{centered, when};
 use crate::edits::{Edit, EditState};
 use crate::tui::app::App;
 use crate::tui::layout;
-use crate::tui::tabs::changes::EditForm;
+use crate::tui::tabs::changes::{EditField, EditForm};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::Style;
@@ -152,15 +152,13 @@ pub fn form(f: &mut Frame, area: Rect, app: &App, form: &EditForm) {
     let status = form
         .status
         .map_or("unchanged".into(), crate::model::OfferStatus::word);
-    let values = [
-        form.price.value().to_string(),
-        form.recommended.value().to_string(),
-        form.stock.value().to_string(),
-        format!("‹ {status} ›"),
-    ];
     let mut lines = Vec::new();
-    for (i, (label, value)) in EditForm::FIELDS.iter().zip(values.iter()).enumerate() {
-        let focused = i == form.focus;
+    for field in EditField::ALL {
+        let (label, focused) = (field.label(), field == form.focus);
+        let value = match form.input(field) {
+            Some(input) => input.value().to_string(),
+            None => format!("‹ {status} ›"),
+        };
         let style = if focused {
             app.theme.selected()
         } else {
@@ -190,9 +188,8 @@ pub fn form(f: &mut Frame, area: Rect, app: &App, form: &EditForm) {
         ),
         r,
     );
-    if form.focus < 3 {
-        let input = [&form.price, &form.recommended, &form.stock][form.focus];
+    if let Some(input) = form.input(form.focus) {
         let x = r.x + 1 + 3 + 20 + 1 + input.visual_cursor() as u16;
-        f.set_cursor_position(Position::new(x, r.y + 1 + form.focus as u16));
+        f.set_cursor_position(Position::new(x, r.y + 1 + form.focus.row()));
     }
 }

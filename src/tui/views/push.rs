@@ -3,7 +3,8 @@
 
 use super::centered;
 use crate::tui::app::App;
-use crate::tui::push::{BulkForm, PreviewPopup};
+use crate::tui::tabs::changes::PreviewPopup;
+use crate::tui::tabs::products::{BulkField, BulkForm};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
@@ -97,15 +98,15 @@ pub fn preview(f: &mut Frame, area: Rect, app: &App, p: &PreviewPopup) {
 pub fn bulk_form(f: &mut Frame, area: Rect, app: &App, form: &BulkForm) {
     let r = centered(area, 66, 10);
     f.render_widget(Clear, r);
-    let values = [
-        format!("‹ {} ›", form.mode.label()),
-        form.value.value().to_string(),
-        form.stock.value().to_string(),
-        format!("‹ {} ›", if form.clamp { "yes" } else { "no" }),
-    ];
     let mut lines = Vec::new();
-    for (i, (label, value)) in BulkForm::FIELDS.iter().zip(values.iter()).enumerate() {
-        let focused = i == form.focus;
+    for field in BulkField::ALL {
+        let (label, focused) = (field.label(), field == form.focus);
+        let value = match field {
+            BulkField::PriceMode => format!("‹ {} ›", form.mode.label()),
+            BulkField::Amount => form.value.value().to_string(),
+            BulkField::Stock => form.stock.value().to_string(),
+            BulkField::Clamp => format!("‹ {} ›", if form.clamp { "yes" } else { "no" }),
+        };
         let style = if focused {
             app.theme.selected()
         } else {
@@ -135,14 +136,9 @@ pub fn bulk_form(f: &mut Frame, area: Rect, app: &App, form: &BulkForm) {
             ))),
         r,
     );
-    if matches!(form.focus, 1 | 2) {
-        let input = if form.focus == 1 {
-            &form.value
-        } else {
-            &form.stock
-        };
+    if let Some(input) = form.input(form.focus) {
         let x = r.x + 1 + 3 + 20 + 1 + input.visual_cursor() as u16;
-        f.set_cursor_position(Position::new(x, r.y + 1 + form.focus as u16));
+        f.set_cursor_position(Position::new(x, r.y + 1 + form.focus.row()));
     }
 }
 
