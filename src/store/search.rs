@@ -632,11 +632,17 @@ impl Store {
                 None => by_account.push((account, vec![*id])),
             }
         }
-        let mut sql = Sql::new(format!("SELECT {ROW_COLUMNS}, rev FROM offers WHERE 1 = 0"));
-        for (account, ids) in by_account {
-            sql.push(" OR (account = ")
-                .bind(Arg::Text(account.to_string()))
-                .push(" AND id IN (");
+        // No constant term before the ORs: SQLite reads `1 = 0 OR (…)` by scanning the table
+        // (a sixth of a second at a million offers) instead of seeking each key.
+        let mut sql = Sql::new(format!("SELECT {ROW_COLUMNS}, rev FROM offers WHERE "));
+        for (i, (account, ids)) in by_account.into_iter().enumerate() {
+            sql.push(if i == 0 {
+                "(account = "
+            } else {
+                " OR (account = "
+            })
+            .bind(Arg::Text(account.to_string()))
+            .push(" AND id IN (");
             for (i, id) in ids.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
