@@ -12,13 +12,13 @@
 use super::Result;
 use super::money::Money;
 use super::offers::{
-    COLUMNS, Pending, Stored, TRACKED_COLUMNS, UPSERT_SET, WriteOutcome, classify, search_text,
-    stored_from_row,
+    COLUMNS, Pending, Stored, StoredRow, TRACKED_COLUMNS, UPSERT_SET, WriteOutcome, classify,
+    search_text,
 };
+use super::sql::{Conn, Pool, Sql, Tx};
 use crate::model::{Offer, OfferChange};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
-use sqlx::postgres::PgPool;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -100,9 +100,10 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     ]);
     format!(
         "INSERT INTO offers ({COLUMNS}) SELECT {} FROM (SELECT {}) AS u \
-         ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}",
+         ON CONFLICT (account, id) DO UPDATE SET {}",
         values.join(", "),
-        unnested.join(", ")
+        unnested.join(", "),
+        UPSERT_SET.as_str()
     )
 });
 
@@ -194,7 +195,7 @@ const MIN_PART: usize = 500;
 /// is what two smaller batches would have done; the run fails on the error either way, and
 /// the next sync compares against whatever was stored.
 pub(super) async fn write_offers(
-    pool: &PgPool,
+    pool: &Pool,
     account: &str,
     run_id: Option<i64>,
     unique: &[&Offer],
@@ -224,58 +225,60 @@ pub(super) async fn write_offers(
 
 /// One transaction: look up what is stored, write what changed.
 async fn write_part(
-    pool: &PgPool,
+    pool: &Pool,
     account: &str,
     run_id: Option<i64>,
     unique: &[&Offer],
     now: DateTime<Utc>,
 ) -> Result<WriteOutcome> {
-    use super::engine_queries::BeginWrite;
     let mut tx = pool.begin_write().await?;
     let ids: Vec<i64> = unique.iter().map(|o| o.id).collect();
 
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let lookup = Sql::new(format!(
         "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
          FROM offers WHERE account = $1 AND id = ANY($2::bigint[])"
-    )))
-    .bind(account)
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    let stored: HashMap<i64, Stored> = rows.iter().map(stored_from_row).collect::<Result<_>>()?;
-    drop(rows);
+    ));
+    let rows: Vec<StoredRow> = tx
+        .fetch_all(&lookup.bind(account).bind(ids.clone()))
+        .await?;
+    let stored: HashMap<i64, Stored> = rows.into_iter().map(StoredRow::into_stored).collect();
 
     let (out, to_write) = classify(account, run_id, unique, &stored, now);
 
     if !to_write.is_empty() {
         // Taken as late as possible: the counter row stays locked until commit, so the other
         // part of a split batch waits only for this part's writes.
-        let rev: i64 = sqlx::query_scalar(super::search::NEXT_REV)
-            .bind(account)
-            .fetch_one(&mut *tx)
+        let rev: i64 = tx
+            .scalar(&Sql::new(super::search::NEXT_REV).bind(account))
             .await?;
-        upsert(&mut tx, account, run_id, &to_write, now, rev).await?;
+        upsert(pg(&mut tx)?, account, run_id, &to_write, now, rev).await?;
         let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
-        super::history::record_pg(&mut tx, account, &written, now).await?;
+        super::history::record(&mut tx, account, &written, now).await?;
     }
 
     // Every offer of the batch was seen now, changed or not: one narrow upsert.
-    sqlx::query(
+    let seen = Sql::new(
         "INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) \
          SELECT $1, id, $3, $4 FROM UNNEST($2::bigint[]) AS u(id) \
          ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
          last_seen_run_id = excluded.last_seen_run_id",
-    )
-    .bind(account)
-    .bind(&ids)
-    .bind(now)
-    .bind(run_id)
-    .execute(&mut *tx)
-    .await?;
+    );
+    tx.execute(&seen.bind(account).bind(ids).bind(now).bind(run_id))
+        .await?;
 
-    insert_changes(&mut tx, &out.changes).await?;
+    insert_changes(pg(&mut tx)?, &out.changes).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// The Postgres connection of a transaction this file opened on a Postgres pool.
+fn pg(tx: &mut Tx) -> Result<&mut PgConnection> {
+    match tx.conn() {
+        Conn::Postgres(c) => Ok(c),
+        Conn::Sqlite(_) => Err(sqlx::Error::Protocol(
+            "the Postgres write path was given a SQLite transaction".into(),
+        )),
+    }
 }
 
 async fn insert_changes(conn: &mut PgConnection, changes: &[OfferChange]) -> Result<()> {
