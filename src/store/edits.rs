@@ -161,30 +161,20 @@ impl Store {
                 id
             }
             None => {
-                let mut columns: Vec<String> = vec![
-                    "account".into(),
-                    "offer_id".into(),
-                    "part_number".into(),
-                    "created_at".into(),
-                    "edited_at".into(),
-                    "updated_at".into(),
-                    "state".into(),
-                    "queued_by".into(),
-                ];
-                let mut values = vec![
-                    account.to_arg(),
-                    offer_id.to_arg(),
-                    part_number.to_arg(),
-                    now.to_arg(),
-                    now.to_arg(),
-                    now.to_arg(),
-                    q.state.to_arg(),
-                    q.queued_by.to_arg(),
-                ];
-                for (column, value) in q.set {
-                    columns.push(column);
-                    values.push(value);
-                }
+                let mut row: Vec<(String, Arg)> = [
+                    ("account", account.to_arg()),
+                    ("offer_id", offer_id.to_arg()),
+                    ("part_number", part_number.to_arg()),
+                    ("created_at", now.to_arg()),
+                    ("edited_at", now.to_arg()),
+                    ("updated_at", now.to_arg()),
+                    ("state", q.state.to_arg()),
+                    ("queued_by", q.queued_by.to_arg()),
+                ]
+                .map(|(column, value)| (column.to_string(), value))
+                .into();
+                row.extend(q.set);
+                let (columns, values): (Vec<String>, Vec<Arg>) = row.into_iter().unzip();
                 let mut sql = Sql::new(format!(
                     "INSERT INTO pending_edits ({}) ",
                     columns.join(", ")

@@ -27,34 +27,26 @@ const RECORD_BODY: &str = ", o.sale_price, o.currency, o.general_stock, o.status
     OR h.best_offer_sale_price IS DISTINCT FROM o.best_offer_sale_price \
     OR h.number_of_offers IS DISTINCT FROM o.number_of_offers) AND o.account = ";
 
-/// Records the history of written offers, inside the batch's transaction: on Postgres the
-/// ids travel as one array, on SQLite as lists of at most 5,000.
+/// Records the history of written offers, inside the batch's transaction (ids in lists of at
+/// most 5,000 on SQLite, one array on Postgres).
 pub(super) async fn record(
     tx: &mut Tx,
     account: &str,
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let statement = |ids: &mut dyn FnMut(&mut Sql)| {
-        let mut sql = Sql::new(RECORD_HEAD);
-        sql.push_bind(now).push(RECORD_BODY).push_bind(account);
-        ids(&mut sql);
-        sql.push(" ON CONFLICT DO NOTHING");
-        sql
+    let per_statement = match tx.backend() {
+        Backend::Sqlite => 5_000,
+        Backend::Postgres => ids.len().max(1),
     };
-    if let Tx::Postgres(_) = tx {
-        let sql = statement(&mut |sql| {
-            sql.push(" AND o.id = ANY(")
-                .push_bind(ids.to_vec())
-                .push("::bigint[])");
-        });
-        tx.execute(&sql).await?;
-        return Ok(());
-    }
-    for chunk in ids.chunks(5_000) {
-        let sql = statement(&mut |sql| {
-            sql.push(" AND o.id IN ").push_list(chunk.iter().copied());
-        });
+    for chunk in ids.chunks(per_statement) {
+        let mut sql = Sql::new(RECORD_HEAD);
+        sql.push_bind(now)
+            .push(RECORD_BODY)
+            .push_bind(account)
+            .push(" AND o.id ")
+            .push_in_ids(tx.backend(), chunk)
+            .push(" ON CONFLICT DO NOTHING");
         tx.execute(&sql).await?;
     }
     Ok(())

@@ -21,6 +21,7 @@ pub mod money;
 pub mod offers;
 mod offers_pg;
 mod offers_sqlite;
+mod offers_write;
 pub mod report_reads;
 pub mod runs;
 pub mod search;

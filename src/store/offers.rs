@@ -1,13 +1,12 @@
 //! Writing and reading mirrored offers: what both stores share.
 //!
-//! A batch of offers is written in one transaction by each store's own path
-//! (`offers_sqlite.rs`, `offers_pg.rs`): it loads what is stored for the batch's ids, writes only
-//! offers whose content hash changed ([`classify`]), records every offer as seen, and records
-//! field changes in `offer_changes`. Reading (one offer, an account's offers) and reconciliation
-//! (offers a complete scan missed) live here.
+//! A batch of offers is written in one transaction (`offers_write.rs`): it loads what is stored
+//! for the batch's ids, writes only offers whose content hash changed ([`classify`]), records
+//! every offer as seen, and records field changes in `offer_changes`. Reading (one offer, an
+//! account's offers) and reconciliation (offers a complete scan missed) live here.
 
 use super::money::{self, Amount};
-use super::sql::{Pool, Sql};
+use super::sql::Sql;
 use super::{Backend, Result, Store};
 use crate::model::{Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
@@ -205,15 +204,7 @@ impl Store {
                 }
             }
         }
-        let writer = self.writer();
-        match writer {
-            Pool::Postgres(_) => {
-                super::offers_pg::write_offers(writer, account, run_id, &unique, now).await
-            }
-            Pool::Sqlite(_) => {
-                super::offers_sqlite::write_offers(writer, account, run_id, &unique, now).await
-            }
-        }
+        super::offers_write::write_offers(self.writer(), account, run_id, &unique, now).await
     }
 
     /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
@@ -426,14 +417,13 @@ pub struct StoredOffer {
     pub last_run_id: Option<i64>,
 }
 
-/// A row of [`SELECT_STORED`].
+/// A row of [`SELECT_STORED`]: the columns of the batch lookup, and the others.
 #[derive(sqlx::FromRow)]
 pub(crate) struct OfferRow {
+    #[sqlx(flatten)]
+    looked_up: StoredRow,
     account: String,
-    id: i64,
-    part_number: Option<String>,
     part_number_key: Option<String>,
-    name: Option<String>,
     brand: Option<String>,
     description: Option<String>,
     url: Option<String>,
@@ -443,30 +433,16 @@ pub(crate) struct OfferRow {
     #[sqlx(json)]
     eans: Vec<String>,
     #[sqlx(try_from = "Amount")]
-    sale_price: Option<Decimal>,
-    #[sqlx(try_from = "Amount")]
-    recommended_price: Option<Decimal>,
-    #[sqlx(try_from = "Amount")]
-    min_sale_price: Option<Decimal>,
-    #[sqlx(try_from = "Amount")]
-    max_sale_price: Option<Decimal>,
-    #[sqlx(try_from = "Amount")]
     best_offer_sale_price: Option<Decimal>,
     #[sqlx(try_from = "Amount")]
     best_offer_recommended_price: Option<Decimal>,
     currency: Option<String>,
     vat_id: Option<i32>,
-    status: Option<OfferStatus>,
-    general_stock: Option<i32>,
-    estimated_stock: Option<i32>,
     #[sqlx(json)]
     stock: Vec<WarehouseValue>,
     #[sqlx(json)]
     handling_time: Vec<WarehouseValue>,
-    validation_status: Option<i16>,
     validation_status_description: Option<String>,
-    translation_validation_status: Option<i16>,
-    offer_validation_status: Option<i16>,
     offer_validation_status_description: Option<String>,
     ownership: Option<i16>,
     number_of_offers: Option<i32>,
@@ -476,21 +452,19 @@ pub(crate) struct OfferRow {
     images: Vec<String>,
     #[sqlx(json)]
     raw: Box<RawValue>,
-    content_hash: String,
-    first_seen_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     last_changed_at: DateTime<Utc>,
-    missing_since: Option<DateTime<Utc>>,
     last_run_id: Option<i64>,
 }
 
 impl From<OfferRow> for StoredOffer {
     fn from(r: OfferRow) -> StoredOffer {
+        let s = r.looked_up;
         let offer = Offer {
-            id: r.id,
-            part_number: r.part_number,
+            id: s.id,
+            part_number: s.part_number,
             part_number_key: r.part_number_key,
-            name: r.name,
+            name: s.name,
             brand: r.brand,
             description: r.description,
             url: r.url,
@@ -498,39 +472,39 @@ impl From<OfferRow> for StoredOffer {
             vendor_category_id: r.vendor_category_id,
             warranty: r.warranty,
             eans: r.eans,
-            sale_price: r.sale_price,
-            recommended_price: r.recommended_price,
-            min_sale_price: r.min_sale_price,
-            max_sale_price: r.max_sale_price,
+            sale_price: s.sale_price,
+            recommended_price: s.recommended_price,
+            min_sale_price: s.min_sale_price,
+            max_sale_price: s.max_sale_price,
             best_offer_sale_price: r.best_offer_sale_price,
             best_offer_recommended_price: r.best_offer_recommended_price,
             currency: r.currency,
             vat_id: r.vat_id,
-            status: r.status,
-            general_stock: r.general_stock,
-            estimated_stock: r.estimated_stock,
+            status: s.status,
+            general_stock: s.general_stock,
+            estimated_stock: s.estimated_stock,
             stock: r.stock,
             handling_time: r.handling_time,
-            validation_status: r.validation_status,
+            validation_status: s.validation_status,
             validation_status_description: r.validation_status_description,
-            translation_validation_status: r.translation_validation_status,
-            offer_validation_status: r.offer_validation_status,
+            translation_validation_status: s.translation_validation_status,
+            offer_validation_status: s.offer_validation_status,
             offer_validation_status_description: r.offer_validation_status_description,
             ownership: r.ownership,
             number_of_offers: r.number_of_offers,
             buy_button_rank: r.buy_button_rank,
             offer_details_id: r.offer_details_id,
             image_urls: r.images,
-            raw: RawJson::from_stored(r.raw, &r.content_hash),
+            raw: RawJson::from_stored(r.raw, &s.content_hash),
         };
         StoredOffer {
             account: r.account,
             offer,
-            content_hash: r.content_hash,
-            first_seen_at: r.first_seen_at,
+            content_hash: s.content_hash,
+            first_seen_at: s.first_seen_at,
             last_seen_at: r.last_seen_at,
             last_changed_at: r.last_changed_at,
-            missing_since: r.missing_since,
+            missing_since: s.missing_since,
             last_run_id: r.last_run_id,
         }
     }

@@ -1,18 +1,11 @@
-//! SQLite's write path for a batch of offers (Postgres has its own in `offers_pg.rs`).
-//!
-//! One transaction per batch, on the store's single writer connection: one SELECT loads what
-//! is stored for the batch's ids; new offers go in with plain multi-row inserts and reach the
-//! FTS index in one statement; changed offers are upserted; every offer of the batch gets its
-//! `offer_seen` row; field changes go to `offer_changes`.
+//! SQLite's writes of a batch of offers (the rest of the batch's transaction is shared, in
+//! `offers_write.rs`): new offers go in with plain multi-row inserts, changed offers are
+//! upserted.
 
 use super::Result;
 use super::money;
-use super::offers::{
-    COLUMNS, Pending, Stored, StoredRow, TRACKED_COLUMNS, UPSERT_SET, WriteOutcome, classify,
-    search_text,
-};
-use super::sql::{Arg, Pool, Sql, ToArg};
-use crate::model::Offer;
+use super::offers::{COLUMNS, Pending, Stored, UPSERT_SET, search_text};
+use super::sql::{Arg, Sql, ToArg, Tx};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -79,37 +72,17 @@ fn offer_args(
     ])
 }
 
-pub(super) async fn write_offers(
-    pool: &Pool,
+/// Writes the offers of a batch that changed: new ones with plain multi-row inserts, changed
+/// ones upserted.
+pub(super) async fn insert(
+    tx: &mut Tx,
     account: &str,
     run_id: Option<i64>,
-    unique: &[&Offer],
+    to_write: &[Pending<'_>],
+    stored: &HashMap<i64, Stored>,
     now: DateTime<Utc>,
-) -> Result<WriteOutcome> {
-    let mut tx = pool.begin_write().await?;
-    let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
-    for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(format!(
-            "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
-             FROM offers WHERE account = "
-        ));
-        sql.push_bind(account)
-            .push(" AND id IN ")
-            .push_list(chunk.iter().map(|o| o.id));
-        for row in tx.fetch_all::<StoredRow>(&sql).await? {
-            let (id, s) = row.into_stored();
-            stored.insert(id, s);
-        }
-    }
-
-    let (out, to_write) = classify(account, run_id, unique, &stored, now);
-    let rev: i64 = if to_write.is_empty() {
-        0
-    } else {
-        tx.scalar(&Sql::new(super::search::NEXT_REV).bind(account))
-            .await?
-    };
-
+    rev: i64,
+) -> Result<()> {
     // New offers go in with plain inserts: an upsert makes SQLite open a statement journal
     // for every multi-row statement.
     let (created, changed): (Vec<&Pending>, Vec<&Pending>) = to_write
@@ -142,28 +115,5 @@ pub(super) async fn write_offers(
             }
         }
     }
-    // Every offer of the batch was seen now, changed or not: one narrow upsert.
-    for chunk in unique.chunks(5_000) {
-        let mut sql =
-            Sql::new("INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) ");
-        sql.push_values(chunk, |o| {
-            vec![
-                account.to_arg(),
-                o.id.to_arg(),
-                now.to_arg(),
-                run_id.to_arg(),
-            ]
-        });
-        sql.push(
-            " ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
-             last_seen_run_id = excluded.last_seen_run_id",
-        );
-        tx.execute(&sql).await?;
-    }
-
-    let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
-    super::history::record(&mut tx, account, &written, now).await?;
-    super::runs::insert_changes(&mut tx, &out.changes).await?;
-    tx.commit().await?;
-    Ok(out)
+    Ok(())
 }

@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::str::FromStr;
 
 /// Stock at or below this (and above zero) counts as low.
 pub const LOW_STOCK: i32 = 5;
@@ -33,38 +32,10 @@ pub enum StatusFilter {
     Missing,
 }
 
-impl FromStr for StatusFilter {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "active" => Ok(StatusFilter::Active),
-            "inactive" => Ok(StatusFilter::Inactive),
-            "eol" | "end_of_life" => Ok(StatusFilter::Eol),
-            "missing" => Ok(StatusFilter::Missing),
-            other => Err(format!(
-                "unknown status \"{other}\" (expected active, inactive, eol or missing)"
-            )),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockFilter {
     Zero,
     Low,
-}
-
-impl FromStr for StockFilter {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "zero" => Ok(StockFilter::Zero),
-            "low" => Ok(StockFilter::Low),
-            other => Err(format!(
-                "unknown stock filter \"{other}\" (expected zero, low or any)"
-            )),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,23 +91,6 @@ impl SortKey {
             SortKey::Rank => "COALESCE(buy_button_rank, 2147483647)",
             SortKey::Changed => "last_changed_at",
         }
-    }
-}
-
-impl FromStr for SortKey {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        SortKey::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
-                format!(
-                    "unknown sort field \"{s}\" (expected one of: {})",
-                    names.join(", ")
-                )
-            })
     }
 }
 

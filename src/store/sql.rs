@@ -46,115 +46,91 @@ impl Arg {
 
 /// A Rust value that binds as an [`Arg`]; `None` of an `Option` binds a NULL of its type.
 pub(crate) trait ToArg {
+    const NULL: Arg;
     fn to_arg(self) -> Arg;
-    fn null() -> Arg;
 }
 
 impl<T: ToArg> ToArg for Option<T> {
+    const NULL: Arg = T::NULL;
     fn to_arg(self) -> Arg {
-        self.map_or_else(T::null, T::to_arg)
-    }
-    fn null() -> Arg {
-        T::null()
+        self.map_or(T::NULL, T::to_arg)
     }
 }
 
 impl ToArg for Arg {
+    const NULL: Arg = Arg::Text(None);
     fn to_arg(self) -> Arg {
         self
-    }
-    fn null() -> Arg {
-        Arg::Text(None)
     }
 }
 
 impl ToArg for i64 {
+    const NULL: Arg = Arg::I64(None);
     fn to_arg(self) -> Arg {
         Arg::I64(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::I64(None)
     }
 }
 
 impl ToArg for i32 {
+    const NULL: Arg = Arg::I32(None);
     fn to_arg(self) -> Arg {
         Arg::I32(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::I32(None)
     }
 }
 
 impl ToArg for i16 {
+    const NULL: Arg = Arg::I16(None);
     fn to_arg(self) -> Arg {
         Arg::I16(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::I16(None)
     }
 }
 
 impl ToArg for OfferStatus {
+    const NULL: Arg = Arg::I16(None);
     fn to_arg(self) -> Arg {
         Arg::I16(Some(self.code()))
-    }
-    fn null() -> Arg {
-        Arg::I16(None)
     }
 }
 
 impl ToArg for Vec<i64> {
+    const NULL: Arg = Arg::I64s(Vec::new());
     fn to_arg(self) -> Arg {
         Arg::I64s(self)
-    }
-    fn null() -> Arg {
-        Arg::I64s(Vec::new())
     }
 }
 
 impl ToArg for bool {
+    const NULL: Arg = Arg::Bool(None);
     fn to_arg(self) -> Arg {
         Arg::Bool(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::Bool(None)
     }
 }
 
 impl ToArg for String {
+    const NULL: Arg = Arg::Text(None);
     fn to_arg(self) -> Arg {
         Arg::Text(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::Text(None)
     }
 }
 
 impl ToArg for &str {
+    const NULL: Arg = Arg::Text(None);
     fn to_arg(self) -> Arg {
         Arg::Text(Some(self.to_string()))
-    }
-    fn null() -> Arg {
-        Arg::Text(None)
     }
 }
 
 impl ToArg for Money {
+    const NULL: Arg = Arg::Money(None);
     fn to_arg(self) -> Arg {
         Arg::Money(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::Money(None)
     }
 }
 
 impl ToArg for DateTime<Utc> {
+    const NULL: Arg = Arg::Time(None);
     fn to_arg(self) -> Arg {
         Arg::Time(Some(self))
-    }
-    fn null() -> Arg {
-        Arg::Time(None)
     }
 }
 
@@ -211,6 +187,18 @@ impl Sql {
             self.push_bind(v);
         }
         self.push(")")
+    }
+
+    /// Appends `IN (…)` with a placeholder per id, or on Postgres `= ANY(…)` with the ids as
+    /// one array, so the statement's text is the same for any number of them.
+    pub fn push_in_ids(&mut self, backend: Backend, ids: &[i64]) -> &mut Sql {
+        match backend {
+            Backend::Sqlite => self.push("IN ").push_list(ids.iter().copied()),
+            Backend::Postgres => self
+                .push("= ANY(")
+                .push_bind(ids.to_vec())
+                .push("::bigint[])"),
+        }
     }
 
     /// Appends `VALUES (…), (…)`: one row of placeholders per item, for its `row` arguments.
@@ -518,6 +506,13 @@ pub(crate) enum Tx {
 }
 
 impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Tx::Sqlite(t) => Conn::Sqlite(t),
