@@ -136,6 +136,14 @@ macro_rules! string_enum {
             }
         }
 
+        /// As stored in a text column (a run's mode, status, …).
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                s.parse()
+            }
+        }
+
         impl FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
@@ -211,7 +219,7 @@ impl Default for SyncOptions {
 }
 
 /// Counters of a run, published live and persisted on the run row.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RunCounts {
     pub pages_done: i64,
     pub pages_total: Option<i64>,
@@ -245,17 +253,22 @@ impl RunCounts {
 }
 
 /// A sync run as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SyncRun {
     pub id: i64,
     pub account: String,
+    #[sqlx(try_from = "String")]
     pub mode: SyncMode,
+    #[sqlx(try_from = "String")]
     pub trigger: Trigger,
+    #[sqlx(try_from = "String")]
     pub status: RunStatus,
+    #[sqlx(json)]
     pub options: SyncOptions,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub heartbeat_at: DateTime<Utc>,
+    #[sqlx(flatten)]
     pub counts: RunCounts,
     /// Where an incremental scan stopped (next page to read), for the next run to resume.
     pub next_page: Option<i64>,
@@ -294,17 +307,18 @@ pub fn group_digits(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SyncEvent {
     pub id: i64,
     pub run_id: i64,
     pub at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
     pub level: EventLevel,
     pub message: String,
 }
 
 /// One recorded field change of an offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct OfferChange {
     pub run_id: Option<i64>,
     pub account: String,

@@ -17,13 +17,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 use std::collections::HashMap;
 
 use super::db::{self, Transition};
 use super::{Edit, EditState, Field, SettledBy, Values};
 use crate::model::{ConflictStrategy, EventLevel, Offer};
-use crate::store::{Result, Store, on_pool};
+use crate::store::{Result, Store};
 
 /// What settling one page did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -402,46 +401,31 @@ pub async fn settle_batch<const N: usize>(
 }
 
 async fn add_run_counts(store: &Store, run_id: i64, c: &ConflictCounts) -> Result<()> {
-    on_pool!(store, pool => {
-        sqlx::query(
-            "UPDATE sync_runs SET conflicts = conflicts + $2, conflicts_emag_won = conflicts_emag_won + $3, \
-             conflicts_local_won = conflicts_local_won + $4, conflicts_manual = conflicts_manual + $5, \
-             edits_cancelled = edits_cancelled + $6, edits_confirmed = edits_confirmed + $7 WHERE id = $1",
-        )
-        .bind(run_id)
-        .bind(c.conflicts)
-        .bind(c.emag_won)
-        .bind(c.local_won)
-        .bind(c.manual)
-        .bind(c.cancelled)
-        .bind(c.confirmed)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
+    let counts = [
+        c.conflicts,
+        c.emag_won,
+        c.local_won,
+        c.manual,
+        c.cancelled,
+        c.confirmed,
+    ];
+    store.add_conflict_counts(run_id, counts).await
 }
 
 /// The conflict counters of a run (zero for runs that met no edits).
 pub async fn run_conflicts(store: &Store, run_id: i64) -> Result<ConflictCounts> {
-    on_pool!(store, pool => {
-        let row = sqlx::query(
-            "SELECT conflicts, conflicts_emag_won, conflicts_local_won, conflicts_manual, \
-             edits_cancelled, edits_confirmed FROM sync_runs WHERE id = $1",
-        )
-        .bind(run_id)
-        .fetch_optional(pool)
-        .await?;
-        match row {
-            None => Ok(ConflictCounts::default()),
-            Some(r) => Ok(ConflictCounts {
-                conflicts: r.try_get("conflicts")?,
-                emag_won: r.try_get("conflicts_emag_won")?,
-                local_won: r.try_get("conflicts_local_won")?,
-                manual: r.try_get("conflicts_manual")?,
-                cancelled: r.try_get("edits_cancelled")?,
-                confirmed: r.try_get("edits_confirmed")?,
-            }),
-        }
+    let Some([conflicts, emag_won, local_won, manual, cancelled, confirmed]) =
+        store.conflict_counts(run_id).await?
+    else {
+        return Ok(ConflictCounts::default());
+    };
+    Ok(ConflictCounts {
+        conflicts,
+        emag_won,
+        local_won,
+        manual,
+        cancelled,
+        confirmed,
     })
 }
 

@@ -1,9 +1,9 @@
 //! Queries only the sync engine needs (added by the engine, kept apart from the core store).
 
-use super::{Result, Store, on_write_pool};
+use super::sql::{Pool, Sql, ToArg};
+use super::{Result, Store};
 use crate::model::EventLevel;
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
 
 impl Store {
     /// Appends several events of one run in one statement: the engine flushes its event queue
@@ -14,13 +14,16 @@ impl Store {
         events: &[(EventLevel, String, DateTime<Utc>)],
     ) -> Result<()> {
         for chunk in events.chunks(1_000) {
-            on_write_pool!(self, pool => {
-                let mut q = QueryBuilder::new("INSERT INTO sync_events (run_id, at, level, message) ");
-                q.push_values(chunk, |mut b, (level, message, at)| {
-                    b.push_bind(run_id).push_bind(*at).push_bind(level.as_str()).push_bind(message.clone());
-                });
-                q.build().execute(pool).await?;
+            let mut sql = Sql::new("INSERT INTO sync_events (run_id, at, level, message) ");
+            sql.push_values(chunk, |(level, message, at)| {
+                vec![
+                    run_id.to_arg(),
+                    at.to_arg(),
+                    level.as_str().to_arg(),
+                    message.as_str().to_arg(),
+                ]
             });
+            self.writer().execute(&sql).await?;
         }
         Ok(())
     }
@@ -37,47 +40,14 @@ impl Store {
     /// a large share of the server's CPU during a first sync. Autovacuum's own ANALYZE
     /// still covers every column later.
     pub async fn refresh_write_statistics(&self) -> Result<()> {
-        if let super::Pool::Postgres(pool) = &self.pool {
-            sqlx::raw_sql(
-                "ANALYZE offers (account, id, status, missing_since); \
-                 ANALYZE offer_seen (account, id, last_seen_at)",
-            )
-            .execute(pool)
-            .await?;
+        if let Pool::Postgres(_) = self.pool {
+            self.pool
+                .execute_script(
+                    "ANALYZE offers (account, id, status, missing_since); \
+                     ANALYZE offer_seen (account, id, last_seen_at)",
+                )
+                .await?;
         }
         Ok(())
-    }
-}
-
-/// Write transactions that read first (`write_offers` selects the stored rows, then upserts)
-/// must take SQLite's write lock up front: a deferred transaction that tries to upgrade while
-/// another connection writes (the run recorder, a second account's run) fails at once with
-/// "database is locked" instead of waiting for `busy_timeout`. On Postgres the transaction
-/// only skips waiting for its WAL flush.
-pub(crate) trait BeginWrite {
-    type Db: sqlx::Database;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>>> + Send;
-}
-
-impl BeginWrite for sqlx::SqlitePool {
-    type Db = sqlx::Sqlite;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.begin_with("BEGIN IMMEDIATE").await
-    }
-}
-
-impl BeginWrite for sqlx::PgPool {
-    type Db = sqlx::Postgres;
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        let mut tx = self.begin().await?;
-        // A page of mirrored offers need not wait for its WAL flush: a server crash can lose
-        // only the last moments of commits, never corrupt them, and the run would then be
-        // marked interrupted and the next sync writes those offers again.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
     }
 }

@@ -5,8 +5,9 @@
 //! shift under concurrent syncs.
 
 use super::Store;
-use super::offers::{SELECT_STORED, StoredOffer, stored_offer_from_row};
-use super::search::{ProductQuery, Sql, order_by, push_filters};
+use super::offers::{OfferRow, SELECT_STORED, StoredOffer};
+use super::search::{ProductQuery, order_by, push_filters};
+use super::sql::Sql;
 
 impl Store {
     /// Calls `each` for every offer matching `query`, in the query's sort order (ties broken by
@@ -20,7 +21,9 @@ impl Store {
         let mut sql = Sql::new(format!("{SELECT_STORED} WHERE 1 = 1"));
         push_filters(&mut sql, query);
         sql.push(&order_by(query, self.backend()));
-        sql.fetch_each(self, stored_offer_from_row, stored_offer_from_row, each)
+        let mut each = each;
+        self.pool
+            .fetch_each(&sql, |row: OfferRow| each(StoredOffer::from(row)))
             .await
     }
 }

@@ -7,10 +7,11 @@
 //! connection is watched (see [`LockWatch`]): when it is lost the run is told to stop, and
 //! until then its fresh row keeps a second run out.
 
-use super::{Pool, Result, Store, on_pool};
+use super::sql::{Conn, Pool, Sql};
+use super::{Result, Store};
 use chrono::{DateTime, Utc};
+use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use sqlx::{Connection, Row};
 use std::fmt;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -99,34 +100,27 @@ impl Store {
             .map(|(o, _)| o.clone())
             .unwrap_or_default();
         let mut pg = None;
+        let take = "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
+             ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
+             heartbeat_at = excluded.heartbeat_at";
         let acquired = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query(
-                "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
-                 ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
-                 heartbeat_at = excluded.heartbeat_at \
-                 WHERE sync_locks.heartbeat_at < $4 OR sync_locks.owner = $5",
-            )
-            .bind(account)
-            .bind(owner)
-            .bind(now)
-            .bind(cutoff)
-            .bind(&dead_owner)
-            .execute(pool)
-            .await?
-            .rows_affected()
-                == 1,
+            Pool::Sqlite(_) => {
+                let sql = Sql::new(format!(
+                    "{take} WHERE sync_locks.heartbeat_at < $4 OR sync_locks.owner = $5"
+                ));
+                let sql = sql.bind(account).bind(owner).bind(now).bind(cutoff);
+                self.pool.execute(&sql.bind(dead_owner.as_str())).await? == 1
+            }
             Pool::Postgres(pool) => {
                 let fresh = now - chrono::Duration::from_std(PG_ROW_FRESH).expect("small");
                 let live_row = holder
                     .as_ref()
                     .is_some_and(|(o, hb)| *hb >= fresh && o.as_str() != dead_owner);
+                // The lock is this connection's session: it leaves the pool for the run's length.
                 let mut conn = pool.acquire().await?.detach();
-                let got: bool = !live_row
-                    && sqlx::query("SELECT pg_try_advisory_lock($1) AS got")
-                        .bind(advisory_key(account))
-                        .fetch_one(&mut conn)
-                        .await?
-                        .try_get("got")?;
+                let try_lock =
+                    Sql::new("SELECT pg_try_advisory_lock($1)").bind(advisory_key(account));
+                let got = !live_row && Conn::Postgres(&mut conn).scalar::<bool>(&try_lock).await?;
                 if got {
                     // The server notices a vanished client (a crash, a cut network) within
                     // ~25 s instead of the system's two hours, and frees the lock.
@@ -136,16 +130,8 @@ impl Store {
                     )
                     .execute(&mut conn)
                     .await?;
-                    sqlx::query(
-                        "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
-                         ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
-                         heartbeat_at = excluded.heartbeat_at",
-                    )
-                    .bind(account)
-                    .bind(owner)
-                    .bind(now)
-                    .execute(&mut conn)
-                    .await?;
+                    let row = Sql::new(take).bind(account).bind(owner).bind(now);
+                    Conn::Postgres(&mut conn).execute(&row).await?;
                     pg = Some(conn);
                 } else {
                     let _ = conn.close().await;
@@ -179,13 +165,8 @@ impl Store {
 impl Store {
     /// Who holds the account's lock row and its heartbeat, if anyone.
     async fn lock_holder(&self, account: &str) -> Result<Option<(String, DateTime<Utc>)>> {
-        on_pool!(self, pool => {
-            let row = sqlx::query("SELECT owner, heartbeat_at FROM sync_locks WHERE account = $1")
-                .bind(account)
-                .fetch_optional(pool)
-                .await?;
-            row.map(|r| Ok((r.try_get("owner")?, r.try_get("heartbeat_at")?))).transpose()
-        })
+        let sql = Sql::new("SELECT owner, heartbeat_at FROM sync_locks WHERE account = $1");
+        self.pool.fetch_optional(&sql.bind(account)).await
     }
 }
 
@@ -206,10 +187,9 @@ impl LockWatch {
                     _ = &mut released => break,
                     _ = tick.tick() => {}
                 }
-                let check = tokio::time::timeout(
-                    WATCH_EVERY * 3,
-                    sqlx::query("SELECT 1").execute(&mut conn),
-                );
+                let ping = Sql::new("SELECT 1");
+                let check =
+                    tokio::time::timeout(WATCH_EVERY * 3, Conn::Postgres(&mut conn).execute(&ping));
                 let failure = match check.await {
                     Ok(Ok(_)) => continue,
                     Ok(Err(e)) => super::short_db_error(&e),
@@ -222,11 +202,8 @@ impl LockWatch {
                 let _ = released.await;
                 return;
             }
-            if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(key)
-                .execute(&mut conn)
-                .await
-            {
+            let unlock = Sql::new("SELECT pg_advisory_unlock($1)").bind(key);
+            if let Err(e) = Conn::Postgres(&mut conn).execute(&unlock).await {
                 tracing::warn!(target: "magsync::sync", "cannot release the advisory lock: {e}");
             }
             let _ = conn.close().await;
@@ -239,6 +216,13 @@ impl LockWatch {
 }
 
 impl AccountLock {
+    /// Runs a statement on the lock's row, binding its account and owner after `sql`'s own
+    /// arguments.
+    async fn run(&self, sql: Sql) -> Result<()> {
+        let sql = sql.bind(self.account.as_str()).bind(self.owner.as_str());
+        self.store.pool.execute(&sql).await.map(drop)
+    }
+
     /// Cancelled when the lock is no longer held (Postgres: its connection was lost); the run
     /// must then stop at its next page boundary.
     pub fn lost(&self) -> CancellationToken {
@@ -260,38 +244,22 @@ impl AccountLock {
 
     /// Records which run holds the lock, so its progress updates keep the lock fresh.
     pub async fn attach_run(&self, run_id: i64) -> Result<()> {
-        on_pool!(self.store, pool => {
-            sqlx::query("UPDATE sync_locks SET run_id = $1 WHERE account = $2 AND owner = $3")
-                .bind(run_id)
-                .bind(&self.account)
-                .bind(&self.owner)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        let sql = Sql::new("UPDATE sync_locks SET run_id = $1 WHERE account = $2 AND owner = $3");
+        self.run(sql.bind(run_id)).await
     }
 
     /// Keeps a lock that no run's progress refreshes (a push) from looking stale.
     pub async fn heartbeat(&self, now: DateTime<Utc>) -> Result<()> {
-        on_pool!(self.store, pool => {
-            sqlx::query("UPDATE sync_locks SET heartbeat_at = $1 WHERE account = $2 AND owner = $3")
-                .bind(now)
-                .bind(&self.account)
-                .bind(&self.owner)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        let sql =
+            Sql::new("UPDATE sync_locks SET heartbeat_at = $1 WHERE account = $2 AND owner = $3");
+        self.run(sql.bind(now)).await
     }
 
     pub async fn release(mut self) -> Result<()> {
-        on_pool!(self.store, pool => {
-            sqlx::query("DELETE FROM sync_locks WHERE account = $1 AND owner = $2")
-                .bind(&self.account)
-                .bind(&self.owner)
-                .execute(pool)
-                .await?;
-        });
+        self.run(Sql::new(
+            "DELETE FROM sync_locks WHERE account = $1 AND owner = $2",
+        ))
+        .await?;
         if let Some(mut watch) = self.pg.take()
             && let Some(release) = watch.release.take()
         {

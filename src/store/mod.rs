@@ -1,12 +1,16 @@
 //! The local store: SQLite by default, Postgres for teams.
 //!
-//! [`Store`] is the only way the rest of magsync touches the database. Queries are runtime sqlx
-//! queries with bound parameters (a clean clone builds without a database). Most SQL is shared
-//! by both dialects (`$N` placeholders, `ON CONFLICT`, `RETURNING`); what differs — DDL, money
-//! encoding, search, locking — lives in [`dialect`], [`money`] and the per-dialect migrations.
+//! [`Store`] is the only way the rest of magsync touches the database. Every statement is a
+//! [`Sql`] value (text and typed arguments) run by one function per database on a [`Pool`] or
+//! in a [`Tx`] (`sql.rs`); rows decode into `sqlx::FromRow` structs. Most SQL is shared by
+//! both dialects (`$N` placeholders, `ON CONFLICT`, `RETURNING`); where it differs a
+//! [`Backend`] match picks the text, and what differs more — DDL, money encoding, locking, the
+//! bulk offer writes — lives in [`dialect`], [`money`], [`lock`], `offers_sqlite.rs` /
+//! `offers_pg.rs` and the per-dialect migrations.
 
 pub mod accounts;
 pub mod dialect;
+pub mod edits;
 pub mod engine_queries;
 pub mod export;
 pub mod health;
@@ -17,10 +21,12 @@ pub mod money;
 pub mod offers;
 mod offers_pg;
 mod offers_sqlite;
+mod offers_write;
 pub mod report_reads;
 pub mod runs;
 pub mod search;
 mod settle;
+pub(crate) mod sql;
 pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -29,63 +35,20 @@ pub mod vat;
 pub use dialect::Backend;
 pub use lock::{AccountLock, LockBusy};
 pub use money::Money;
+pub(crate) use sql::{Arg, Pool, Sql};
 
 use crate::error::Failure;
 use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-/// Runs `$body` with `$pool` bound to whichever pool the store has; the body is compiled once
-/// per backend, so every query is type-checked against both.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.pool {
-            $crate::store::Pool::Sqlite($pool) => $body,
-            $crate::store::Pool::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_pool;
-
-/// Like [`on_pool`], but on SQLite through the store's own connections named by `$sqlite`
-/// (a field of `Option<SqlitePool>`) when it has them.
-macro_rules! on_sqlite_pool_or_main {
-    ($store:expr, $sqlite:ident, $pool:ident => $body:expr) => {
-        match (&$store.pool, &$store.$sqlite) {
-            (_, Some($pool)) => $body,
-            ($crate::store::Pool::Sqlite($pool), None) => $body,
-            ($crate::store::Pool::Postgres($pool), _) => $body,
-        }
-    };
-}
-pub(crate) use on_sqlite_pool_or_main;
-
-/// Like [`on_pool`], for the sync's bulk writes: on SQLite they go through one dedicated
-/// connection. SQLite empties a connection's page cache whenever another connection has
-/// written since its last transaction, so spreading consecutive write transactions over the
-/// pool would start each of them cold, re-reading index pages (docs/performance.md).
-macro_rules! on_write_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        $crate::store::on_sqlite_pool_or_main!($store, sqlite_writer, $pool => $body)
-    };
-}
-pub(crate) use on_write_pool;
-
-#[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
-    /// SQLite only: the connection bulk writes use (see [`on_write_pool`]).
-    pub(crate) sqlite_writer: Option<SqlitePool>,
+    /// See [`Store::writer`].
+    writer: Pool,
     masked_url: String,
 }
 
@@ -152,7 +115,7 @@ impl Store {
                 short_db_error(&e)
             ))
         };
-        let (pool, sqlite_writer) = if url.starts_with("sqlite:") {
+        let (pool, writer) = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid SQLite URL {masked_url}: {e}")))?
                 .create_if_missing(true)
@@ -198,7 +161,7 @@ impl Store {
                 .connect_with(opts.pragma("cache_size", SQLITE_WRITER_CACHE_KIB))
                 .await
                 .map_err(unreachable)?;
-            (Pool::Sqlite(pool), Some(writer))
+            (Pool::Sqlite(pool), Pool::Sqlite(writer))
         } else {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Failure::usage(format!("invalid Postgres URL {masked_url}: {e}")))?
@@ -218,20 +181,26 @@ impl Store {
                 .connect_with(opts)
                 .await
                 .map_err(unreachable)?;
-            (Pool::Postgres(pool), None)
+            let pool = Pool::Postgres(pool);
+            (pool.clone(), pool)
         };
         Ok(Store {
             pool,
-            sqlite_writer,
+            writer,
             masked_url,
         })
     }
 
     pub fn backend(&self) -> Backend {
-        match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
-        }
+        self.pool.backend()
+    }
+
+    /// Where the sync's bulk writes go: on SQLite one dedicated connection. SQLite empties a
+    /// connection's page cache whenever another connection has written since its last
+    /// transaction, so spreading consecutive write transactions over the pool would start
+    /// each of them cold, re-reading index pages (docs/performance.md). On Postgres, the pool.
+    pub(crate) fn writer(&self) -> &Pool {
+        &self.writer
     }
 
     /// The URL with its password masked, safe to show.
@@ -242,11 +211,10 @@ impl Store {
     /// Applies pending migrations; running it again is a no-op.
     pub async fn migrate(&self) -> std::result::Result<(), Failure> {
         let migrator = dialect::migrator(self.backend());
-        let res = match &self.pool {
-            Pool::Sqlite(p) => migrator.run(p).await,
-            Pool::Postgres(p) => migrator.run(p).await,
-        };
-        res.map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))
+        self.pool
+            .migrate(&migrator)
+            .await
+            .map_err(|e| Failure::runtime(format!("migrating {} failed: {e}", self.masked_url)))
     }
 
     /// Refreshes the planner statistics of the offers tables after a run. Without them neither
@@ -274,24 +242,21 @@ impl Store {
                  search_text); ANALYZE offer_seen"
             }
         };
-        on_pool!(self, pool => {
-            let big = sqlx::query_scalar::<_, i64>(
+        let big = self
+            .pool
+            .scalar::<i64>(&Sql::new(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM offers LIMIT 10000) AS s",
-            )
-            .fetch_one(pool)
+            ))
             .await
             .is_ok_and(|n| n >= 10_000);
-            if big && let Err(e) = sqlx::raw_sql(analyze).execute(pool).await {
-                tracing::debug!("ANALYZE failed: {e}");
-            }
-        });
+        if big && let Err(e) = self.pool.execute_script(analyze).await {
+            tracing::debug!("ANALYZE failed: {e}");
+        }
     }
 
     pub async fn close(&self) {
-        if let Some(p) = &self.sqlite_writer {
-            p.close().await;
-        }
-        on_pool!(self, p => p.close().await)
+        self.writer.close().await;
+        self.pool.close().await;
     }
 }
 

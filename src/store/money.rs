@@ -94,6 +94,37 @@ pub fn opt(d: Option<Decimal>) -> Option<Money> {
     d.map(Money)
 }
 
+/// A nullable money column as read, for an `Option<Decimal>` field of a `sqlx::FromRow`
+/// struct: `#[sqlx(try_from = "Amount")]`.
+pub struct Amount(Option<Money>);
+
+impl<DB: sqlx::Database> Type<DB> for Amount
+where
+    Money: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <Money as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <Money as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> Decode<'r, DB> for Amount
+where
+    Option<Money>: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Amount(<Option<Money> as Decode<DB>>::decode(value)?))
+    }
+}
+
+impl From<Amount> for Option<Decimal> {
+    fn from(a: Amount) -> Option<Decimal> {
+        a.0.map(|m| m.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

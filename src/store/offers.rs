@@ -1,19 +1,19 @@
 //! Writing and reading mirrored offers: what both stores share.
 //!
-//! A batch of offers is written in one transaction by each store's own path
-//! (`offers_sqlite.rs`, `offers_pg.rs`): it loads what is stored for the batch's ids, writes only
-//! offers whose content hash changed ([`classify`]), records every offer as seen, and records
-//! field changes in `offer_changes`. Reading (one offer, an account's offers) and reconciliation
-//! (offers a complete scan missed) live here.
+//! A batch of offers is written in one transaction (`offers_write.rs`): it loads what is stored
+//! for the batch's ids, writes only offers whose content hash changed ([`classify`]), records
+//! every offer as seen, and records field changes in `offer_changes`. Reading (one offer, an
+//! account's offers) and reconciliation (offers a complete scan missed) live here.
 
-use super::money::{self, Money};
-use super::{Backend, Result, Store, on_pool, on_write_pool};
+use super::money::{self, Amount};
+use super::sql::Sql;
+use super::{Backend, Result, Store};
 use crate::model::{Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::types::Json;
-use sqlx::{QueryBuilder, Row};
+use serde_json::value::RawValue;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// What writing a batch did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -204,17 +204,7 @@ impl Store {
                 }
             }
         }
-        match (&self.pool, &self.sqlite_writer) {
-            (super::Pool::Postgres(pool), _) => {
-                super::offers_pg::write_offers(pool, account, run_id, &unique, now).await
-            }
-            (_, Some(writer)) => {
-                super::offers_sqlite::write_offers(writer, account, run_id, &unique, now).await
-            }
-            (super::Pool::Sqlite(pool), None) => {
-                super::offers_sqlite::write_offers(pool, account, run_id, &unique, now).await
-            }
-        }
+        super::offers_write::write_offers(self.writer(), account, run_id, &unique, now).await
     }
 
     /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
@@ -234,34 +224,32 @@ impl Store {
             Backend::Sqlite => "CROSS JOIN",
             Backend::Postgres => "JOIN",
         };
-        on_pool!(self, pool => {
-            let status_term = |q: &mut QueryBuilder<_>| {
-                if let Some(s) = status {
-                    q.push(" AND o.status = ").push_bind(s.code());
-                }
-            };
-            let mut q = QueryBuilder::new(format!(
-                "SELECT o.id FROM offer_seen s {join} offers o ON o.account = s.account AND o.id = s.id \
-                 WHERE s.account = "
-            ));
-            q.push_bind(account)
-                .push(" AND s.last_seen_at < ")
-                .push_bind(scan_started)
-                .push(" AND o.missing_since IS NULL");
-            status_term(&mut q);
-            q.push(" UNION SELECT o.id FROM offers o WHERE o.account = ")
-                .push_bind(account)
-                .push(" AND o.id IN (SELECT n.id FROM offers n WHERE n.account = ")
-                .push_bind(account)
-                .push(
-                    " AND NOT EXISTS (SELECT 1 FROM offer_seen s WHERE s.account = n.account AND s.id = n.id)) \
-                     AND o.missing_since IS NULL",
-                );
-            status_term(&mut q);
-            q.push(" ORDER BY 1");
-            let rows = q.build().fetch_all(pool).await?;
-            rows.iter().map(|r| r.try_get::<i64, _>(0)).collect()
-        })
+        let mut sql = Sql::new(format!(
+            "SELECT o.id FROM offer_seen s {join} offers o ON o.account = s.account AND o.id = s.id \
+             WHERE s.account = "
+        ));
+        let status_term = |sql: &mut Sql| {
+            if let Some(s) = status {
+                sql.push(" AND o.status = ").push_bind(s);
+            }
+        };
+        sql.push_bind(account)
+            .push(" AND s.last_seen_at < ")
+            .push_bind(scan_started)
+            .push(" AND o.missing_since IS NULL");
+        status_term(&mut sql);
+        sql.push(" UNION SELECT o.id FROM offers o WHERE o.account = ")
+            .push_bind(account)
+            .push(" AND o.id IN (SELECT n.id FROM offers n WHERE n.account = ")
+            .push_bind(account)
+            .push(
+                " AND NOT EXISTS (SELECT 1 FROM offer_seen s WHERE s.account = n.account AND s.id = n.id)) \
+                 AND o.missing_since IS NULL",
+            );
+        status_term(&mut sql);
+        sql.push(" ORDER BY 1");
+        let ids: Vec<(i64,)> = self.pool.fetch_all(&sql).await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
     /// Marks offers as no longer listed by eMAG (never deletes them); returns how many changed.
@@ -274,138 +262,121 @@ impl Store {
     ) -> Result<u64> {
         let mut total = 0;
         for chunk in ids.chunks(5_000) {
-            total += on_write_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
-                let rev: i64 = sqlx::query_scalar(super::search::NEXT_REV)
-                    .bind(account)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let mut q = QueryBuilder::new("UPDATE offers SET missing_since = ");
-                q.push_bind(now).push(", last_changed_at = ").push_bind(now);
-                q.push(", rev = ").push_bind(rev);
-                q.push(" WHERE account = ").push_bind(account);
-                q.push(" AND missing_since IS NULL AND id IN (");
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
-                q.push(") RETURNING id");
-                let marked: Vec<i64> = q
-                    .build()
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| r.try_get::<i64, _>("id"))
-                    .collect::<Result<_>>()?;
-                let changes: Vec<OfferChange> = marked
-                    .iter()
-                    .map(|id| change(account, run_id, *id, "missing", None, Some("missing"), now))
-                    .collect();
-                super::runs::insert_changes(&mut tx, &changes).await?;
-                tx.commit().await?;
-                marked.len() as u64
-            });
+            let mut tx = self.writer().begin().await?;
+            let rev: i64 = tx
+                .scalar(&Sql::new(super::search::NEXT_REV).bind(account))
+                .await?;
+            let mut sql = Sql::new("UPDATE offers SET missing_since = ");
+            sql.push_bind(now)
+                .push(", last_changed_at = ")
+                .push_bind(now)
+                .push(", rev = ")
+                .push_bind(rev)
+                .push(" WHERE account = ")
+                .push_bind(account)
+                .push(" AND missing_since IS NULL AND id IN ")
+                .push_list(chunk.iter().copied())
+                .push(" RETURNING id");
+            let marked: Vec<(i64,)> = tx.fetch_all(&sql).await?;
+            let changes: Vec<OfferChange> = marked
+                .iter()
+                .map(|(id,)| change(account, run_id, *id, "missing", None, Some("missing"), now))
+                .collect();
+            super::runs::insert_changes(&mut tx, &changes).await?;
+            tx.commit().await?;
+            total += marked.len() as u64;
         }
         Ok(total)
     }
 
     /// One stored offer with its bookkeeping timestamps.
     pub async fn get_offer(&self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
-        on_pool!(self, pool => {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_STORED} WHERE o.account = $1 AND o.id = $2")))
-                .bind(account)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-            row.map(|r| stored_offer_from_row(&r)).transpose()
-        })
+        let sql = Sql::new(format!(
+            "{SELECT_STORED} WHERE o.account = $1 AND o.id = $2"
+        ));
+        let row: Option<OfferRow> = self
+            .pool
+            .fetch_optional(&sql.bind(account).bind(id))
+            .await?;
+        Ok(row.map(StoredOffer::from))
     }
 
     /// Every offer of an account, ordered by id (tests, comparisons; not for huge exports).
     pub async fn offers_of(&self, account: &str) -> Result<Vec<StoredOffer>> {
-        on_pool!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_STORED} WHERE o.account = $1 ORDER BY o.id")))
-                .bind(account)
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(stored_offer_from_row).collect()
-        })
+        let sql = Sql::new(format!(
+            "{SELECT_STORED} WHERE o.account = $1 ORDER BY o.id"
+        ));
+        let rows: Vec<OfferRow> = self.pool.fetch_all(&sql.bind(account)).await?;
+        Ok(rows.into_iter().map(StoredOffer::from).collect())
     }
 }
 
 /// `ON CONFLICT` update of every column but the key; a written offer is listed again.
-pub(super) const UPSERT_SET: &str = "part_number = excluded.part_number, \
-    part_number_key = excluded.part_number_key, name = excluded.name, brand = excluded.brand, \
-    description = excluded.description, url = excluded.url, category_id = excluded.category_id, \
-    vendor_category_id = excluded.vendor_category_id, warranty = excluded.warranty, \
-    eans = excluded.eans, sale_price = excluded.sale_price, \
-    recommended_price = excluded.recommended_price, min_sale_price = excluded.min_sale_price, \
-    max_sale_price = excluded.max_sale_price, best_offer_sale_price = excluded.best_offer_sale_price, \
-    best_offer_recommended_price = excluded.best_offer_recommended_price, \
-    currency = excluded.currency, vat_id = excluded.vat_id, status = excluded.status, \
-    general_stock = excluded.general_stock, estimated_stock = excluded.estimated_stock, \
-    stock = excluded.stock, handling_time = excluded.handling_time, \
-    handling_time_days = excluded.handling_time_days, validation_status = excluded.validation_status, \
-    validation_status_description = excluded.validation_status_description, \
-    translation_validation_status = excluded.translation_validation_status, \
-    offer_validation_status = excluded.offer_validation_status, \
-    offer_validation_status_description = excluded.offer_validation_status_description, \
-    ownership = excluded.ownership, number_of_offers = excluded.number_of_offers, \
-    buy_button_rank = excluded.buy_button_rank, offer_details_id = excluded.offer_details_id, \
-    images = excluded.images, raw = excluded.raw, content_hash = excluded.content_hash, \
-    search_text = excluded.search_text, first_seen_at = excluded.first_seen_at, \
-    last_changed_at = excluded.last_changed_at, missing_since = NULL, \
-    last_run_id = excluded.last_run_id, rev = excluded.rev";
+pub(super) static UPSERT_SET: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = COLUMNS
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !matches!(*c, "account" | "id"))
+        .map(|c| match c {
+            "missing_since" => "missing_since = NULL".to_string(),
+            c => format!("{c} = excluded.{c}"),
+        })
+        .collect();
+    set.join(", ")
+});
 
-/// What the store holds for one offer of a batch, from a row of the batch lookup (`id`,
+/// A row of the batch lookup: what the store holds for one offer of a batch (`id`,
 /// `content_hash`, `missing_since`, `first_seen_at` and [`TRACKED_COLUMNS`]), on either store.
-pub(super) fn stored_from_row<R: Row>(row: &R) -> Result<(i64, Stored)>
-where
-    for<'r> &'r str: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i16>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Money>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let money = |c: &str| -> Result<Option<String>> {
-        Ok(money_text(row.try_get::<Option<Money>, _>(c)?.map(|m| m.0)))
-    };
-    let small = |c: &str| -> Result<Option<String>> {
-        Ok(row.try_get::<Option<i16>, _>(c)?.map(|v| v.to_string()))
-    };
-    let int = |c: &str| -> Result<Option<String>> {
-        Ok(row.try_get::<Option<i32>, _>(c)?.map(|v| v.to_string()))
-    };
-    // In TRACKED_FIELDS order.
-    let tracked = vec![
-        row.try_get("part_number")?,
-        row.try_get("name")?,
-        small("status")?,
-        money("sale_price")?,
-        money("recommended_price")?,
-        money("min_sale_price")?,
-        money("max_sale_price")?,
-        int("general_stock")?,
-        int("estimated_stock")?,
-        small("validation_status")?,
-        small("offer_validation_status")?,
-        small("translation_validation_status")?,
-    ];
-    Ok((
-        row.try_get("id")?,
-        Stored {
-            hash: row.try_get("content_hash")?,
-            missing: row
-                .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
-                .is_some(),
-            first_seen_at: row.try_get("first_seen_at")?,
+#[derive(sqlx::FromRow)]
+pub(super) struct StoredRow {
+    id: i64,
+    content_hash: String,
+    missing_since: Option<DateTime<Utc>>,
+    first_seen_at: DateTime<Utc>,
+    part_number: Option<String>,
+    name: Option<String>,
+    status: Option<OfferStatus>,
+    #[sqlx(try_from = "Amount")]
+    sale_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
+    recommended_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
+    min_sale_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
+    max_sale_price: Option<Decimal>,
+    general_stock: Option<i32>,
+    estimated_stock: Option<i32>,
+    validation_status: Option<i16>,
+    offer_validation_status: Option<i16>,
+    translation_validation_status: Option<i16>,
+}
+
+impl StoredRow {
+    /// The tracked values as text exactly as [`tracked_values`] writes an offer's.
+    pub(super) fn into_stored(self) -> (i64, Stored) {
+        let tracked = tracked_values(&Offer {
+            part_number: self.part_number,
+            name: self.name,
+            status: self.status,
+            sale_price: self.sale_price,
+            recommended_price: self.recommended_price,
+            min_sale_price: self.min_sale_price,
+            max_sale_price: self.max_sale_price,
+            general_stock: self.general_stock,
+            estimated_stock: self.estimated_stock,
+            validation_status: self.validation_status,
+            offer_validation_status: self.offer_validation_status,
+            translation_validation_status: self.translation_validation_status,
+            ..Offer::default()
+        });
+        let stored = Stored {
+            hash: self.content_hash,
+            missing: self.missing_since.is_some(),
+            first_seen_at: self.first_seen_at,
             tracked,
-        },
-    ))
+        };
+        (self.id, stored)
+    }
 }
 
 fn change(
@@ -428,7 +399,7 @@ fn change(
     }
 }
 
-/// Selects every offer column plus when it was last seen, for [`stored_offer_from_row`]. A
+/// Selects every offer column plus when it was last seen, for [`OfferRow`]. A
 /// subquery rather than a join, so filters can name offer columns without a table prefix.
 pub(crate) const SELECT_STORED: &str = "SELECT o.*, COALESCE((SELECT s.last_seen_at FROM offer_seen s \
     WHERE s.account = o.account AND s.id = o.id), o.last_changed_at) AS last_seen_at FROM offers o";
@@ -446,78 +417,95 @@ pub struct StoredOffer {
     pub last_run_id: Option<i64>,
 }
 
-pub(crate) fn stored_offer_from_row<R: Row>(r: &R) -> Result<StoredOffer>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Json<Vec<String>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Json<Vec<WarehouseValue>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Json<Box<serde_json::value::RawValue>>:
-        sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    let m =
-        |c: &str| -> Result<Option<Decimal>> { Ok(r.try_get::<Option<Money>, _>(c)?.map(|m| m.0)) };
-    let offer = Offer {
-        id: r.try_get("id")?,
-        part_number: r.try_get("part_number")?,
-        part_number_key: r.try_get("part_number_key")?,
-        name: r.try_get("name")?,
-        brand: r.try_get("brand")?,
-        description: r.try_get("description")?,
-        url: r.try_get("url")?,
-        category_id: r.try_get("category_id")?,
-        vendor_category_id: r.try_get("vendor_category_id")?,
-        warranty: r.try_get("warranty")?,
-        eans: r.try_get::<Json<Vec<String>>, _>("eans")?.0,
-        sale_price: m("sale_price")?,
-        recommended_price: m("recommended_price")?,
-        min_sale_price: m("min_sale_price")?,
-        max_sale_price: m("max_sale_price")?,
-        best_offer_sale_price: m("best_offer_sale_price")?,
-        best_offer_recommended_price: m("best_offer_recommended_price")?,
-        currency: r.try_get("currency")?,
-        vat_id: r.try_get("vat_id")?,
-        status: r
-            .try_get::<Option<i16>, _>("status")?
-            .map(OfferStatus::from_code),
-        general_stock: r.try_get("general_stock")?,
-        estimated_stock: r.try_get("estimated_stock")?,
-        stock: r.try_get::<Json<Vec<WarehouseValue>>, _>("stock")?.0,
-        handling_time: r
-            .try_get::<Json<Vec<WarehouseValue>>, _>("handling_time")?
-            .0,
-        validation_status: r.try_get("validation_status")?,
-        validation_status_description: r.try_get("validation_status_description")?,
-        translation_validation_status: r.try_get("translation_validation_status")?,
-        offer_validation_status: r.try_get("offer_validation_status")?,
-        offer_validation_status_description: r.try_get("offer_validation_status_description")?,
-        ownership: r.try_get("ownership")?,
-        number_of_offers: r.try_get("number_of_offers")?,
-        buy_button_rank: r.try_get("buy_button_rank")?,
-        offer_details_id: r.try_get("offer_details_id")?,
-        image_urls: r.try_get::<Json<Vec<String>>, _>("images")?.0,
-        raw: RawJson::from_stored(
-            r.try_get::<Json<Box<serde_json::value::RawValue>>, _>("raw")?
-                .0,
-            &r.try_get::<String, _>("content_hash")?,
-        ),
-    };
-    Ok(StoredOffer {
-        account: r.try_get("account")?,
-        offer,
-        content_hash: r.try_get("content_hash")?,
-        first_seen_at: r.try_get("first_seen_at")?,
-        last_seen_at: r.try_get("last_seen_at")?,
-        last_changed_at: r.try_get("last_changed_at")?,
-        missing_since: r.try_get("missing_since")?,
-        last_run_id: r.try_get("last_run_id")?,
-    })
+/// A row of [`SELECT_STORED`]: the columns of the batch lookup, and the others.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OfferRow {
+    #[sqlx(flatten)]
+    looked_up: StoredRow,
+    account: String,
+    part_number_key: Option<String>,
+    brand: Option<String>,
+    description: Option<String>,
+    url: Option<String>,
+    category_id: Option<i64>,
+    vendor_category_id: Option<i64>,
+    warranty: Option<i32>,
+    #[sqlx(json)]
+    eans: Vec<String>,
+    #[sqlx(try_from = "Amount")]
+    best_offer_sale_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
+    best_offer_recommended_price: Option<Decimal>,
+    currency: Option<String>,
+    vat_id: Option<i32>,
+    #[sqlx(json)]
+    stock: Vec<WarehouseValue>,
+    #[sqlx(json)]
+    handling_time: Vec<WarehouseValue>,
+    validation_status_description: Option<String>,
+    offer_validation_status_description: Option<String>,
+    ownership: Option<i16>,
+    number_of_offers: Option<i32>,
+    buy_button_rank: Option<i32>,
+    offer_details_id: Option<i64>,
+    #[sqlx(json)]
+    images: Vec<String>,
+    #[sqlx(json)]
+    raw: Box<RawValue>,
+    last_seen_at: DateTime<Utc>,
+    last_changed_at: DateTime<Utc>,
+    last_run_id: Option<i64>,
+}
+
+impl From<OfferRow> for StoredOffer {
+    fn from(r: OfferRow) -> StoredOffer {
+        let s = r.looked_up;
+        let offer = Offer {
+            id: s.id,
+            part_number: s.part_number,
+            part_number_key: r.part_number_key,
+            name: s.name,
+            brand: r.brand,
+            description: r.description,
+            url: r.url,
+            category_id: r.category_id,
+            vendor_category_id: r.vendor_category_id,
+            warranty: r.warranty,
+            eans: r.eans,
+            sale_price: s.sale_price,
+            recommended_price: s.recommended_price,
+            min_sale_price: s.min_sale_price,
+            max_sale_price: s.max_sale_price,
+            best_offer_sale_price: r.best_offer_sale_price,
+            best_offer_recommended_price: r.best_offer_recommended_price,
+            currency: r.currency,
+            vat_id: r.vat_id,
+            status: s.status,
+            general_stock: s.general_stock,
+            estimated_stock: s.estimated_stock,
+            stock: r.stock,
+            handling_time: r.handling_time,
+            validation_status: s.validation_status,
+            validation_status_description: r.validation_status_description,
+            translation_validation_status: s.translation_validation_status,
+            offer_validation_status: s.offer_validation_status,
+            offer_validation_status_description: r.offer_validation_status_description,
+            ownership: r.ownership,
+            number_of_offers: r.number_of_offers,
+            buy_button_rank: r.buy_button_rank,
+            offer_details_id: r.offer_details_id,
+            image_urls: r.images,
+            raw: RawJson::from_stored(r.raw, &s.content_hash),
+        };
+        StoredOffer {
+            account: r.account,
+            offer,
+            content_hash: s.content_hash,
+            first_seen_at: s.first_seen_at,
+            last_seen_at: r.last_seen_at,
+            last_changed_at: r.last_changed_at,
+            missing_since: s.missing_since,
+            last_run_id: r.last_run_id,
+        }
+    }
 }

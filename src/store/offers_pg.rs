@@ -1,4 +1,5 @@
-//! The Postgres form of [`Store::write_offers`](super::Store::write_offers).
+//! Postgres's writes of a batch of offers (the rest of the batch's transaction is shared, in
+//! `offers_write.rs`).
 //!
 //! Each statement takes one array parameter per column (`UNNEST($2::bigint[], ...)`,
 //! `id = ANY($2)`) instead of one parameter per value. A batch of 2,000 offers as a multi-row
@@ -7,19 +8,14 @@
 //! with arrays each statement has a fixed text and a few dozen parameters whatever the batch
 //! size, so it is parsed once per connection and planned in microseconds.
 //!
-//! What is compared and recorded is the same as on SQLite: see [`classify`](super::offers::classify).
 
 use super::Result;
 use super::money::Money;
-use super::offers::{
-    COLUMNS, Pending, Stored, TRACKED_COLUMNS, UPSERT_SET, WriteOutcome, classify, search_text,
-    stored_from_row,
-};
+use super::offers::{COLUMNS, Pending, UPSERT_SET, search_text};
+use super::sql::{Conn, Tx};
 use crate::model::{Offer, OfferChange};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
-use sqlx::postgres::PgPool;
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The columns that travel as arrays, in bind order, with their array types. JSON travels as
@@ -100,9 +96,10 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     ]);
     format!(
         "INSERT INTO offers ({COLUMNS}) SELECT {} FROM (SELECT {}) AS u \
-         ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}",
+         ON CONFLICT (account, id) DO UPDATE SET {}",
         values.join(", "),
-        unnested.join(", ")
+        unnested.join(", "),
+        UPSERT_SET.as_str()
     )
 });
 
@@ -110,8 +107,8 @@ fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| sqlx::Error::Encode(e.into()))
 }
 
-async fn upsert(
-    conn: &mut PgConnection,
+pub(super) async fn upsert(
+    tx: &mut Tx,
     account: &str,
     run_id: Option<i64>,
     rows: &[Pending<'_>],
@@ -175,110 +172,22 @@ async fn upsert(
         .bind(now)
         .bind(run_id)
         .bind(rev)
-        .execute(conn)
+        .execute(pg(tx)?)
         .await?;
     Ok(())
 }
 
-/// A large batch is written as this many transactions at once, on as many connections.
-/// Postgres runs each statement on one core; the sync has one writer, so a single transaction
-/// at a time left the server's other cores idle (docs/performance.md, `da7d11c`).
-const WRITE_PARTS: usize = 2;
-/// Below this many offers a batch is one transaction: a page or two gains nothing from
-/// splitting, and small writes stay atomic.
-const MIN_PART: usize = 500;
-
-/// Writes a deduplicated batch of offers of one account (see `Store::write_offers`).
-///
-/// The parts of a split batch commit separately: if one fails, the other may be stored. That
-/// is what two smaller batches would have done; the run fails on the error either way, and
-/// the next sync compares against whatever was stored.
-pub(super) async fn write_offers(
-    pool: &PgPool,
-    account: &str,
-    run_id: Option<i64>,
-    unique: &[&Offer],
-    now: DateTime<Utc>,
-) -> Result<WriteOutcome> {
-    if unique.len() < WRITE_PARTS * MIN_PART {
-        return write_part(pool, account, run_id, unique, now).await;
+/// The Postgres connection of a transaction on a Postgres pool.
+fn pg(tx: &mut Tx) -> Result<&mut PgConnection> {
+    match tx.conn() {
+        Conn::Postgres(c) => Ok(c),
+        Conn::Sqlite(_) => Err(sqlx::Error::Protocol(
+            "the Postgres write path was given a SQLite transaction".into(),
+        )),
     }
-    let per_part = unique.len().div_ceil(WRITE_PARTS);
-    let parts = futures::future::join_all(
-        unique
-            .chunks(per_part)
-            .map(|part| write_part(pool, account, run_id, part, now)),
-    )
-    .await;
-    let mut out = WriteOutcome::default();
-    for part in parts {
-        let part = part?;
-        out.created += part.created;
-        out.updated += part.updated;
-        out.unchanged += part.unchanged;
-        out.restored += part.restored;
-        out.changes.extend(part.changes);
-    }
-    Ok(out)
 }
 
-/// One transaction: look up what is stored, write what changed.
-async fn write_part(
-    pool: &PgPool,
-    account: &str,
-    run_id: Option<i64>,
-    unique: &[&Offer],
-    now: DateTime<Utc>,
-) -> Result<WriteOutcome> {
-    use super::engine_queries::BeginWrite;
-    let mut tx = pool.begin_write().await?;
-    let ids: Vec<i64> = unique.iter().map(|o| o.id).collect();
-
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
-         FROM offers WHERE account = $1 AND id = ANY($2::bigint[])"
-    )))
-    .bind(account)
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    let stored: HashMap<i64, Stored> = rows.iter().map(stored_from_row).collect::<Result<_>>()?;
-    drop(rows);
-
-    let (out, to_write) = classify(account, run_id, unique, &stored, now);
-
-    if !to_write.is_empty() {
-        // Taken as late as possible: the counter row stays locked until commit, so the other
-        // part of a split batch waits only for this part's writes.
-        let rev: i64 = sqlx::query_scalar(super::search::NEXT_REV)
-            .bind(account)
-            .fetch_one(&mut *tx)
-            .await?;
-        upsert(&mut tx, account, run_id, &to_write, now, rev).await?;
-        let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
-        super::history::record_pg(&mut tx, account, &written, now).await?;
-    }
-
-    // Every offer of the batch was seen now, changed or not: one narrow upsert.
-    sqlx::query(
-        "INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) \
-         SELECT $1, id, $3, $4 FROM UNNEST($2::bigint[]) AS u(id) \
-         ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
-         last_seen_run_id = excluded.last_seen_run_id",
-    )
-    .bind(account)
-    .bind(&ids)
-    .bind(now)
-    .bind(run_id)
-    .execute(&mut *tx)
-    .await?;
-
-    insert_changes(&mut tx, &out.changes).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-async fn insert_changes(conn: &mut PgConnection, changes: &[OfferChange]) -> Result<()> {
+pub(super) async fn insert_changes(tx: &mut Tx, changes: &[OfferChange]) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -295,7 +204,7 @@ async fn insert_changes(conn: &mut PgConnection, changes: &[OfferChange]) -> Res
     .bind(col(|c| c.old_value.as_deref()))
     .bind(col(|c| c.new_value.as_deref()))
     .bind(changes.iter().map(|c| c.at).collect::<Vec<_>>())
-    .execute(conn)
+    .execute(pg(tx)?)
     .await?;
     Ok(())
 }

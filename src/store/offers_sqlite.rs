@@ -1,20 +1,12 @@
-//! SQLite's write path for a batch of offers (Postgres has its own in `offers_pg.rs`).
-//!
-//! One transaction per batch, on the store's single writer connection: one SELECT loads what
-//! is stored for the batch's ids; new offers go in with plain multi-row inserts and reach the
-//! FTS index in one statement; changed offers are upserted; every offer of the batch gets its
-//! `offer_seen` row; field changes go to `offer_changes`.
+//! SQLite's writes of a batch of offers (the rest of the batch's transaction is shared, in
+//! `offers_write.rs`): new offers go in with plain multi-row inserts, changed offers are
+//! upserted.
 
 use super::Result;
 use super::money;
-use super::offers::{
-    COLUMNS, Pending, Stored, TRACKED_COLUMNS, UPSERT_SET, WriteOutcome, classify, search_text,
-    stored_from_row,
-};
-use crate::model::{Offer, WarehouseValue};
+use super::offers::{COLUMNS, Pending, Stored, UPSERT_SET, search_text};
+use super::sql::{Arg, Sql, ToArg, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
-use sqlx::{QueryBuilder, SqlitePool};
 use std::collections::HashMap;
 
 /// Parameters per row; SQLite allows 32 766 per statement, so 100-offer pages fit easily, and
@@ -22,42 +14,75 @@ use std::collections::HashMap;
 const PARAMS_PER_ROW: usize = 44;
 const MAX_ROWS_PER_STATEMENT: usize = 500;
 
-pub(super) async fn write_offers(
-    pool: &SqlitePool,
+/// The arguments of one offer's row, in [`COLUMNS`] order.
+fn offer_args(
+    account: &str,
+    p: &Pending,
+    run_id: Option<i64>,
+    now: DateTime<Utc>,
+    rev: i64,
+) -> Result<Vec<Arg>> {
+    let o = p.offer;
+    let m = |d| money::opt(d).to_arg();
+    Ok(vec![
+        account.to_arg(),
+        o.id.to_arg(),
+        o.part_number.clone().to_arg(),
+        o.part_number_key.clone().to_arg(),
+        o.name.clone().to_arg(),
+        o.brand.clone().to_arg(),
+        o.description.clone().to_arg(),
+        o.url.clone().to_arg(),
+        o.category_id.to_arg(),
+        o.vendor_category_id.to_arg(),
+        o.warranty.to_arg(),
+        Arg::json(&o.eans)?,
+        m(o.sale_price),
+        m(o.recommended_price),
+        m(o.min_sale_price),
+        m(o.max_sale_price),
+        m(o.best_offer_sale_price),
+        m(o.best_offer_recommended_price),
+        o.currency.clone().to_arg(),
+        o.vat_id.to_arg(),
+        o.status.to_arg(),
+        o.general_stock.to_arg(),
+        o.estimated_stock.to_arg(),
+        Arg::json(&o.stock)?,
+        Arg::json(&o.handling_time)?,
+        o.handling_time.first().map(|h| h.value as i32).to_arg(),
+        o.validation_status.to_arg(),
+        o.validation_status_description.clone().to_arg(),
+        o.translation_validation_status.to_arg(),
+        o.offer_validation_status.to_arg(),
+        o.offer_validation_status_description.clone().to_arg(),
+        o.ownership.to_arg(),
+        o.number_of_offers.to_arg(),
+        o.buy_button_rank.to_arg(),
+        o.offer_details_id.to_arg(),
+        Arg::json(&o.image_urls)?,
+        Arg::Json(Some(o.raw.as_raw_value().to_owned())),
+        p.hash.clone().to_arg(),
+        search_text(o).to_arg(),
+        p.first_seen.to_arg(),
+        now.to_arg(),
+        None::<DateTime<Utc>>.to_arg(),
+        run_id.to_arg(),
+        rev.to_arg(),
+    ])
+}
+
+/// Writes the offers of a batch that changed: new ones with plain multi-row inserts, changed
+/// ones upserted.
+pub(super) async fn insert(
+    tx: &mut Tx,
     account: &str,
     run_id: Option<i64>,
-    unique: &[&Offer],
+    to_write: &[Pending<'_>],
+    stored: &HashMap<i64, Stored>,
     now: DateTime<Utc>,
-) -> Result<WriteOutcome> {
-    let mut tx = super::engine_queries::BeginWrite::begin_write(pool).await?;
-    let mut stored: HashMap<i64, Stored> = HashMap::with_capacity(unique.len());
-    for chunk in unique.chunks(MAX_ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::new(format!(
-            "SELECT id, content_hash, missing_since, first_seen_at, {TRACKED_COLUMNS} \
-                 FROM offers WHERE account = "
-        ));
-        q.push_bind(account).push(" AND id IN (");
-        let mut sep = q.separated(", ");
-        for o in chunk {
-            sep.push_bind(o.id);
-        }
-        q.push(")");
-        for row in q.build().fetch_all(&mut *tx).await? {
-            let (id, s) = stored_from_row(&row)?;
-            stored.insert(id, s);
-        }
-    }
-
-    let (out, to_write) = classify(account, run_id, unique, &stored, now);
-    let rev: i64 = if to_write.is_empty() {
-        0
-    } else {
-        sqlx::query_scalar(super::search::NEXT_REV)
-            .bind(account)
-            .fetch_one(&mut *tx)
-            .await?
-    };
-
+    rev: i64,
+) -> Result<()> {
     // New offers go in with plain inserts: an upsert makes SQLite open a statement journal
     // for every multi-row statement.
     let (created, changed): (Vec<&Pending>, Vec<&Pending>) = to_write
@@ -66,61 +91,19 @@ pub(super) async fn write_offers(
     for (rows, upsert) in [(&created, false), (&changed, true)] {
         for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT.min(30_000 / PARAMS_PER_ROW)) {
             let insert = if upsert { "INSERT" } else { "INSERT OR IGNORE" };
-            let mut q = QueryBuilder::new(format!("{insert} INTO offers ({COLUMNS}) "));
-            q.push_values(chunk, |mut b, p| {
-                let o = p.offer;
-                let stock: Vec<WarehouseValue> = o.stock.clone();
-                b.push_bind(account)
-                    .push_bind(o.id)
-                    .push_bind(o.part_number.clone())
-                    .push_bind(o.part_number_key.clone())
-                    .push_bind(o.name.clone())
-                    .push_bind(o.brand.clone())
-                    .push_bind(o.description.clone())
-                    .push_bind(o.url.clone())
-                    .push_bind(o.category_id)
-                    .push_bind(o.vendor_category_id)
-                    .push_bind(o.warranty)
-                    .push_bind(Json(o.eans.clone()))
-                    .push_bind(money::opt(o.sale_price))
-                    .push_bind(money::opt(o.recommended_price))
-                    .push_bind(money::opt(o.min_sale_price))
-                    .push_bind(money::opt(o.max_sale_price))
-                    .push_bind(money::opt(o.best_offer_sale_price))
-                    .push_bind(money::opt(o.best_offer_recommended_price))
-                    .push_bind(o.currency.clone())
-                    .push_bind(o.vat_id)
-                    .push_bind(o.status)
-                    .push_bind(o.general_stock)
-                    .push_bind(o.estimated_stock)
-                    .push_bind(Json(stock))
-                    .push_bind(Json(o.handling_time.clone()))
-                    .push_bind(o.handling_time.first().map(|h| h.value as i32))
-                    .push_bind(o.validation_status)
-                    .push_bind(o.validation_status_description.clone())
-                    .push_bind(o.translation_validation_status)
-                    .push_bind(o.offer_validation_status)
-                    .push_bind(o.offer_validation_status_description.clone())
-                    .push_bind(o.ownership)
-                    .push_bind(o.number_of_offers)
-                    .push_bind(o.buy_button_rank)
-                    .push_bind(o.offer_details_id)
-                    .push_bind(Json(o.image_urls.clone()))
-                    .push_bind(Json(o.raw.as_raw_value()))
-                    .push_bind(p.hash.clone())
-                    .push_bind(search_text(o))
-                    .push_bind(p.first_seen)
-                    .push_bind(now)
-                    .push_bind(None::<DateTime<Utc>>)
-                    .push_bind(run_id)
-                    .push_bind(rev);
-            });
+            let mut sql = Sql::new(format!("{insert} INTO offers ({COLUMNS}) "));
+            let args: Vec<Vec<Arg>> = chunk
+                .iter()
+                .map(|p| offer_args(account, p, run_id, now, rev))
+                .collect::<Result<_>>()?;
+            sql.push_values(args, |row| row);
             if upsert {
-                q.push(format!(
-                    " ON CONFLICT (account, id) DO UPDATE SET {UPSERT_SET}"
+                sql.push(&format!(
+                    " ON CONFLICT (account, id) DO UPDATE SET {}",
+                    UPSERT_SET.as_str()
                 ));
             }
-            let done = q.build().execute(&mut *tx).await?.rows_affected();
+            let done = tx.execute(&sql).await?;
             // OR IGNORE would skip a row silently; the rows were just looked up in this
             // transaction, so a shortfall means a bug, and the batch must not commit.
             if done != chunk.len() as u64 {
@@ -132,27 +115,5 @@ pub(super) async fn write_offers(
             }
         }
     }
-    // Every offer of the batch was seen now, changed or not: one narrow upsert.
-    for chunk in unique.chunks(5_000) {
-        let mut q = QueryBuilder::new(
-            "INSERT INTO offer_seen (account, id, last_seen_at, last_seen_run_id) ",
-        );
-        q.push_values(chunk, |mut b, o| {
-            b.push_bind(account)
-                .push_bind(o.id)
-                .push_bind(now)
-                .push_bind(run_id);
-        });
-        q.push(
-            " ON CONFLICT (account, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
-                 last_seen_run_id = excluded.last_seen_run_id",
-        );
-        q.build().execute(&mut *tx).await?;
-    }
-
-    let written: Vec<i64> = to_write.iter().map(|p| p.offer.id).collect();
-    super::history::record_sqlite(&mut tx, account, &written, now).await?;
-    super::runs::insert_changes(&mut tx, &out.changes).await?;
-    tx.commit().await?;
-    Ok(out)
+    Ok(())
 }

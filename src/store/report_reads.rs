@@ -1,12 +1,13 @@
 //! What reports read: one account's window of time, each read an index range (migration
 //! `report_ranges`), so a weekly report over a million offers stays cheap.
 
-use super::money::Money;
-use super::{Result, Store, on_pool};
+use super::money::Amount;
+use super::runs::RUN_COLUMNS;
+use super::sql::Sql;
+use super::{Backend, Result, Store};
 use crate::model::SyncRun;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
 /// Fields of `offer_changes` a report looks at.
@@ -38,11 +39,23 @@ pub enum ChangeKind {
     Other,
 }
 
+/// As the report's SQL numbers the kinds.
+impl From<i64> for ChangeKind {
+    fn from(kind: i64) -> ChangeKind {
+        match kind {
+            0 => ChangeKind::SalePrice,
+            1 => ChangeKind::Stock,
+            _ => ChangeKind::Other,
+        }
+    }
+}
+
 /// One recorded field change as a report needs it: its bucket of the window, what it did
 /// ([`flag`] bits) and, for sale prices only, the old and new values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ChangeRow {
     pub offer_id: i64,
+    #[sqlx(try_from = "i64")]
     pub kind: ChangeKind,
     pub flags: i64,
     /// Whole `bucket_secs` from the window's start.
@@ -52,13 +65,17 @@ pub struct ChangeRow {
 }
 
 /// An offer priced outside its own bounds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BoundsRow {
+    #[sqlx(rename = "id")]
     pub offer_id: i64,
     pub name: Option<String>,
     pub part_number: Option<String>,
+    #[sqlx(try_from = "Amount")]
     pub sale_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
     pub min_sale_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
     pub max_sale_price: Option<Decimal>,
 }
 
@@ -74,12 +91,12 @@ impl Store {
     ) -> Result<Vec<ChangeRow>> {
         // Values are written as plain integers; anything else reads as unknown, as in Rust.
         let (int_old, int_new, epoch) = match self.backend() {
-            super::Backend::Sqlite => (
+            Backend::Sqlite => (
                 "CASE WHEN old_value <> '' AND old_value NOT GLOB '*[^0-9]*' THEN CAST(old_value AS INTEGER) END",
                 "CASE WHEN new_value <> '' AND new_value NOT GLOB '*[^0-9]*' THEN CAST(new_value AS INTEGER) END",
                 "CAST(strftime('%s', at) AS INTEGER)",
             ),
-            super::Backend::Postgres => (
+            Backend::Postgres => (
                 "CASE WHEN old_value ~ '^[0-9]+$' THEN CAST(old_value AS BIGINT) END",
                 "CASE WHEN new_value ~ '^[0-9]+$' THEN CAST(new_value AS BIGINT) END",
                 "CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT)",
@@ -109,49 +126,28 @@ impl Store {
             flag::INACTIVATED,
             flag::END_OF_LIFE,
         );
-        on_pool!(self, pool => {
-            let mut q = QueryBuilder::new(format!(
-                "SELECT offer_id, CAST(CASE field WHEN 'sale_price' THEN 0 WHEN 'general_stock' THEN 1 \
-                 ELSE 2 END AS BIGINT) AS kind, {flags} AS flags, ({epoch} - "
-            ));
-            q.push_bind(since.timestamp())
-                .push(") / ")
-                .push_bind(bucket_secs.max(1))
-                .push(
-                    " AS bucket, CASE WHEN field = 'sale_price' THEN old_value END AS old_value, \
-                     CASE WHEN field = 'sale_price' THEN new_value END AS new_value \
-                     FROM offer_changes WHERE account = ",
-                )
-                .push_bind(account)
-                .push(" AND at >= ")
-                .push_bind(since)
-                .push(" AND at < ")
-                .push_bind(until)
-                .push(" AND field IN (");
-            let mut sep = q.separated(", ");
-            for f in REPORT_FIELDS {
-                sep.push_bind(*f);
-            }
+        let mut sql = Sql::new(format!(
+            "SELECT offer_id, CAST(CASE field WHEN 'sale_price' THEN 0 WHEN 'general_stock' THEN 1 \
+             ELSE 2 END AS BIGINT) AS kind, {flags} AS flags, ({epoch} - "
+        ));
+        sql.push_bind(since.timestamp())
+            .push(") / ")
+            .push_bind(bucket_secs.max(1))
+            .push(
+                " AS bucket, CASE WHEN field = 'sale_price' THEN old_value END AS old_value, \
+                 CASE WHEN field = 'sale_price' THEN new_value END AS new_value \
+                 FROM offer_changes WHERE account = ",
+            )
+            .push_bind(account)
+            .push(" AND at >= ")
+            .push_bind(since)
+            .push(" AND at < ")
+            .push_bind(until)
+            .push(" AND field IN ")
+            .push_list(REPORT_FIELDS.iter().copied())
             // The (account, at) index holds the rowid/id after `at`, so this order is read off it.
-            q.push(") ORDER BY at, id");
-            let rows = q.build().fetch_all(pool).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(ChangeRow {
-                        offer_id: r.try_get("offer_id")?,
-                        kind: match r.try_get::<i64, _>("kind")? {
-                            0 => ChangeKind::SalePrice,
-                            1 => ChangeKind::Stock,
-                            _ => ChangeKind::Other,
-                        },
-                        flags: r.try_get("flags")?,
-                        bucket: r.try_get("bucket")?,
-                        old_value: r.try_get("old_value")?,
-                        new_value: r.try_get("new_value")?,
-                    })
-                })
-                .collect()
-        })
+            .push(" ORDER BY at, id");
+        self.pool.fetch_all(&sql).await
     }
 
     /// How many offers of `account` were first seen in `[since, until)`.
@@ -161,17 +157,12 @@ impl Store {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<i64> {
-        on_pool!(self, pool => {
-            Ok(sqlx::query(
-                "SELECT COUNT(*) AS n FROM offers WHERE account = $1 AND first_seen_at >= $2 AND first_seen_at < $3",
-            )
-            .bind(account)
-            .bind(since)
-            .bind(until)
-            .fetch_one(pool)
-            .await?
-            .try_get("n")?)
-        })
+        let sql = Sql::new(
+            "SELECT COUNT(*) FROM offers WHERE account = $1 AND first_seen_at >= $2 AND first_seen_at < $3",
+        );
+        self.pool
+            .scalar(&sql.bind(account).bind(since).bind(until))
+            .await
     }
 
     /// Name and part number of the given offers (looked up by key).
@@ -182,18 +173,13 @@ impl Store {
     ) -> Result<HashMap<i64, (Option<String>, Option<String>)>> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            on_pool!(self, pool => {
-                let mut q = QueryBuilder::new("SELECT id, name, part_number FROM offers WHERE account = ");
-                q.push_bind(account).push(" AND id IN (");
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
-                q.push(")");
-                for r in q.build().fetch_all(pool).await? {
-                    out.insert(r.try_get("id")?, (r.try_get("name")?, r.try_get("part_number")?));
-                }
-            });
+            let mut sql = Sql::new("SELECT id, name, part_number FROM offers WHERE account = ");
+            sql.push_bind(account)
+                .push(" AND id IN ")
+                .push_list(chunk.iter().copied());
+            let rows: Vec<(i64, Option<String>, Option<String>)> =
+                self.pool.fetch_all(&sql).await?;
+            out.extend(rows.into_iter().map(|(id, name, part)| (id, (name, part))));
         }
         Ok(out)
     }
@@ -207,30 +193,11 @@ impl Store {
         } else {
             "sale_price < min_sale_price"
         };
-        on_pool!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id, name, part_number, sale_price, min_sale_price, max_sale_price FROM offers \
-                 WHERE account = $1 AND {condition} AND missing_since IS NULL ORDER BY id"
-            )))
-            .bind(account)
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    let m = |c: &str| -> Result<Option<Decimal>> {
-                        Ok(r.try_get::<Option<Money>, _>(c)?.map(|m| m.0))
-                    };
-                    Ok(BoundsRow {
-                        offer_id: r.try_get("id")?,
-                        name: r.try_get("name")?,
-                        part_number: r.try_get("part_number")?,
-                        sale_price: m("sale_price")?,
-                        min_sale_price: m("min_sale_price")?,
-                        max_sale_price: m("max_sale_price")?,
-                    })
-                })
-                .collect()
-        })
+        let sql = Sql::new(format!(
+            "SELECT id, name, part_number, sale_price, min_sale_price, max_sale_price FROM offers \
+             WHERE account = $1 AND {condition} AND missing_since IS NULL ORDER BY id"
+        ));
+        self.pool.fetch_all(&sql.bind(account)).await
     }
 
     /// Runs of `account` started in `[since, until)`, oldest first.
@@ -240,18 +207,13 @@ impl Store {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<SyncRun>> {
-        on_pool!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {} FROM sync_runs WHERE account = $1 AND started_at >= $2 AND started_at < $3 ORDER BY started_at, id",
-                super::runs::RUN_COLUMNS
-            )))
-            .bind(account)
-            .bind(since)
-            .bind(until)
-            .fetch_all(pool)
-            .await?;
-            rows.iter().map(super::runs::run_from_row).collect()
-        })
+        let sql = Sql::new(format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE account = $1 AND started_at >= $2 \
+             AND started_at < $3 ORDER BY started_at, id"
+        ));
+        self.pool
+            .fetch_all(&sql.bind(account).bind(since).bind(until))
+            .await
     }
 
     /// When the newest completed run of `account` that started before `until` finished.
@@ -260,26 +222,21 @@ impl Store {
         account: &str,
         until: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>> {
-        on_pool!(self, pool => {
-            let row = sqlx::query(
-                "SELECT finished_at FROM sync_runs WHERE account = $1 AND started_at < $2 \
-                 AND status = 'completed' AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1",
-            )
-            .bind(account)
-            .bind(until)
-            .fetch_optional(pool)
+        let sql = Sql::new(
+            "SELECT finished_at FROM sync_runs WHERE account = $1 AND started_at < $2 \
+             AND status = 'completed' AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1",
+        );
+        let row: Option<(DateTime<Utc>,)> = self
+            .pool
+            .fetch_optional(&sql.bind(account).bind(until))
             .await?;
-            row.map(|r| r.try_get("finished_at")).transpose()
-        })
+        Ok(row.map(|(at,)| at))
     }
 
     /// Accounts that have any run, for a report on a store without configured accounts.
     pub async fn accounts_with_runs(&self) -> Result<Vec<String>> {
-        on_pool!(self, pool => {
-            let rows = sqlx::query("SELECT DISTINCT account FROM sync_runs ORDER BY account")
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(|r| r.try_get("account")).collect()
-        })
+        let sql = Sql::new("SELECT DISTINCT account FROM sync_runs ORDER BY account");
+        let rows: Vec<(String,)> = self.pool.fetch_all(&sql).await?;
+        Ok(rows.into_iter().map(|(a,)| a).collect())
     }
 }

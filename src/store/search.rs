@@ -13,16 +13,13 @@
 //! in-memory index, which reads from here only the offers written since it last looked
 //! ([`Store::read_offers_since`]).
 
-use super::money::Money;
-use super::{Backend, Pool, Result, Store};
+use super::money::{Amount, Money};
+use super::sql::{Arg, Sql, Tx};
+use super::{Backend, Result, Store};
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::str::FromStr;
 
 /// Stock at or below this (and above zero) counts as low.
 pub const LOW_STOCK: i32 = 5;
@@ -35,38 +32,10 @@ pub enum StatusFilter {
     Missing,
 }
 
-impl FromStr for StatusFilter {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "active" => Ok(StatusFilter::Active),
-            "inactive" => Ok(StatusFilter::Inactive),
-            "eol" | "end_of_life" => Ok(StatusFilter::Eol),
-            "missing" => Ok(StatusFilter::Missing),
-            other => Err(format!(
-                "unknown status \"{other}\" (expected active, inactive, eol or missing)"
-            )),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockFilter {
     Zero,
     Low,
-}
-
-impl FromStr for StockFilter {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "zero" => Ok(StockFilter::Zero),
-            "low" => Ok(StockFilter::Low),
-            other => Err(format!(
-                "unknown stock filter \"{other}\" (expected zero, low or any)"
-            )),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,23 +94,6 @@ impl SortKey {
     }
 }
 
-impl FromStr for SortKey {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        SortKey::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
-                format!(
-                    "unknown sort field \"{s}\" (expected one of: {})",
-                    names.join(", ")
-                )
-            })
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductQuery {
     pub text: Option<String>,
@@ -153,7 +105,7 @@ pub struct ProductQuery {
 }
 
 /// A row of the products table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ProductRow {
     pub account: String,
     pub id: i64,
@@ -161,6 +113,7 @@ pub struct ProductRow {
     pub part_number_key: Option<String>,
     pub name: Option<String>,
     pub brand: Option<String>,
+    #[sqlx(try_from = "Amount")]
     pub sale_price: Option<Decimal>,
     pub currency: Option<String>,
     pub general_stock: Option<i32>,
@@ -184,6 +137,17 @@ pub enum SortValue {
     Int(i64),
     Money(Money),
     Time(DateTime<Utc>),
+}
+
+impl SortValue {
+    fn arg(&self) -> Arg {
+        match self {
+            SortValue::Text(t) => Arg::Text(Some(t.clone())),
+            SortValue::Int(i) => Arg::I64(Some(*i)),
+            SortValue::Money(m) => Arg::Money(Some(*m)),
+            SortValue::Time(t) => Arg::Time(Some(*t)),
+        }
+    }
 }
 
 impl ProductRow {
@@ -242,134 +206,6 @@ pub fn matches_words(search_text: &str, id: i64, words: &[String]) -> bool {
     })
 }
 
-/// A value bound to a statement.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Arg {
-    Text(String),
-    Int(i64),
-    Money(Money),
-    Time(DateTime<Utc>),
-}
-
-impl From<&SortValue> for Arg {
-    fn from(v: &SortValue) -> Arg {
-        match v {
-            SortValue::Text(t) => Arg::Text(t.clone()),
-            SortValue::Int(i) => Arg::Int(*i),
-            SortValue::Money(m) => Arg::Money(*m),
-            SortValue::Time(t) => Arg::Time(*t),
-        }
-    }
-}
-
-/// SQL as a value: its text with `$N` placeholders and the arguments they stand for, built
-/// once and run on either store by [`Sql::fetch_all`] or [`Sql::fetch_each`].
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Sql {
-    pub text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    pub fn new(text: impl Into<String>) -> Sql {
-        Sql {
-            text: text.into(),
-            args: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, text: &str) -> &mut Sql {
-        self.text.push_str(text);
-        self
-    }
-
-    /// Appends a placeholder for `arg`.
-    pub fn bind(&mut self, arg: Arg) -> &mut Sql {
-        let name = self.arg(arg);
-        self.text.push_str(&name);
-        self
-    }
-
-    /// Adds `arg` and returns its placeholder, for text that names it more than once.
-    pub fn arg(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-
-    fn sqlite(&self) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.as_str()));
-        for a in &self.args {
-            q = match a {
-                Arg::Text(t) => q.bind(t.as_str()),
-                Arg::Int(i) => q.bind(*i),
-                Arg::Money(m) => q.bind(*m),
-                Arg::Time(t) => q.bind(*t),
-            };
-        }
-        q
-    }
-
-    fn pg(&self) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.as_str()));
-        for a in &self.args {
-            q = match a {
-                Arg::Text(t) => q.bind(t.as_str()),
-                Arg::Int(i) => q.bind(*i),
-                Arg::Money(m) => q.bind(*m),
-                Arg::Time(t) => q.bind(*t),
-            };
-        }
-        q
-    }
-
-    /// Every row, decoded by the backend's function.
-    pub async fn fetch_all<T>(
-        &self,
-        store: &Store,
-        sqlite: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
-        pg: fn(&sqlx::postgres::PgRow) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        match &store.pool {
-            Pool::Sqlite(p) => self
-                .sqlite()
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(sqlite)
-                .collect(),
-            Pool::Postgres(p) => self.pg().fetch_all(p).await?.iter().map(pg).collect(),
-        }
-    }
-
-    /// Every row as the driver yields it, decoded and handed to `each`; returns how many.
-    pub async fn fetch_each<T, E: From<sqlx::Error>>(
-        &self,
-        store: &Store,
-        sqlite: fn(&sqlx::sqlite::SqliteRow) -> Result<T>,
-        pg: fn(&sqlx::postgres::PgRow) -> Result<T>,
-        mut each: impl FnMut(T) -> std::result::Result<(), E>,
-    ) -> std::result::Result<u64, E> {
-        let mut n = 0;
-        match &store.pool {
-            Pool::Sqlite(p) => {
-                let mut rows = self.sqlite().fetch(p);
-                while let Some(r) = rows.try_next().await? {
-                    each(sqlite(&r)?)?;
-                    n += 1;
-                }
-            }
-            Pool::Postgres(p) => {
-                let mut rows = self.pg().fetch(p);
-                while let Some(r) = rows.try_next().await? {
-                    each(pg(&r)?)?;
-                    n += 1;
-                }
-            }
-        }
-        Ok(n)
-    }
-}
-
 /// `search_text` without [`PUNCTUATION`], in SQL (the same on both stores).
 fn stripped_sql() -> String {
     PUNCTUATION.chars().fold("search_text".to_string(), |e, c| {
@@ -393,7 +229,7 @@ fn like_pattern(word: &str) -> String {
 
 /// One word of a search in SQL: the meaning of [`matches_words`].
 fn word_condition(sql: &mut Sql, word: &str) {
-    let p = sql.arg(Arg::Text(like_pattern(word)));
+    let p = sql.arg(like_pattern(word));
     let stripped = stripped_sql();
     sql.push(&format!(
         " AND (search_text LIKE {p} ESCAPE '\\' OR {stripped} LIKE {p} ESCAPE '\\' \
@@ -405,7 +241,7 @@ fn word_condition(sql: &mut Sql, word: &str) {
 /// search and the streaming export so both select exactly the same offers.
 pub(crate) fn push_filters(sql: &mut Sql, query: &ProductQuery) {
     if let Some(a) = &query.account {
-        sql.push(" AND account = ").bind(Arg::Text(a.clone()));
+        sql.push(" AND account = ").push_bind(a.as_str());
     }
     sql.push(match query.status {
         Some(StatusFilter::Active) => " AND status = 1 AND missing_since IS NULL",
@@ -420,7 +256,7 @@ pub(crate) fn push_filters(sql: &mut Sql, query: &ProductQuery) {
         }
         Some(StockFilter::Low) => {
             sql.push(" AND general_stock BETWEEN 1 AND ")
-                .bind(Arg::Int(LOW_STOCK.into()));
+                .push_bind(i64::from(LOW_STOCK));
         }
         None => {}
     }
@@ -441,57 +277,13 @@ pub(crate) fn order_by(query: &ProductQuery, backend: Backend) -> String {
     }
 }
 
-fn money_units(m: Option<Money>) -> Option<Decimal> {
-    m.map(|m| m.0)
-}
-
-/// A products row from either store's row type.
-fn product_row<R: Row>(r: &R) -> Result<ProductRow>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i16: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(ProductRow {
-        account: r.try_get("account")?,
-        id: r.try_get("id")?,
-        part_number: r.try_get("part_number")?,
-        part_number_key: r.try_get("part_number_key")?,
-        name: r.try_get("name")?,
-        brand: r.try_get("brand")?,
-        sale_price: money_units(r.try_get("sale_price")?),
-        currency: r.try_get("currency")?,
-        general_stock: r.try_get("general_stock")?,
-        status: r.try_get("status")?,
-        buy_button_rank: r.try_get("buy_button_rank")?,
-        missing_since: r.try_get("missing_since")?,
-        last_changed_at: r.try_get("last_changed_at")?,
-    })
-}
-
 /// A products row with the revision it was written at (the index's check that it holds
 /// this version of the offer).
-fn product_row_rev<R: Row>(r: &R) -> Result<(ProductRow, i64)>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i16: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok((product_row(r)?, r.try_get("rev")?))
+#[derive(sqlx::FromRow)]
+struct RowAtRev {
+    #[sqlx(flatten)]
+    row: ProductRow,
+    rev: i64,
 }
 
 /// Raises an account's revision and returns it, in the transaction that writes its offers:
@@ -502,7 +294,7 @@ pub(crate) const NEXT_REV: &str = "INSERT INTO offer_revs (account, rev) VALUES 
     ON CONFLICT (account) DO UPDATE SET rev = offer_revs.rev + 1 RETURNING rev";
 
 /// What the product index holds of an offer (see [`Store::read_offers_since`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct IndexRow {
     pub account: String,
     pub id: i64,
@@ -517,38 +309,8 @@ pub struct IndexRow {
     pub last_changed_at: DateTime<Utc>,
 }
 
-fn index_row<R: Row>(r: &R) -> Result<IndexRow>
-where
-    for<'a> &'a str: sqlx::ColumnIndex<R>,
-    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i32>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<i16>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> i16: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<Money>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(IndexRow {
-        account: r.try_get("account")?,
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        part_number: r.try_get("part_number")?,
-        search_text: r.try_get("search_text")?,
-        sale_price: r.try_get("sale_price")?,
-        general_stock: r.try_get("general_stock")?,
-        status: r.try_get("status")?,
-        buy_button_rank: r.try_get("buy_button_rank")?,
-        missing: r
-            .try_get::<Option<DateTime<Utc>>, _>("missing_since")?
-            .is_some(),
-        last_changed_at: r.try_get("last_changed_at")?,
-    })
-}
-
 const INDEX_COLUMNS: &str = "account, id, name, part_number, search_text, sale_price, \
-    general_stock, status, buy_button_rank, missing_since, last_changed_at";
+    general_stock, status, buy_button_rank, missing_since IS NOT NULL AS missing, last_changed_at";
 
 /// The statements of one catch-up: the accounts' revisions, then the offers of each account
 /// whose revision moved past what the caller has seen (every offer when it has seen nothing).
@@ -560,23 +322,16 @@ fn since_statements(revs: &HashMap<String, i64>, seen: Option<&HashMap<String, i
     for (account, &rev) in revs {
         let from = seen.get(account).copied().unwrap_or(0);
         if rev > from {
-            let mut sql = Sql::new(format!(
-                "SELECT {INDEX_COLUMNS} FROM offers WHERE account = "
+            let sql = Sql::new(format!(
+                "SELECT {INDEX_COLUMNS} FROM offers WHERE account = $1 AND rev > $2 AND rev <= $3"
             ));
-            sql.bind(Arg::Text(account.clone()))
-                .push(" AND rev > ")
-                .bind(Arg::Int(from))
-                .push(" AND rev <= ")
-                .bind(Arg::Int(rev));
-            out.push(sql);
+            out.push(sql.bind(account.as_str()).bind(from).bind(rev));
         }
     }
     out
 }
 
-fn revs_of(rows: Vec<(String, i64)>) -> HashMap<String, i64> {
-    rows.into_iter().collect()
-}
+const REVS: &str = "SELECT account, rev FROM offer_revs";
 
 impl Store {
     /// One page of products after `after` (None = from the top), in SQL (the CLI; the
@@ -596,27 +351,24 @@ impl Store {
             } else {
                 let expr = query.sort.expr(self.backend());
                 sql.push(&format!(" AND ({expr}, account, id) {cmp} ("))
-                    .bind(Arg::from(&c.value))
+                    .push_bind(c.value.arg())
                     .push(", ");
             }
-            sql.bind(Arg::Text(c.account.clone()))
+            sql.push_bind(c.account.as_str())
                 .push(", ")
-                .bind(Arg::Int(c.id))
+                .push_bind(c.id)
                 .push(")");
         }
         sql.push(&order_by(query, self.backend()));
-        let _ = write!(sql.text, " LIMIT {}", limit.max(1));
-        sql.fetch_all(self, product_row, product_row).await
+        sql.push(&format!(" LIMIT {}", limit.max(1)));
+        self.pool.fetch_all(&sql).await
     }
 
     /// How many products match (the sort is irrelevant).
     pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
-        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM offers WHERE 1 = 1");
+        let mut sql = Sql::new("SELECT COUNT(*) FROM offers WHERE 1 = 1");
         push_filters(&mut sql, query);
-        let n = sql
-            .fetch_all(self, |r| r.try_get("n"), |r| r.try_get("n"))
-            .await?;
-        Ok(n.first().copied().unwrap_or(0))
+        self.pool.scalar(&sql).await
     }
 
     /// The products rows of the given offers, with the revision each was written at; offers
@@ -641,17 +393,13 @@ impl Store {
             } else {
                 " OR (account = "
             })
-            .bind(Arg::Text(account.to_string()))
-            .push(" AND id IN (");
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::Int(*id));
-            }
-            sql.push("))");
+            .push_bind(account)
+            .push(" AND id IN ")
+            .push_list(ids)
+            .push(")");
         }
-        sql.fetch_all(self, product_row_rev, product_row_rev).await
+        let rows: Vec<RowAtRev> = self.pool.fetch_all(&sql).await?;
+        Ok(rows.into_iter().map(|r| (r.row, r.rev)).collect())
     }
 
     /// Reads, in one snapshot, every account's revision and the offers written after the
@@ -663,46 +411,38 @@ impl Store {
         seen: Option<&HashMap<String, i64>>,
         mut each: impl FnMut(IndexRow),
     ) -> Result<HashMap<String, i64>> {
-        const REVS: &str = "SELECT account, rev FROM offer_revs";
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                // A read transaction is one WAL snapshot from its first statement on.
-                let mut tx = pool.begin().await?;
-                let revs = revs_of(sqlx::query_as(REVS).fetch_all(&mut *tx).await?);
-                for sql in since_statements(&revs, seen) {
-                    let mut rows = sql.sqlite().fetch(&mut *tx);
-                    while let Some(r) = rows.try_next().await? {
-                        each(index_row(&r)?);
-                    }
-                }
-                tx.commit().await?;
-                Ok(revs)
-            }
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
-                    .await?;
-                let revs = revs_of(sqlx::query_as(REVS).fetch_all(&mut *tx).await?);
-                for sql in since_statements(&revs, seen) {
-                    let mut rows = sql.pg().fetch(&mut *tx);
-                    while let Some(r) = rows.try_next().await? {
-                        each(index_row(&r)?);
-                    }
-                }
-                tx.commit().await?;
-                Ok(revs)
-            }
+        let mut tx = self.pool.begin().await?;
+        // A SQLite read transaction is one WAL snapshot from its first statement on.
+        if let Tx::Postgres(_) = tx {
+            tx.execute(&Sql::new(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            ))
+            .await?;
         }
+        let revs: HashMap<String, i64> = tx
+            .fetch_all::<(String, i64)>(&Sql::new(REVS))
+            .await?
+            .into_iter()
+            .collect();
+        for sql in since_statements(&revs, seen) {
+            tx.conn()
+                .fetch_each(&sql, |row| {
+                    each(row);
+                    Ok::<_, sqlx::Error>(())
+                })
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(revs)
     }
 
     /// Every account's revision (cheap: one row per account), to tell whether an index is
     /// current without reading any offer.
     pub async fn offer_revs(&self) -> Result<HashMap<String, i64>> {
-        const REVS: &str = "SELECT account, rev FROM offer_revs";
-        Ok(revs_of(match &self.pool {
-            Pool::Sqlite(p) => sqlx::query_as(REVS).fetch_all(p).await?,
-            Pool::Postgres(p) => sqlx::query_as(REVS).fetch_all(p).await?,
-        }))
+        let rows = self
+            .pool
+            .fetch_all::<(String, i64)>(&Sql::new(REVS))
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 }

@@ -2,11 +2,12 @@
 //! minute, whoever reads the runs first (history, stats, the dashboard, the daemon, a new sync).
 
 use super::lock::{STALE_AFTER, advisory_key, local_process_is_gone};
-use super::{Pool, Result, Store, on_pool};
+use super::sql::{Pool, Sql};
+use super::{Result, Store};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// A `running` run as the settling needs it.
+#[derive(sqlx::FromRow)]
 struct Running {
     id: i64,
     account: String,
@@ -32,26 +33,12 @@ impl Store {
         cutoff: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
-        let running: Vec<Running> = on_pool!(self, pool => {
-            sqlx::query(
-                "SELECT r.id, r.account, r.owner, r.heartbeat_at, \
-                 (SELECT COUNT(*) FROM sync_locks l WHERE l.account = r.account AND l.run_id = r.id) AS held \
-                 FROM sync_runs r WHERE r.status = 'running'",
-            )
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Running {
-                    id: r.try_get("id")?,
-                    account: r.try_get("account")?,
-                    owner: r.try_get("owner")?,
-                    heartbeat_at: r.try_get("heartbeat_at")?,
-                    holds_lock_row: r.try_get::<i64, _>("held")? > 0,
-                })
-            })
-            .collect::<Result<_>>()?
-        });
+        let sql = Sql::new(
+            "SELECT r.id, r.account, r.owner, r.heartbeat_at, \
+             (SELECT COUNT(*) FROM sync_locks l WHERE l.account = r.account AND l.run_id = r.id) > 0 \
+             AS holds_lock_row FROM sync_runs r WHERE r.status = 'running'",
+        );
+        let running: Vec<Running> = self.pool.fetch_all(&sql).await?;
         let mut settled = Vec::new();
         for run in running {
             let reason = if run.owner.as_deref().is_some_and(local_process_is_gone) {
@@ -85,22 +72,17 @@ impl Store {
     /// Postgres: a run that still holds its account's advisory lock is alive, however old its
     /// heartbeat (a stalled database write). SQLite's lock is its row, as stale as the run.
     async fn lock_still_held(&self, run: &Running) -> Result<bool> {
-        let Pool::Postgres(pool) = &self.pool else {
-            return Ok(false);
-        };
-        if !run.holds_lock_row {
+        if !matches!(self.pool, Pool::Postgres(_)) || !run.holds_lock_row {
             return Ok(false);
         }
-        let mut conn = pool.acquire().await?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(advisory_key(&run.account))
-            .fetch_one(&mut *conn)
-            .await?;
+        // Both statements on one connection: an advisory lock belongs to its session.
+        let mut session = self.pool.acquire().await?;
+        let key = advisory_key(&run.account);
+        let try_lock = Sql::new("SELECT pg_try_advisory_lock($1)").bind(key);
+        let got: bool = session.conn().scalar(&try_lock).await?;
         if got {
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(advisory_key(&run.account))
-                .execute(&mut *conn)
-                .await?;
+            let unlock = Sql::new("SELECT pg_advisory_unlock($1)").bind(key);
+            session.conn().execute(&unlock).await?;
         }
         Ok(!got)
     }
@@ -113,35 +95,26 @@ impl Store {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query(
-                "UPDATE sync_runs SET status = 'failed', finished_at = $1, \
-                 error_summary = COALESCE(error_summary || '; ', '') || $2 \
-                 WHERE id = $3 AND status = 'running'",
-            )
-            .bind(now)
-            .bind(reason)
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                sqlx::query("DELETE FROM sync_locks WHERE run_id = $1")
-                    .bind(run_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO sync_events (run_id, at, level, message) VALUES ($1, $2, 'error', $3)",
-                )
-                .bind(run_id)
-                .bind(now)
-                .bind(format!("run {reason}; marked failed"))
-                .execute(&mut *tx)
+        let mut tx = self.pool.begin().await?;
+        let fail = Sql::new(
+            "UPDATE sync_runs SET status = 'failed', finished_at = $1, \
+             error_summary = COALESCE(error_summary || '; ', '') || $2 \
+             WHERE id = $3 AND status = 'running'",
+        );
+        let n = tx
+            .execute(&fail.bind(now).bind(reason).bind(run_id))
+            .await?;
+        if n == 1 {
+            let unlock = Sql::new("DELETE FROM sync_locks WHERE run_id = $1").bind(run_id);
+            tx.execute(&unlock).await?;
+            let event = Sql::new(
+                "INSERT INTO sync_events (run_id, at, level, message) VALUES ($1, $2, 'error', $3)",
+            );
+            let message = format!("run {reason}; marked failed");
+            tx.execute(&event.bind(run_id).bind(now).bind(message))
                 .await?;
-            }
-            tx.commit().await?;
-            Ok(n == 1)
-        })
+        }
+        tx.commit().await?;
+        Ok(n == 1)
     }
 }

@@ -1,11 +1,11 @@
 //! Per-account figures for the summary cards and `magsync stats`.
 
-use super::{Result, Store, on_pool};
+use super::sql::Sql;
+use super::{Result, Store};
 use crate::model::{OfferStatus, RunStatus, SyncMode, SyncRun};
 use serde::Serialize;
-use sqlx::Row;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, sqlx::FromRow)]
 pub struct OfferCounts {
     pub offers: i64,
     pub active: i64,
@@ -26,38 +26,29 @@ pub struct AccountStats {
 impl Store {
     /// Offer counts per account (accounts without offers are absent).
     pub async fn offer_counts(&self) -> Result<Vec<(String, OfferCounts)>> {
-        on_pool!(self, pool => {
-            let live = |s: OfferStatus| {
-                format!("SUM(CASE WHEN missing_since IS NULL AND status = {} THEN 1 ELSE 0 END)", s.code())
-            };
-            let sql = format!(
-                "SELECT account, COUNT(*) AS offers, {} AS active, {} AS inactive, {} AS eol, \
-                 SUM(CASE WHEN missing_since IS NOT NULL THEN 1 ELSE 0 END) AS missing, \
-                 SUM(CASE WHEN missing_since IS NULL AND general_stock = 0 THEN 1 ELSE 0 END) AS zero_stock \
-                 FROM offers GROUP BY account ORDER BY account",
-                live(OfferStatus::Active),
-                live(OfferStatus::Inactive),
-                live(OfferStatus::EndOfLife),
-            );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get("account")?,
-                        OfferCounts {
-                            offers: r.try_get("offers")?,
-                            active: r.try_get::<Option<i64>, _>("active")?.unwrap_or(0),
-                            inactive: r.try_get::<Option<i64>, _>("inactive")?.unwrap_or(0),
-                            end_of_life: r.try_get::<Option<i64>, _>("eol")?.unwrap_or(0),
-                            missing: r.try_get::<Option<i64>, _>("missing")?.unwrap_or(0),
-                            zero_stock: r.try_get::<Option<i64>, _>("zero_stock")?.unwrap_or(0),
-                        },
-                    ))
-                })
-                .collect()
-        })
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            account: String,
+            #[sqlx(flatten)]
+            counts: OfferCounts,
+        }
+        let live = |s: OfferStatus| {
+            format!(
+                "COALESCE(SUM(CASE WHEN missing_since IS NULL AND status = {} THEN 1 ELSE 0 END), 0)",
+                s.code()
+            )
+        };
+        let sql = Sql::new(format!(
+            "SELECT account, COUNT(*) AS offers, {} AS active, {} AS inactive, {} AS end_of_life, \
+             COALESCE(SUM(CASE WHEN missing_since IS NOT NULL THEN 1 ELSE 0 END), 0) AS missing, \
+             COALESCE(SUM(CASE WHEN missing_since IS NULL AND general_stock = 0 THEN 1 ELSE 0 END), 0) \
+             AS zero_stock FROM offers GROUP BY account ORDER BY account",
+            live(OfferStatus::Active),
+            live(OfferStatus::Inactive),
+            live(OfferStatus::EndOfLife),
+        ));
+        let rows: Vec<Row> = self.pool.fetch_all(&sql).await?;
+        Ok(rows.into_iter().map(|r| (r.account, r.counts)).collect())
     }
 
     /// Stats for the given accounts (configured ones, so an account never synced still shows).

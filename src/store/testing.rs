@@ -6,6 +6,7 @@
 //! `MAGSYNC_TEST_PG_URL` points at the server (default postgres://postgres@127.0.0.1:5432/test).
 
 use super::Store;
+use super::sql::Sql;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,7 +29,11 @@ enum Cleanup {
 async fn open_at(url: &str, version: i64) -> Store {
     let store = Store::connect(url).await.expect("open test store");
     let migrator = super::dialect::migrator_up_to(store.backend(), version);
-    super::on_pool!(store, pool => migrator.run(pool).await.expect("migrate test store"));
+    store
+        .pool
+        .migrate(&migrator)
+        .await
+        .expect("migrate test store");
     store
 }
 
@@ -102,21 +107,20 @@ impl TestDb {
     /// Runs a statement on the store's database, for tests that need a state magsync itself
     /// would not write (a lost row, an older schema's leftovers).
     pub async fn execute(&self, sql: &str) {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        super::on_pool!(self.store, pool => {
-            sqlx::query(sql).execute(pool).await.expect("test statement");
-        });
+        self.store
+            .pool
+            .execute(&Sql::new(sql))
+            .await
+            .expect("test statement");
     }
 
     /// The first column of the first row of a query that yields one integer (a count).
     pub async fn scalar(&self, sql: &str) -> i64 {
-        let sql = sqlx::AssertSqlSafe(sql.to_string());
-        super::on_pool!(self.store, pool => {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(pool)
-                .await
-                .expect("test query")
-        })
+        self.store
+            .pool
+            .scalar(&Sql::new(sql))
+            .await
+            .expect("test query")
     }
 
     /// SQLite, plus Postgres when available: run the same test body on each.

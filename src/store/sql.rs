@@ -1,0 +1,569 @@
+//! One way to speak to both databases.
+//!
+//! A statement is a value, [`Sql`]: its text and its typed [`Arg`]s. One small function per
+//! database turns it into a sqlx query ([`sqlite`], [`pg`]), and [`Conn`] runs it on a
+//! connection of either; [`Pool`] (a pool of either database) and [`Tx`] (a transaction on
+//! either) run it through a connection of theirs. Rows decode into `#[derive(sqlx::FromRow)]`
+//! structs, which sqlx implements for the rows of both databases at once ([`Record`]).
+
+use super::money::Money;
+use super::{Backend, Result};
+use crate::model::OfferStatus;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde_json::value::RawValue;
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{AssertSqlSafe, FromRow};
+use std::fmt::Write as _;
+
+/// A value bound to a statement: one variant per type magsync stores; `None` is NULL.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(Option<i64>),
+    I32(Option<i32>),
+    I16(Option<i16>),
+    Bool(Option<bool>),
+    Text(Option<String>),
+    /// Stored as [`Money`] decides per database (integer units on SQLite, NUMERIC on Postgres).
+    Money(Option<Money>),
+    Time(Option<DateTime<Utc>>),
+    Json(Option<Box<RawValue>>),
+    /// Postgres only: ids as one `bigint[]`, so a statement's text is the same for any number.
+    I64s(Vec<i64>),
+}
+
+impl Arg {
+    /// A value as JSON (text on SQLite, JSONB on Postgres).
+    pub fn json(value: &impl serde::Serialize) -> Result<Arg> {
+        serde_json::value::to_raw_value(value)
+            .map(|raw| Arg::Json(Some(raw)))
+            .map_err(|e| sqlx::Error::Encode(e.into()))
+    }
+}
+
+/// A Rust value that binds as an [`Arg`]; `None` of an `Option` binds a NULL of its type.
+pub(crate) trait ToArg {
+    const NULL: Arg;
+    fn to_arg(self) -> Arg;
+}
+
+impl<T: ToArg> ToArg for Option<T> {
+    const NULL: Arg = T::NULL;
+    fn to_arg(self) -> Arg {
+        self.map_or(T::NULL, T::to_arg)
+    }
+}
+
+impl ToArg for Arg {
+    const NULL: Arg = Arg::Text(None);
+    fn to_arg(self) -> Arg {
+        self
+    }
+}
+
+impl ToArg for i64 {
+    const NULL: Arg = Arg::I64(None);
+    fn to_arg(self) -> Arg {
+        Arg::I64(Some(self))
+    }
+}
+
+impl ToArg for i32 {
+    const NULL: Arg = Arg::I32(None);
+    fn to_arg(self) -> Arg {
+        Arg::I32(Some(self))
+    }
+}
+
+impl ToArg for i16 {
+    const NULL: Arg = Arg::I16(None);
+    fn to_arg(self) -> Arg {
+        Arg::I16(Some(self))
+    }
+}
+
+impl ToArg for OfferStatus {
+    const NULL: Arg = Arg::I16(None);
+    fn to_arg(self) -> Arg {
+        Arg::I16(Some(self.code()))
+    }
+}
+
+impl ToArg for Vec<i64> {
+    const NULL: Arg = Arg::I64s(Vec::new());
+    fn to_arg(self) -> Arg {
+        Arg::I64s(self)
+    }
+}
+
+impl ToArg for bool {
+    const NULL: Arg = Arg::Bool(None);
+    fn to_arg(self) -> Arg {
+        Arg::Bool(Some(self))
+    }
+}
+
+impl ToArg for String {
+    const NULL: Arg = Arg::Text(None);
+    fn to_arg(self) -> Arg {
+        Arg::Text(Some(self))
+    }
+}
+
+impl ToArg for &str {
+    const NULL: Arg = Arg::Text(None);
+    fn to_arg(self) -> Arg {
+        Arg::Text(Some(self.to_string()))
+    }
+}
+
+impl ToArg for Money {
+    const NULL: Arg = Arg::Money(None);
+    fn to_arg(self) -> Arg {
+        Arg::Money(Some(self))
+    }
+}
+
+impl ToArg for DateTime<Utc> {
+    const NULL: Arg = Arg::Time(None);
+    fn to_arg(self) -> Arg {
+        Arg::Time(Some(self))
+    }
+}
+
+/// SQL as a value: its text and the arguments of its placeholders, built once and run on
+/// either database.
+///
+/// Text written by hand names its arguments `$1`, `$2`, … (both databases read that form)
+/// and [`Sql::bind`] adds them in order. Text built piece by piece adds a placeholder with
+/// each argument ([`Sql::push_bind`]); those are written per database when the statement
+/// runs: `$N` on Postgres, and on SQLite a plain `?` when every argument has its own
+/// placeholder in order, because SQLite looks numbered and named parameters up one by one in
+/// a list, which costs the square of their number in a statement of thousands.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+    /// Where in `text` a pushed placeholder goes, and the number of its argument.
+    marks: Vec<(usize, usize)>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Sql {
+        Sql {
+            text: text.into(),
+            ..Sql::default()
+        }
+    }
+
+    /// Adds the argument of the next `$N` the text names.
+    pub fn bind(mut self, value: impl ToArg) -> Sql {
+        self.args.push(value.to_arg());
+        self
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn push_bind(&mut self, value: impl ToArg) -> &mut Sql {
+        self.args.push(value.to_arg());
+        self.marks.push((self.text.len(), self.args.len()));
+        self
+    }
+
+    /// Appends `(a, b, …)`, a placeholder per value (for `IN`).
+    pub fn push_list<T: ToArg>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Sql {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push_bind(v);
+        }
+        self.push(")")
+    }
+
+    /// Appends `IN (…)` with a placeholder per id, or on Postgres `= ANY(…)` with the ids as
+    /// one array, so the statement's text is the same for any number of them.
+    pub fn push_in_ids(&mut self, backend: Backend, ids: &[i64]) -> &mut Sql {
+        match backend {
+            Backend::Sqlite => self.push("IN ").push_list(ids.iter().copied()),
+            Backend::Postgres => self
+                .push("= ANY(")
+                .push_bind(ids.to_vec())
+                .push("::bigint[])"),
+        }
+    }
+
+    /// Appends `VALUES (…), (…)`: one row of placeholders per item, for its `row` arguments.
+    pub fn push_values<I>(
+        &mut self,
+        items: impl IntoIterator<Item = I>,
+        row: impl Fn(I) -> Vec<Arg>,
+    ) -> &mut Sql {
+        self.push("VALUES ");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push_list(row(item));
+        }
+        self
+    }
+
+    /// Adds `value` and returns its `$N`, for text that names it more than once.
+    pub fn arg(&mut self, value: impl ToArg) -> String {
+        self.args.push(value.to_arg());
+        format!("${}", self.args.len())
+    }
+
+    /// The text as `backend` reads it (see [`Sql`] for the placeholders).
+    pub fn text_for(&self, backend: Backend) -> String {
+        let positional = backend == Backend::Sqlite && self.marks.len() == self.args.len();
+        let mut out = String::with_capacity(self.text.len() + self.marks.len() * 4);
+        let mut from = 0;
+        for &(at, n) in &self.marks {
+            out.push_str(&self.text[from..at]);
+            if positional {
+                out.push('?');
+            } else {
+                let _ = write!(out, "${n}");
+            }
+            from = at;
+        }
+        out.push_str(&self.text[from..]);
+        out
+    }
+}
+
+/// The statement as a SQLite query.
+fn sqlite(sql: &Sql) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArguments>> {
+    let mut q = sqlx::query(AssertSqlSafe(sql.text_for(Backend::Sqlite)));
+    for a in &sql.args {
+        q = match a {
+            Arg::I64s(_) => {
+                return Err(sqlx::Error::Encode("SQLite has no array parameters".into()));
+            }
+            Arg::I64(v) => q.bind(*v),
+            Arg::I32(v) => q.bind(*v),
+            Arg::I16(v) => q.bind(*v),
+            Arg::Bool(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_deref()),
+            Arg::Money(v) => q.bind(*v),
+            Arg::Time(v) => q.bind(*v),
+            Arg::Json(v) => q.bind(v.as_deref().map(RawValue::get)),
+        };
+    }
+    Ok(q)
+}
+
+/// The statement as a Postgres query.
+fn pg(sql: &Sql) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+    let mut q = sqlx::query(AssertSqlSafe(sql.text_for(Backend::Postgres)));
+    for a in &sql.args {
+        q = match a {
+            Arg::I64(v) => q.bind(*v),
+            Arg::I32(v) => q.bind(*v),
+            Arg::I16(v) => q.bind(*v),
+            Arg::Bool(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.as_deref()),
+            Arg::Money(v) => q.bind(*v),
+            Arg::Time(v) => q.bind(*v),
+            Arg::Json(v) => q.bind(v.as_deref().map(sqlx::types::Json)),
+            Arg::I64s(v) => q.bind(v.as_slice()),
+        };
+    }
+    q
+}
+
+/// A row type both databases' rows decode into: a `#[derive(sqlx::FromRow)]` struct whose
+/// fields both can decode, or a tuple such as `(i64,)`.
+pub(crate) trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A connection of either database, from a pool or inside a transaction: where statements run.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// Runs a statement; returns how many rows it changed.
+    pub async fn execute(self, sql: &Sql) -> Result<u64> {
+        Ok(match self {
+            Conn::Sqlite(c) => sqlite(sql)?.execute(c).await?.rows_affected(),
+            Conn::Postgres(c) => pg(sql).execute(c).await?.rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all<T: Record>(self, sql: &Sql) -> Result<Vec<T>> {
+        match self {
+            Conn::Sqlite(c) => sqlite(sql)?
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(T::from_row)
+                .collect(),
+            Conn::Postgres(c) => pg(sql)
+                .fetch_all(c)
+                .await?
+                .iter()
+                .map(T::from_row)
+                .collect(),
+        }
+    }
+
+    pub async fn fetch_optional<T: Record>(self, sql: &Sql) -> Result<Option<T>> {
+        match self {
+            Conn::Sqlite(c) => sqlite(sql)?
+                .fetch_optional(c)
+                .await?
+                .map(|r| T::from_row(&r)),
+            Conn::Postgres(c) => pg(sql).fetch_optional(c).await?.map(|r| T::from_row(&r)),
+        }
+        .transpose()
+    }
+
+    /// Every row as the driver yields it, handed to `each`; returns how many. Memory stays
+    /// flat however many rows there are.
+    pub async fn fetch_each<T: Record, E: From<sqlx::Error>>(
+        self,
+        sql: &Sql,
+        mut each: impl FnMut(T) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        let mut n = 0;
+        match self {
+            Conn::Sqlite(c) => {
+                let mut rows = sqlite(sql)?.fetch(c);
+                while let Some(r) = rows.try_next().await? {
+                    each(T::from_row(&r)?)?;
+                    n += 1;
+                }
+            }
+            Conn::Postgres(c) => {
+                let mut rows = pg(sql).fetch(c);
+                while let Some(r) = rows.try_next().await? {
+                    each(T::from_row(&r)?)?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    pub async fn fetch_one<T: Record>(self, sql: &Sql) -> Result<T> {
+        self.fetch_optional(sql)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The first column of the one row the statement yields.
+    pub async fn scalar<T>(self, sql: &Sql) -> Result<T>
+    where
+        (T,): Record,
+    {
+        Ok(self.fetch_one::<(T,)>(sql).await?.0)
+    }
+}
+
+/// The connection pool of either database.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection held from a pool, for statements that must share one session.
+pub(crate) enum Pooled {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl Pool {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn acquire(&self) -> Result<Pooled> {
+        Ok(match self {
+            Pool::Sqlite(p) => Pooled::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Pooled::Postgres(p.acquire().await?),
+        })
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A transaction for a write that reads first. SQLite takes its write lock up front: a
+    /// deferred transaction that tries to upgrade while another connection writes (the run
+    /// recorder, a second account's run) fails at once with "database is locked" instead of
+    /// waiting for `busy_timeout`. Postgres skips waiting for the commit's WAL flush: a server
+    /// crash can lose only the last moments of commits, never corrupt them, and the run would
+    /// then be marked interrupted and the next sync writes those offers again.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        match self {
+            Pool::Sqlite(p) => Ok(Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(p) => {
+                let mut tx = Tx::Postgres(p.begin().await?);
+                tx.execute(&Sql::new("SET LOCAL synchronous_commit = off"))
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    pub async fn execute(&self, sql: &Sql) -> Result<u64> {
+        self.acquire().await?.conn().execute(sql).await
+    }
+
+    pub async fn fetch_all<T: Record>(&self, sql: &Sql) -> Result<Vec<T>> {
+        self.acquire().await?.conn().fetch_all(sql).await
+    }
+
+    pub async fn fetch_optional<T: Record>(&self, sql: &Sql) -> Result<Option<T>> {
+        self.acquire().await?.conn().fetch_optional(sql).await
+    }
+
+    pub async fn fetch_one<T: Record>(&self, sql: &Sql) -> Result<T> {
+        self.acquire().await?.conn().fetch_one(sql).await
+    }
+
+    pub async fn scalar<T>(&self, sql: &Sql) -> Result<T>
+    where
+        (T,): Record,
+    {
+        self.acquire().await?.conn().scalar(sql).await
+    }
+
+    pub async fn fetch_each<T: Record, E: From<sqlx::Error>>(
+        &self,
+        sql: &Sql,
+        each: impl FnMut(T) -> std::result::Result<(), E>,
+    ) -> std::result::Result<u64, E> {
+        let mut c = self.acquire().await?;
+        c.conn().fetch_each(sql, each).await
+    }
+
+    /// Several `;`-separated statements without arguments, in one round trip.
+    pub async fn execute_script(&self, script: &'static str) -> Result<()> {
+        match self {
+            Pool::Sqlite(p) => sqlx::raw_sql(script).execute(p).await.map(|_| ()),
+            Pool::Postgres(p) => sqlx::raw_sql(script).execute(p).await.map(|_| ()),
+        }
+    }
+
+    pub async fn migrate(
+        &self,
+        migrator: &Migrator,
+    ) -> std::result::Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Pool::Sqlite(p) => migrator.run(p).await,
+            Pool::Postgres(p) => migrator.run(p).await,
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A transaction on either database; dropped without [`Tx::commit`], it rolls back.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
+        self.conn().execute(sql).await
+    }
+
+    pub async fn fetch_all<T: Record>(&mut self, sql: &Sql) -> Result<Vec<T>> {
+        self.conn().fetch_all(sql).await
+    }
+
+    pub async fn scalar<T>(&mut self, sql: &Sql) -> Result<T>
+    where
+        (T,): Record,
+    {
+        self.conn().scalar(sql).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_written_for_each_database() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.push_bind(1_i64)
+            .push(" AND b IN ")
+            .push_list(["x", "y"]);
+        assert_eq!(
+            sql.text_for(Backend::Postgres),
+            "SELECT 1 WHERE a = $1 AND b IN ($2, $3)"
+        );
+        assert_eq!(
+            sql.text_for(Backend::Sqlite),
+            "SELECT 1 WHERE a = ? AND b IN (?, ?)"
+        );
+        // An argument named in the text by hand keeps SQLite's placeholders numbered.
+        let mut mixed = Sql::new("SELECT $1 WHERE b = ").bind("a");
+        mixed.push_bind("b");
+        assert_eq!(mixed.text_for(Backend::Sqlite), "SELECT $1 WHERE b = $2");
+    }
+}
