@@ -12,8 +12,8 @@
 //! What a search means is defined once in [`crate::store::search`].
 
 use crate::store::search::{
-    Cursor, IndexRow, LOW_STOCK, ProductQuery, ProductRow, SortKey, SortValue, StatusFilter,
-    StockFilter, query_words, strip_punctuation,
+    Cursor, IndexRow, LOW_STOCK, PUNCTUATION, ProductQuery, ProductRow, SortKey, SortValue,
+    StatusFilter, StockFilter, query_words, strip_punctuation,
 };
 use crate::store::stats::OfferCounts;
 use crate::store::{Money, Result, Store};
@@ -40,8 +40,8 @@ struct Entry {
     missing: bool,
     name_end: u32,
     part_number_end: u32,
-    /// The name, the part number, then what a search matches: the search text, that text
-    /// without punctuation when it differs, and the offer id, separated by U+001F.
+    /// The name, the part number, then what a search matches: the search text, its words
+    /// that held punctuation without it, and the offer id, separated by U+001F.
     text: Box<str>,
 }
 
@@ -49,13 +49,24 @@ impl Entry {
     fn new(account: u16, r: IndexRow) -> Entry {
         let name = r.name.unwrap_or_default();
         let part_number = r.part_number.unwrap_or_default();
-        let stripped = strip_punctuation(&r.search_text);
-        let mut text =
-            String::with_capacity(name.len() + part_number.len() + 2 * r.search_text.len() + 24);
+        // Stripping never removes whitespace and a query word holds none, so a word found in
+        // the stripped text lies inside one stripped word: only the words that had
+        // punctuation need keeping, not a second copy of the whole text.
+        let stripped: Vec<String> = r
+            .search_text
+            .split_whitespace()
+            .filter(|w| w.contains(|c| PUNCTUATION.contains(c)))
+            .map(strip_punctuation)
+            .filter(|w| !w.is_empty())
+            .collect();
+        let stripped = stripped.join(" ");
+        let mut text = String::with_capacity(
+            name.len() + part_number.len() + r.search_text.len() + stripped.len() + 24,
+        );
         text.push_str(&name);
         text.push_str(&part_number);
         text.push_str(&r.search_text);
-        if stripped != r.search_text {
+        if !stripped.is_empty() {
             text.push('\u{1f}');
             text.push_str(&stripped);
         }

@@ -31,8 +31,27 @@ const NAMES: &[&str] = &[
 ];
 const PART_NUMBERS: &[&str] = &["HEI-45", "PN-1", "usb.c", "X_1%", "A/B 2"];
 const WORDS: &[&str] = &[
-    "lampa", "usb c", "hei45", "hei-45", "45", "317599", "1", "%", "_", "cab led", "ă", "zz",
-    "(lampa)", "b2", "11851", "1185",
+    "lampa",
+    "usb c",
+    "hei45",
+    "hei-45",
+    "45",
+    "317599",
+    "1",
+    "%",
+    "_",
+    "cab led",
+    "ă",
+    "zz",
+    "(lampa)",
+    "b2",
+    "11851",
+    "1185",
+    "usbc",
+    "ab",
+    "x1",
+    "pn1 lampa",
+    "c2m",
 ];
 
 /// An offer whose raw JSON follows its fields, so every change is a change to the store.

@@ -395,6 +395,7 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
         })
         .await;
         let e = engine(&db, &h, &["main", "fbe"]);
+        // Each offer's buy-button rank when the window began (or when first mirrored in it).
         let mut before = HashMap::new();
         for a in ["main", "fbe"] {
             run_ok(&e, a, full(true)).await;
@@ -414,6 +415,10 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
             }
             for a in ["main", "fbe"] {
                 run(&e, a, options.clone()).await;
+                // An offer first mirrored inside the window is judged against its rank then.
+                for (id, rank) in ranks(&db, a).await {
+                    before.get_mut(a).unwrap().entry(id).or_insert(rank);
+                }
             }
             faults(&h, r#"{"churn_rate":0.0}"#).await;
         }
