@@ -11,6 +11,7 @@
 //!
 //! What a search means is defined once in [`crate::store::search`].
 
+use crate::model::OfferStatus;
 use crate::store::search::{
     Cursor, IndexRow, LOW_STOCK, PUNCTUATION, ProductQuery, ProductRow, SortKey, SortValue,
     StatusFilter, StockFilter, query_words, strip_punctuation,
@@ -109,12 +110,10 @@ impl Entry {
         if account.is_some_and(|a| a != self.account) {
             return false;
         }
-        let status_ok = match q.status {
+        let status_ok = match q.status.map(StatusFilter::offer_status) {
             None => true,
-            Some(StatusFilter::Active) => self.live() && self.status == Some(1),
-            Some(StatusFilter::Inactive) => self.live() && self.status == Some(0),
-            Some(StatusFilter::Eol) => self.live() && self.status == Some(2),
-            Some(StatusFilter::Missing) => self.missing,
+            Some(Some(status)) => self.live() && self.status == Some(status.code()),
+            Some(None) => self.missing,
         };
         status_ok
             && match q.stock {
@@ -131,10 +130,10 @@ impl Entry {
             c.missing += sign;
             return;
         }
-        match self.status {
-            Some(1) => c.active += sign,
-            Some(0) => c.inactive += sign,
-            Some(2) => c.end_of_life += sign,
+        match self.status.map(OfferStatus::from_code) {
+            Some(OfferStatus::Active) => c.active += sign,
+            Some(OfferStatus::Inactive) => c.inactive += sign,
+            Some(OfferStatus::EndOfLife) => c.end_of_life += sign,
             _ => {}
         }
         if self.stock == 0 {

@@ -32,6 +32,19 @@ pub enum StatusFilter {
     Missing,
 }
 
+impl StatusFilter {
+    /// The offer status this filter keeps (None: missing offers, whatever their status).
+    pub fn offer_status(self) -> Option<crate::model::OfferStatus> {
+        use crate::model::OfferStatus;
+        match self {
+            StatusFilter::Active => Some(OfferStatus::Active),
+            StatusFilter::Inactive => Some(OfferStatus::Inactive),
+            StatusFilter::Eol => Some(OfferStatus::EndOfLife),
+            StatusFilter::Missing => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockFilter {
     Zero,
@@ -243,13 +256,18 @@ pub(crate) fn push_filters(sql: &mut Sql, query: &ProductQuery) {
     if let Some(a) = &query.account {
         sql.push(" AND account = ").push_bind(a.as_str());
     }
-    sql.push(match query.status {
-        Some(StatusFilter::Active) => " AND status = 1 AND missing_since IS NULL",
-        Some(StatusFilter::Inactive) => " AND status = 0 AND missing_since IS NULL",
-        Some(StatusFilter::Eol) => " AND status = 2 AND missing_since IS NULL",
-        Some(StatusFilter::Missing) => " AND missing_since IS NOT NULL",
-        None => "",
-    });
+    match query.status.map(StatusFilter::offer_status) {
+        Some(Some(status)) => {
+            sql.push(&format!(
+                " AND status = {} AND missing_since IS NULL",
+                status.code()
+            ));
+        }
+        Some(None) => {
+            sql.push(" AND missing_since IS NOT NULL");
+        }
+        None => {}
+    }
     match query.stock {
         Some(StockFilter::Zero) => {
             sql.push(" AND general_stock = 0");
