@@ -13,13 +13,5 @@ pub fn truncate(s: &str, width: usize) -> String {
 
 /// 1274 → "1 274" (the sketch's thin grouping; narrow and unambiguous across locales).
 pub fn group(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    crate::model::group_digits(n)
 }

@@ -6,7 +6,7 @@ use super::{App, Confirm, Effect, Popup};
 use crate::edits::preview::Preview;
 use crate::edits::{Edit, Keep, PushReport};
 use crate::tui::error::JobError;
-use crate::tui::keymap::{Action, Context, Key};
+use crate::tui::keymap::Key;
 use crate::tui::tabs::changes::{EditForm, FormKey, PreviewPopup};
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -189,15 +189,7 @@ impl App {
                 vec![]
             }
             _ => {
-                let delta: i32 = match self.keymap.action(Context::Global, key) {
-                    Some(Action::Up) => -1,
-                    Some(Action::Down) => 1,
-                    Some(Action::HalfPageUp) => -10,
-                    Some(Action::HalfPageDown) => 10,
-                    Some(Action::Top) => -100_000,
-                    Some(Action::Bottom) => 100_000,
-                    _ => 0,
-                };
+                let delta = super::popups::scroll_delta(&self.keymap, key, 100_000);
                 p.scroll_by(delta);
                 vec![]
             }

@@ -2,7 +2,7 @@
 
 use super::{App, Confirm, Effect, Popup, Tab};
 use crate::model::SyncMode;
-use crate::tui::keymap::{Action, Context, Key};
+use crate::tui::keymap::{Action, Context, Key, Keymap};
 use crate::tui::tabs::sync::OptionsKey;
 use crossterm::event::{KeyCode, KeyEvent};
 use tui_input::backend::crossterm::EventHandler;
@@ -129,15 +129,7 @@ impl App {
                     self.popups.pop();
                 } else {
                     // Bounded by the rows here; the view also stops at the last screenful.
-                    let delta: i32 = match self.keymap.action(Context::Global, key) {
-                        Some(Action::Up) => -1,
-                        Some(Action::Down) => 1,
-                        Some(Action::HalfPageUp) => -10,
-                        Some(Action::HalfPageDown) => 10,
-                        Some(Action::Top) => -10_000,
-                        Some(Action::Bottom) => 10_000,
-                        _ => 0,
-                    };
+                    let delta = scroll_delta(&self.keymap, key, 10_000);
                     let (filter, current) = (filter.clone(), i32::from(*scroll));
                     let rows = self
                         .keymap
@@ -251,5 +243,18 @@ impl App {
                 vec![]
             }
         }
+    }
+}
+
+/// Lines a popup's list moves for `key`: a line, half a page, or `jump` to either end.
+pub(super) fn scroll_delta(keymap: &Keymap, key: Key, jump: i32) -> i32 {
+    match keymap.action(Context::Global, key) {
+        Some(Action::Up) => -1,
+        Some(Action::Down) => 1,
+        Some(Action::HalfPageUp) => -10,
+        Some(Action::HalfPageDown) => 10,
+        Some(Action::Top) => -jump,
+        Some(Action::Bottom) => jump,
+        _ => 0,
     }
 }
