@@ -246,6 +246,7 @@ fn changes_tab_and_edit_form_render() {
 /// The edit and bulk forms' fields are named and wrap both ways, as the options form's do.
 #[test]
 fn form_fields_are_named_and_wrap_around() {
+    use magsync::tui::tabs::FormField;
     use magsync::tui::tabs::changes::EditField;
     use magsync::tui::tabs::products::BulkField;
     assert_eq!(EditField::Status.next(true), EditField::Price);

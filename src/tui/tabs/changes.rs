@@ -3,6 +3,7 @@
 //! and its keys; `app/changes.rs` wires them into `update()`, `views/changes.rs` and
 //! `views/push.rs` draw them.
 
+use super::FormField;
 use crate::edits::preview::{Preview, Scope};
 use crate::edits::{Edit, EditRequest, EditState};
 use crate::model::OfferStatus;
@@ -152,6 +153,10 @@ pub enum EditField {
     Status,
 }
 
+impl super::FormField for EditField {
+    const FIELDS: &'static [EditField] = &EditField::ALL;
+}
+
 impl EditField {
     pub const ALL: [EditField; 4] = [
         EditField::Price,
@@ -167,16 +172,6 @@ impl EditField {
             EditField::Stock => "stock",
             EditField::Status => "status",
         }
-    }
-
-    /// The field below (`forward`) or above, wrapping around.
-    pub fn next(self, forward: bool) -> EditField {
-        super::step(&EditField::ALL, self, forward)
-    }
-
-    /// Its line in the form, from 0.
-    pub fn row(self) -> u16 {
-        EditField::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
     }
 }
 

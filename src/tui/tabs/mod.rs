@@ -19,3 +19,18 @@ pub fn step<T: Copy + PartialEq>(all: &[T], current: T, forward: bool) -> T {
         (i + n - 1) % n
     }]
 }
+
+/// A form's fields, in the order the form shows them: the next one and a field's line.
+pub trait FormField: Copy + PartialEq + 'static {
+    const FIELDS: &'static [Self];
+
+    /// The field below (`forward`) or above, wrapping around.
+    fn next(self, forward: bool) -> Self {
+        step(Self::FIELDS, self, forward)
+    }
+
+    /// Its line in the form, from 0.
+    fn row(self) -> u16 {
+        Self::FIELDS.iter().position(|f| *f == self).unwrap_or(0) as u16
+    }
+}

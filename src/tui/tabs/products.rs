@@ -2,6 +2,7 @@
 //! marks and the bulk form (`b`) over them. The tab's state, its motions and the form's keys;
 //! `app` wires them into `update()`, `views/products.rs` and `views/push.rs` draw them.
 
+use super::FormField;
 use crate::edits::bulk::{BulkChange, PriceOp};
 use crate::store::search::{Cursor, ProductQuery, ProductRow};
 use chrono::{DateTime, Utc};
@@ -114,6 +115,10 @@ pub enum BulkField {
     Clamp,
 }
 
+impl super::FormField for BulkField {
+    const FIELDS: &'static [BulkField] = &BulkField::ALL;
+}
+
 impl BulkField {
     pub const ALL: [BulkField; 4] = [
         BulkField::PriceMode,
@@ -129,16 +134,6 @@ impl BulkField {
             BulkField::Stock => "stock",
             BulkField::Clamp => "keep within min/max",
         }
-    }
-
-    /// The field below (`forward`) or above, wrapping around.
-    pub fn next(self, forward: bool) -> BulkField {
-        super::step(&BulkField::ALL, self, forward)
-    }
-
-    /// Its line in the form, from 0.
-    pub fn row(self) -> u16 {
-        BulkField::ALL.iter().position(|f| *f == self).unwrap_or(0) as u16
     }
 }
 

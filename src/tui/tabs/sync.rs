@@ -2,6 +2,7 @@
 //! the options form (`o`) of its next run. The tab's state and its keys; `app` wires them into
 //! `update()`, `views/sync.rs` and `views/options.rs` draw them.
 
+use super::FormField;
 use crate::model::{ConflictStrategy, EventLevel, SyncEvent, SyncMode, SyncOptions};
 use crossterm::event::{KeyCode, KeyEvent};
 use tui_input::Input;
@@ -30,6 +31,10 @@ pub enum OptionsField {
     Strategy,
 }
 
+impl super::FormField for OptionsField {
+    const FIELDS: &'static [OptionsField] = &OptionsField::ALL;
+}
+
 impl OptionsField {
     pub const ALL: [OptionsField; 4] = [
         OptionsField::MaxPages,
@@ -45,11 +50,6 @@ impl OptionsField {
             OptionsField::IncludeInactive => "include inactive",
             OptionsField::Strategy => "conflict strategy",
         }
-    }
-
-    /// The field below (`forward`) or above, wrapping around.
-    pub fn next(self, forward: bool) -> OptionsField {
-        super::step(&OptionsField::ALL, self, forward)
     }
 
     /// Typed into (a text input) rather than toggled.

@@ -5,6 +5,7 @@ use super::{centered, when};
 use crate::edits::{Edit, EditState};
 use crate::tui::app::App;
 use crate::tui::layout;
+use crate::tui::tabs::FormField;
 use crate::tui::tabs::changes::{EditField, EditForm};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Position, Rect};

@@ -3,6 +3,7 @@
 
 use super::centered;
 use crate::tui::app::App;
+use crate::tui::tabs::FormField;
 use crate::tui::tabs::changes::PreviewPopup;
 use crate::tui::tabs::products::{BulkField, BulkForm};
 use ratatui::Frame;
