@@ -46,14 +46,14 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Step under the best competing price (default [prices] step, 0.01).
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub step: Option<String>,
     /// CSV of part_number,cost: suggestions never go under cost plus --margin (default
     /// [prices] cost_csv).
     #[arg(long, value_name = "PATH")]
     pub costs: Option<PathBuf>,
     /// Margin over cost in percent (default [prices] margin_percent, 0).
-    #[arg(long, value_name = "PERCENT")]
+    #[arg(long, value_name = "PERCENT", allow_negative_numbers = true)]
     pub margin: Option<String>,
     /// Queue the suggested price of these listed offers (comma-separated ids; needs --account
     /// when several accounts are listed) as local edits.
@@ -212,13 +212,14 @@ fn table(list: &[BuyboxEntry]) -> String {
 
 pub async fn run(g: &GlobalArgs, a: Args) -> anyhow::Result<u8> {
     let config = g.load_config()?;
-    let names = accounts(&config, a.account.as_deref())?;
+    // The flags first: a mistyped flag is the sentence to show, whatever else is missing.
     let window = match &a.since {
         Some(s) => Window::Since(parse_since(s, Utc::now())?),
         None => Window::LastSync,
     };
     let opts = options(&config.settings.prices, &a)?;
-    let store = Store::open(&config.database_url).await?;
+    let names = accounts(&config, a.account.as_deref())?;
+    let store = Store::open_existing(&config.database_url).await?;
     if a.queue.is_empty() {
         refresh_vat(&config, &store, &names).await;
     }
@@ -360,7 +361,7 @@ pub async fn smart_deals(g: &GlobalArgs, a: SmartDealsArgs) -> anyhow::Result<u8
             return Err(Failure::usage("several accounts are configured: pass --account").into());
         }
     };
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
     let result = smart_deals_on(&config, &store, &account, &a).await;
     store.close().await;
     result

@@ -76,7 +76,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         .into());
     }
     let config = g.load_config()?;
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_existing(&config.database_url).await?;
     let result = report(&store, &config, &args, Window { since, until }, now).await;
     store.close().await;
     let body = result?;

@@ -379,6 +379,10 @@ fn commands_on_a_missing_database_say_so_and_create_nothing() {
         ],
         &["pending"],
         &["push", "--dry-run"],
+        &["buybox"],
+        &["buybox", "--losing", "--json", "--since", "7d"],
+        &["report", "--since", "7d"],
+        &["smart-deals", "--account", "main", "--ids", "1"],
         &[
             "offer",
             "set",
@@ -438,6 +442,11 @@ fn negative_numbers_reach_the_validator() {
         (&["sync", "--items-per-page", "500"], "at most 100"),
         (&["sync", "--progress-every", "-1"], "must be at least 1"),
         (&["push", "--max-offers", "-3"], "must be at least 1"),
+        (&["buybox", "--step", "-1"], "--step must be above 0"),
+        (
+            &["buybox", "--margin", "-5"],
+            "--margin must not be negative",
+        ),
         (
             &["pending", "discard"],
             "not provided: <ID|--account <ACCOUNT>|--all>",
