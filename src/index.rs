@@ -33,26 +33,60 @@ struct Entry {
     price: i64,
     /// Nanoseconds since the epoch.
     changed: i64,
-    /// What a search matches — the search text, its words that held punctuation without it,
-    /// and the offer id, separated by U+001F — which also holds the folded name and part
-    /// number the table sorts by (see `name_len`, `part_number_at`).
-    text: Box<str>,
+    /// Where its text lies in [`Texts`]: what a search matches — the search text, its words
+    /// that held punctuation without them, and the offer id, separated by U+001F — which also
+    /// holds the folded name and part number the table sorts by.
+    text_at: usize,
+    text_len: u32,
     /// -1 when unknown (the products table's sort value; no filter matches it).
     stock: i32,
     /// `i32::MAX` when unknown.
     rank: i32,
-    /// Where the folded part number lies in `text`.
+    /// Where the folded part number lies in the text.
     part_number_at: u32,
     status: Option<i16>,
     account: u16,
-    /// The folded name is `text[..name_len]`.
+    /// The folded name begins the text.
     name_len: u16,
     part_number_len: u16,
     missing: bool,
 }
 
+/// Every entry's text, end to end in one allocation: a million small allocations would cost
+/// their headers and the holes between them, and scan slower. A changed offer's new text is
+/// appended; the old one is garbage until [`Texts::compact`].
+#[derive(Default)]
+struct Texts {
+    bytes: Vec<u8>,
+    garbage: usize,
+}
+
+impl Texts {
+    fn of(&self, e: &Entry) -> &[u8] {
+        &self.bytes[e.text_at..e.text_at + e.text_len as usize]
+    }
+
+    /// Moves the live texts down over the garbage, in place (no second copy of them).
+    fn compact(&mut self, entries: &mut [Entry]) {
+        let mut by_place: Vec<u32> = (0..entries.len() as u32).collect();
+        by_place.sort_unstable_by_key(|&s| entries[s as usize].text_at);
+        let mut to = 0;
+        for s in by_place {
+            let e = &mut entries[s as usize];
+            let len = e.text_len as usize;
+            self.bytes.copy_within(e.text_at..e.text_at + len, to);
+            e.text_at = to;
+            to += len;
+        }
+        self.bytes.truncate(to);
+        self.bytes.shrink_to_fit();
+        self.garbage = 0;
+    }
+}
+
 impl Entry {
-    fn new(account: u16, r: IndexRow) -> Entry {
+    /// The entry of an offer, its text appended to `texts`.
+    fn new(account: u16, r: IndexRow, texts: &mut Texts) -> Entry {
         // The table sorts names and part numbers folded, as a search reads them, so the index
         // keeps no second, original copy of them: the search text begins with the folded name
         // and holds the folded part number.
@@ -70,28 +104,27 @@ impl Entry {
             .collect();
         stripped.sort_unstable();
         stripped.dedup();
-        let stripped = stripped.join(" ");
-        let id = r.id.to_string();
-        let mut text = String::new();
+        let at = texts.bytes.len();
+        let b = &mut texts.bytes;
         // Only when the stored search text was made by another rule (a store written by an
         // older release) does the name need a place of its own.
         if !r.search_text.starts_with(&name) {
-            text.push_str(&name);
-            text.push('\u{1f}');
+            b.extend_from_slice(name.as_bytes());
+            b.push(0x1f);
         }
-        text.push_str(&r.search_text);
-        if !stripped.is_empty() {
-            text.push('\u{1f}');
-            text.push_str(&stripped);
+        b.extend_from_slice(r.search_text.as_bytes());
+        for (i, w) in stripped.iter().enumerate() {
+            b.push(if i == 0 { 0x1f } else { b' ' });
+            b.extend_from_slice(w.as_bytes());
         }
-        text.push('\u{1f}');
-        text.push_str(&id);
-        let part_number_at = match text.find(&part_number) {
-            Some(at) => at,
+        b.push(0x1f);
+        b.extend_from_slice(r.id.to_string().as_bytes());
+        let part_number_at = match memchr::memmem::find(&b[at..], part_number.as_bytes()) {
+            Some(p) => p,
             None => {
-                text.push('\u{1f}');
-                text.push_str(&part_number);
-                text.len() - part_number.len()
+                b.push(0x1f);
+                b.extend_from_slice(part_number.as_bytes());
+                b.len() - at - part_number.len()
             }
         };
         Entry {
@@ -100,31 +133,28 @@ impl Entry {
                 .sale_price
                 .map_or(-10_000, |m| m.to_units().unwrap_or(i64::MAX)),
             changed: nanos(r.last_changed_at),
+            text_at: at,
+            text_len: u32::try_from(b.len() - at).unwrap_or(u32::MAX),
             stock: r.general_stock.unwrap_or(-1),
             rank: r.buy_button_rank.unwrap_or(i32::MAX),
+            part_number_at: part_number_at as u32,
             status: r.status,
             account,
-            missing: r.missing,
             name_len: key_len(&name),
-            part_number_at: part_number_at as u32,
             part_number_len: key_len(&part_number),
-            text: text.into_boxed_str(),
+            missing: r.missing,
         }
     }
 
-    /// The name the table sorts by: folded.
-    fn name(&self) -> &[u8] {
-        &self.text.as_bytes()[..usize::from(self.name_len)]
+    /// The name the table sorts by (folded), from the entry's text.
+    fn name<'t>(&self, text: &'t [u8]) -> &'t [u8] {
+        &text[..usize::from(self.name_len)]
     }
 
-    /// The part number the table sorts by: folded.
-    fn part_number(&self) -> &[u8] {
+    /// The part number the table sorts by (folded), from the entry's text.
+    fn part_number<'t>(&self, text: &'t [u8]) -> &'t [u8] {
         let at = self.part_number_at as usize;
-        &self.text.as_bytes()[at..at + usize::from(self.part_number_len)]
-    }
-
-    fn haystack(&self) -> &[u8] {
-        self.text.as_bytes()
+        &text[at..at + usize::from(self.part_number_len)]
     }
 
     fn live(&self) -> bool {
@@ -198,6 +228,7 @@ pub struct ProductIndex {
     /// The revision of each account the index holds every offer at.
     seen: HashMap<String, i64>,
     entries: Vec<Entry>,
+    texts: Texts,
     /// Per sort key (in `SortKey::ALL` order), every slot ascending by (value, account, id).
     orders: Vec<Vec<u32>>,
     counts: Vec<OfferCounts>,
@@ -242,6 +273,11 @@ impl ProductIndex {
         self.built = true;
         let n = changed.len();
         self.reorder(changed);
+        // A quarter of garbage bounds the texts at 4/3 of the live ones; moving them costs
+        // about as much as the catch-ups that made it.
+        if self.texts.garbage > self.texts.bytes.len() / 4 {
+            self.texts.compact(&mut self.entries);
+        }
         Ok(n)
     }
 
@@ -264,12 +300,13 @@ impl ProductIndex {
     /// Stores one offer's version, returning its slot.
     fn put(&mut self, row: IndexRow) -> u32 {
         let code = self.code(&row.account);
-        let entry = Entry::new(code, row);
+        let entry = Entry::new(code, row, &mut self.texts);
         entry.count_into(&mut self.counts[code as usize], 1);
         match self.find(code, entry.id) {
             Some(slot) => {
                 let old = std::mem::replace(&mut self.entries[slot as usize], entry);
                 old.count_into(&mut self.counts[code as usize], -1);
+                self.texts.garbage += old.text_len as usize;
                 slot
             }
             None => {
@@ -296,10 +333,12 @@ impl ProductIndex {
     fn cmp_slots(&self, k: SortKey, a: u32, b: u32) -> Ordering {
         let (x, y) = (&self.entries[a as usize], &self.entries[b as usize]);
         let by_value = match k {
-            SortKey::Name => x.name().cmp(y.name()),
+            SortKey::Name => x.name(self.texts.of(x)).cmp(y.name(self.texts.of(y))),
             SortKey::Account => Ordering::Equal,
             SortKey::Id => x.id.cmp(&y.id),
-            SortKey::PartNumber => x.part_number().cmp(y.part_number()),
+            SortKey::PartNumber => x
+                .part_number(self.texts.of(x))
+                .cmp(y.part_number(self.texts.of(y))),
             SortKey::Price => x.price.cmp(&y.price),
             SortKey::Stock => x.stock.cmp(&y.stock),
             SortKey::Rank => x.rank.cmp(&y.rank),
@@ -315,8 +354,10 @@ impl ProductIndex {
     fn cmp_cursor(&self, k: SortKey, slot: u32, c: &Cursor) -> Ordering {
         let x = &self.entries[slot as usize];
         let by_value = match (k, &c.value) {
-            (SortKey::Name, SortValue::Text(t)) => x.name().cmp(t.as_bytes()),
-            (SortKey::PartNumber, SortValue::Text(t)) => x.part_number().cmp(t.as_bytes()),
+            (SortKey::Name, SortValue::Text(t)) => x.name(self.texts.of(x)).cmp(t.as_bytes()),
+            (SortKey::PartNumber, SortValue::Text(t)) => {
+                x.part_number(self.texts.of(x)).cmp(t.as_bytes())
+            }
             (SortKey::Id, SortValue::Int(i)) => x.id.cmp(i),
             (SortKey::Price, SortValue::Money(m)) => x.price.cmp(&units(*m)),
             (SortKey::Stock, SortValue::Int(i)) => i64::from(x.stock).cmp(i),
@@ -372,7 +413,7 @@ impl ProductIndex {
             t.hits.resize(self.entries.len(), false);
             let finders: Vec<Finder> = t.words.iter().map(|w| Finder::new(w.as_bytes())).collect();
             for &s in &changed {
-                t.hits[s as usize] = matches(&self.entries[s as usize], &finders);
+                t.hits[s as usize] = matches(self.texts.of(&self.entries[s as usize]), &finders);
             }
         }
     }
@@ -395,9 +436,13 @@ impl ProductIndex {
                     .hits
                     .iter()
                     .zip(&self.entries)
-                    .map(|(&hit, e)| hit && matches(e, &finders))
+                    .map(|(&hit, e)| hit && matches(self.texts.of(e), &finders))
                     .collect(),
-                None => self.entries.iter().map(|e| matches(e, &finders)).collect(),
+                None => self
+                    .entries
+                    .iter()
+                    .map(|e| matches(self.texts.of(e), &finders))
+                    .collect(),
             };
             self.text = Some(TextMatches {
                 words: words.to_vec(),
@@ -504,8 +549,7 @@ fn folded(c: &Cursor) -> Cursor {
     c
 }
 
-fn matches(e: &Entry, finders: &[Finder]) -> bool {
-    let hay = e.haystack();
+fn matches(hay: &[u8], finders: &[Finder]) -> bool {
     finders.iter().all(|f| f.find(hay).is_some())
 }
 

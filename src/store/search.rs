@@ -348,7 +348,7 @@ fn since_statements(revs: &HashMap<String, i64>, seen: &HashMap<String, i64>) ->
 
 /// Offers per statement when reading every offer: a million offers in one statement hold a
 /// connection for seconds and trip the slow-statement warning; chunks in key order do not.
-const FIRST_READ_CHUNK: i64 = 20_000;
+const FIRST_READ_CHUNK: i64 = 5_000;
 
 /// `chunk` offers of all, in key order, after `after`.
 fn chunk_statement(after: Option<&(String, i64)>, chunk: i64) -> Sql {
