@@ -171,7 +171,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         return Err(e.into());
     }
     let progress = if std::io::stderr().is_terminal() {
-        let total = store.count_products(&query).await?;
+        let total = store.search().count(&query).await?;
         Some(progress_bar(total as u64))
     } else {
         None
@@ -334,7 +334,8 @@ pub async fn write_all<W: Write>(
             w.write_record(CSV_COLUMNS)?;
             let mut n = 0u64;
             let count = store
-                .export_offers::<anyhow::Error, _>(query, |o| {
+                .search()
+                .export::<anyhow::Error, _>(query, |o| {
                     w.write_record(csv_record(&o, edit_of(&o)))?;
                     n += 1;
                     tick(n);
@@ -348,7 +349,8 @@ pub async fn write_all<W: Write>(
             out.write_all(b"[")?;
             let mut n = 0u64;
             let count = store
-                .export_offers::<anyhow::Error, _>(query, |o| {
+                .search()
+                .export::<anyhow::Error, _>(query, |o| {
                     out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
                     serde_json::to_writer(&mut *out, &json_offer(&o, edit_of(&o)))?;
                     n += 1;
@@ -362,7 +364,8 @@ pub async fn write_all<W: Write>(
         Format::Jsonl => {
             let mut n = 0u64;
             store
-                .export_offers::<anyhow::Error, _>(query, |o| {
+                .search()
+                .export::<anyhow::Error, _>(query, |o| {
                     serde_json::to_writer(&mut *out, &json_offer(&o, edit_of(&o)))?;
                     out.write_all(b"\n")?;
                     n += 1;

@@ -161,12 +161,12 @@ pub async fn check_account(
         ))
     };
     if config.accounts.iter().any(|a| a.name == name)
-        || store.has_account(name).await.map_err(db)?
+        || store.accounts().has(name).await.map_err(db)?
     {
         return Ok(());
     }
     let mut known: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
-    for a in store.stored_accounts().await.map_err(db)? {
+    for a in store.accounts().stored().await.map_err(db)? {
         if !known.contains(&a) {
             known.push(a);
         }

@@ -46,8 +46,8 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         store.close().await;
         return Err(e.into());
     }
-    let matched = store.count_products(&query).await?;
-    let rows = store.search_products(&query, None, limit).await?;
+    let matched = store.search().count(&query).await?;
+    let rows = store.search().products(&query, None, limit).await?;
     store.close().await;
     if args.json {
         let products: Vec<Value> = rows.iter().map(row_json).collect();

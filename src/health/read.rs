@@ -13,8 +13,13 @@ pub async fn read_facts(
     now: DateTime<Utc>,
 ) -> Result<Facts> {
     let history = t.duration_history as i64 + 1;
-    let completed = |mode| store.finished_runs(account, Some(mode), true, history.max(2));
+    let completed = |mode| {
+        store
+            .health()
+            .finished_runs(account, Some(mode), true, history.max(2))
+    };
     let last_finished = store
+        .health()
         .finished_runs(account, None, false, 1)
         .await?
         .into_iter()
@@ -23,6 +28,7 @@ pub async fn read_facts(
     let buybox_lost = match &last_finished {
         Some(run) => Some(
             store
+                .history()
                 .rank_moves(Some(account), run.started_at)
                 .await?
                 .iter()
@@ -38,6 +44,7 @@ pub async fn read_facts(
         completed_full: completed(SyncMode::Full).await?,
         completed_incremental: completed(SyncMode::Incremental).await?,
         edits: store
+            .health()
             .edits_waiting(account, now - t.pending_edit_warn)
             .await?,
     })

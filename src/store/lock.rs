@@ -82,10 +82,16 @@ pub(crate) fn advisory_key(account: &str) -> i64 {
     i64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
 }
 
-impl Store {
+/// `store.locks()`.
+#[derive(Clone, Copy)]
+pub struct Locks<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Locks<'_> {
     /// Takes the account's sync lock for `owner` (e.g. "host:pid"), or says who holds it.
-    pub async fn try_lock_account(
-        &self,
+    pub async fn try_take(
+        self,
         account: &str,
         owner: &str,
         now: DateTime<Utc>,
@@ -103,13 +109,17 @@ impl Store {
         let take = "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
              ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
              heartbeat_at = excluded.heartbeat_at";
-        let acquired = match &self.pool {
+        let acquired = match &self.store.pool {
             Pool::Sqlite(_) => {
                 let sql = Sql::new(format!(
                     "{take} WHERE sync_locks.heartbeat_at < $4 OR sync_locks.owner = $5"
                 ));
                 let sql = sql.bind(account).bind(owner).bind(now).bind(cutoff);
-                self.pool.execute(&sql.bind(dead_owner.as_str())).await? == 1
+                self.store
+                    .pool
+                    .execute(&sql.bind(dead_owner.as_str()))
+                    .await?
+                    == 1
             }
             Pool::Postgres(pool) => {
                 let fresh = now - chrono::Duration::from_std(PG_ROW_FRESH).expect("small");
@@ -143,7 +153,7 @@ impl Store {
             let lost = CancellationToken::new();
             let lost_why = std::sync::Arc::new(std::sync::Mutex::new(None));
             return Ok(Ok(AccountLock {
-                store: self.clone(),
+                store: self.store.clone(),
                 account: account.to_string(),
                 owner: owner.to_string(),
                 pg: pg.map(|conn| LockWatch::spawn(conn, account, lost.clone(), lost_why.clone())),
@@ -152,7 +162,9 @@ impl Store {
             }));
         }
         let running = self
-            .last_run(account, None, Some(crate::model::RunStatus::Running))
+            .store
+            .runs()
+            .last(account, None, Some(crate::model::RunStatus::Running))
             .await?;
         Ok(Err(LockBusy {
             account: account.to_string(),
@@ -160,13 +172,11 @@ impl Store {
             started_at: running.map(|r| r.started_at),
         }))
     }
-}
 
-impl Store {
     /// Who holds the account's lock row and its heartbeat, if anyone.
-    async fn lock_holder(&self, account: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+    async fn lock_holder(self, account: &str) -> Result<Option<(String, DateTime<Utc>)>> {
         let sql = Sql::new("SELECT owner, heartbeat_at FROM sync_locks WHERE account = $1");
-        self.pool.fetch_optional(&sql.bind(account)).await
+        self.store.pool.fetch_optional(&sql.bind(account)).await
     }
 }
 
@@ -229,15 +239,7 @@ impl AccountLock {
         self.lost.clone()
     }
 
-    /// Why the lock was lost, once [`AccountLock::lost`] fired.
-    pub fn lost_reason(&self) -> Option<String> {
-        self.lost_why
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// A shared view of [`AccountLock::lost_reason`] for the run.
+    /// Why the lock was lost, once [`AccountLock::lost`] fired; shared with the run.
     pub fn lost_reason_cell(&self) -> std::sync::Arc<std::sync::Mutex<Option<String>>> {
         self.lost_why.clone()
     }

@@ -11,9 +11,16 @@ use super::{Backend, Result, Store};
 use crate::model::{Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::LazyLock;
+
+/// `store.offers()`.
+#[derive(Clone, Copy)]
+pub struct Offers<'a> {
+    pub(super) store: &'a Store,
+}
 
 /// What writing a batch did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -180,10 +187,10 @@ pub(super) fn classify<'a>(
     (out, to_write)
 }
 
-impl Store {
+impl Offers<'_> {
     /// Writes a batch of offers of one account seen by run `run_id` at `now`.
-    pub async fn write_offers(
-        &self,
+    pub async fn write(
+        self,
         account: &str,
         run_id: Option<i64>,
         offers: &[Offer],
@@ -204,13 +211,13 @@ impl Store {
                 }
             }
         }
-        super::offers_write::write_offers(self.writer(), account, run_id, &unique, now).await
+        super::offers_write::write_offers(self.store.writer(), account, run_id, &unique, now).await
     }
 
     /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
     /// and that the scan's filter (`status`, None = all) would have returned.
     pub async fn missing_candidates(
-        &self,
+        self,
         account: &str,
         scan_started: DateTime<Utc>,
         status: Option<OfferStatus>,
@@ -219,7 +226,7 @@ impl Store {
         // every wide row with its raw JSON (and flushes the page cache of the indexes) to find
         // the handful a scan did not list. Offers without a seen row
         // are found through the (account, id) index alone, then checked.
-        let join = match self.backend() {
+        let join = match self.store.backend() {
             // CROSS JOIN is SQLite's way to keep `offer_seen` as the outer loop.
             Backend::Sqlite => "CROSS JOIN",
             Backend::Postgres => "JOIN",
@@ -248,13 +255,13 @@ impl Store {
             );
         status_term(&mut sql);
         sql.push(" ORDER BY 1");
-        let ids: Vec<(i64,)> = self.pool.fetch_all(&sql).await?;
+        let ids: Vec<(i64,)> = self.store.pool.fetch_all(&sql).await?;
         Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
     /// Marks offers as no longer listed by eMAG (never deletes them); returns how many changed.
     pub async fn mark_missing(
-        &self,
+        self,
         account: &str,
         run_id: Option<i64>,
         ids: &[i64],
@@ -262,7 +269,7 @@ impl Store {
     ) -> Result<u64> {
         let mut total = 0;
         for chunk in ids.chunks(5_000) {
-            let mut tx = self.writer().begin().await?;
+            let mut tx = self.store.writer().begin().await?;
             let rev: i64 = tx
                 .scalar(&Sql::new(super::search::NEXT_REV).bind(account))
                 .await?;
@@ -290,11 +297,12 @@ impl Store {
     }
 
     /// One stored offer with its bookkeeping timestamps.
-    pub async fn get_offer(&self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
+    pub async fn get(self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
         let sql = Sql::new(format!(
             "{SELECT_STORED} WHERE o.account = $1 AND o.id = $2"
         ));
         let row: Option<OfferRow> = self
+            .store
             .pool
             .fetch_optional(&sql.bind(account).bind(id))
             .await?;
@@ -302,12 +310,45 @@ impl Store {
     }
 
     /// Every offer of an account, ordered by id (tests, comparisons; not for huge exports).
-    pub async fn offers_of(&self, account: &str) -> Result<Vec<StoredOffer>> {
+    pub async fn of_account(self, account: &str) -> Result<Vec<StoredOffer>> {
         let sql = Sql::new(format!(
             "{SELECT_STORED} WHERE o.account = $1 ORDER BY o.id"
         ));
-        let rows: Vec<OfferRow> = self.pool.fetch_all(&sql.bind(account)).await?;
+        let rows: Vec<OfferRow> = self.store.pool.fetch_all(&sql.bind(account)).await?;
         Ok(rows.into_iter().map(StoredOffer::from).collect())
+    }
+
+    /// The same part number on every account (MAIN and FBE, RO/BG/HU), for offer details.
+    pub async fn same_part_number(self, part_number: &str) -> Result<Vec<SiblingOffer>> {
+        let sql = Sql::new(
+            "SELECT account, id, currency, sale_price, buy_button_rank, general_stock \
+             FROM offers WHERE part_number = $1 AND missing_since IS NULL ORDER BY account, id",
+        );
+        self.store.pool.fetch_all(&sql.bind(part_number)).await
+    }
+
+    /// Postgres only: refreshes the planner's statistics of the tables a sync writes. Called
+    /// as a run's writes double the account's rows: until autovacuum catches up, a table that
+    /// grew from nothing is still estimated "nearly empty", and the planner then reads each
+    /// page's `id IN (...)` lookup off the whole account's index range (docs/performance.md).
+    /// SQLite plans these lookups by the primary key whatever its statistics say.
+    ///
+    /// Only the columns a sync filters on are analysed (the page lookups, and the search for
+    /// offers a complete scan did not see); the row counts come with any column list. A full
+    /// ANALYZE of `offers` also detoasts and summarises every sampled raw JSON and description,
+    /// a large share of the server's CPU during a first sync. Autovacuum's own ANALYZE
+    /// still covers every column later.
+    pub async fn refresh_write_statistics(self) -> Result<()> {
+        if self.store.backend() == Backend::Postgres {
+            self.store
+                .pool
+                .execute_script(
+                    "ANALYZE offers (account, id, status, missing_since); \
+                     ANALYZE offer_seen (account, id, last_seen_at)",
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -508,4 +549,17 @@ impl From<OfferRow> for StoredOffer {
             last_run_id: r.last_run_id,
         }
     }
+}
+
+/// An offer of any account with a given part number.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct SiblingOffer {
+    pub account: String,
+    pub id: i64,
+    pub currency: Option<String>,
+    #[sqlx(try_from = "Amount")]
+    pub sale_price: Option<Decimal>,
+    pub buy_button_rank: Option<i32>,
+    #[sqlx(rename = "general_stock")]
+    pub stock: Option<i32>,
 }

@@ -24,7 +24,7 @@ const PG_WRITE_PARTS: usize = 2;
 /// splitting, and small writes stay atomic.
 const PG_MIN_PART: usize = 500;
 
-/// Writes a deduplicated batch of offers of one account (see `Store::write_offers`).
+/// Writes a deduplicated batch of offers of one account (see `Offers::write`).
 ///
 /// On Postgres the parts of a split batch commit separately: if one fails, the other may be
 /// stored. That is what two smaller batches would have done; the run fails on the error either

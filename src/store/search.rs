@@ -11,15 +11,22 @@
 //! `magsync products` and `export` page and stream with plain SQL: keyset paging on (sort
 //! value, account, id), on the sort indexes of migration 0003. The dashboard searches its
 //! in-memory index, which reads from here only the offers written since it last looked
-//! ([`Store::read_offers_since`]).
+//! ([`Search::read_offers_since`]).
 
 use super::money::{Amount, Money};
+use super::offers::{OfferRow, SELECT_STORED, StoredOffer};
 use super::sql::{Arg, Sql, Tx};
 use super::{Backend, Result, Store};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// `store.search()`.
+#[derive(Clone, Copy)]
+pub struct Search<'a> {
+    pub(super) store: &'a Store,
+}
 
 /// Stock at or below this (and above zero) counts as low.
 pub const LOW_STOCK: i32 = 5;
@@ -311,7 +318,7 @@ struct RowAtRev {
 pub(crate) const NEXT_REV: &str = "INSERT INTO offer_revs (account, rev) VALUES ($1, 1) \
     ON CONFLICT (account) DO UPDATE SET rev = offer_revs.rev + 1 RETURNING rev";
 
-/// What the product index holds of an offer (see [`Store::read_offers_since`]).
+/// What the product index holds of an offer (see [`Search::read_offers_since`]).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct IndexRow {
     pub account: String,
@@ -351,11 +358,11 @@ fn since_statements(revs: &HashMap<String, i64>, seen: Option<&HashMap<String, i
 
 const REVS: &str = "SELECT account, rev FROM offer_revs";
 
-impl Store {
+impl Search<'_> {
     /// One page of products after `after` (None = from the top), in SQL (the CLI; the
     /// dashboard pages its [`crate::index::ProductIndex`]).
-    pub async fn search_products(
-        &self,
+    pub async fn products(
+        self,
         query: &ProductQuery,
         after: Option<&Cursor>,
         limit: i64,
@@ -367,7 +374,7 @@ impl Store {
             if query.sort == SortKey::Account {
                 sql.push(&format!(" AND (account, id) {cmp} ("));
             } else {
-                let expr = query.sort.expr(self.backend());
+                let expr = query.sort.expr(self.store.backend());
                 sql.push(&format!(" AND ({expr}, account, id) {cmp} ("))
                     .push_bind(c.value.arg())
                     .push(", ");
@@ -377,21 +384,21 @@ impl Store {
                 .push_bind(c.id)
                 .push(")");
         }
-        sql.push(&order_by(query, self.backend()));
+        sql.push(&order_by(query, self.store.backend()));
         sql.push(&format!(" LIMIT {}", limit.max(1)));
-        self.pool.fetch_all(&sql).await
+        self.store.pool.fetch_all(&sql).await
     }
 
     /// How many products match (the sort is irrelevant).
-    pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
+    pub async fn count(self, query: &ProductQuery) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM offers WHERE 1 = 1");
         push_filters(&mut sql, query);
-        self.pool.scalar(&sql).await
+        self.store.pool.scalar(&sql).await
     }
 
     /// The products rows of the given offers, with the revision each was written at; offers
     /// the store no longer has are absent.
-    pub async fn product_rows(&self, keys: &[(String, i64)]) -> Result<Vec<(ProductRow, i64)>> {
+    pub async fn product_rows(self, keys: &[(String, i64)]) -> Result<Vec<(ProductRow, i64)>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -416,7 +423,7 @@ impl Store {
             .push_list(ids)
             .push(")");
         }
-        let rows: Vec<RowAtRev> = self.pool.fetch_all(&sql).await?;
+        let rows: Vec<RowAtRev> = self.store.pool.fetch_all(&sql).await?;
         Ok(rows.into_iter().map(|r| (r.row, r.rev)).collect())
     }
 
@@ -425,11 +432,11 @@ impl Store {
     /// the revisions the offers read are current to. An account whose revision did not move
     /// costs nothing but its counter row.
     pub async fn read_offers_since(
-        &self,
+        self,
         seen: Option<&HashMap<String, i64>>,
         mut each: impl FnMut(IndexRow),
     ) -> Result<HashMap<String, i64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool.begin().await?;
         // A SQLite read transaction is one WAL snapshot from its first statement on.
         if let Tx::Postgres(_) = tx {
             tx.execute(&Sql::new(
@@ -456,11 +463,32 @@ impl Store {
 
     /// Every account's revision (cheap: one row per account), to tell whether an index is
     /// current without reading any offer.
-    pub async fn offer_revs(&self) -> Result<HashMap<String, i64>> {
+    pub async fn revs(self) -> Result<HashMap<String, i64>> {
         let rows = self
+            .store
             .pool
             .fetch_all::<(String, i64)>(&Sql::new(REVS))
             .await?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// Calls `each` for every offer matching `query`, in the query's sort order (ties broken by
+    /// account and id); returns how many rows were passed. Stops at the first error `each`
+    /// returns. For `magsync export`: one query whose rows are handed over as the driver
+    /// yields them, so memory stays flat whatever the size of the store, and the export is one
+    /// consistent read instead of pages that could shift under concurrent syncs.
+    pub async fn export<E, F>(self, query: &ProductQuery, each: F) -> std::result::Result<u64, E>
+    where
+        E: From<sqlx::Error>,
+        F: FnMut(StoredOffer) -> std::result::Result<(), E>,
+    {
+        let mut sql = Sql::new(format!("{SELECT_STORED} WHERE 1 = 1"));
+        push_filters(&mut sql, query);
+        sql.push(&order_by(query, self.store.backend()));
+        let mut each = each;
+        self.store
+            .pool
+            .fetch_each(&sql, |row: OfferRow| each(StoredOffer::from(row)))
+            .await
     }
 }

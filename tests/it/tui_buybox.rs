@@ -7,7 +7,8 @@ use magsync::edits::EditRequest;
 use magsync::model::Offer;
 use magsync::model::OfferStatus;
 use magsync::price::{BuyboxEntry, Move, Suggestion};
-use magsync::store::history::{HistoryPoint, SiblingOffer};
+use magsync::store::history::HistoryPoint;
+use magsync::store::offers::SiblingOffer;
 use magsync::store::offers::StoredOffer;
 use magsync::tui::app::{App, Effect, Msg, OfferDetail, Popup, PricePanel, Tab};
 use magsync::tui::fixture;
@@ -338,10 +339,16 @@ async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
         !app.buybox.rows.is_empty(),
         "some offer lost the buy button"
     );
-    let rates = db.store.vat_rates("main").await.unwrap();
+    let rates = db.store.accounts().vat_rates("main").await.unwrap();
     assert!(!rates.is_empty(), "vat/read was cached");
     for row in &app.buybox.rows {
-        let offer = db.store.get_offer("main", row.id).await.unwrap().unwrap();
+        let offer = db
+            .store
+            .offers()
+            .get("main", row.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             row.vat_percent,
             magsync::price::smart_deals::rate_percent(&rates, offer.offer.vat_id),
