@@ -7,9 +7,9 @@
 
 use chrono::Utc;
 use magsync::cli::export::{Format, write_all};
+use magsync::model::search::{ProductQuery, SortKey};
 use magsync::model::{Offer, WarehouseValue};
 use magsync::store::Store;
-use magsync::store::search::{ProductQuery, SortKey};
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::io::Write;

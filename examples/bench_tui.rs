@@ -22,9 +22,9 @@
 
 use chrono::{Duration as ChronoDuration, Utc};
 use magsync::index::SharedIndex;
+use magsync::model::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::model::{Offer, OfferStatus};
 use magsync::store::Store;
-use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::tui::app::{PAGE_ROWS, Tab};
 use magsync::tui::{fixture, views};
 use ratatui::Terminal;

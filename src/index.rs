@@ -11,13 +11,15 @@
 //!
 //! What a search means is defined once in [`crate::store::search`].
 
+use crate::model::Money;
 use crate::model::OfferStatus;
-use crate::store::accounts::OfferCounts;
-use crate::store::search::{
-    Cursor, IndexRow, LOW_STOCK, PUNCTUATION, ProductQuery, ProductRow, SortKey, SortValue,
-    StatusFilter, StockFilter, query_words, strip_punctuation,
+use crate::model::search::{
+    Cursor, LOW_STOCK, PUNCTUATION, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter,
+    query_words, strip_punctuation,
 };
-use crate::store::{Money, Result, Store};
+use crate::store::accounts::OfferCounts;
+use crate::store::search::{IndexRow, ProductRow};
+use crate::store::{Result, Store};
 use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
 use std::cmp::Ordering;

@@ -4,7 +4,7 @@
 //! `cli::usage_error` turns into one sentence naming the flag and the accepted values (exit 2).
 
 use crate::error::Failure;
-use crate::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
+use crate::model::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::builder::PossibleValue;
 

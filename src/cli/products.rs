@@ -5,9 +5,10 @@ use super::filters::{
     ProductFilterArgs, check_account, clip, local_time, parse_limit, render_table, rfc3339,
 };
 use super::output::{note, out, outln};
+use crate::model::search::SortKey;
 use crate::model::{OfferStatus, state_word};
 use crate::store::Store;
-use crate::store::search::{ProductRow, SortKey};
+use crate::store::search::ProductRow;
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]

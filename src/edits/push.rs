@@ -92,7 +92,7 @@ pub async fn push_selected(
     let key = push_lock_key(account);
     let lock = match store
         .locks()
-        .try_take(&key, &crate::store::lock::process_owner(), Utc::now())
+        .try_take(&key, &crate::process::process_owner(), Utc::now())
         .await?
     {
         Ok(lock) => lock,

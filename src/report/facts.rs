@@ -3,10 +3,10 @@
 //! shows these and computes nothing of its own. The JSON shape is docs/report-json.md.
 
 use crate::edits::{EditState, db::EditFilter};
+use crate::model::search::LOW_STOCK;
 use crate::model::{RunStatus, SyncRun};
 use crate::price::buybox::Move;
 use crate::store::reports::{BoundsRow, ChangeKind, ChangeRow, flag};
-use crate::store::search::LOW_STOCK;
 use crate::store::{Result, Store};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;

@@ -6,7 +6,7 @@
 //! dashboard's index reads it again; `raw` and `content_hash` stay eMAG's, so the next sync
 //! still diffs against what eMAG really sent.
 
-use super::money::{self, Amount};
+use super::money::Amount;
 use super::sql::{Arg, Sql, ToArg, Tx};
 use super::{Result, Store};
 use crate::model::{Offer, OfferStatus};
@@ -82,13 +82,10 @@ pub(crate) fn value_columns(
     status: Option<OfferStatus>,
 ) -> Vec<(String, Arg)> {
     vec![
-        (
-            format!("{prefix}sale_price"),
-            money::opt(sale_price).to_arg(),
-        ),
+        (format!("{prefix}sale_price"), sale_price.to_arg()),
         (
             format!("{prefix}recommended_price"),
-            money::opt(recommended_price).to_arg(),
+            recommended_price.to_arg(),
         ),
         (format!("{prefix}stock"), stock.to_arg()),
         (format!("{prefix}status"), status.to_arg()),
@@ -129,8 +126,8 @@ async fn write_mirror(tx: &mut Tx, account: &str, o: &Offer) -> Result<()> {
     )
     .bind(account)
     .bind(o.id)
-    .bind(money::opt(o.sale_price))
-    .bind(money::opt(o.recommended_price))
+    .bind(o.sale_price)
+    .bind(o.recommended_price)
     .bind(o.status)
     .bind(o.general_stock)
     .bind(o.estimated_stock)

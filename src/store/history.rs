@@ -2,9 +2,10 @@
 //! postgres 0010): a row only when one of the tracked values changed, written by the sync's
 //! write path in the batch's own transaction, pruned by its own retention.
 
-use super::money::{Amount, Money};
+use super::money::Amount;
 use super::sql::{Sql, Tx};
 use super::{Backend, Result, Store};
+use crate::model::Money;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;

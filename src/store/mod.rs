@@ -4,9 +4,13 @@
 //! [`Sql`] value (text and typed arguments) run by one function per database on a [`Pool`] or
 //! in a [`Tx`] (`sql.rs`); rows decode into `sqlx::FromRow` structs. Most SQL is shared by
 //! both dialects (`$N` placeholders, `ON CONFLICT`, `RETURNING`); where it differs a
-//! [`Backend`] match picks the text, and what differs more — DDL, money encoding, locking, the
-//! bulk offer writes — lives in [`dialect`], [`money`], [`lock`], `offers_sqlite.rs` /
-//! `offers_pg.rs` and the per-dialect migrations.
+//! [`Backend`] match picks the text, and what differs more — DDL, money encoding, locking, bulk
+//! inserts — lives in [`dialect`], [`money`], [`lock`], [`Sql::inserts`] and the per-dialect
+//! migrations.
+//!
+//! What the store holds is reached through its parts, thin views named for it
+//! ([`Store::offers`], [`Store::runs`], [`Store::edits`], [`Store::search`], …), all over the
+//! one database handle.
 
 pub mod accounts;
 pub mod dialect;
@@ -16,8 +20,6 @@ pub mod history;
 pub mod lock;
 pub mod money;
 pub mod offers;
-mod offers_pg;
-mod offers_sqlite;
 mod offers_write;
 pub mod reports;
 pub mod runs;
@@ -32,7 +34,6 @@ pub use edits::Edits;
 pub use health::Health;
 pub use history::History;
 pub use lock::{AccountLock, LockBusy, Locks};
-pub use money::Money;
 pub use offers::Offers;
 pub use reports::Reports;
 pub use runs::Runs;

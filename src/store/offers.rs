@@ -5,16 +5,15 @@
 //! every offer as seen, and records field changes in `offer_changes`. Reading (one offer, an
 //! account's offers) and reconciliation (offers a complete scan missed) live here.
 
-use super::money::{self, Amount};
+use super::money::Amount;
 use super::sql::Sql;
 use super::{Backend, Result, Store};
-use crate::model::{Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
+use crate::model::{Money, Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 /// `store.offers()`.
 #[derive(Clone, Copy)]
@@ -49,23 +48,9 @@ pub const TRACKED_FIELDS: &[&str] = &[
     "translation_validation_status",
 ];
 
-pub(super) const TRACKED_COLUMNS: &str = "part_number, name, status, sale_price, recommended_price, \
-    min_sale_price, max_sale_price, general_stock, estimated_stock, validation_status, \
-    offer_validation_status, translation_validation_status";
-
-/// Every column of `offers` in insert order.
-pub(super) const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, description, url, \
-    category_id, vendor_category_id, warranty, eans, sale_price, recommended_price, \
-    min_sale_price, max_sale_price, best_offer_sale_price, best_offer_recommended_price, \
-    currency, vat_id, status, general_stock, estimated_stock, stock, handling_time, \
-    handling_time_days, validation_status, validation_status_description, \
-    translation_validation_status, offer_validation_status, offer_validation_status_description, \
-    ownership, number_of_offers, buy_button_rank, offer_details_id, images, raw, content_hash, \
-    search_text, first_seen_at, last_changed_at, missing_since, last_run_id, rev";
-
 fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
-        d.rescale(money::SCALE);
+        d.rescale(Money::SCALE);
         d.to_string()
     })
 }
@@ -86,24 +71,6 @@ pub fn tracked_values(o: &Offer) -> Vec<Option<String>> {
         o.offer_validation_status.map(|v| v.to_string()),
         o.translation_validation_status.map(|v| v.to_string()),
     ]
-}
-
-/// Lower-case text with diacritics and other scripts transliterated, so "lampa" finds "Lampă"
-/// and an operator without a Romanian keyboard finds "Fierbător".
-pub fn fold_search(s: &str) -> String {
-    deunicode::deunicode(s).to_lowercase()
-}
-
-pub fn search_text(o: &Offer) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for s in [&o.name, &o.part_number, &o.part_number_key]
-        .into_iter()
-        .flatten()
-    {
-        parts.push(s);
-    }
-    parts.extend(o.eans.iter().map(String::as_str));
-    fold_search(&parts.join(" \u{1f} "))
 }
 
 /// What is stored for an offer the batch holds.
@@ -352,22 +319,8 @@ impl Offers<'_> {
     }
 }
 
-/// `ON CONFLICT` update of every column but the key; a written offer is listed again.
-pub(super) static UPSERT_SET: LazyLock<String> = LazyLock::new(|| {
-    let set: Vec<String> = COLUMNS
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !matches!(*c, "account" | "id"))
-        .map(|c| match c {
-            "missing_since" => "missing_since = NULL".to_string(),
-            c => format!("{c} = excluded.{c}"),
-        })
-        .collect();
-    set.join(", ")
-});
-
 /// A row of the batch lookup: what the store holds for one offer of a batch (`id`,
-/// `content_hash`, `missing_since`, `first_seen_at` and [`TRACKED_COLUMNS`]), on either store.
+/// `content_hash`, `missing_since`, `first_seen_at` and the [`TRACKED_FIELDS`]), on either store.
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredRow {
     id: i64,

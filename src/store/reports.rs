@@ -108,7 +108,7 @@ impl Reports<'_> {
                 "CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT)",
             ),
         };
-        let low = super::search::LOW_STOCK;
+        let low = crate::model::search::LOW_STOCK;
         // Change rows hold eMAG's status number as text (see `store::offers::tracked_values`).
         let inactive = crate::model::OfferStatus::Inactive.code();
         let eol = crate::model::OfferStatus::EndOfLife.code();

@@ -2,13 +2,14 @@
 //! whose process died: no `running` row outlives its process by more than a minute, whoever
 //! reads the runs first (history, stats, the dashboard, the daemon, a new sync).
 
-use super::lock::{STALE_AFTER, advisory_key, local_process_is_gone};
+use super::lock::{STALE_AFTER, advisory_key};
 use super::sql::{Sql, ToArg, Tx};
 use super::{Backend, Result, Store};
 use crate::model::{
     EventLevel, OfferChange, RunCounts, RunStatus, SyncEvent, SyncMode, SyncOptions, SyncRun,
     Trigger,
 };
+use crate::process::local_process_is_gone;
 use chrono::{DateTime, Utc};
 
 /// `store.runs()`.
@@ -142,23 +143,28 @@ impl Runs<'_> {
         self.store.writer().scalar(&sql).await
     }
 
-    /// Appends several events of one run in one statement: the engine flushes its event queue
-    /// twice a second, so a 2,000-page run does not cost 2,000 separate writes.
+    /// Appends several events of one run in one statement (per 1,000 on SQLite): the engine
+    /// flushes its event queue twice a second, so a 2,000-page run does not cost 2,000
+    /// separate writes.
     pub async fn add_events(
         self,
         run_id: i64,
         events: &[(EventLevel, String, DateTime<Utc>)],
     ) -> Result<()> {
-        for chunk in events.chunks(1_000) {
-            let mut sql = Sql::new("INSERT INTO sync_events (run_id, at, level, message) ");
-            sql.push_values(chunk, |(level, message, at)| {
+        let rows = events
+            .iter()
+            .map(|(level, message, at)| {
+                let level = level.as_str();
                 vec![
                     run_id.to_arg(),
                     at.to_arg(),
-                    level.as_str().to_arg(),
+                    level.to_arg(),
                     message.as_str().to_arg(),
                 ]
-            });
+            })
+            .collect();
+        let head = "INSERT INTO sync_events (run_id, at, level, message)";
+        for sql in Sql::inserts(self.store.backend(), head, rows, "", 1_000) {
             self.store.writer().execute(&sql).await?;
         }
         Ok(())
@@ -449,11 +455,11 @@ fn counts_update(
     sql
 }
 
-/// Records field changes in the caller's transaction, 2,000 rows a statement.
+/// Records field changes in the caller's transaction (2,000 rows a statement on SQLite).
 pub(crate) async fn insert_changes(tx: &mut Tx, changes: &[OfferChange]) -> Result<()> {
-    for chunk in changes.chunks(2_000) {
-        let mut sql = Sql::new(format!("INSERT INTO offer_changes ({CHANGE_COLUMNS}) "));
-        sql.push_values(chunk, |c| {
+    let rows = changes
+        .iter()
+        .map(|c| {
             vec![
                 c.run_id.to_arg(),
                 c.account.as_str().to_arg(),
@@ -463,7 +469,10 @@ pub(crate) async fn insert_changes(tx: &mut Tx, changes: &[OfferChange]) -> Resu
                 c.new_value.as_deref().to_arg(),
                 c.at.to_arg(),
             ]
-        });
+        })
+        .collect();
+    let head = format!("INSERT INTO offer_changes ({CHANGE_COLUMNS})");
+    for sql in Sql::inserts(tx.backend(), &head, rows, "", 2_000) {
         tx.execute(&sql).await?;
     }
     Ok(())

@@ -1,22 +1,20 @@
-//! What a products search means, and the SQL that answers it for the CLI.
-//!
-//! One meaning on both stores (and in the dashboard's [`crate::index::ProductIndex`]): every
-//! word of the query (split on whitespace, case- and diacritics-folded by
-//! [`super::offers::fold_search`]) must occur as a substring of the offer's search text (its
-//! name, part number, part number key and EANs, see [`super::offers::search_text`]), of that
-//! text with its punctuation removed, or of its offer id. So "lampa" finds "Lampă", "317599"
-//! an EAN ending so, "hei45" the part number "HEI-45", and "11851" the offer of that id.
-//! [`matches_words`] is the meaning; [`word_condition`] is the same in SQL.
+//! The SQL of a products search: the meaning of [`crate::model::search`] (`word_condition` is
+//! its `matches_words` in SQL, the same on both stores) over the `offers` table.
 //!
 //! `magsync products` and `export` page and stream with plain SQL: keyset paging on (sort
 //! value, account, id), on the sort indexes of migration 0003. The dashboard searches its
 //! in-memory index, which reads from here only the offers written since it last looked
 //! ([`Search::read_offers_since`]).
 
-use super::money::{Amount, Money};
+use super::money::Amount;
 use super::offers::{OfferRow, SELECT_STORED, StoredOffer};
 use super::sql::{Arg, Sql, Tx};
 use super::{Backend, Result, Store};
+use crate::model::Money;
+use crate::model::search::{
+    Cursor, LOW_STOCK, PUNCTUATION, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter,
+    query_words,
+};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -26,102 +24,6 @@ use std::collections::HashMap;
 #[derive(Clone, Copy)]
 pub struct Search<'a> {
     pub(super) store: &'a Store,
-}
-
-/// Stock at or below this (and above zero) counts as low.
-pub const LOW_STOCK: i32 = 5;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    Active,
-    Inactive,
-    Eol,
-    Missing,
-}
-
-impl StatusFilter {
-    /// The offer status this filter keeps (None: missing offers, whatever their status).
-    pub fn offer_status(self) -> Option<crate::model::OfferStatus> {
-        use crate::model::OfferStatus;
-        match self {
-            StatusFilter::Active => Some(OfferStatus::Active),
-            StatusFilter::Inactive => Some(OfferStatus::Inactive),
-            StatusFilter::Eol => Some(OfferStatus::EndOfLife),
-            StatusFilter::Missing => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockFilter {
-    Zero,
-    Low,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortKey {
-    #[default]
-    Name,
-    Account,
-    Id,
-    PartNumber,
-    Price,
-    Stock,
-    Rank,
-    Changed,
-}
-
-impl SortKey {
-    pub const ALL: &'static [SortKey] = &[
-        SortKey::Account,
-        SortKey::Id,
-        SortKey::PartNumber,
-        SortKey::Name,
-        SortKey::Price,
-        SortKey::Stock,
-        SortKey::Rank,
-        SortKey::Changed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Account => "account",
-            SortKey::Id => "id",
-            SortKey::PartNumber => "part_number",
-            SortKey::Price => "price",
-            SortKey::Stock => "stock",
-            SortKey::Rank => "rank",
-            SortKey::Changed => "changed",
-        }
-    }
-
-    /// The SQL expression sorted on; NULLs are mapped to a sentinel so row-value comparisons
-    /// in keyset paging never meet a NULL. The sentinel price is -1 in the column's own unit
-    /// (ten-thousandths on SQLite), the value a cursor binds for a row without a price.
-    pub(crate) fn expr(self, backend: Backend) -> &'static str {
-        match self {
-            SortKey::Name => "COALESCE(name, '')",
-            SortKey::Account => "account",
-            SortKey::Id => "id",
-            SortKey::PartNumber => "COALESCE(part_number, '')",
-            SortKey::Price if backend == Backend::Sqlite => "COALESCE(sale_price, -10000)",
-            SortKey::Price => "COALESCE(sale_price, -1)",
-            SortKey::Stock => "COALESCE(general_stock, -1)",
-            SortKey::Rank => "COALESCE(buy_button_rank, 2147483647)",
-            SortKey::Changed => "last_changed_at",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProductQuery {
-    pub text: Option<String>,
-    pub account: Option<String>,
-    pub status: Option<StatusFilter>,
-    pub stock: Option<StockFilter>,
-    pub sort: SortKey,
-    pub descending: bool,
 }
 
 /// A row of the products table.
@@ -141,22 +43,6 @@ pub struct ProductRow {
     pub buy_button_rank: Option<i32>,
     pub missing_since: Option<DateTime<Utc>>,
     pub last_changed_at: DateTime<Utc>,
-}
-
-/// Where the next page starts: the last row's sort value and key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cursor {
-    pub value: SortValue,
-    pub account: String,
-    pub id: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum SortValue {
-    Text(String),
-    Int(i64),
-    Money(Money),
-    Time(DateTime<Utc>),
 }
 
 impl SortValue {
@@ -194,37 +80,25 @@ impl ProductRow {
     }
 }
 
+/// The SQL expression sorted on; NULLs are mapped to a sentinel so row-value comparisons
+/// in keyset paging never meet a NULL. The sentinel price is -1 in the column's own unit
+/// (ten-thousandths on SQLite), the value a cursor binds for a row without a price.
+pub(crate) fn sort_expr(key: SortKey, backend: Backend) -> &'static str {
+    match key {
+        SortKey::Name => "COALESCE(name, '')",
+        SortKey::Account => "account",
+        SortKey::Id => "id",
+        SortKey::PartNumber => "COALESCE(part_number, '')",
+        SortKey::Price if backend == Backend::Sqlite => "COALESCE(sale_price, -10000)",
+        SortKey::Price => "COALESCE(sale_price, -1)",
+        SortKey::Stock => "COALESCE(general_stock, -1)",
+        SortKey::Rank => "COALESCE(buy_button_rank, 2147483647)",
+        SortKey::Changed => "last_changed_at",
+    }
+}
+
 pub(crate) const ROW_COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, \
     sale_price, currency, general_stock, status, buy_button_rank, missing_since, last_changed_at";
-
-/// Characters a code's words are also matched without ("HEI-45" is found by "hei45"): ASCII
-/// punctuation, which is all that folded text holds besides letters, digits and spaces.
-pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-
-/// The words of a query as it is matched: folded, split on whitespace (so "usb c" finds
-/// "USB-C"). No words means no text condition.
-pub fn query_words(text: Option<&str>) -> Vec<String> {
-    let folded = super::offers::fold_search(text.unwrap_or_default());
-    folded.split_whitespace().map(str::to_string).collect()
-}
-
-/// `search_text` without [`PUNCTUATION`].
-pub fn strip_punctuation(text: &str) -> String {
-    text.chars().filter(|c| !PUNCTUATION.contains(*c)).collect()
-}
-
-/// Whether every word occurs in an offer's search text, in that text without punctuation, or
-/// in its id: the meaning of a search, which the SQL of [`word_condition`] repeats.
-pub fn matches_words(search_text: &str, id: i64, words: &[String]) -> bool {
-    if words.is_empty() {
-        return true;
-    }
-    let stripped = strip_punctuation(search_text);
-    let id = id.to_string();
-    words.iter().all(|w| {
-        search_text.contains(w.as_str()) || stripped.contains(w.as_str()) || id.contains(w.as_str())
-    })
-}
 
 /// `search_text` without [`PUNCTUATION`], in SQL (the same on both stores).
 fn stripped_sql() -> String {
@@ -247,7 +121,7 @@ fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// One word of a search in SQL: the meaning of [`matches_words`].
+/// One word of a search in SQL: the meaning of [`crate::model::search::matches_words`].
 fn word_condition(sql: &mut Sql, word: &str) {
     let p = sql.arg(like_pattern(word));
     let stripped = stripped_sql();
@@ -297,7 +171,7 @@ pub(crate) fn order_by(query: &ProductQuery, backend: Backend) -> String {
         // `account, account, id` would make SQLite sort instead of walking the primary key.
         format!(" ORDER BY account {dir}, id {dir}")
     } else {
-        let expr = query.sort.expr(backend);
+        let expr = sort_expr(query.sort, backend);
         format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}")
     }
 }
@@ -374,7 +248,7 @@ impl Search<'_> {
             if query.sort == SortKey::Account {
                 sql.push(&format!(" AND (account, id) {cmp} ("));
             } else {
-                let expr = query.sort.expr(self.store.backend());
+                let expr = sort_expr(query.sort, self.store.backend());
                 sql.push(&format!(" AND ({expr}, account, id) {cmp} ("))
                     .push_bind(c.value.arg())
                     .push(", ");

@@ -16,7 +16,7 @@ use crate::emag::{
     ClientConfig, DEFAULT_MIN_INTERVAL, EmagClient, EmagError, OfferFilter, RetryPolicy,
 };
 use crate::model::{SyncMode, SyncOptions, Trigger};
-use crate::store::lock::process_owner;
+use crate::process::process_owner;
 use crate::store::{LockBusy, Store, short_db_error};
 
 /// Knobs that are not user settings: tests and benchmarks shrink waits and lift pacing.

@@ -6,14 +6,15 @@
 use crate::emag_support::{sim_config, start};
 use chrono::{DateTime, Duration, Utc};
 use magsync::index::SharedIndex;
+use magsync::model::Money;
 use magsync::model::Offer;
 use magsync::model::OfferStatus;
-use magsync::store::Money;
-use magsync::store::offers::{StoredOffer, search_text};
-use magsync::store::search::{
+use magsync::model::search::search_text;
+use magsync::model::search::{
     Cursor, LOW_STOCK, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter, matches_words,
     query_words,
 };
+use magsync::store::offers::StoredOffer;
 use magsync::store::testing::TestDb;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use emag_support::*;
 use magsync::model::{RunStatus, Trigger};
-use magsync::store::lock::process_owner;
+use magsync::process::process_owner;
 use magsync::store::testing::TestDb;
 use magsync::sync::SyncError;
 use sqlx::Connection;
