@@ -111,8 +111,8 @@ async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
             account: a.account.clone(),
             status,
             since,
-            before_id: None,
             limit,
+            ..RunFilter::default()
         })
         .await?;
     store.close().await;

@@ -1,8 +1,9 @@
 //! Gathers an account's [`Facts`] from the store.
 
 use super::{AccountHealth, Facts, Thresholds, evaluate};
-use crate::model::SyncMode;
+use crate::model::{RunStatus, SyncMode};
 use crate::price::buybox::Move;
+use crate::store::runs::RunFilter;
 use crate::store::{Result, Store, short_db_error};
 use chrono::{DateTime, Utc};
 
@@ -13,17 +14,19 @@ pub async fn read_facts(
     now: DateTime<Utc>,
 ) -> Result<Facts> {
     let history = t.duration_history as i64 + 1;
-    let completed = |mode| {
-        store
-            .health()
-            .finished_runs(account, Some(mode), true, history.max(2))
+    let finished = |mode, status, limit| RunFilter {
+        account: Some(account.to_string()),
+        mode,
+        status,
+        finished: true,
+        limit,
+        ..RunFilter::default()
     };
-    let last_finished = store
-        .health()
-        .finished_runs(account, None, false, 1)
-        .await?
-        .into_iter()
-        .next();
+    let completed = |mode| {
+        let filter = finished(Some(mode), Some(RunStatus::Completed), history.max(2));
+        async move { store.runs().list(&filter).await }
+    };
+    let last_finished = store.runs().list(&finished(None, None, 1)).await?.pop();
     // What the last run changed: the moves since it started, read from the history's time index.
     let buybox_lost = match &last_finished {
         Some(run) => Some(

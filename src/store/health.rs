@@ -1,11 +1,9 @@
 //! What the health checks, the alerts, the mass-missing guard and the metrics endpoint read:
-//! completed runs of a mode, live offer counts, edits waiting, the open alert incident of each
+//! live offer counts, edits waiting, the open alert incident of each
 //! account, and the aggregates of each scrape.
 
-use super::runs::RUN_COLUMNS;
 use super::sql::Sql;
 use super::{Result, Store};
-use crate::model::{SyncMode, SyncRun};
 use chrono::{DateTime, Utc};
 
 /// `store.health()`.
@@ -54,29 +52,6 @@ pub struct RunSpan {
 }
 
 impl Health<'_> {
-    /// Finished runs of an account (of one mode, when given; only completed ones when asked),
-    /// newest first.
-    pub async fn finished_runs(
-        self,
-        account: &str,
-        mode: Option<SyncMode>,
-        completed_only: bool,
-        limit: i64,
-    ) -> Result<Vec<SyncRun>> {
-        let mut sql = Sql::new(format!(
-            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE status <> 'running' AND account = "
-        ));
-        sql.push_bind(account);
-        if let Some(m) = mode {
-            sql.push(" AND mode = ").push_bind(m.as_str());
-        }
-        if completed_only {
-            sql.push(" AND status = 'completed'");
-        }
-        sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit.max(1));
-        self.store.pool.fetch_all(&sql).await
-    }
-
     /// Offers of an account not flagged missing, of one status when given: what a complete
     /// scan with that filter should list.
     pub async fn live_offer_count(

@@ -6,12 +6,12 @@
 //! account's offers) and reconciliation (offers a complete scan missed) live here.
 
 use super::money::Amount;
+use super::search::{ProductRow, ROW_COLUMNS};
 use super::sql::Sql;
 use super::{Backend, Result, Store};
 use crate::model::{Money, Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 
@@ -286,11 +286,11 @@ impl Offers<'_> {
     }
 
     /// The same part number on every account (MAIN and FBE, RO/BG/HU), for offer details.
-    pub async fn same_part_number(self, part_number: &str) -> Result<Vec<SiblingOffer>> {
-        let sql = Sql::new(
-            "SELECT account, id, currency, sale_price, buy_button_rank, general_stock \
-             FROM offers WHERE part_number = $1 AND missing_since IS NULL ORDER BY account, id",
-        );
+    pub async fn same_part_number(self, part_number: &str) -> Result<Vec<ProductRow>> {
+        let sql = Sql::new(format!(
+            "SELECT {ROW_COLUMNS} FROM offers WHERE part_number = $1 AND missing_since IS NULL \
+             ORDER BY account, id"
+        ));
         self.store.pool.fetch_all(&sql.bind(part_number)).await
     }
 
@@ -502,17 +502,4 @@ impl From<OfferRow> for StoredOffer {
             last_run_id: r.last_run_id,
         }
     }
-}
-
-/// An offer of any account with a given part number.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct SiblingOffer {
-    pub account: String,
-    pub id: i64,
-    pub currency: Option<String>,
-    #[sqlx(try_from = "Amount")]
-    pub sale_price: Option<Decimal>,
-    pub buy_button_rank: Option<i32>,
-    #[sqlx(rename = "general_stock")]
-    pub stock: Option<i32>,
 }

@@ -22,7 +22,10 @@ pub struct Runs<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub account: Option<String>,
+    pub mode: Option<SyncMode>,
     pub status: Option<RunStatus>,
+    /// Only runs that ended (whatever their status, unless `status` says).
+    pub finished: bool,
     pub since: Option<DateTime<Utc>>,
     /// Keyset paging: only runs with a smaller id.
     pub before_id: Option<i64>,
@@ -188,14 +191,20 @@ impl Runs<'_> {
         self.store.pool.fetch_optional(&sql.bind(run_id)).await
     }
 
-    /// Runs newest first.
+    /// Runs newest first; at most `limit` (0: 100).
     pub async fn list(self, f: &RunFilter) -> Result<Vec<SyncRun>> {
         let mut sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE 1 = 1"));
         if let Some(a) = &f.account {
             sql.push(" AND account = ").push_bind(a.as_str());
         }
+        if let Some(m) = f.mode {
+            sql.push(" AND mode = ").push_bind(m.as_str());
+        }
         if let Some(s) = f.status {
             sql.push(" AND status = ").push_bind(s.as_str());
+        }
+        if f.finished {
+            sql.push(" AND status <> 'running'");
         }
         if let Some(t) = f.since {
             sql.push(" AND started_at >= ").push_bind(t);
@@ -224,18 +233,14 @@ impl Runs<'_> {
         mode: Option<SyncMode>,
         status: Option<RunStatus>,
     ) -> Result<Option<SyncRun>> {
-        let mut sql = Sql::new(format!(
-            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE account = "
-        ));
-        sql.push_bind(account);
-        if let Some(m) = mode {
-            sql.push(" AND mode = ").push_bind(m.as_str());
-        }
-        if let Some(s) = status {
-            sql.push(" AND status = ").push_bind(s.as_str());
-        }
-        sql.push(" ORDER BY id DESC LIMIT 1");
-        self.store.pool.fetch_optional(&sql).await
+        let filter = RunFilter {
+            account: Some(account.to_string()),
+            mode,
+            status,
+            limit: 1,
+            ..RunFilter::default()
+        };
+        Ok(self.list(&filter).await?.pop())
     }
 
     /// Changes recorded by a run, in the order they were made.

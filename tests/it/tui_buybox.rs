@@ -8,8 +8,8 @@ use magsync::model::Offer;
 use magsync::model::OfferStatus;
 use magsync::price::{BuyboxEntry, Move, Suggestion};
 use magsync::store::history::HistoryPoint;
-use magsync::store::offers::SiblingOffer;
 use magsync::store::offers::StoredOffer;
+use magsync::store::search::ProductRow;
 use magsync::tui::app::{App, Effect, Msg, OfferDetail, Popup, PricePanel, Tab};
 use magsync::tui::fixture;
 use magsync::tui::views;
@@ -224,13 +224,20 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
         link: None,
         prices: PricePanel {
             history,
-            siblings: vec![SiblingOffer {
+            siblings: vec![ProductRow {
                 account: "fbe".into(),
                 id: 88_123,
-                currency: Some("EUR".into()),
+                part_number: None,
+                part_number_key: None,
+                name: None,
+                brand: None,
                 sale_price: Some(d("51.2000")),
+                currency: Some("EUR".into()),
+                general_stock: Some(14),
+                status: None,
                 buy_button_rank: Some(1),
-                stock: Some(14),
+                missing_since: None,
+                last_changed_at: chrono::DateTime::UNIX_EPOCH,
             }],
             vat_percent: Some(d("20")),
         },

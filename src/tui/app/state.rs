@@ -135,7 +135,7 @@ impl OfferDetail {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PricePanel {
     pub history: Vec<crate::store::history::HistoryPoint>,
-    pub siblings: Vec<crate::store::offers::SiblingOffer>,
+    pub siblings: Vec<crate::store::search::ProductRow>,
     /// The offer's VAT rate in percent (None: the account's rates are not known yet).
     pub vat_percent: Option<rust_decimal::Decimal>,
 }
