@@ -182,7 +182,7 @@ impl Edits<'_> {
                     "INSERT INTO pending_edits ({}) ",
                     columns.join(", ")
                 ));
-                sql.push_values([values], |row| row).push(" RETURNING id");
+                sql.push_values([values]).push(" RETURNING id");
                 tx.scalar(&sql).await?
             }
         };

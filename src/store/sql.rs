@@ -44,9 +44,7 @@ impl Arg {
             .map(|raw| Arg::Json(Some(raw)))
             .map_err(|e| sqlx::Error::Encode(e.into()))
     }
-}
 
-impl Arg {
     /// The Postgres type of an array of such values, and the cast of each element: JSON
     /// travels as text and is parsed on the server (as `json`, which keeps the text exactly,
     /// and cast again when the column is `jsonb`).
@@ -200,18 +198,14 @@ impl Sql {
         }
     }
 
-    /// Appends `VALUES (…), (…)`: one row of placeholders per item, for its `row` arguments.
-    pub fn push_values<I>(
-        &mut self,
-        items: impl IntoIterator<Item = I>,
-        row: impl Fn(I) -> Vec<Arg>,
-    ) -> &mut Sql {
+    /// Appends `VALUES (…), (…)`: one row of placeholders per row of arguments.
+    pub fn push_values(&mut self, rows: impl IntoIterator<Item = Vec<Arg>>) -> &mut Sql {
         self.push("VALUES ");
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, row) in rows.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.push_list(row(item));
+            self.push_list(row);
         }
         self
     }
@@ -240,7 +234,7 @@ impl Sql {
             let mut out = Vec::new();
             while rows.peek().is_some() {
                 let mut sql = Sql::new(format!("{head} "));
-                sql.push_values(rows.by_ref().take(per_statement), |row| row)
+                sql.push_values(rows.by_ref().take(per_statement))
                     .push(tail);
                 out.push(sql);
             }
@@ -404,20 +398,13 @@ impl Conn<'_> {
     }
 
     pub async fn fetch_all<T: Record>(self, sql: &Sql) -> Result<Vec<T>> {
-        match self {
-            Conn::Sqlite(c) => sqlite(sql)?
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(T::from_row)
-                .collect(),
-            Conn::Postgres(c) => pg(sql)?
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(T::from_row)
-                .collect(),
-        }
+        let mut rows = Vec::new();
+        self.fetch_each(sql, |row| {
+            rows.push(row);
+            Ok::<_, sqlx::Error>(())
+        })
+        .await?;
+        Ok(rows)
     }
 
     pub async fn fetch_optional<T: Record>(self, sql: &Sql) -> Result<Option<T>> {
