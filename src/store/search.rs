@@ -211,12 +211,9 @@ pub struct IndexRow {
 const INDEX_COLUMNS: &str = "account, id, name, part_number, search_text, sale_price, \
     general_stock, status, buy_button_rank, missing_since IS NOT NULL AS missing, last_changed_at";
 
-/// The statements of one catch-up: the accounts' revisions, then the offers of each account
-/// whose revision moved past what the caller has seen (every offer when it has seen nothing).
-fn since_statements(revs: &HashMap<String, i64>, seen: Option<&HashMap<String, i64>>) -> Vec<Sql> {
-    let Some(seen) = seen else {
-        return vec![Sql::new(format!("SELECT {INDEX_COLUMNS} FROM offers"))];
-    };
+/// The statements reading the offers of each account whose revision moved past what the
+/// caller has seen.
+fn since_statements(revs: &HashMap<String, i64>, seen: &HashMap<String, i64>) -> Vec<Sql> {
     let mut out = Vec::new();
     for (account, &rev) in revs {
         let from = seen.get(account).copied().unwrap_or(0);
@@ -228,6 +225,24 @@ fn since_statements(revs: &HashMap<String, i64>, seen: Option<&HashMap<String, i
         }
     }
     out
+}
+
+/// Offers per statement when reading every offer: a million offers in one statement hold a
+/// connection for seconds and trip the slow-statement warning; chunks in key order do not.
+const FIRST_READ_CHUNK: i64 = 20_000;
+
+/// `chunk` offers of all, in key order, after `after`.
+fn chunk_statement(after: Option<&(String, i64)>, chunk: i64) -> Sql {
+    let mut sql = Sql::new(format!("SELECT {INDEX_COLUMNS} FROM offers"));
+    if let Some((account, id)) = after {
+        sql.push(" WHERE (account, id) > (")
+            .push_bind(account.as_str())
+            .push(", ")
+            .push_bind(*id)
+            .push(")");
+    }
+    sql.push(&format!(" ORDER BY account, id LIMIT {chunk}"));
+    sql
 }
 
 const REVS: &str = "SELECT account, rev FROM offer_revs";
@@ -308,6 +323,17 @@ impl Search<'_> {
     pub async fn read_offers_since(
         self,
         seen: Option<&HashMap<String, i64>>,
+        each: impl FnMut(IndexRow),
+    ) -> Result<HashMap<String, i64>> {
+        self.read_offers_in_chunks(seen, FIRST_READ_CHUNK, each)
+            .await
+    }
+
+    /// [`Search::read_offers_since`], reading every offer `chunk` at a time.
+    pub(crate) async fn read_offers_in_chunks(
+        self,
+        seen: Option<&HashMap<String, i64>>,
+        chunk: i64,
         mut each: impl FnMut(IndexRow),
     ) -> Result<HashMap<String, i64>> {
         let mut tx = self.store.pool.begin().await?;
@@ -323,13 +349,39 @@ impl Search<'_> {
             .await?
             .into_iter()
             .collect();
-        for sql in since_statements(&revs, seen) {
-            tx.conn()
-                .fetch_each(&sql, |row| {
-                    each(row);
-                    Ok::<_, sqlx::Error>(())
-                })
-                .await?;
+        match seen {
+            Some(seen) => {
+                for sql in since_statements(&revs, seen) {
+                    tx.conn()
+                        .fetch_each(&sql, |row| {
+                            each(row);
+                            Ok::<_, sqlx::Error>(())
+                        })
+                        .await?;
+                }
+            }
+            None => {
+                let mut last: Option<(String, i64)> = None;
+                loop {
+                    let mut read = 0;
+                    let mut key = last.clone();
+                    tx.conn()
+                        .fetch_each(&chunk_statement(last.as_ref(), chunk), |row: IndexRow| {
+                            read += 1;
+                            match &mut key {
+                                Some((a, id)) if *a == row.account => *id = row.id,
+                                _ => key = Some((row.account.clone(), row.id)),
+                            }
+                            each(row);
+                            Ok::<_, sqlx::Error>(())
+                        })
+                        .await?;
+                    if read < chunk {
+                        break;
+                    }
+                    last = key;
+                }
+            }
         }
         tx.commit().await?;
         Ok(revs)

@@ -9,10 +9,9 @@ use magsync::index::SharedIndex;
 use magsync::model::Money;
 use magsync::model::Offer;
 use magsync::model::OfferStatus;
-use magsync::model::search::search_text;
 use magsync::model::search::{
-    Cursor, LOW_STOCK, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter, matches_words,
-    query_words,
+    Cursor, LOW_STOCK, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter, fold_search,
+    matches_words, query_words, search_text,
 };
 use magsync::store::offers::StoredOffer;
 use magsync::store::testing::TestDb;
@@ -123,10 +122,13 @@ fn random_query(rng: &mut StdRng, accounts: &[&str]) -> ProductQuery {
 fn sort_value(o: &StoredOffer, sort: SortKey) -> SortValue {
     let f = &o.offer;
     match sort {
-        SortKey::Name => SortValue::Text(f.name.clone().unwrap_or_default()),
+        // The index sorts names and part numbers folded, as a search reads them.
+        SortKey::Name => SortValue::Text(fold_search(f.name.as_deref().unwrap_or_default())),
         SortKey::Account => SortValue::Text(o.account.clone()),
         SortKey::Id => SortValue::Int(f.id),
-        SortKey::PartNumber => SortValue::Text(f.part_number.clone().unwrap_or_default()),
+        SortKey::PartNumber => {
+            SortValue::Text(fold_search(f.part_number.as_deref().unwrap_or_default()))
+        }
         SortKey::Price => SortValue::Money(Money(f.sale_price.unwrap_or(Decimal::NEGATIVE_ONE))),
         SortKey::Stock => SortValue::Int(f.general_stock.map_or(-1, i64::from)),
         SortKey::Rank => SortValue::Int(f.buy_button_rank.map_or(i64::from(i32::MAX), i64::from)),
