@@ -74,7 +74,8 @@ async fn run(offers: u64, vanish: usize) -> anyhow::Result<()> {
     let client = EmagClient::new(cfg)?;
     let active: Vec<i64> = db
         .store
-        .offers_of("main")
+        .offers()
+        .of_account("main")
         .await?
         .into_iter()
         .filter(|s| s.offer.status == Some(magsync::model::OfferStatus::Active))

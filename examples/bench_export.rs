@@ -7,9 +7,9 @@
 
 use chrono::Utc;
 use magsync::cli::export::{Format, write_all};
+use magsync::model::search::{ProductQuery, SortKey};
 use magsync::model::{Offer, WarehouseValue};
 use magsync::store::Store;
-use magsync::store::search::{ProductQuery, SortKey};
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::io::Write;
@@ -102,7 +102,8 @@ async fn fill(store: &Store, from: i64, to: i64) -> f64 {
         let end = (id + 2_000).min(to);
         let batch: Vec<Offer> = (id..end).map(offer).collect();
         store
-            .write_offers("main", None, &batch, now)
+            .offers()
+            .write("main", None, &batch, now)
             .await
             .expect("write");
         id = end;
@@ -180,7 +181,8 @@ async fn main() {
             ..Default::default()
         };
         let n = store
-            .export_offers::<sqlx::Error, _>(&query, |_| Ok(()))
+            .search()
+            .export::<sqlx::Error, _>(&query, |_| Ok(()))
             .await
             .expect("read");
         let secs = t.elapsed().as_secs_f64();

@@ -23,7 +23,8 @@ async fn seed(db: &TestDb, per_account: usize) {
             };
             let run = db
                 .store
-                .create_run(account, &options, Trigger::Schedule, "bench", start)
+                .runs()
+                .create(account, &options, Trigger::Schedule, "bench", start)
                 .await
                 .unwrap();
             let counts = RunCounts {
@@ -33,7 +34,8 @@ async fn seed(db: &TestDb, per_account: usize) {
                 ..RunCounts::default()
             };
             db.store
-                .finish_run(
+                .runs()
+                .finish(
                     run.id,
                     RunStatus::Completed,
                     &counts,

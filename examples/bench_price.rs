@@ -63,7 +63,8 @@ async fn fill(store: &Store, n: i64) -> anyhow::Result<()> {
         batch.push(offer(id, 1));
         if batch.len() == 2_000 || id == n {
             store
-                .write_offers("main", None, &batch, Utc::now() - Days::days(91))
+                .offers()
+                .write("main", None, &batch, Utc::now() - Days::days(91))
                 .await?;
             batch.clear();
         }
@@ -84,7 +85,8 @@ async fn run(db: &TestDb, n: i64) -> anyhow::Result<()> {
     let started = Instant::now();
     for (k, days) in [80i64, 60, 30, 10].into_iter().enumerate() {
         store
-            .bench_history_points(
+            .history()
+            .bench_points(
                 "main",
                 Utc::now() - Days::days(days),
                 Decimal::from(k as i64 + 1),
@@ -97,7 +99,8 @@ async fn run(db: &TestDb, n: i64) -> anyhow::Result<()> {
     );
     // The last sync: 1 % of the offers lose the buy button.
     let run = store
-        .create_run(
+        .runs()
+        .create(
             "main",
             &Default::default(),
             magsync::model::Trigger::Cli,
@@ -116,7 +119,8 @@ async fn run(db: &TestDb, n: i64) -> anyhow::Result<()> {
         .collect();
     for chunk in losers.chunks(2_000) {
         store
-            .write_offers("main", Some(run), chunk, Utc::now())
+            .offers()
+            .write("main", Some(run), chunk, Utc::now())
             .await?;
     }
     store.optimize().await;
@@ -127,7 +131,8 @@ async fn run(db: &TestDb, n: i64) -> anyhow::Result<()> {
         let id = 1 + (k * 2_654_435_761) % n;
         let t = Instant::now();
         let h = store
-            .offer_history("main", id, Some(Utc::now() - Days::days(90)))
+            .history()
+            .of_offer("main", id, Some(Utc::now() - Days::days(90)))
             .await?;
         times.push(t.elapsed());
         points += h.len();

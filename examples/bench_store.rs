@@ -92,7 +92,8 @@ async fn main() {
                     .collect();
                 let w = db
                     .store
-                    .write_offers("main", None, &page, Utc::now())
+                    .offers()
+                    .write("main", None, &page, Utc::now())
                     .await
                     .unwrap();
                 written += w.created + w.updated;

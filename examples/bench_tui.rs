@@ -22,9 +22,9 @@
 
 use chrono::{Duration as ChronoDuration, Utc};
 use magsync::index::SharedIndex;
+use magsync::model::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::model::{Offer, OfferStatus};
 use magsync::store::Store;
-use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::tui::app::{PAGE_ROWS, Tab};
 use magsync::tui::{fixture, views};
 use ratatui::Terminal;
@@ -117,6 +117,7 @@ fn ms(d: Duration) -> String {
 
 async fn fill(store: &Store, n: i64) -> anyhow::Result<()> {
     let have: i64 = store
+        .accounts()
         .offer_counts()
         .await?
         .iter()
@@ -135,7 +136,8 @@ async fn fill(store: &Store, n: i64) -> anyhow::Result<()> {
         let offers: Vec<Offer> = (i..(i + batch).min(n)).map(|i| offer(i, 0)).collect();
         let at = start + ChronoDuration::seconds(i * 2);
         store
-            .write_offers(account_of(i, n), None, &offers, at)
+            .offers()
+            .write(account_of(i, n), None, &offers, at)
             .await?;
         i += batch;
     }
@@ -144,7 +146,10 @@ async fn fill(store: &Store, n: i64) -> anyhow::Result<()> {
         let ids: Vec<i64> = (0..n)
             .filter(|&i| account_of(i, n) == account && hash(i) % 97 == 3)
             .collect();
-        store.mark_missing(account, None, &ids, Utc::now()).await?;
+        store
+            .offers()
+            .mark_missing(account, None, &ids, Utc::now())
+            .await?;
     }
     println!(
         "inserted {n} offers in {:.1} s ({:.0} offers/s)",
@@ -496,7 +501,8 @@ fn spawn_sync(
             let from = (page * 100) % (n / 2);
             let offers: Vec<Offer> = (from..from + 100).map(|i| offer(i, bump)).collect();
             store
-                .write_offers("main", None, &offers, Utc::now())
+                .offers()
+                .write("main", None, &offers, Utc::now())
                 .await?;
             written.fetch_add(100, Ordering::Relaxed);
             page += 1;
@@ -599,7 +605,8 @@ async fn main() -> anyhow::Result<()> {
             let from = (round * 10_000 + page * 100) % (n / 2);
             let offers: Vec<Offer> = (from..from + 100).map(|i| offer(i, bump)).collect();
             store
-                .write_offers("main", None, &offers, Utc::now())
+                .offers()
+                .write("main", None, &offers, Utc::now())
                 .await?;
         }
         let t = Instant::now();
@@ -624,7 +631,7 @@ catch-up with 10 000 changed offers:"
     for _ in 0..secs {
         tick.tick().await;
         let counts = index.account_counts(&store).await?;
-        std::hint::black_box(store.account_stats_with(&accounts, counts).await?);
+        std::hint::black_box(store.accounts().stats(&accounts, counts).await?);
     }
     let used = cpu_seconds() - cpu;
     println!(

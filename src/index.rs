@@ -2,23 +2,24 @@
 //! text in memory, the same on SQLite and Postgres.
 //!
 //! Built once from a plain SELECT, then kept current incrementally: every transaction that
-//! writes offers stamps them with a new revision of their account (`Store::read_offers_since`),
+//! writes offers stamps them with a new revision of their account (`Search::read_offers_since`),
 //! so catching up reads only the offers written since, in whichever process wrote them. Each
 //! sort order is a list of slots, merged with the changed ones on a catch-up. A page is chosen
 //! here and its rows read from the store by key; a row written after the index last looked
 //! makes it catch up and choose again, so a page never shows an offer version the store no
 //! longer has. The per-account counts of the header are kept as offers are applied.
 //!
-//! What a search means is defined once in [`crate::store::search`].
+//! What a search means is defined once in [`crate::model::search`].
 
+use crate::model::Money;
 use crate::model::OfferStatus;
-use crate::store::offers::fold_search;
-use crate::store::search::{
-    Cursor, IndexRow, LOW_STOCK, PUNCTUATION, ProductQuery, ProductRow, SortKey, SortValue,
-    StatusFilter, StockFilter, query_words, strip_punctuation,
+use crate::model::search::{
+    Cursor, LOW_STOCK, PUNCTUATION, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter,
+    fold_search, query_words, strip_punctuation,
 };
-use crate::store::stats::OfferCounts;
-use crate::store::{Money, Result, Store};
+use crate::store::accounts::OfferCounts;
+use crate::store::search::{IndexRow, ProductRow};
+use crate::store::{Result, Store};
 use chrono::{DateTime, Utc};
 use memchr::memmem::Finder;
 use std::cmp::Ordering;
@@ -253,7 +254,7 @@ impl ProductIndex {
     /// returns how many offers it read. Costs one small query when nothing moved.
     pub async fn catch_up(&mut self, store: &Store) -> Result<usize> {
         if self.built {
-            let revs = store.offer_revs().await?;
+            let revs = store.search().revs().await?;
             let moved = revs
                 .iter()
                 .any(|(a, r)| self.seen.get(a).is_none_or(|s| r > s));
@@ -264,6 +265,7 @@ impl ProductIndex {
         let seen = self.built.then(|| self.seen.clone());
         let mut changed = Vec::new();
         let revs = store
+            .search()
             .read_offers_since(seen.as_ref(), |row| changed.push(self.put(row)))
             .await?;
         for (account, rev) in revs {
@@ -587,6 +589,7 @@ impl SharedIndex {
                 .map(|s| ix.key_of(s))
                 .collect();
             let mut found: HashMap<(String, i64), (ProductRow, i64)> = store
+                .search()
                 .product_rows(&keys)
                 .await?
                 .into_iter()
@@ -650,16 +653,19 @@ mod tests {
                 .collect()
             };
             db.store
-                .write_offers("b", None, &offers(1..6), Utc::now())
+                .offers()
+                .write("b", None, &offers(1..6), Utc::now())
                 .await
                 .unwrap();
             db.store
-                .write_offers("a", None, &offers(3..7), Utc::now())
+                .offers()
+                .write("a", None, &offers(3..7), Utc::now())
                 .await
                 .unwrap();
             let mut read = Vec::new();
             let revs = db
                 .store
+                .search()
                 .read_offers_in_chunks(None, 2, |row| read.push((row.account, row.id)))
                 .await
                 .unwrap();

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod price;
 pub mod private_files;
+pub mod process;
 pub mod report;
 pub mod sim;
 pub mod store;

@@ -61,7 +61,7 @@ pub async fn render(src: &Source) -> Result<String, String> {
         offers.clone(),
     );
     let mut accounts = src.accounts.clone();
-    for (account, c) in store.offer_counts().await.map_err(db)? {
+    for (account, c) in store.accounts().offer_counts().await.map_err(db)? {
         for (status, n) in [
             ("active", c.active),
             ("inactive", c.inactive),
@@ -100,7 +100,8 @@ pub async fn render(src: &Source) -> Result<String, String> {
         let l = labels(&[("account", account)]);
         use crate::model::{RunStatus, SyncMode};
         if let Some(r) = store
-            .last_run(account, None, Some(RunStatus::Completed))
+            .runs()
+            .last(account, None, Some(RunStatus::Completed))
             .await
             .map_err(db)?
         {
@@ -109,7 +110,8 @@ pub async fn render(src: &Source) -> Result<String, String> {
                 .set(r.finished_at.unwrap_or(r.started_at).timestamp());
         }
         if let Some(r) = store
-            .last_run(account, Some(SyncMode::Full), Some(RunStatus::Completed))
+            .runs()
+            .last(account, Some(SyncMode::Full), Some(RunStatus::Completed))
             .await
             .map_err(db)?
         {
@@ -147,7 +149,7 @@ pub async fn render(src: &Source) -> Result<String, String> {
         "HTTP 429 answers from eMAG",
         limited.clone(),
     );
-    for t in store.run_totals().await.map_err(db)? {
+    for t in store.health().run_totals().await.map_err(db)? {
         let l = labels(&[("account", &t.account), ("mode", &t.mode)]);
         runs.get_or_create(&labels(&[
             ("account", &t.account),
@@ -169,7 +171,7 @@ pub async fn render(src: &Source) -> Result<String, String> {
         "Duration of finished sync runs by mode",
         durations.clone(),
     );
-    for s in store.run_spans().await.map_err(db)? {
+    for s in store.health().run_spans().await.map_err(db)? {
         let secs = (s.finished_at - s.started_at).num_milliseconds().max(0) as f64 / 1000.0;
         durations
             .get_or_create(&labels(&[("account", &s.account), ("mode", &s.mode)]))
@@ -193,7 +195,7 @@ pub async fn render(src: &Source) -> Result<String, String> {
         running.get_or_create(&l).set(0);
         budget.get_or_create(&l).set(0.0);
     }
-    for r in store.running_runs().await.map_err(db)? {
+    for r in store.runs().running().await.map_err(db)? {
         let l = labels(&[("account", &r.account)]);
         running.get_or_create(&l).set(1);
         let minutes = ((now - r.started_at).num_milliseconds() as f64 / 60_000.0).max(1.0 / 60.0);
@@ -216,7 +218,7 @@ pub async fn render(src: &Source) -> Result<String, String> {
                 .set(0);
         }
     }
-    for (account, state, n) in store.edit_totals().await.map_err(db)? {
+    for (account, state, n) in store.health().edit_totals().await.map_err(db)? {
         edits
             .get_or_create(&labels(&[("account", &account), ("state", &state)]))
             .set(n);

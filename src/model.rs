@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+mod money;
 mod raw_json;
+pub mod search;
 mod status;
+pub use money::Money;
 pub use raw_json::RawJson;
 pub use status::{OfferStatus, state_word};
 

@@ -49,17 +49,18 @@ impl Monitor {
         h: &AccountHealth,
         now: chrono::DateTime<Utc>,
     ) -> crate::store::Result<Option<Notice>> {
-        let open = self.store.open_incident(&h.account).await?;
+        let open = self.store.health().open_incident(&h.account).await?;
         Ok(match decide(h, open.as_ref(), now) {
             Decision::Quiet => None,
             Decision::Open(n) => {
                 self.store
+                    .health()
                     .save_incident(&h.account, n.status.as_str(), &n.reason, now)
                     .await?;
                 Some(n)
             }
             Decision::Recover(n) => {
-                self.store.close_incident(&h.account).await?;
+                self.store.health().close_incident(&h.account).await?;
                 Some(n)
             }
         })

@@ -242,7 +242,12 @@ async fn refresh_vat(config: &Config, store: &Store, names: &[String]) {
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = read
-            && store.vat_rates(name).await.unwrap_or_default().is_empty()
+            && store
+                .accounts()
+                .vat_rates(name)
+                .await
+                .unwrap_or_default()
+                .is_empty()
         {
             note!("magsync: warning: {e}; prices of {name} are shown without VAT only");
         }
@@ -414,7 +419,8 @@ async fn smart_deals_on(
     let mut failed = 0;
     for (id, r) in smart_deals::check(&client, &ids).await {
         let vat_id = store
-            .get_offer(account, id)
+            .offers()
+            .get(account, id)
             .await
             .ok()
             .flatten()

@@ -96,7 +96,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
     let mut last_full = BTreeMap::new();
     for name in &names {
-        if let Some(r) = store.last_run(name, Some(SyncMode::Full), None).await? {
+        if let Some(r) = store.runs().last(name, Some(SyncMode::Full), None).await? {
             last_full.insert(name.clone(), r.started_at);
         }
     }

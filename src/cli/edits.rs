@@ -204,7 +204,7 @@ async fn without_vat(
     a: &SetArgs,
 ) -> Result<(Option<Decimal>, Option<Decimal>), Failure> {
     let offer = store
-        .get_offer(&a.account, a.id)
+        .offers().get(&a.account, a.id)
         .await
         .map_err(db_failure)?
         .ok_or_else(|| {

@@ -9,11 +9,10 @@ use super::GlobalArgs;
 use super::filters::{ProductFilterArgs, check_account, rfc3339};
 use super::output::{self, OutputError, Target, Watched, note};
 use crate::error::Failure;
+use crate::model::search::SortKey;
 use crate::model::{OfferStatus, state_word};
 use crate::store::Store;
-use crate::store::money;
 use crate::store::offers::StoredOffer;
-use crate::store::search::SortKey;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::io::{IsTerminal, Write};
@@ -171,7 +170,7 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         return Err(e.into());
     }
     let progress = if std::io::stderr().is_terminal() {
-        let total = store.count_products(&query).await?;
+        let total = store.search().count(&query).await?;
         Some(progress_bar(total as u64))
     } else {
         None
@@ -242,7 +241,7 @@ fn cannot_write(path: &Path, error: std::io::Error) -> OutputError {
 /// error comes back as an [`OutputError`] naming `name`, whatever wrapped it on the way.
 async fn stream<W: Write>(
     store: &Store,
-    query: &crate::store::search::ProductQuery,
+    query: &crate::model::search::ProductQuery,
     args: &Args,
     out: Watched<W>,
     name: &str,
@@ -270,7 +269,7 @@ async fn stream<W: Write>(
 
 async fn write_file(
     store: &Store,
-    query: &crate::store::search::ProductQuery,
+    query: &crate::model::search::ProductQuery,
     args: &Args,
     path: &Path,
     progress: Option<&indicatif::ProgressBar>,
@@ -308,7 +307,7 @@ async fn write_file(
 /// Writes the header, every matching offer and the trailer; returns the number of offers.
 pub async fn write_all<W: Write>(
     store: &Store,
-    query: &crate::store::search::ProductQuery,
+    query: &crate::model::search::ProductQuery,
     format: Format,
     excel: bool,
     out: &mut W,
@@ -334,7 +333,8 @@ pub async fn write_all<W: Write>(
             w.write_record(CSV_COLUMNS)?;
             let mut n = 0u64;
             let count = store
-                .export_offers::<anyhow::Error, _>(query, |o| {
+                .search()
+                .export::<anyhow::Error, _>(query, |o| {
                     w.write_record(csv_record(&o, edit_of(&o)))?;
                     n += 1;
                     tick(n);
@@ -348,7 +348,8 @@ pub async fn write_all<W: Write>(
             out.write_all(b"[")?;
             let mut n = 0u64;
             let count = store
-                .export_offers::<anyhow::Error, _>(query, |o| {
+                .search()
+                .export::<anyhow::Error, _>(query, |o| {
                     out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
                     serde_json::to_writer(&mut *out, &json_offer(&o, edit_of(&o)))?;
                     n += 1;
@@ -362,7 +363,8 @@ pub async fn write_all<W: Write>(
         Format::Jsonl => {
             let mut n = 0u64;
             store
-                .export_offers::<anyhow::Error, _>(query, |o| {
+                .search()
+                .export::<anyhow::Error, _>(query, |o| {
                     serde_json::to_writer(&mut *out, &json_offer(&o, edit_of(&o)))?;
                     out.write_all(b"\n")?;
                     n += 1;
@@ -381,7 +383,7 @@ pub async fn write_all<W: Write>(
 /// Money as an exact decimal string with four places ("107.4298").
 fn money_string(d: Decimal) -> String {
     let mut d = d;
-    d.rescale(money::SCALE);
+    d.rescale(crate::model::Money::SCALE);
     d.to_string()
 }
 

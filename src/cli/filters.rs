@@ -4,7 +4,7 @@
 //! `cli::usage_error` turns into one sentence naming the flag and the accepted values (exit 2).
 
 use crate::error::Failure;
-use crate::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
+use crate::model::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::builder::PossibleValue;
 
@@ -161,12 +161,12 @@ pub async fn check_account(
         ))
     };
     if config.accounts.iter().any(|a| a.name == name)
-        || store.has_account(name).await.map_err(db)?
+        || store.accounts().has(name).await.map_err(db)?
     {
         return Ok(());
     }
     let mut known: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
-    for a in store.stored_accounts().await.map_err(db)? {
+    for a in store.accounts().stored().await.map_err(db)? {
         if !known.contains(&a) {
             known.push(a);
         }

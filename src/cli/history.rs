@@ -100,18 +100,19 @@ async fn list(g: &GlobalArgs, a: ListArgs) -> anyhow::Result<u8> {
     let limit = parse_limit(a.limit)?;
     let config = g.load_config()?;
     let store = Store::open_existing(&config.database_url).await?;
-    store.settle_dead_runs_quietly().await;
+    store.runs().settle_dead_quietly().await;
     if let Err(e) = check_account(&config, &store, a.account.as_deref()).await {
         store.close().await;
         return Err(e.into());
     }
     let runs = store
-        .list_runs(&RunFilter {
+        .runs()
+        .list(&RunFilter {
             account: a.account.clone(),
             status,
             since,
-            before_id: None,
             limit,
+            ..RunFilter::default()
         })
         .await?;
     store.close().await;
@@ -238,8 +239,8 @@ async fn show(g: &GlobalArgs, a: ShowArgs) -> anyhow::Result<u8> {
         .map_err(|_| Failure::usage(format!("--changes must be at least 1, not {}", a.changes)))?;
     let config = g.load_config()?;
     let store = Store::open_existing(&config.database_url).await?;
-    store.settle_dead_runs_quietly().await;
-    let Some(run) = store.get_run(a.run_id).await? else {
+    store.runs().settle_dead_quietly().await;
+    let Some(run) = store.runs().get(a.run_id).await? else {
         store.close().await;
         return Err(Failure::runtime(format!(
             "there is no sync run {} in {} (see `magsync history`)",
@@ -251,14 +252,17 @@ async fn show(g: &GlobalArgs, a: ShowArgs) -> anyhow::Result<u8> {
     let mut events: Vec<SyncEvent> = Vec::new();
     loop {
         let after = events.last().map(|e| e.id).unwrap_or(0);
-        let page = store.events(run.id, after, 1000).await?;
+        let page = store.runs().events(run.id, after, 1000).await?;
         if page.is_empty() {
             break;
         }
         events.extend(page);
     }
     // One more than asked tells whether the list was cut.
-    let mut changes = store.changes_of_run(run.id, changes_limit + 1).await?;
+    let mut changes = store
+        .runs()
+        .changes_of_run(run.id, changes_limit + 1)
+        .await?;
     let truncated = changes.len() as i64 > changes_limit;
     changes.truncate(changes_limit as usize);
     store.close().await;

@@ -5,9 +5,10 @@ use super::filters::{
     ProductFilterArgs, check_account, clip, local_time, parse_limit, render_table, rfc3339,
 };
 use super::output::{note, out, outln};
+use crate::model::search::SortKey;
 use crate::model::{OfferStatus, state_word};
 use crate::store::Store;
-use crate::store::search::{ProductRow, SortKey};
+use crate::store::search::ProductRow;
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]
@@ -46,8 +47,8 @@ pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
         store.close().await;
         return Err(e.into());
     }
-    let matched = store.count_products(&query).await?;
-    let rows = store.search_products(&query, None, limit).await?;
+    let matched = store.search().count(&query).await?;
+    let rows = store.search().products(&query, None, limit).await?;
     store.close().await;
     if args.json {
         let products: Vec<Value> = rows.iter().map(row_json).collect();

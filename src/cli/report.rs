@@ -117,7 +117,7 @@ async fn report(
     };
     // Configured accounts, else (a store filled elsewhere) the accounts its runs name.
     let known: Vec<String> = if config.accounts.is_empty() {
-        store.accounts_with_runs().await.map_err(db)?
+        store.reports().accounts_with_runs().await.map_err(db)?
     } else {
         config.accounts.iter().map(|a| a.name.clone()).collect()
     };

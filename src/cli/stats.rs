@@ -5,7 +5,7 @@ use super::filters::{local_time, render_table, rfc3339};
 use super::output::{out, outln};
 use crate::model::SyncRun;
 use crate::store::Store;
-use crate::store::stats::{AccountStats, OfferCounts};
+use crate::store::accounts::{AccountStats, OfferCounts};
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]
@@ -26,9 +26,10 @@ pub struct Args {
 pub async fn run(g: &GlobalArgs, args: Args) -> anyhow::Result<u8> {
     let config = g.load_config()?;
     let store = Store::open_existing(&config.database_url).await?;
-    store.settle_dead_runs_quietly().await;
+    store.runs().settle_dead_quietly().await;
     let names: Vec<String> = config.accounts.iter().map(|a| a.name.clone()).collect();
-    let stats = store.account_stats(&names).await?;
+    let counts = store.accounts().offer_counts().await?;
+    let stats = store.accounts().stats(&names, counts).await?;
     store.close().await;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&to_json(&stats))?);

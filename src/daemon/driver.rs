@@ -105,7 +105,7 @@ impl<P: SyncPort, Tz: TimeZone> Daemon<P, Tz> {
     async fn perform(&mut self, decision: &Decision, now: DateTime<Utc>, report: &mut TickReport) {
         match decision {
             Decision::FailStale { cutoff } => {
-                match self.store.settle_dead_runs_before(*cutoff, now).await {
+                match self.store.runs().settle_dead_before(*cutoff, now).await {
                     Ok(ids) => {
                         if !ids.is_empty() {
                             tracing::warn!(
@@ -121,7 +121,7 @@ impl<P: SyncPort, Tz: TimeZone> Daemon<P, Tz> {
                 }
             }
             Decision::Retention { account, cutoff } => {
-                match self.store.delete_runs_before(account, *cutoff).await {
+                match self.store.runs().delete_before(account, *cutoff).await {
                     Ok(n) => {
                         tracing::info!(
                             "retention: deleted {n} runs of {account} started before {cutoff} (with their events and changes)"
@@ -135,7 +135,7 @@ impl<P: SyncPort, Tz: TimeZone> Daemon<P, Tz> {
                 }
                 // Offer history has its own, longer retention: pruning runs never shortens it.
                 let cutoff = now - chrono::Duration::days(i64::from(self.history_days));
-                match self.store.prune_history(account, cutoff).await {
+                match self.store.history().prune(account, cutoff).await {
                     Ok(n) => tracing::info!(
                         "history retention: deleted {n} price points of {account} older than {cutoff}"
                     ),

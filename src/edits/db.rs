@@ -96,7 +96,7 @@ pub async fn queue(
     now: DateTime<Utc>,
 ) -> std::result::Result<Edit, Failure> {
     let stored = store
-        .get_offer(account, offer_id)
+        .offers().get(account, offer_id)
         .await
         .map_err(db_failure)?
         .ok_or_else(|| {
@@ -159,7 +159,8 @@ pub async fn queue(
     };
     let part_number = stored.offer.part_number.as_deref();
     let id = store
-        .queue_edit(account, offer_id, part_number, q, now)
+        .edits()
+        .queue(account, offer_id, part_number, q, now)
         .await
         .map_err(db_failure)?;
     get(store, id)
@@ -169,7 +170,7 @@ pub async fn queue(
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Option<Edit>> {
-    store.edit_row(id).await?.map(Edit::try_from).transpose()
+    store.edits().row(id).await?.map(Edit::try_from).transpose()
 }
 
 /// The open (pending, rejected or conflicted) edit of an offer.
@@ -179,12 +180,12 @@ pub async fn open_edit(store: &Store, account: &str, offer_id: i64) -> Result<Op
 
 /// Whether the account has any open edit at all.
 pub async fn has_open_edits(store: &Store, account: &str) -> Result<bool> {
-    store.has_open_edits(account).await
+    store.edits().has_open(account).await
 }
 
 /// Open edits of the given offers of an account.
 pub async fn open_edits_for(store: &Store, account: &str, ids: &[i64]) -> Result<Vec<Edit>> {
-    edits(store.open_edit_rows(account, ids).await?)
+    edits(store.edits().open_rows(account, ids).await?)
 }
 
 /// Edits newest first (open ones and history).
@@ -192,19 +193,20 @@ pub async fn list(store: &Store, f: &EditFilter) -> Result<Vec<Edit>> {
     let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
     edits(
         store
-            .edit_rows(f.account.as_deref(), &states, f.limit)
+            .edits()
+            .rows(f.account.as_deref(), &states, f.limit)
             .await?,
     )
 }
 
 /// Pending edits of an account, oldest first (the push order).
 pub async fn pending_of(store: &Store, account: &str) -> Result<Vec<Edit>> {
-    edits(store.pending_edit_rows(account).await?)
+    edits(store.edits().pending_rows(account).await?)
 }
 
 /// Accounts that have pending edits.
 pub async fn accounts_with_pending(store: &Store) -> Result<Vec<String>> {
-    store.accounts_with_pending_edits().await
+    store.edits().accounts_with_pending().await
 }
 
 /// Applies a transition, and when `mirror` is given writes that offer state to the mirror in
@@ -251,7 +253,7 @@ pub(crate) async fn apply_all(
             mirror: w.mirror.as_ref(),
         })
         .collect();
-    store.write_edits(&writes, now).await
+    store.edits().write(&writes, now).await
 }
 
 fn edits(rows: Vec<EditRow>) -> Result<Vec<Edit>> {

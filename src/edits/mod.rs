@@ -36,7 +36,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::model::{ConflictStrategy, Offer, OfferStatus};
-use crate::store::money;
 
 /// Lifecycle of an edit. `pending`, `rejected` and `conflict` are open (at most one per offer);
 /// the others are history.
@@ -240,7 +239,7 @@ impl Values {
 
 fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
-        d.rescale(money::SCALE);
+        d.rescale(crate::model::Money::SCALE);
         d.to_string()
     })
 }

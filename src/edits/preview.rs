@@ -113,7 +113,7 @@ pub async fn preview(store: &Store, scope: &Scope) -> Result<Preview> {
     }
     let mut items = Vec::with_capacity(edits.len());
     for e in edits {
-        let offer = store.get_offer(&e.account, e.offer_id).await?;
+        let offer = store.offers().get(&e.account, e.offer_id).await?;
         let fbe = super::is_fbe_account(&e.account);
         let changes = e
             .fields()

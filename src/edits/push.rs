@@ -91,7 +91,8 @@ pub async fn push_selected(
     // edits again. The lock is a row of its own beside the account's sync lock.
     let key = push_lock_key(account);
     let lock = match store
-        .try_lock_account(&key, &crate::store::lock::process_owner(), Utc::now())
+        .locks()
+        .try_take(&key, &crate::process::process_owner(), Utc::now())
         .await?
     {
         Ok(lock) => lock,
@@ -157,7 +158,8 @@ async fn push_locked(
             continue;
         }
         let warehouse = store
-            .get_offer(account, e.offer_id)
+            .offers()
+            .get(account, e.offer_id)
             .await?
             .and_then(|s| s.offer.stock.first().map(|w| w.warehouse_id))
             .unwrap_or(1);
@@ -237,7 +239,7 @@ fn answer(messages: &[String], default: &str) -> String {
 /// Success: the edit is done and the mirror shows its values.
 async fn mark_pushed(store: &Store, edit: &Edit, message: String) -> Result<bool> {
     let now = Utc::now();
-    let mirror = store.get_offer(&edit.account, edit.offer_id).await?;
+    let mirror = store.offers().get(&edit.account, edit.offer_id).await?;
     let mirror = mirror.map(|s| {
         let mut o = s.offer;
         edit.values.overlay(&mut o);
@@ -269,7 +271,7 @@ pub(crate) async fn mirror_with_base(
     store: &Store,
     edit: &Edit,
 ) -> Result<Option<crate::model::Offer>> {
-    let mirror = store.get_offer(&edit.account, edit.offer_id).await?;
+    let mirror = store.offers().get(&edit.account, edit.offer_id).await?;
     let fields: Vec<Field> = edit.fields();
     Ok(mirror.map(|s| {
         let mut o = s.offer;

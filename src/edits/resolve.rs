@@ -61,7 +61,8 @@ pub async fn resolve(
                 }
             }
             let mirror = store
-                .get_offer(account, offer_id)
+                .offers()
+                .get(account, offer_id)
                 .await
                 .map_err(db_failure)?
                 .map(|s| {

@@ -365,7 +365,7 @@ pub async fn settle(
         }
     }
     for (level, msg) in &events {
-        store.add_event(run_id, *level, msg, now).await?;
+        store.runs().add_event(run_id, *level, msg, now).await?;
     }
     if !out.counts.is_zero() {
         add_run_counts(store, run_id, &out.counts).await?;
@@ -409,13 +409,13 @@ async fn add_run_counts(store: &Store, run_id: i64, c: &ConflictCounts) -> Resul
         c.cancelled,
         c.confirmed,
     ];
-    store.add_conflict_counts(run_id, counts).await
+    store.runs().add_conflict_counts(run_id, counts).await
 }
 
 /// The conflict counters of a run (zero for runs that met no edits).
 pub async fn run_conflicts(store: &Store, run_id: i64) -> Result<ConflictCounts> {
     let Some([conflicts, emag_won, local_won, manual, cancelled, confirmed]) =
-        store.conflict_counts(run_id).await?
+        store.runs().conflict_counts(run_id).await?
     else {
         return Ok(ConflictCounts::default());
     };

@@ -1,8 +1,9 @@
 //! Gathers an account's [`Facts`] from the store.
 
 use super::{AccountHealth, Facts, Thresholds, evaluate};
-use crate::model::SyncMode;
+use crate::model::{RunStatus, SyncMode};
 use crate::price::buybox::Move;
+use crate::store::runs::RunFilter;
 use crate::store::{Result, Store, short_db_error};
 use chrono::{DateTime, Utc};
 
@@ -13,16 +14,24 @@ pub async fn read_facts(
     now: DateTime<Utc>,
 ) -> Result<Facts> {
     let history = t.duration_history as i64 + 1;
-    let completed = |mode| store.finished_runs(account, Some(mode), true, history.max(2));
-    let last_finished = store
-        .finished_runs(account, None, false, 1)
-        .await?
-        .into_iter()
-        .next();
+    let finished = |mode, status, limit| RunFilter {
+        account: Some(account.to_string()),
+        mode,
+        status,
+        finished: true,
+        limit,
+        ..RunFilter::default()
+    };
+    let completed = |mode| {
+        let filter = finished(Some(mode), Some(RunStatus::Completed), history.max(2));
+        async move { store.runs().list(&filter).await }
+    };
+    let last_finished = store.runs().list(&finished(None, None, 1)).await?.pop();
     // What the last run changed: the moves since it started, read from the history's time index.
     let buybox_lost = match &last_finished {
         Some(run) => Some(
             store
+                .history()
                 .rank_moves(Some(account), run.started_at)
                 .await?
                 .iter()
@@ -38,6 +47,7 @@ pub async fn read_facts(
         completed_full: completed(SyncMode::Full).await?,
         completed_incremental: completed(SyncMode::Incremental).await?,
         edits: store
+            .health()
             .edits_waiting(account, now - t.pending_edit_warn)
             .await?,
     })

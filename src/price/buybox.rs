@@ -150,13 +150,14 @@ pub async fn buybox(
     for account in accounts {
         let since = match window {
             Window::Since(t) => t,
-            Window::LastSync => match store.last_run(account, None, None).await? {
+            Window::LastSync => match store.runs().last(account, None, None).await? {
                 Some(run) => run.started_at,
                 None => continue,
             },
         };
-        let rates = store.vat_rates(account).await?;
+        let rates = store.accounts().vat_rates(account).await?;
         let mut list: Vec<BuyboxEntry> = store
+            .history()
             .rank_moves(Some(account), since)
             .await?
             .into_iter()

@@ -42,7 +42,7 @@ pub fn without_vat(gross: Decimal, rate_percent: Decimal) -> Decimal {
 /// The lowest sale price in force during the `days` before `now`, in `currency` (the offer's
 /// currency today): points in leva are converted to euro (and back) at the fixed rate, and
 /// `converted` says so. Points in a currency that cannot be converted are left out. `points`
-/// are oldest first, as `Store::offer_history` returns them (the first one may start before
+/// are oldest first, as `History::of_offer` returns them (the first one may start before
 /// the window: it is the price in force when the window opens).
 pub fn lowest_price(
     points: &[HistoryPoint],

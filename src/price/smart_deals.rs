@@ -4,7 +4,7 @@
 
 use crate::emag::{EmagClient, EmagError, wire};
 use crate::store::Store;
-use crate::store::vat::CachedVat;
+use crate::store::accounts::CachedVat;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -91,6 +91,7 @@ pub async fn vat_rates(
 ) -> Result<Vec<CachedVat>, VatError> {
     let account = client.account().to_string();
     let cached = store
+        .accounts()
         .vat_rates(&account)
         .await
         .map_err(|e| VatError::Store(crate::store::short_db_error(&e)))?;
@@ -105,10 +106,15 @@ pub async fn vat_rates(
             let rows: Vec<(i64, Decimal, bool)> =
                 rates.iter().map(|r| (r.id, r.rate, r.is_default)).collect();
             store
+                .accounts()
                 .save_vat_rates(&account, &rows, now)
                 .await
                 .map_err(|e| VatError::Store(crate::store::short_db_error(&e)))?;
-            Ok(store.vat_rates(&account).await.unwrap_or_default())
+            Ok(store
+                .accounts()
+                .vat_rates(&account)
+                .await
+                .unwrap_or_default())
         }
         Err(e) if !cached.is_empty() => {
             tracing::warn!(

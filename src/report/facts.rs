@@ -3,10 +3,10 @@
 //! shows these and computes nothing of its own. The JSON shape is docs/report-json.md.
 
 use crate::edits::{EditState, db::EditFilter};
+use crate::model::search::LOW_STOCK;
 use crate::model::{RunStatus, SyncRun};
 use crate::price::buybox::Move;
-use crate::store::report_reads::{BoundsRow, ChangeKind, ChangeRow, flag};
-use crate::store::search::LOW_STOCK;
+use crate::store::reports::{BoundsRow, ChangeKind, ChangeRow, flag};
 use crate::store::{Result, Store};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -275,9 +275,11 @@ async fn account_facts(
 ) -> Result<AccountFacts> {
     let bucket_secs = window.bucket_size().num_seconds();
     let changes = store
-        .report_changes(account, window.since, window.until, bucket_secs)
+        .reports()
+        .changes(account, window.since, window.until, bucket_secs)
         .await?;
     let new = store
+        .reports()
         .count_first_seen(account, window.since, window.until)
         .await?;
     let mut catalogue = catalogue(&changes);
@@ -290,7 +292,7 @@ async fn account_facts(
         .chain(&prices.biggest_drops)
         .map(|m| m.offer_id)
         .collect();
-    let labels = store.offer_labels(account, &ids).await?;
+    let labels = store.reports().offer_labels(account, &ids).await?;
     for m in prices
         .biggest_rises
         .iter_mut()
@@ -301,8 +303,8 @@ async fn account_facts(
             m.part_number = pn.clone();
         }
     }
-    let under = store.offers_out_of_bounds(account, false).await?;
-    let over = store.offers_out_of_bounds(account, true).await?;
+    let under = store.reports().out_of_bounds(account, false).await?;
+    let over = store.reports().out_of_bounds(account, true).await?;
     prices.under_min = under.len() as u64;
     prices.over_max = over.len() as u64;
     let bounds = |rows: Vec<BoundsRow>, problem: &'static str| {
@@ -325,10 +327,14 @@ async fn account_facts(
     prices.out_of_bounds = listed;
 
     let runs = store
+        .reports()
         .runs_between(account, window.since, window.until)
         .await?;
     let mut syncs = syncs(&runs);
-    syncs.last_completed_at = store.last_completed_before(account, window.until).await?;
+    syncs.last_completed_at = store
+        .reports()
+        .last_completed_before(account, window.until)
+        .await?;
     syncs.freshness_minutes = syncs
         .last_completed_at
         .map(|t| (window.until - t).num_minutes().max(0));

@@ -6,7 +6,7 @@
 //! dashboard's index reads it again; `raw` and `content_hash` stay eMAG's, so the next sync
 //! still diffs against what eMAG really sent.
 
-use super::money::{self, Amount};
+use super::money::Amount;
 use super::sql::{Arg, Sql, ToArg, Tx};
 use super::{Result, Store};
 use crate::model::{Offer, OfferStatus};
@@ -20,6 +20,12 @@ const COLUMNS: &str = "id, account, offer_id, part_number, sale_price, recommend
     updated_at, queued_by";
 
 const OPEN_STATES: &str = "('pending', 'rejected', 'conflict')";
+
+/// `store.edits()`.
+#[derive(Clone, Copy)]
+pub struct Edits<'a> {
+    pub(super) store: &'a Store,
+}
 
 /// One `pending_edits` row as stored.
 #[derive(Debug, sqlx::FromRow)]
@@ -76,13 +82,10 @@ pub(crate) fn value_columns(
     status: Option<OfferStatus>,
 ) -> Vec<(String, Arg)> {
     vec![
-        (
-            format!("{prefix}sale_price"),
-            money::opt(sale_price).to_arg(),
-        ),
+        (format!("{prefix}sale_price"), sale_price.to_arg()),
         (
             format!("{prefix}recommended_price"),
-            money::opt(recommended_price).to_arg(),
+            recommended_price.to_arg(),
         ),
         (format!("{prefix}stock"), stock.to_arg()),
         (format!("{prefix}status"), status.to_arg()),
@@ -123,8 +126,8 @@ async fn write_mirror(tx: &mut Tx, account: &str, o: &Offer) -> Result<()> {
     )
     .bind(account)
     .bind(o.id)
-    .bind(money::opt(o.sale_price))
-    .bind(money::opt(o.recommended_price))
+    .bind(o.sale_price)
+    .bind(o.recommended_price)
     .bind(o.status)
     .bind(o.general_stock)
     .bind(o.estimated_stock)
@@ -133,18 +136,18 @@ async fn write_mirror(tx: &mut Tx, account: &str, o: &Offer) -> Result<()> {
     tx.execute(&sql).await.map(drop)
 }
 
-impl Store {
+impl Edits<'_> {
     /// Inserts an edit or merges new values into an open one (a new revision of it); returns
     /// its id.
-    pub(crate) async fn queue_edit(
-        &self,
+    pub(crate) async fn queue(
+        self,
         account: &str,
         offer_id: i64,
         part_number: Option<&str>,
         q: EditQueue<'_>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool.begin().await?;
         let id = match q.existing {
             Some(id) => {
                 let mut sql =
@@ -179,7 +182,7 @@ impl Store {
                     "INSERT INTO pending_edits ({}) ",
                     columns.join(", ")
                 ));
-                sql.push_values([values], |row| row).push(" RETURNING id");
+                sql.push_values([values]).push(" RETURNING id");
                 tx.scalar(&sql).await?
             }
         };
@@ -192,15 +195,15 @@ impl Store {
 
     /// Applies edit changes in one transaction, each with its mirror write when it applies;
     /// says for each whether its row was updated (a newer revision is left alone).
-    pub(crate) async fn write_edits(
-        &self,
+    pub(crate) async fn write(
+        self,
         writes: &[EditWrite<'_>],
         now: DateTime<Utc>,
     ) -> Result<Vec<bool>> {
         if writes.is_empty() {
             return Ok(vec![]);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool.begin().await?;
         let mut applied = Vec::with_capacity(writes.len());
         for w in writes {
             let mut sql = Sql::new("UPDATE pending_edits SET updated_at = ");
@@ -224,23 +227,23 @@ impl Store {
         Ok(applied)
     }
 
-    pub async fn edit_row(&self, id: i64) -> Result<Option<EditRow>> {
+    pub async fn row(self, id: i64) -> Result<Option<EditRow>> {
         let sql = Sql::new(format!("SELECT {COLUMNS} FROM pending_edits WHERE id = $1"));
-        self.pool.fetch_optional(&sql.bind(id)).await
+        self.store.pool.fetch_optional(&sql.bind(id)).await
     }
 
     /// Whether the account has any open edit at all: a sync asks before every batch, and the
     /// answer is nearly always no, which spares looking up each of the batch's ids.
-    pub async fn has_open_edits(&self, account: &str) -> Result<bool> {
+    pub async fn has_open(self, account: &str) -> Result<bool> {
         let sql = Sql::new(format!(
             "SELECT 1 AS one FROM pending_edits WHERE state IN {OPEN_STATES} AND account = $1 LIMIT 1"
         ));
-        let row: Option<(i32,)> = self.pool.fetch_optional(&sql.bind(account)).await?;
+        let row: Option<(i32,)> = self.store.pool.fetch_optional(&sql.bind(account)).await?;
         Ok(row.is_some())
     }
 
     /// Open edits of the given offers of an account, by id.
-    pub async fn open_edit_rows(&self, account: &str, ids: &[i64]) -> Result<Vec<EditRow>> {
+    pub async fn open_rows(self, account: &str, ids: &[i64]) -> Result<Vec<EditRow>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let mut sql = Sql::new(format!(
@@ -250,15 +253,15 @@ impl Store {
                 .push(" AND offer_id IN ")
                 .push_list(chunk.iter().copied())
                 .push(" ORDER BY id");
-            out.extend(self.pool.fetch_all::<EditRow>(&sql).await?);
+            out.extend(self.store.pool.fetch_all::<EditRow>(&sql).await?);
         }
         Ok(out)
     }
 
     /// Edits of an account (None: all) in the given states (empty: all), newest first; at
     /// most `limit` (0: 1000).
-    pub async fn edit_rows(
-        &self,
+    pub async fn rows(
+        self,
         account: Option<&str>,
         states: &[&str],
         limit: i64,
@@ -273,47 +276,23 @@ impl Store {
         let limit = if limit > 0 { limit } else { 1000 };
         sql.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
             .push_bind(limit);
-        self.pool.fetch_all(&sql).await
+        self.store.pool.fetch_all(&sql).await
     }
 
     /// Pending edits of an account, oldest first (the push order).
-    pub async fn pending_edit_rows(&self, account: &str) -> Result<Vec<EditRow>> {
+    pub async fn pending_rows(self, account: &str) -> Result<Vec<EditRow>> {
         let sql = Sql::new(format!(
             "SELECT {COLUMNS} FROM pending_edits WHERE account = $1 AND state = 'pending' ORDER BY id"
         ));
-        self.pool.fetch_all(&sql.bind(account)).await
+        self.store.pool.fetch_all(&sql.bind(account)).await
     }
 
     /// Accounts that have pending edits.
-    pub async fn accounts_with_pending_edits(&self) -> Result<Vec<String>> {
+    pub async fn accounts_with_pending(self) -> Result<Vec<String>> {
         let sql = Sql::new(
             "SELECT DISTINCT account FROM pending_edits WHERE state = 'pending' ORDER BY account",
         );
-        let rows: Vec<(String,)> = self.pool.fetch_all(&sql).await?;
+        let rows: Vec<(String,)> = self.store.pool.fetch_all(&sql).await?;
         Ok(rows.into_iter().map(|(a,)| a).collect())
-    }
-
-    /// Adds to a run's conflict counters: conflicts, eMAG won, local won, manual, edits
-    /// cancelled, edits confirmed.
-    pub async fn add_conflict_counts(&self, run_id: i64, c: [i64; 6]) -> Result<()> {
-        let sql = Sql::new(
-            "UPDATE sync_runs SET conflicts = conflicts + $2, conflicts_emag_won = conflicts_emag_won + $3, \
-             conflicts_local_won = conflicts_local_won + $4, conflicts_manual = conflicts_manual + $5, \
-             edits_cancelled = edits_cancelled + $6, edits_confirmed = edits_confirmed + $7 WHERE id = $1",
-        );
-        let sql = c.into_iter().fold(sql.bind(run_id), Sql::bind);
-        self.pool.execute(&sql).await.map(drop)
-    }
-
-    /// A run's conflict counters, in the order of [`Store::add_conflict_counts`]; None for an
-    /// unknown run.
-    pub async fn conflict_counts(&self, run_id: i64) -> Result<Option<[i64; 6]>> {
-        let sql = Sql::new(
-            "SELECT conflicts, conflicts_emag_won, conflicts_local_won, conflicts_manual, \
-             edits_cancelled, edits_confirmed FROM sync_runs WHERE id = $1",
-        );
-        let row: Option<(i64, i64, i64, i64, i64, i64)> =
-            self.pool.fetch_optional(&sql.bind(run_id)).await?;
-        Ok(row.map(|(a, b, c, d, e, f)| [a, b, c, d, e, f]))
     }
 }

@@ -2,12 +2,19 @@
 //! postgres 0010): a row only when one of the tracked values changed, written by the sync's
 //! write path in the batch's own transaction, pruned by its own retention.
 
-use super::money::{Amount, Money};
+use super::money::Amount;
 use super::sql::{Sql, Tx};
 use super::{Backend, Result, Store};
+use crate::model::Money;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+
+/// `store.history()`.
+#[derive(Clone, Copy)]
+pub struct History<'a> {
+    pub(super) store: &'a Store,
+}
 
 /// Default days of history kept (`[history] retention_days`).
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
@@ -108,11 +115,11 @@ pub struct RankMove {
 const POINT_COLUMNS: &str = "at, sale_price, currency, stock, status, buy_button_rank, \
     best_offer_sale_price, number_of_offers";
 
-impl Store {
+impl History<'_> {
     /// One offer's history from `since` (None: all kept), oldest first, with the point in force
     /// at `since` first so a chart starts with the value it had then.
-    pub async fn offer_history(
-        &self,
+    pub async fn of_offer(
+        self,
         account: &str,
         id: i64,
         since: Option<DateTime<Utc>>,
@@ -124,33 +131,37 @@ impl Store {
              UNION ALL SELECT * FROM (SELECT {POINT_COLUMNS} FROM offer_history \
              WHERE account = $1 AND offer_id = $2 AND at > $3) a ORDER BY at"
         ));
-        self.pool
+        self.store
+            .pool
             .fetch_all(&sql.bind(account).bind(id).bind(since))
             .await
     }
 
     /// Deletes points older than `cutoff`, keeping each offer's newest point at or before it
     /// (the value in force when the kept history starts); returns how many went.
-    pub async fn prune_history(&self, account: &str, cutoff: DateTime<Utc>) -> Result<u64> {
+    pub async fn prune(self, account: &str, cutoff: DateTime<Utc>) -> Result<u64> {
         let sql = Sql::new(
             "DELETE FROM offer_history WHERE account = $1 AND at < $2 AND EXISTS \
              (SELECT 1 FROM offer_history n WHERE n.account = offer_history.account \
              AND n.offer_id = offer_history.offer_id AND n.at > offer_history.at AND n.at <= $2)",
         );
-        self.pool.execute(&sql.bind(account).bind(cutoff)).await
+        self.store
+            .pool
+            .execute(&sql.bind(account).bind(cutoff))
+            .await
     }
 
     /// Listed offers of `account` (None: all accounts) with a history point at or after
     /// `since`: the only offers whose buy-button rank can have moved in the window. Ordered by
     /// account and id.
     pub async fn rank_moves(
-        &self,
+        self,
         account: Option<&str>,
         since: DateTime<Utc>,
     ) -> Result<Vec<RankMove>> {
         // Driven from the window's history rows (a range of the `at` index), never from the
         // offers: the list costs what changed, not the size of the catalogue.
-        let (join, by_time) = match self.backend() {
+        let (join, by_time) = match self.store.backend() {
             // CROSS JOIN keeps the window's rows as SQLite's outer loop, and INDEXED BY keeps
             // it off the primary key, whose order it would otherwise prefer for DISTINCT and
             // read whole.
@@ -187,14 +198,14 @@ impl Store {
             ") c {join} offers o ON o.account = c.account AND o.id = c.offer_id \
              WHERE o.missing_since IS NULL ORDER BY o.account, o.id"
         ));
-        self.pool.fetch_all(&sql).await
+        self.store.pool.fetch_all(&sql).await
     }
 
     /// Adds a point to every offer of `account` at `at`, priced `bump` over today's price
     /// (benchmarks fill a 90-day history in bulk with it).
     #[doc(hidden)]
-    pub async fn bench_history_points(
-        &self,
+    pub async fn bench_points(
+        self,
         account: &str,
         at: DateTime<Utc>,
         bump: Decimal,
@@ -206,30 +217,9 @@ impl Store {
              buy_button_rank, best_offer_sale_price, number_of_offers FROM offers \
              WHERE account = $1 ON CONFLICT DO NOTHING",
         );
-        self.pool
+        self.store
+            .pool
             .execute(&sql.bind(account).bind(at).bind(Money(bump)))
             .await
     }
-
-    /// The same part number on every account (MAIN and FBE, RO/BG/HU), for offer details.
-    pub async fn same_part_number(&self, part_number: &str) -> Result<Vec<SiblingOffer>> {
-        let sql = Sql::new(
-            "SELECT account, id, currency, sale_price, buy_button_rank, general_stock \
-             FROM offers WHERE part_number = $1 AND missing_since IS NULL ORDER BY account, id",
-        );
-        self.pool.fetch_all(&sql.bind(part_number)).await
-    }
-}
-
-/// An offer of any account with a given part number.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct SiblingOffer {
-    pub account: String,
-    pub id: i64,
-    pub currency: Option<String>,
-    #[sqlx(try_from = "Amount")]
-    pub sale_price: Option<Decimal>,
-    pub buy_button_rank: Option<i32>,
-    #[sqlx(rename = "general_stock")]
-    pub stock: Option<i32>,
 }

@@ -9,6 +9,7 @@
 
 use super::sql::{Conn, Pool, Sql};
 use super::{Result, Store};
+use crate::process::local_process_is_gone;
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
@@ -82,10 +83,16 @@ pub(crate) fn advisory_key(account: &str) -> i64 {
     i64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"))
 }
 
-impl Store {
+/// `store.locks()`.
+#[derive(Clone, Copy)]
+pub struct Locks<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Locks<'_> {
     /// Takes the account's sync lock for `owner` (e.g. "host:pid"), or says who holds it.
-    pub async fn try_lock_account(
-        &self,
+    pub async fn try_take(
+        self,
         account: &str,
         owner: &str,
         now: DateTime<Utc>,
@@ -103,13 +110,17 @@ impl Store {
         let take = "INSERT INTO sync_locks (account, run_id, owner, heartbeat_at) VALUES ($1, 0, $2, $3) \
              ON CONFLICT (account) DO UPDATE SET run_id = 0, owner = excluded.owner, \
              heartbeat_at = excluded.heartbeat_at";
-        let acquired = match &self.pool {
+        let acquired = match &self.store.pool {
             Pool::Sqlite(_) => {
                 let sql = Sql::new(format!(
                     "{take} WHERE sync_locks.heartbeat_at < $4 OR sync_locks.owner = $5"
                 ));
                 let sql = sql.bind(account).bind(owner).bind(now).bind(cutoff);
-                self.pool.execute(&sql.bind(dead_owner.as_str())).await? == 1
+                self.store
+                    .pool
+                    .execute(&sql.bind(dead_owner.as_str()))
+                    .await?
+                    == 1
             }
             Pool::Postgres(pool) => {
                 let fresh = now - chrono::Duration::from_std(PG_ROW_FRESH).expect("small");
@@ -143,7 +154,7 @@ impl Store {
             let lost = CancellationToken::new();
             let lost_why = std::sync::Arc::new(std::sync::Mutex::new(None));
             return Ok(Ok(AccountLock {
-                store: self.clone(),
+                store: self.store.clone(),
                 account: account.to_string(),
                 owner: owner.to_string(),
                 pg: pg.map(|conn| LockWatch::spawn(conn, account, lost.clone(), lost_why.clone())),
@@ -152,7 +163,9 @@ impl Store {
             }));
         }
         let running = self
-            .last_run(account, None, Some(crate::model::RunStatus::Running))
+            .store
+            .runs()
+            .last(account, None, Some(crate::model::RunStatus::Running))
             .await?;
         Ok(Err(LockBusy {
             account: account.to_string(),
@@ -160,13 +173,11 @@ impl Store {
             started_at: running.map(|r| r.started_at),
         }))
     }
-}
 
-impl Store {
     /// Who holds the account's lock row and its heartbeat, if anyone.
-    async fn lock_holder(&self, account: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+    async fn lock_holder(self, account: &str) -> Result<Option<(String, DateTime<Utc>)>> {
         let sql = Sql::new("SELECT owner, heartbeat_at FROM sync_locks WHERE account = $1");
-        self.pool.fetch_optional(&sql.bind(account)).await
+        self.store.pool.fetch_optional(&sql.bind(account)).await
     }
 }
 
@@ -229,15 +240,7 @@ impl AccountLock {
         self.lost.clone()
     }
 
-    /// Why the lock was lost, once [`AccountLock::lost`] fired.
-    pub fn lost_reason(&self) -> Option<String> {
-        self.lost_why
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// A shared view of [`AccountLock::lost_reason`] for the run.
+    /// Why the lock was lost, once [`AccountLock::lost`] fired; shared with the run.
     pub fn lost_reason_cell(&self) -> std::sync::Arc<std::sync::Mutex<Option<String>>> {
         self.lost_why.clone()
     }
@@ -267,82 +270,5 @@ impl AccountLock {
             let _ = (&mut watch.task).await;
         }
         Ok(())
-    }
-}
-
-/// "host:pid" of this host whose process no longer exists. Another host's processes cannot be
-/// seen from here, so those are never called gone.
-pub fn local_process_is_gone(owner: &str) -> bool {
-    let Some((host, pid)) = owner.rsplit_once(':') else {
-        return false;
-    };
-    let Ok(pid) = pid.parse::<u32>() else {
-        return false;
-    };
-    if host != hostname() || pid == 0 {
-        return false;
-    }
-    if pid == std::process::id() {
-        return false;
-    }
-    let proc = std::path::Path::new("/proc");
-    // Without a mounted /proc nothing can be told; wait for the heartbeat instead.
-    if !proc.join("self").exists() {
-        return false;
-    }
-    match std::fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-        // A zombie (killed, not yet reaped by its parent) runs nothing any more.
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
-    }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
-}
-
-/// "host:pid", to tell lock holders apart.
-pub fn process_owner() -> String {
-    format!("{}:{}", hostname(), std::process::id())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_process_of_this_host_that_is_gone_or_a_zombie_counts_as_gone() {
-        let me = process_owner();
-        assert!(!local_process_is_gone(&me));
-        let host = me.rsplit_once(':').unwrap().0;
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
-        let owner = format!("{host}:{}", child.id());
-        assert!(!local_process_is_gone(&owner), "alive");
-        child.kill().unwrap();
-        // Killed but not yet reaped: a zombie.
-        let mut zombie = false;
-        for _ in 0..100 {
-            zombie = local_process_is_gone(&owner);
-            if zombie {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(zombie, "a zombie runs nothing");
-        child.wait().unwrap();
-        assert!(local_process_is_gone(&owner), "reaped");
-        assert!(!local_process_is_gone(&format!(
-            "another-host:{}",
-            child.id()
-        )));
-        assert!(!local_process_is_gone("no-pid-here"));
-        assert!(!local_process_is_gone(&format!("{host}:0")));
     }
 }

@@ -4,37 +4,40 @@
 //! [`Sql`] value (text and typed arguments) run by one function per database on a [`Pool`] or
 //! in a [`Tx`] (`sql.rs`); rows decode into `sqlx::FromRow` structs. Most SQL is shared by
 //! both dialects (`$N` placeholders, `ON CONFLICT`, `RETURNING`); where it differs a
-//! [`Backend`] match picks the text, and what differs more — DDL, money encoding, locking, the
-//! bulk offer writes — lives in [`dialect`], [`money`], [`lock`], `offers_sqlite.rs` /
-//! `offers_pg.rs` and the per-dialect migrations.
+//! [`Backend`] match picks the text, and what differs more — DDL, money encoding, locking, bulk
+//! inserts — lives in [`dialect`], [`money`], [`lock`], [`Sql::inserts`] and the per-dialect
+//! migrations.
+//!
+//! What the store holds is reached through its parts, thin views named for it
+//! ([`Store::offers`], [`Store::runs`], [`Store::edits`], [`Store::search`], …), all over the
+//! one database handle.
 
 pub mod accounts;
 pub mod dialect;
 pub mod edits;
-pub mod engine_queries;
-pub mod export;
 pub mod health;
 pub mod history;
 pub mod lock;
-pub mod metrics;
 pub mod money;
 pub mod offers;
-mod offers_pg;
-mod offers_sqlite;
 mod offers_write;
-pub mod report_reads;
+pub mod reports;
 pub mod runs;
 pub mod search;
-mod settle;
 pub(crate) mod sql;
-pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod vat;
 
+pub use accounts::Accounts;
 pub use dialect::Backend;
-pub use lock::{AccountLock, LockBusy};
-pub use money::Money;
+pub use edits::Edits;
+pub use health::Health;
+pub use history::History;
+pub use lock::{AccountLock, LockBusy, Locks};
+pub use offers::Offers;
+pub use reports::Reports;
+pub use runs::Runs;
+pub use search::Search;
 pub(crate) use sql::{Arg, Pool, Sql};
 
 use crate::error::Failure;
@@ -189,6 +192,51 @@ impl Store {
             writer,
             masked_url,
         })
+    }
+
+    /// Mirrored offers: a batch's write, one offer or an account's, reconciliation.
+    pub fn offers(&self) -> Offers<'_> {
+        Offers { store: self }
+    }
+
+    /// Sync runs, their events and recorded changes, and settling runs whose process died.
+    pub fn runs(&self) -> Runs<'_> {
+        Runs { store: self }
+    }
+
+    /// Local edits (`pending_edits`) and their overlay on the mirror.
+    pub fn edits(&self) -> Edits<'_> {
+        Edits { store: self }
+    }
+
+    /// The products search of the CLI and export, and what the product index reads.
+    pub fn search(&self) -> Search<'_> {
+        Search { store: self }
+    }
+
+    /// Each offer's price and buy-button history.
+    pub fn history(&self) -> History<'_> {
+        History { store: self }
+    }
+
+    /// What reports read: one account's window of time.
+    pub fn reports(&self) -> Reports<'_> {
+        Reports { store: self }
+    }
+
+    /// What health checks, alerts and metrics read, and the open alert incidents.
+    pub fn health(&self) -> Health<'_> {
+        Health { store: self }
+    }
+
+    /// Which accounts the store knows, their offer counts and cached VAT rates.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { store: self }
+    }
+
+    /// The per-account sync locks.
+    pub fn locks(&self) -> Locks<'_> {
+        Locks { store: self }
     }
 
     pub fn backend(&self) -> Backend {

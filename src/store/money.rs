@@ -1,39 +1,13 @@
-//! Exact money in the database: NUMERIC(19,4) on Postgres, INTEGER ten-thousandths on SQLite
-//! (which has no decimal type). No value ever passes through a float.
+//! Exact money ([`Money`]) in the database: NUMERIC(19,4) on Postgres, INTEGER ten-thousandths
+//! on SQLite (which has no decimal type). No value ever passes through a float.
 
+use crate::model::Money;
 use rust_decimal::Decimal;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Type};
-
-pub const SCALE: u32 = 4;
-
-/// A money amount with at most four decimal places.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Money(pub Decimal);
-
-impl Money {
-    /// Ten-thousandths as an integer; fails on more than four decimals or overflow, so nothing
-    /// is silently rounded.
-    pub fn to_units(self) -> Result<i64, BoxDynError> {
-        let mut d = self.0;
-        if d.scale() > SCALE {
-            let n = d.normalize();
-            if n.scale() > SCALE {
-                return Err(format!("{} has more than {SCALE} decimal places", self.0).into());
-            }
-            d = n;
-        }
-        d.rescale(SCALE);
-        i64::try_from(d.mantissa()).map_err(|_| format!("{} is out of range", self.0).into())
-    }
-
-    pub fn from_units(units: i64) -> Money {
-        Money(Decimal::new(units, SCALE))
-    }
-}
 
 impl Type<Sqlite> for Money {
     fn type_info() -> SqliteTypeInfo {
@@ -65,7 +39,7 @@ impl Type<Postgres> for Money {
     }
 }
 
-/// Lets a column of amounts travel as one `numeric[]` parameter (see `offers_pg`).
+/// Lets a column of amounts travel as one `numeric[]` parameter (see `Sql::inserts`).
 impl PgHasArrayType for Money {
     fn array_type_info() -> PgTypeInfo {
         <Decimal as PgHasArrayType>::array_type_info()
@@ -85,13 +59,9 @@ impl Encode<'_, Postgres> for Money {
 impl<'r> Decode<'r, Postgres> for Money {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
         let mut d = <Decimal as Decode<Postgres>>::decode(value)?;
-        d.rescale(SCALE);
+        d.rescale(Money::SCALE);
         Ok(Money(d))
     }
-}
-
-pub fn opt(d: Option<Decimal>) -> Option<Money> {
-    d.map(Money)
 }
 
 /// A nullable money column as read, for an `Option<Decimal>` field of a `sqlx::FromRow`
@@ -122,40 +92,5 @@ where
 impl From<Amount> for Option<Decimal> {
     fn from(a: Amount) -> Option<Decimal> {
         a.0.map(|m| m.0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::str::FromStr;
-
-    #[test]
-    fn units_round_trip_exactly() {
-        for s in ["0.0100", "129.99", "0", "8999.9900", "-1.5"] {
-            let m = Money(Decimal::from_str(s).unwrap());
-            let back = Money::from_units(m.to_units().unwrap());
-            assert_eq!(back.0, m.0, "{s}");
-        }
-        assert_eq!(
-            Money(Decimal::from_str("1.23").unwrap())
-                .to_units()
-                .unwrap(),
-            12300
-        );
-    }
-
-    #[test]
-    fn more_than_four_places_is_refused_not_rounded() {
-        assert!(
-            Money(Decimal::from_str("1.00001").unwrap())
-                .to_units()
-                .is_err()
-        );
-        assert!(
-            Money(Decimal::from_str("1.000100").unwrap())
-                .to_units()
-                .is_ok()
-        );
     }
 }

@@ -5,15 +5,21 @@
 //! every offer as seen, and records field changes in `offer_changes`. Reading (one offer, an
 //! account's offers) and reconciliation (offers a complete scan missed) live here.
 
-use super::money::{self, Amount};
+use super::money::Amount;
+use super::search::{ProductRow, ROW_COLUMNS};
 use super::sql::Sql;
 use super::{Backend, Result, Store};
-use crate::model::{Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
+use crate::model::{Money, Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
-use std::sync::LazyLock;
+
+/// `store.offers()`.
+#[derive(Clone, Copy)]
+pub struct Offers<'a> {
+    pub(super) store: &'a Store,
+}
 
 /// What writing a batch did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,23 +48,9 @@ pub const TRACKED_FIELDS: &[&str] = &[
     "translation_validation_status",
 ];
 
-pub(super) const TRACKED_COLUMNS: &str = "part_number, name, status, sale_price, recommended_price, \
-    min_sale_price, max_sale_price, general_stock, estimated_stock, validation_status, \
-    offer_validation_status, translation_validation_status";
-
-/// Every column of `offers` in insert order.
-pub(super) const COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, description, url, \
-    category_id, vendor_category_id, warranty, eans, sale_price, recommended_price, \
-    min_sale_price, max_sale_price, best_offer_sale_price, best_offer_recommended_price, \
-    currency, vat_id, status, general_stock, estimated_stock, stock, handling_time, \
-    handling_time_days, validation_status, validation_status_description, \
-    translation_validation_status, offer_validation_status, offer_validation_status_description, \
-    ownership, number_of_offers, buy_button_rank, offer_details_id, images, raw, content_hash, \
-    search_text, first_seen_at, last_changed_at, missing_since, last_run_id, rev";
-
 fn money_text(d: Option<Decimal>) -> Option<String> {
     d.map(|mut d| {
-        d.rescale(money::SCALE);
+        d.rescale(Money::SCALE);
         d.to_string()
     })
 }
@@ -79,24 +71,6 @@ pub fn tracked_values(o: &Offer) -> Vec<Option<String>> {
         o.offer_validation_status.map(|v| v.to_string()),
         o.translation_validation_status.map(|v| v.to_string()),
     ]
-}
-
-/// Lower-case text with diacritics and other scripts transliterated, so "lampa" finds "Lampă"
-/// and an operator without a Romanian keyboard finds "Fierbător".
-pub fn fold_search(s: &str) -> String {
-    deunicode::deunicode(s).to_lowercase()
-}
-
-pub fn search_text(o: &Offer) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for s in [&o.name, &o.part_number, &o.part_number_key]
-        .into_iter()
-        .flatten()
-    {
-        parts.push(s);
-    }
-    parts.extend(o.eans.iter().map(String::as_str));
-    fold_search(&parts.join(" \u{1f} "))
 }
 
 /// What is stored for an offer the batch holds.
@@ -180,10 +154,10 @@ pub(super) fn classify<'a>(
     (out, to_write)
 }
 
-impl Store {
+impl Offers<'_> {
     /// Writes a batch of offers of one account seen by run `run_id` at `now`.
-    pub async fn write_offers(
-        &self,
+    pub async fn write(
+        self,
         account: &str,
         run_id: Option<i64>,
         offers: &[Offer],
@@ -204,13 +178,13 @@ impl Store {
                 }
             }
         }
-        super::offers_write::write_offers(self.writer(), account, run_id, &unique, now).await
+        super::offers_write::write_offers(self.store.writer(), account, run_id, &unique, now).await
     }
 
     /// Ids of offers of `account` that a complete scan started at `scan_started` did not see
     /// and that the scan's filter (`status`, None = all) would have returned.
     pub async fn missing_candidates(
-        &self,
+        self,
         account: &str,
         scan_started: DateTime<Utc>,
         status: Option<OfferStatus>,
@@ -219,7 +193,7 @@ impl Store {
         // every wide row with its raw JSON (and flushes the page cache of the indexes) to find
         // the handful a scan did not list. Offers without a seen row
         // are found through the (account, id) index alone, then checked.
-        let join = match self.backend() {
+        let join = match self.store.backend() {
             // CROSS JOIN is SQLite's way to keep `offer_seen` as the outer loop.
             Backend::Sqlite => "CROSS JOIN",
             Backend::Postgres => "JOIN",
@@ -248,13 +222,13 @@ impl Store {
             );
         status_term(&mut sql);
         sql.push(" ORDER BY 1");
-        let ids: Vec<(i64,)> = self.pool.fetch_all(&sql).await?;
+        let ids: Vec<(i64,)> = self.store.pool.fetch_all(&sql).await?;
         Ok(ids.into_iter().map(|(id,)| id).collect())
     }
 
     /// Marks offers as no longer listed by eMAG (never deletes them); returns how many changed.
     pub async fn mark_missing(
-        &self,
+        self,
         account: &str,
         run_id: Option<i64>,
         ids: &[i64],
@@ -262,7 +236,7 @@ impl Store {
     ) -> Result<u64> {
         let mut total = 0;
         for chunk in ids.chunks(5_000) {
-            let mut tx = self.writer().begin().await?;
+            let mut tx = self.store.writer().begin().await?;
             let rev: i64 = tx
                 .scalar(&Sql::new(super::search::NEXT_REV).bind(account))
                 .await?;
@@ -290,11 +264,12 @@ impl Store {
     }
 
     /// One stored offer with its bookkeeping timestamps.
-    pub async fn get_offer(&self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
+    pub async fn get(self, account: &str, id: i64) -> Result<Option<StoredOffer>> {
         let sql = Sql::new(format!(
             "{SELECT_STORED} WHERE o.account = $1 AND o.id = $2"
         ));
         let row: Option<OfferRow> = self
+            .store
             .pool
             .fetch_optional(&sql.bind(account).bind(id))
             .await?;
@@ -302,31 +277,50 @@ impl Store {
     }
 
     /// Every offer of an account, ordered by id (tests, comparisons; not for huge exports).
-    pub async fn offers_of(&self, account: &str) -> Result<Vec<StoredOffer>> {
+    pub async fn of_account(self, account: &str) -> Result<Vec<StoredOffer>> {
         let sql = Sql::new(format!(
             "{SELECT_STORED} WHERE o.account = $1 ORDER BY o.id"
         ));
-        let rows: Vec<OfferRow> = self.pool.fetch_all(&sql.bind(account)).await?;
+        let rows: Vec<OfferRow> = self.store.pool.fetch_all(&sql.bind(account)).await?;
         Ok(rows.into_iter().map(StoredOffer::from).collect())
+    }
+
+    /// The same part number on every account (MAIN and FBE, RO/BG/HU), for offer details.
+    pub async fn same_part_number(self, part_number: &str) -> Result<Vec<ProductRow>> {
+        let sql = Sql::new(format!(
+            "SELECT {ROW_COLUMNS} FROM offers WHERE part_number = $1 AND missing_since IS NULL \
+             ORDER BY account, id"
+        ));
+        self.store.pool.fetch_all(&sql.bind(part_number)).await
+    }
+
+    /// Postgres only: refreshes the planner's statistics of the tables a sync writes. Called
+    /// as a run's writes double the account's rows: until autovacuum catches up, a table that
+    /// grew from nothing is still estimated "nearly empty", and the planner then reads each
+    /// page's `id IN (...)` lookup off the whole account's index range (docs/performance.md).
+    /// SQLite plans these lookups by the primary key whatever its statistics say.
+    ///
+    /// Only the columns a sync filters on are analysed (the page lookups, and the search for
+    /// offers a complete scan did not see); the row counts come with any column list. A full
+    /// ANALYZE of `offers` also detoasts and summarises every sampled raw JSON and description,
+    /// a large share of the server's CPU during a first sync. Autovacuum's own ANALYZE
+    /// still covers every column later.
+    pub async fn refresh_write_statistics(self) -> Result<()> {
+        if self.store.backend() == Backend::Postgres {
+            self.store
+                .pool
+                .execute_script(
+                    "ANALYZE offers (account, id, status, missing_since); \
+                     ANALYZE offer_seen (account, id, last_seen_at)",
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
 
-/// `ON CONFLICT` update of every column but the key; a written offer is listed again.
-pub(super) static UPSERT_SET: LazyLock<String> = LazyLock::new(|| {
-    let set: Vec<String> = COLUMNS
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !matches!(*c, "account" | "id"))
-        .map(|c| match c {
-            "missing_since" => "missing_since = NULL".to_string(),
-            c => format!("{c} = excluded.{c}"),
-        })
-        .collect();
-    set.join(", ")
-});
-
 /// A row of the batch lookup: what the store holds for one offer of a batch (`id`,
-/// `content_hash`, `missing_since`, `first_seen_at` and [`TRACKED_COLUMNS`]), on either store.
+/// `content_hash`, `missing_since`, `first_seen_at` and the [`TRACKED_FIELDS`]), on either store.
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredRow {
     id: i64,

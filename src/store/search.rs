@@ -1,120 +1,29 @@
-//! What a products search means, and the SQL that answers it for the CLI.
-//!
-//! One meaning on both stores (and in the dashboard's [`crate::index::ProductIndex`]): every
-//! word of the query (split on whitespace, case- and diacritics-folded by
-//! [`super::offers::fold_search`]) must occur as a substring of the offer's search text (its
-//! name, part number, part number key and EANs, see [`super::offers::search_text`]), of that
-//! text with its punctuation removed, or of its offer id. So "lampa" finds "Lampă", "317599"
-//! an EAN ending so, "hei45" the part number "HEI-45", and "11851" the offer of that id.
-//! [`matches_words`] is the meaning; [`word_condition`] is the same in SQL.
+//! The SQL of a products search: the meaning of [`crate::model::search`] (`word_condition` is
+//! its `matches_words` in SQL, the same on both stores) over the `offers` table.
 //!
 //! `magsync products` and `export` page and stream with plain SQL: keyset paging on (sort
 //! value, account, id), on the sort indexes of migration 0003. The dashboard searches its
 //! in-memory index, which reads from here only the offers written since it last looked
-//! ([`Store::read_offers_since`]).
+//! ([`Search::read_offers_since`]).
 
-use super::money::{Amount, Money};
+use super::money::Amount;
+use super::offers::{OfferRow, SELECT_STORED, StoredOffer};
 use super::sql::{Arg, Sql, Tx};
 use super::{Backend, Result, Store};
+use crate::model::Money;
+use crate::model::search::{
+    Cursor, LOW_STOCK, PUNCTUATION, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter,
+    query_words,
+};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Stock at or below this (and above zero) counts as low.
-pub const LOW_STOCK: i32 = 5;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    Active,
-    Inactive,
-    Eol,
-    Missing,
-}
-
-impl StatusFilter {
-    /// The offer status this filter keeps (None: missing offers, whatever their status).
-    pub fn offer_status(self) -> Option<crate::model::OfferStatus> {
-        use crate::model::OfferStatus;
-        match self {
-            StatusFilter::Active => Some(OfferStatus::Active),
-            StatusFilter::Inactive => Some(OfferStatus::Inactive),
-            StatusFilter::Eol => Some(OfferStatus::EndOfLife),
-            StatusFilter::Missing => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockFilter {
-    Zero,
-    Low,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortKey {
-    #[default]
-    Name,
-    Account,
-    Id,
-    PartNumber,
-    Price,
-    Stock,
-    Rank,
-    Changed,
-}
-
-impl SortKey {
-    pub const ALL: &'static [SortKey] = &[
-        SortKey::Account,
-        SortKey::Id,
-        SortKey::PartNumber,
-        SortKey::Name,
-        SortKey::Price,
-        SortKey::Stock,
-        SortKey::Rank,
-        SortKey::Changed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Account => "account",
-            SortKey::Id => "id",
-            SortKey::PartNumber => "part_number",
-            SortKey::Price => "price",
-            SortKey::Stock => "stock",
-            SortKey::Rank => "rank",
-            SortKey::Changed => "changed",
-        }
-    }
-
-    /// The SQL expression sorted on; NULLs are mapped to a sentinel so row-value comparisons
-    /// in keyset paging never meet a NULL. The sentinel price is -1 in the column's own unit
-    /// (ten-thousandths on SQLite), the value a cursor binds for a row without a price.
-    pub(crate) fn expr(self, backend: Backend) -> &'static str {
-        match self {
-            SortKey::Name => "COALESCE(name, '')",
-            SortKey::Account => "account",
-            SortKey::Id => "id",
-            SortKey::PartNumber => "COALESCE(part_number, '')",
-            SortKey::Price if backend == Backend::Sqlite => "COALESCE(sale_price, -10000)",
-            SortKey::Price => "COALESCE(sale_price, -1)",
-            SortKey::Stock => "COALESCE(general_stock, -1)",
-            SortKey::Rank => "COALESCE(buy_button_rank, 2147483647)",
-            SortKey::Changed => "last_changed_at",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProductQuery {
-    pub text: Option<String>,
-    pub account: Option<String>,
-    pub status: Option<StatusFilter>,
-    pub stock: Option<StockFilter>,
-    pub sort: SortKey,
-    pub descending: bool,
+/// `store.search()`.
+#[derive(Clone, Copy)]
+pub struct Search<'a> {
+    pub(super) store: &'a Store,
 }
 
 /// A row of the products table.
@@ -134,22 +43,6 @@ pub struct ProductRow {
     pub buy_button_rank: Option<i32>,
     pub missing_since: Option<DateTime<Utc>>,
     pub last_changed_at: DateTime<Utc>,
-}
-
-/// Where the next page starts: the last row's sort value and key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cursor {
-    pub value: SortValue,
-    pub account: String,
-    pub id: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum SortValue {
-    Text(String),
-    Int(i64),
-    Money(Money),
-    Time(DateTime<Utc>),
 }
 
 impl SortValue {
@@ -187,37 +80,25 @@ impl ProductRow {
     }
 }
 
+/// The SQL expression sorted on; NULLs are mapped to a sentinel so row-value comparisons
+/// in keyset paging never meet a NULL. The sentinel price is -1 in the column's own unit
+/// (ten-thousandths on SQLite), the value a cursor binds for a row without a price.
+pub(crate) fn sort_expr(key: SortKey, backend: Backend) -> &'static str {
+    match key {
+        SortKey::Name => "COALESCE(name, '')",
+        SortKey::Account => "account",
+        SortKey::Id => "id",
+        SortKey::PartNumber => "COALESCE(part_number, '')",
+        SortKey::Price if backend == Backend::Sqlite => "COALESCE(sale_price, -10000)",
+        SortKey::Price => "COALESCE(sale_price, -1)",
+        SortKey::Stock => "COALESCE(general_stock, -1)",
+        SortKey::Rank => "COALESCE(buy_button_rank, 2147483647)",
+        SortKey::Changed => "last_changed_at",
+    }
+}
+
 pub(crate) const ROW_COLUMNS: &str = "account, id, part_number, part_number_key, name, brand, \
     sale_price, currency, general_stock, status, buy_button_rank, missing_since, last_changed_at";
-
-/// Characters a code's words are also matched without ("HEI-45" is found by "hei45"): ASCII
-/// punctuation, which is all that folded text holds besides letters, digits and spaces.
-pub const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-
-/// The words of a query as it is matched: folded, split on whitespace (so "usb c" finds
-/// "USB-C"). No words means no text condition.
-pub fn query_words(text: Option<&str>) -> Vec<String> {
-    let folded = super::offers::fold_search(text.unwrap_or_default());
-    folded.split_whitespace().map(str::to_string).collect()
-}
-
-/// `search_text` without [`PUNCTUATION`].
-pub fn strip_punctuation(text: &str) -> String {
-    text.chars().filter(|c| !PUNCTUATION.contains(*c)).collect()
-}
-
-/// Whether every word occurs in an offer's search text, in that text without punctuation, or
-/// in its id: the meaning of a search, which the SQL of [`word_condition`] repeats.
-pub fn matches_words(search_text: &str, id: i64, words: &[String]) -> bool {
-    if words.is_empty() {
-        return true;
-    }
-    let stripped = strip_punctuation(search_text);
-    let id = id.to_string();
-    words.iter().all(|w| {
-        search_text.contains(w.as_str()) || stripped.contains(w.as_str()) || id.contains(w.as_str())
-    })
-}
 
 /// `search_text` without [`PUNCTUATION`], in SQL (the same on both stores).
 fn stripped_sql() -> String {
@@ -240,7 +121,7 @@ fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// One word of a search in SQL: the meaning of [`matches_words`].
+/// One word of a search in SQL: the meaning of [`crate::model::search::matches_words`].
 fn word_condition(sql: &mut Sql, word: &str) {
     let p = sql.arg(like_pattern(word));
     let stripped = stripped_sql();
@@ -290,7 +171,7 @@ pub(crate) fn order_by(query: &ProductQuery, backend: Backend) -> String {
         // `account, account, id` would make SQLite sort instead of walking the primary key.
         format!(" ORDER BY account {dir}, id {dir}")
     } else {
-        let expr = query.sort.expr(backend);
+        let expr = sort_expr(query.sort, backend);
         format!(" ORDER BY {expr} {dir}, account {dir}, id {dir}")
     }
 }
@@ -311,7 +192,7 @@ struct RowAtRev {
 pub(crate) const NEXT_REV: &str = "INSERT INTO offer_revs (account, rev) VALUES ($1, 1) \
     ON CONFLICT (account) DO UPDATE SET rev = offer_revs.rev + 1 RETURNING rev";
 
-/// What the product index holds of an offer (see [`Store::read_offers_since`]).
+/// What the product index holds of an offer (see [`Search::read_offers_since`]).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct IndexRow {
     pub account: String,
@@ -366,11 +247,11 @@ fn chunk_statement(after: Option<&(String, i64)>, chunk: i64) -> Sql {
 
 const REVS: &str = "SELECT account, rev FROM offer_revs";
 
-impl Store {
+impl Search<'_> {
     /// One page of products after `after` (None = from the top), in SQL (the CLI; the
     /// dashboard pages its [`crate::index::ProductIndex`]).
-    pub async fn search_products(
-        &self,
+    pub async fn products(
+        self,
         query: &ProductQuery,
         after: Option<&Cursor>,
         limit: i64,
@@ -382,7 +263,7 @@ impl Store {
             if query.sort == SortKey::Account {
                 sql.push(&format!(" AND (account, id) {cmp} ("));
             } else {
-                let expr = query.sort.expr(self.backend());
+                let expr = sort_expr(query.sort, self.store.backend());
                 sql.push(&format!(" AND ({expr}, account, id) {cmp} ("))
                     .push_bind(c.value.arg())
                     .push(", ");
@@ -392,21 +273,21 @@ impl Store {
                 .push_bind(c.id)
                 .push(")");
         }
-        sql.push(&order_by(query, self.backend()));
+        sql.push(&order_by(query, self.store.backend()));
         sql.push(&format!(" LIMIT {}", limit.max(1)));
-        self.pool.fetch_all(&sql).await
+        self.store.pool.fetch_all(&sql).await
     }
 
     /// How many products match (the sort is irrelevant).
-    pub async fn count_products(&self, query: &ProductQuery) -> Result<i64> {
+    pub async fn count(self, query: &ProductQuery) -> Result<i64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM offers WHERE 1 = 1");
         push_filters(&mut sql, query);
-        self.pool.scalar(&sql).await
+        self.store.pool.scalar(&sql).await
     }
 
     /// The products rows of the given offers, with the revision each was written at; offers
     /// the store no longer has are absent.
-    pub async fn product_rows(&self, keys: &[(String, i64)]) -> Result<Vec<(ProductRow, i64)>> {
+    pub async fn product_rows(self, keys: &[(String, i64)]) -> Result<Vec<(ProductRow, i64)>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -431,7 +312,7 @@ impl Store {
             .push_list(ids)
             .push(")");
         }
-        let rows: Vec<RowAtRev> = self.pool.fetch_all(&sql).await?;
+        let rows: Vec<RowAtRev> = self.store.pool.fetch_all(&sql).await?;
         Ok(rows.into_iter().map(|r| (r.row, r.rev)).collect())
     }
 
@@ -440,7 +321,7 @@ impl Store {
     /// the revisions the offers read are current to. An account whose revision did not move
     /// costs nothing but its counter row.
     pub async fn read_offers_since(
-        &self,
+        self,
         seen: Option<&HashMap<String, i64>>,
         each: impl FnMut(IndexRow),
     ) -> Result<HashMap<String, i64>> {
@@ -448,14 +329,14 @@ impl Store {
             .await
     }
 
-    /// [`Store::read_offers_since`], reading every offer `chunk` at a time.
+    /// [`Search::read_offers_since`], reading every offer `chunk` at a time.
     pub(crate) async fn read_offers_in_chunks(
-        &self,
+        self,
         seen: Option<&HashMap<String, i64>>,
         chunk: i64,
         mut each: impl FnMut(IndexRow),
     ) -> Result<HashMap<String, i64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool.begin().await?;
         // A SQLite read transaction is one WAL snapshot from its first statement on.
         if let Tx::Postgres(_) = tx {
             tx.execute(&Sql::new(
@@ -508,11 +389,32 @@ impl Store {
 
     /// Every account's revision (cheap: one row per account), to tell whether an index is
     /// current without reading any offer.
-    pub async fn offer_revs(&self) -> Result<HashMap<String, i64>> {
+    pub async fn revs(self) -> Result<HashMap<String, i64>> {
         let rows = self
+            .store
             .pool
             .fetch_all::<(String, i64)>(&Sql::new(REVS))
             .await?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// Calls `each` for every offer matching `query`, in the query's sort order (ties broken by
+    /// account and id); returns how many rows were passed. Stops at the first error `each`
+    /// returns. For `magsync export`: one query whose rows are handed over as the driver
+    /// yields them, so memory stays flat whatever the size of the store, and the export is one
+    /// consistent read instead of pages that could shift under concurrent syncs.
+    pub async fn export<E, F>(self, query: &ProductQuery, each: F) -> std::result::Result<u64, E>
+    where
+        E: From<sqlx::Error>,
+        F: FnMut(StoredOffer) -> std::result::Result<(), E>,
+    {
+        let mut sql = Sql::new(format!("{SELECT_STORED} WHERE 1 = 1"));
+        push_filters(&mut sql, query);
+        sql.push(&order_by(query, self.store.backend()));
+        let mut each = each;
+        self.store
+            .pool
+            .fetch_each(&sql, |row: OfferRow| each(StoredOffer::from(row)))
+            .await
     }
 }

@@ -6,11 +6,12 @@
 //! either) run it through a connection of theirs. Rows decode into `#[derive(sqlx::FromRow)]`
 //! structs, which sqlx implements for the rows of both databases at once ([`Record`]).
 
-use super::money::Money;
 use super::{Backend, Result};
+use crate::model::Money;
 use crate::model::OfferStatus;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
@@ -31,8 +32,9 @@ pub(crate) enum Arg {
     Money(Option<Money>),
     Time(Option<DateTime<Utc>>),
     Json(Option<Box<RawValue>>),
-    /// Postgres only: ids as one `bigint[]`, so a statement's text is the same for any number.
-    I64s(Vec<i64>),
+    /// Postgres only: a column of values of one variant as one array parameter, so a
+    /// statement's text is the same for any number of them.
+    Array(Vec<Arg>),
 }
 
 impl Arg {
@@ -42,96 +44,91 @@ impl Arg {
             .map(|raw| Arg::Json(Some(raw)))
             .map_err(|e| sqlx::Error::Encode(e.into()))
     }
+
+    /// The Postgres type of an array of such values, and the cast of each element: JSON
+    /// travels as text and is parsed on the server (as `json`, which keeps the text exactly,
+    /// and cast again when the column is `jsonb`).
+    fn pg_array_type(&self) -> (&'static str, &'static str) {
+        match self {
+            Arg::I64(_) => ("bigint", ""),
+            Arg::I32(_) => ("int", ""),
+            Arg::I16(_) => ("smallint", ""),
+            Arg::Bool(_) => ("boolean", ""),
+            Arg::Text(_) | Arg::Array(_) => ("text", ""),
+            Arg::Money(_) => ("numeric", ""),
+            Arg::Time(_) => ("timestamptz", ""),
+            Arg::Json(_) => ("text", "::json"),
+        }
+    }
 }
 
 /// A Rust value that binds as an [`Arg`]; `None` of an `Option` binds a NULL of its type.
 pub(crate) trait ToArg {
-    const NULL: Arg;
     fn to_arg(self) -> Arg;
 }
 
-impl<T: ToArg> ToArg for Option<T> {
-    const NULL: Arg = T::NULL;
+/// A type stored as one variant of [`Arg`]: the variant built from an `Option` of it.
+pub(crate) trait Column: Sized {
+    const ARG: fn(Option<Self>) -> Arg;
+}
+
+impl<T: Column> ToArg for T {
     fn to_arg(self) -> Arg {
-        self.map_or(T::NULL, T::to_arg)
+        T::ARG(Some(self))
+    }
+}
+
+impl<T: Column> ToArg for Option<T> {
+    fn to_arg(self) -> Arg {
+        T::ARG(self)
     }
 }
 
 impl ToArg for Arg {
-    const NULL: Arg = Arg::Text(None);
     fn to_arg(self) -> Arg {
         self
     }
 }
 
-impl ToArg for i64 {
-    const NULL: Arg = Arg::I64(None);
-    fn to_arg(self) -> Arg {
-        Arg::I64(Some(self))
-    }
+impl Column for i64 {
+    const ARG: fn(Option<i64>) -> Arg = Arg::I64;
 }
 
-impl ToArg for i32 {
-    const NULL: Arg = Arg::I32(None);
-    fn to_arg(self) -> Arg {
-        Arg::I32(Some(self))
-    }
+impl Column for i32 {
+    const ARG: fn(Option<i32>) -> Arg = Arg::I32;
 }
 
-impl ToArg for i16 {
-    const NULL: Arg = Arg::I16(None);
-    fn to_arg(self) -> Arg {
-        Arg::I16(Some(self))
-    }
+impl Column for i16 {
+    const ARG: fn(Option<i16>) -> Arg = Arg::I16;
 }
 
-impl ToArg for OfferStatus {
-    const NULL: Arg = Arg::I16(None);
-    fn to_arg(self) -> Arg {
-        Arg::I16(Some(self.code()))
-    }
+impl Column for bool {
+    const ARG: fn(Option<bool>) -> Arg = Arg::Bool;
 }
 
-impl ToArg for Vec<i64> {
-    const NULL: Arg = Arg::I64s(Vec::new());
-    fn to_arg(self) -> Arg {
-        Arg::I64s(self)
-    }
+impl Column for String {
+    const ARG: fn(Option<String>) -> Arg = Arg::Text;
 }
 
-impl ToArg for bool {
-    const NULL: Arg = Arg::Bool(None);
-    fn to_arg(self) -> Arg {
-        Arg::Bool(Some(self))
-    }
+impl<'a> Column for &'a str {
+    const ARG: fn(Option<&'a str>) -> Arg = |v| Arg::Text(v.map(str::to_string));
 }
 
-impl ToArg for String {
-    const NULL: Arg = Arg::Text(None);
-    fn to_arg(self) -> Arg {
-        Arg::Text(Some(self))
-    }
+impl Column for OfferStatus {
+    const ARG: fn(Option<OfferStatus>) -> Arg = |v| Arg::I16(v.map(OfferStatus::code));
 }
 
-impl ToArg for &str {
-    const NULL: Arg = Arg::Text(None);
-    fn to_arg(self) -> Arg {
-        Arg::Text(Some(self.to_string()))
-    }
+impl Column for Money {
+    const ARG: fn(Option<Money>) -> Arg = Arg::Money;
 }
 
-impl ToArg for Money {
-    const NULL: Arg = Arg::Money(None);
-    fn to_arg(self) -> Arg {
-        Arg::Money(Some(self))
-    }
+/// The store's decimals are all money.
+impl Column for Decimal {
+    const ARG: fn(Option<Decimal>) -> Arg = |v| Arg::Money(v.map(Money));
 }
 
-impl ToArg for DateTime<Utc> {
-    const NULL: Arg = Arg::Time(None);
-    fn to_arg(self) -> Arg {
-        Arg::Time(Some(self))
-    }
+impl Column for DateTime<Utc> {
+    const ARG: fn(Option<DateTime<Utc>>) -> Arg = Arg::Time;
 }
 
 /// SQL as a value: its text and the arguments of its placeholders, built once and run on
@@ -196,25 +193,75 @@ impl Sql {
             Backend::Sqlite => self.push("IN ").push_list(ids.iter().copied()),
             Backend::Postgres => self
                 .push("= ANY(")
-                .push_bind(ids.to_vec())
+                .push_bind(Arg::Array(ids.iter().map(|&id| id.to_arg()).collect()))
                 .push("::bigint[])"),
         }
     }
 
-    /// Appends `VALUES (…), (…)`: one row of placeholders per item, for its `row` arguments.
-    pub fn push_values<I>(
-        &mut self,
-        items: impl IntoIterator<Item = I>,
-        row: impl Fn(I) -> Vec<Arg>,
-    ) -> &mut Sql {
+    /// Appends `VALUES (…), (…)`: one row of placeholders per row of arguments.
+    pub fn push_values(&mut self, rows: impl IntoIterator<Item = Vec<Arg>>) -> &mut Sql {
         self.push("VALUES ");
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, row) in rows.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.push_list(row(item));
+            self.push_list(row);
         }
         self
+    }
+
+    /// `head` (`INSERT INTO t (columns)`), rows of values in the columns' order, then `tail`
+    /// (`ON CONFLICT …` or nothing), in as few statements as each database takes: on SQLite
+    /// multi-row `VALUES` lists of at most `max_rows` rows (and 30,000 parameters, under its
+    /// 32,766); on Postgres one statement whatever the number of rows, each column one array
+    /// parameter. A multi-row VALUES list of a few thousand rows there was a statement of tens
+    /// of thousands of parameters that the server parsed, planned and bound anew each time
+    /// (`plan_cache_mode = force_custom_plan`, see `Store::connect`); with arrays the text is
+    /// fixed, parsed once per connection and planned in microseconds. The arrays are unnested
+    /// in the select list rather than by `FROM UNNEST(...)`, which stores each array's elements
+    /// in a tuplestore before the first row is produced.
+    pub fn inserts(
+        backend: Backend,
+        head: &str,
+        rows: Vec<Vec<Arg>>,
+        tail: &str,
+        max_rows: usize,
+    ) -> Vec<Sql> {
+        let columns = rows.first().map_or(1, Vec::len).max(1);
+        if backend == Backend::Sqlite {
+            let per_statement = max_rows.min(30_000 / columns).max(1);
+            let mut rows = rows.into_iter().peekable();
+            let mut out = Vec::new();
+            while rows.peek().is_some() {
+                let mut sql = Sql::new(format!("{head} "));
+                sql.push_values(rows.by_ref().take(per_statement))
+                    .push(tail);
+                out.push(sql);
+            }
+            return out;
+        }
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let mut arrays: Vec<Vec<Arg>> = (0..columns)
+            .map(|_| Vec::with_capacity(rows.len()))
+            .collect();
+        for row in rows {
+            for (array, value) in arrays.iter_mut().zip(row) {
+                array.push(value);
+            }
+        }
+        let mut sql = Sql::new(format!("{head} SELECT "));
+        for (i, array) in arrays.into_iter().enumerate() {
+            let (ty, cast) = array[0].pg_array_type();
+            let n = sql.arg(Arg::Array(array));
+            sql.push(&format!(
+                "{}unnest({n}::{ty}[]){cast}",
+                if i > 0 { ", " } else { "" }
+            ));
+        }
+        sql.push(tail);
+        vec![sql]
     }
 
     /// Adds `value` and returns its `$N`, for text that names it more than once.
@@ -247,7 +294,7 @@ fn sqlite(sql: &Sql) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArgumen
     let mut q = sqlx::query(AssertSqlSafe(sql.text_for(Backend::Sqlite)));
     for a in &sql.args {
         q = match a {
-            Arg::I64s(_) => {
+            Arg::Array(_) => {
                 return Err(sqlx::Error::Encode("SQLite has no array parameters".into()));
             }
             Arg::I64(v) => q.bind(*v),
@@ -263,8 +310,10 @@ fn sqlite(sql: &Sql) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArgumen
     Ok(q)
 }
 
+type PgQuery = sqlx::query::Query<'static, Postgres, PgArguments>;
+
 /// The statement as a Postgres query.
-fn pg(sql: &Sql) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+fn pg(sql: &Sql) -> Result<PgQuery> {
     let mut q = sqlx::query(AssertSqlSafe(sql.text_for(Backend::Postgres)));
     for a in &sql.args {
         q = match a {
@@ -276,10 +325,49 @@ fn pg(sql: &Sql) -> sqlx::query::Query<'static, Postgres, PgArguments> {
             Arg::Money(v) => q.bind(*v),
             Arg::Time(v) => q.bind(*v),
             Arg::Json(v) => q.bind(v.as_deref().map(sqlx::types::Json)),
-            Arg::I64s(v) => q.bind(v.as_slice()),
+            Arg::Array(values) => pg_array(q, values)?,
         };
     }
-    q
+    Ok(q)
+}
+
+/// Binds a column of values as one array of the first value's type.
+fn pg_array(q: PgQuery, values: &[Arg]) -> Result<PgQuery> {
+    fn all<'a, T>(values: &'a [Arg], f: impl Fn(&'a Arg) -> Option<T>) -> Result<Vec<T>> {
+        let mixed = || sqlx::Error::Encode("an array of values of different types".into());
+        values.iter().map(|v| f(v).ok_or_else(mixed)).collect()
+    }
+    Ok(match values.first() {
+        Some(Arg::I64(_)) | None => q.bind(all(values, |v| match v {
+            Arg::I64(v) => Some(*v),
+            _ => None,
+        })?),
+        Some(Arg::I32(_)) => q.bind(all(values, |v| match v {
+            Arg::I32(v) => Some(*v),
+            _ => None,
+        })?),
+        Some(Arg::I16(_)) => q.bind(all(values, |v| match v {
+            Arg::I16(v) => Some(*v),
+            _ => None,
+        })?),
+        Some(Arg::Bool(_)) => q.bind(all(values, |v| match v {
+            Arg::Bool(v) => Some(*v),
+            _ => None,
+        })?),
+        Some(Arg::Money(_)) => q.bind(all(values, |v| match v {
+            Arg::Money(v) => Some(*v),
+            _ => None,
+        })?),
+        Some(Arg::Time(_)) => q.bind(all(values, |v| match v {
+            Arg::Time(v) => Some(*v),
+            _ => None,
+        })?),
+        Some(Arg::Text(_) | Arg::Json(_) | Arg::Array(_)) => q.bind(all(values, |v| match v {
+            Arg::Text(v) => Some(v.clone()),
+            Arg::Json(v) => Some(v.as_ref().map(|raw| raw.get().to_string())),
+            _ => None,
+        })?),
+    })
 }
 
 /// A row type both databases' rows decode into: a `#[derive(sqlx::FromRow)]` struct whose
@@ -305,25 +393,18 @@ impl Conn<'_> {
     pub async fn execute(self, sql: &Sql) -> Result<u64> {
         Ok(match self {
             Conn::Sqlite(c) => sqlite(sql)?.execute(c).await?.rows_affected(),
-            Conn::Postgres(c) => pg(sql).execute(c).await?.rows_affected(),
+            Conn::Postgres(c) => pg(sql)?.execute(c).await?.rows_affected(),
         })
     }
 
     pub async fn fetch_all<T: Record>(self, sql: &Sql) -> Result<Vec<T>> {
-        match self {
-            Conn::Sqlite(c) => sqlite(sql)?
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(T::from_row)
-                .collect(),
-            Conn::Postgres(c) => pg(sql)
-                .fetch_all(c)
-                .await?
-                .iter()
-                .map(T::from_row)
-                .collect(),
-        }
+        let mut rows = Vec::new();
+        self.fetch_each(sql, |row| {
+            rows.push(row);
+            Ok::<_, sqlx::Error>(())
+        })
+        .await?;
+        Ok(rows)
     }
 
     pub async fn fetch_optional<T: Record>(self, sql: &Sql) -> Result<Option<T>> {
@@ -332,7 +413,7 @@ impl Conn<'_> {
                 .fetch_optional(c)
                 .await?
                 .map(|r| T::from_row(&r)),
-            Conn::Postgres(c) => pg(sql).fetch_optional(c).await?.map(|r| T::from_row(&r)),
+            Conn::Postgres(c) => pg(sql)?.fetch_optional(c).await?.map(|r| T::from_row(&r)),
         }
         .transpose()
     }
@@ -354,7 +435,7 @@ impl Conn<'_> {
                 }
             }
             Conn::Postgres(c) => {
-                let mut rows = pg(sql).fetch(c);
+                let mut rows = pg(sql)?.fetch(c);
                 while let Some(r) = rows.try_next().await? {
                     each(T::from_row(&r)?)?;
                     n += 1;

@@ -16,7 +16,7 @@ use crate::emag::{
     ClientConfig, DEFAULT_MIN_INTERVAL, EmagClient, EmagError, OfferFilter, RetryPolicy,
 };
 use crate::model::{SyncMode, SyncOptions, Trigger};
-use crate::store::lock::process_owner;
+use crate::process::process_owner;
 use crate::store::{LockBusy, Store, short_db_error};
 
 /// Knobs that are not user settings: tests and benchmarks shrink waits and lift pacing.
@@ -227,11 +227,12 @@ impl Engine {
     }
 
     /// Marks runs whose process is gone as failed ("interrupted"), see
-    /// [`Store::settle_dead_runs`].
+    /// [`crate::store::Runs::settle_dead`].
     pub async fn recover_stale_runs(&self) -> Result<Vec<i64>, SyncError> {
         self.inner
             .store
-            .settle_dead_runs(Utc::now())
+            .runs()
+            .settle_dead(Utc::now())
             .await
             .map_err(store_err)
     }
@@ -276,7 +277,8 @@ impl Engine {
         let owner = process_owner();
         let now = Utc::now();
         let lock = match store
-            .try_lock_account(account, &owner, now)
+            .locks()
+            .try_take(account, &owner, now)
             .await
             .map_err(store_err)?
         {
@@ -286,19 +288,22 @@ impl Engine {
         let setup = async {
             let cursor = match options.mode {
                 SyncMode::Incremental => store
-                    .last_run(account, Some(SyncMode::Incremental), None)
+                    .runs()
+                    .last(account, Some(SyncMode::Incremental), None)
                     .await?
                     .and_then(|r| r.next_page),
                 SyncMode::Full => None,
             };
             let run = store
-                .create_run(account, &options, trigger, &owner, now)
+                .runs()
+                .create(account, &options, trigger, &owner, now)
                 .await?;
             if let Err(e) = lock.attach_run(run.id).await {
                 // The row exists: it must not stay `running` for a run that never started.
                 let why = format!("could not start: {}", short_db_error(&e));
                 let _ = store
-                    .finish_run(
+                    .runs()
+                    .finish(
                         run.id,
                         crate::model::RunStatus::Failed,
                         &run.counts,

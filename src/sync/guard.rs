@@ -50,6 +50,7 @@ pub(crate) async fn check(
 ) -> Result<(), ReconcileStop> {
     let stored = ctx
         .store
+        .health()
         .live_offer_count(&ctx.account, status)
         .await
         .map_err(|e| {

@@ -26,6 +26,7 @@ pub(crate) async fn reconcile(
     };
     let candidates = ctx
         .store
+        .offers()
         .missing_candidates(&ctx.account, ctx.started_at, status)
         .await
         .map_err(db)?;
@@ -80,7 +81,8 @@ pub(crate) async fn reconcile(
         if !found.is_empty() {
             let out = ctx
                 .store
-                .write_offers(&ctx.account, Some(ctx.run_id), &found, Utc::now())
+                .offers()
+                .write(&ctx.account, Some(ctx.run_id), &found, Utc::now())
                 .await
                 .map_err(db)?;
             rec.event(
@@ -118,6 +120,7 @@ pub(crate) async fn reconcile(
     super::guard::check(ctx, rec, status, gone.len()).await?;
     let marked = ctx
         .store
+        .offers()
         .mark_missing(&ctx.account, Some(ctx.run_id), &gone, Utc::now())
         .await
         .map_err(db)?;

@@ -106,7 +106,7 @@ async fn run(
         // Events are flushed on the tick (or at the end), not one write per event.
         if !open || last_write.elapsed() >= interval {
             if !pending.is_empty() {
-                if let Err(e) = store.add_events(run_id, &pending).await {
+                if let Err(e) = store.runs().add_events(run_id, &pending).await {
                     tracing::warn!(target: "magsync::sync", run_id, "cannot record {} events: {e}", pending.len());
                 }
                 pending.clear();
@@ -114,6 +114,7 @@ async fn run(
             let counts = tracker.snapshot().counts;
             if persisted.as_ref() != Some(&counts) || last_write.elapsed() >= HEARTBEAT_EVERY {
                 match store
+                    .runs()
                     .update_progress(run_id, &counts, None, Utc::now())
                     .await
                 {

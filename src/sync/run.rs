@@ -118,7 +118,8 @@ pub(crate) async fn execute(ctx: RunCtx) -> RunProgress {
     for attempt in 1..=3 {
         match ctx
             .store
-            .finish_run(
+            .runs()
+            .finish(
                 ctx.run_id,
                 outcome.status,
                 &last.counts,
@@ -218,7 +219,12 @@ async fn sync(ctx: &RunCtx, client: &EmagClient, rec: &Recorder) -> Outcome {
     ctx.tracker.update(|p| p.counts.pages_total = pages_total);
     if let Some(c) = count {
         let expected = i64::try_from(c.items).unwrap_or(i64::MAX);
-        if let Err(e) = ctx.store.set_offers_expected(ctx.run_id, expected).await {
+        if let Err(e) = ctx
+            .store
+            .runs()
+            .set_offers_expected(ctx.run_id, expected)
+            .await
+        {
             tracing::warn!(target: "magsync::sync", run_id = ctx.run_id, "cannot record the offer count: {e}");
         }
         // Active vs all: a sync of active offers says how many it leaves out and why, so a
@@ -590,7 +596,7 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
     let mut written = Written::default();
     let mut seen: HashSet<i64> = HashSet::new();
     // Rows written when the planner statistics were last refreshed (see
-    // `Store::refresh_write_statistics`): refreshed each time the run's writes double.
+    // `Offers::refresh_write_statistics`): refreshed each time the run's writes double.
     let mut analyzed_at: i64 = 1_000;
     // Where the writer's time went, for the debug log: a sync is either network-bound (waiting
     // for pages) or database-bound (writing).
@@ -657,7 +663,8 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
         let mut result = match settled {
             Ok(_) => {
                 ctx.store
-                    .write_offers(&ctx.account, Some(ctx.run_id), &fresh, now)
+                    .offers()
+                    .write(&ctx.account, Some(ctx.run_id), &fresh, now)
                     .await
             }
             Err(e) => Err(e),
@@ -667,7 +674,8 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
         if let (Ok(_), false) = (&result, again.is_empty()) {
             match ctx
                 .store
-                .write_offers(&ctx.account, Some(ctx.run_id), &again, now)
+                .offers()
+                .write(&ctx.account, Some(ctx.run_id), &again, now)
                 .await
             {
                 Ok(o) => repeated_updates = o.updated,
@@ -694,7 +702,7 @@ async fn write_pages(ctx: &RunCtx, rec: &Recorder, mut rx: mpsc::Receiver<PageRe
         } + (out.created + out.updated) as i64;
         if written_so_far >= 2 * analyzed_at {
             analyzed_at = written_so_far;
-            if let Err(e) = ctx.store.refresh_write_statistics().await {
+            if let Err(e) = ctx.store.offers().refresh_write_statistics().await {
                 tracing::warn!(target: "magsync::sync", run_id = ctx.run_id, "refreshing statistics failed: {e}");
             }
         }

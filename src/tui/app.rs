@@ -3,9 +3,9 @@
 
 use super::keymap::{Key, Keymap};
 use super::theme::Theme;
+use crate::model::search::SortKey;
 use crate::model::{SyncMode, SyncOptions, SyncRun};
-use crate::store::search::SortKey;
-use crate::store::stats::AccountStats;
+use crate::store::accounts::AccountStats;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use std::collections::{HashMap, HashSet};

@@ -66,7 +66,7 @@ impl<E: DashboardEngine> Executor<E> {
         Some(match effect {
             Effect::LoadDashboard => Msg::Dashboard(
                 async {
-                    store.settle_dead_runs_quietly().await;
+                    store.runs().settle_dead_quietly().await;
                     let now = chrono::Utc::now();
                     let mut health = Vec::with_capacity(self.accounts.len());
                     for a in &self.accounts {
@@ -75,12 +75,10 @@ impl<E: DashboardEngine> Executor<E> {
                     }
                     Ok::<_, sqlx::Error>(Dashboard {
                         stats: store
-                            .account_stats_with(
-                                &self.accounts,
-                                self.index.account_counts(store).await?,
-                            )
+                            .accounts()
+                            .stats(&self.accounts, self.index.account_counts(store).await?)
                             .await?,
-                        running: store.running_runs().await?,
+                        running: store.runs().running().await?,
                         health,
                     })
                 }
@@ -90,6 +88,7 @@ impl<E: DashboardEngine> Executor<E> {
             Effect::LoadEvents { run_id, after_id } => Msg::Events {
                 run_id,
                 events: store
+                    .runs()
                     .events(run_id, after_id, 500)
                     .await
                     .map_err(JobError::from),
@@ -132,8 +131,8 @@ impl<E: DashboardEngine> Executor<E> {
                     limit: 500,
                     ..RunFilter::default()
                 };
-                store.settle_dead_runs_quietly().await;
-                Msg::Runs(store.list_runs(&filter).await.map_err(JobError::from))
+                store.runs().settle_dead_quietly().await;
+                Msg::Runs(store.runs().list(&filter).await.map_err(JobError::from))
             }
             Effect::LoadSummary { accounts, window } => Msg::Summary(
                 crate::report::Facts::compute(store, &accounts, window, window.until)
@@ -143,13 +142,13 @@ impl<E: DashboardEngine> Executor<E> {
             ),
             Effect::LoadRun(id) => Msg::RunDetail(
                 async {
-                    let run = store.get_run(id).await?.ok_or_else(|| {
+                    let run = store.runs().get(id).await?.ok_or_else(|| {
                         JobError::Gone(format!("run {id} is no longer in the store"))
                     })?;
                     Ok(Box::new(RunDetail {
                         run,
-                        events: store.events(id, 0, 1000).await?,
-                        changes: store.changes_of_run(id, 500).await?,
+                        events: store.runs().events(id, 0, 1000).await?,
+                        changes: store.runs().changes_of_run(id, 500).await?,
                         scroll: 0,
                         link: None,
                     }))
@@ -271,7 +270,7 @@ impl<E: DashboardEngine> Executor<E> {
                 let by = crate::edits::queued_by("tui");
                 let mut out = Vec::with_capacity(targets.len());
                 for (account, id) in targets {
-                    let request = match store.get_offer(&account, id).await {
+                    let request = match store.offers().get(&account, id).await {
                         Ok(Some(o)) => crate::edits::bulk::request_for(&o.offer, &change)
                             .map_err(JobError::Refused),
                         Ok(None) => Err(JobError::Gone(format!(
@@ -360,10 +359,15 @@ impl<E: DashboardEngine> Executor<E> {
 
 impl<E: DashboardEngine> Executor<E> {
     /// The account's VAT rates: refreshed through the backend when a day old, else the cache.
-    async fn vat_rates(&self, account: &str) -> Vec<crate::store::vat::CachedVat> {
+    async fn vat_rates(&self, account: &str) -> Vec<crate::store::accounts::CachedVat> {
         match self.engine.vat_rates(account).await {
             Ok(rates) => rates,
-            Err(_) => self.store.vat_rates(account).await.unwrap_or_default(),
+            Err(_) => self
+                .store
+                .accounts()
+                .vat_rates(account)
+                .await
+                .unwrap_or_default(),
         }
     }
 
@@ -390,14 +394,14 @@ async fn load_offer(
     account: &str,
     id: i64,
 ) -> Result<Option<Box<OfferDetail>>, JobError> {
-    let Some(offer) = store.get_offer(account, id).await? else {
+    let Some(offer) = store.offers().get(account, id).await? else {
         return Ok(None);
     };
-    let changes = store.changes_of_offer(account, id, 20).await?;
+    let changes = store.runs().changes_of_offer(account, id, 20).await?;
     let since = chrono::Utc::now() - chrono::Duration::days(90);
-    let history = store.offer_history(account, id, Some(since)).await?;
+    let history = store.history().of_offer(account, id, Some(since)).await?;
     let siblings = match &offer.offer.part_number {
-        Some(pn) => store.same_part_number(pn).await?,
+        Some(pn) => store.offers().same_part_number(pn).await?,
         None => Vec::new(),
     }
     .into_iter()

@@ -23,7 +23,7 @@ pub trait DashboardEngine: SyncPort + Send + Sync + 'static {
     fn vat_rates(
         &self,
         account: &str,
-    ) -> impl Future<Output = Result<Vec<crate::store::vat::CachedVat>, JobError>> + Send;
+    ) -> impl Future<Output = Result<Vec<crate::store::accounts::CachedVat>, JobError>> + Send;
     /// Asks eMAG's Smart Deals price check for each offer, through the account's limiter.
     fn smart_deals(
         &self,
@@ -120,7 +120,7 @@ impl DashboardEngine for EngineBackend {
     async fn vat_rates(
         &self,
         account: &str,
-    ) -> Result<Vec<crate::store::vat::CachedVat>, JobError> {
+    ) -> Result<Vec<crate::store::accounts::CachedVat>, JobError> {
         let now = chrono::Utc::now();
         let recent = lock(&self.vat_failed)
             .get(account)

@@ -7,8 +7,8 @@ use super::theme::Theme;
 use crate::model::{
     EventLevel, RunCounts, RunStatus, SyncEvent, SyncMode, SyncOptions, SyncRun, Trigger,
 };
+use crate::store::accounts::{AccountStats, OfferCounts};
 use crate::store::search::ProductRow;
-use crate::store::stats::{AccountStats, OfferCounts};
 use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
 use rust_decimal::Decimal;
 

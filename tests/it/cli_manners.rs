@@ -80,7 +80,11 @@ async fn fill(store: &Store, n: i64) {
     for (account, count) in [("main", n), ("fbe", 3)] {
         let offers: Vec<Offer> = (1..=count).map(offer).collect();
         for chunk in offers.chunks(100) {
-            store.write_offers(account, None, chunk, now).await.unwrap();
+            store
+                .offers()
+                .write(account, None, chunk, now)
+                .await
+                .unwrap();
         }
     }
 }

@@ -253,7 +253,7 @@ async fn ctrl_c_cancels_cleanly_with_exit_130() {
     let url = magsync::config::sqlite_url(&env.dir.path().join("data").join("magsync.db"));
     loop {
         if let Ok(store) = magsync::store::Store::connect(&url).await
-            && store.running_runs().await.is_ok_and(|r| !r.is_empty())
+            && store.runs().running().await.is_ok_and(|r| !r.is_empty())
         {
             break;
         }
@@ -275,7 +275,8 @@ async fn ctrl_c_cancels_cleanly_with_exit_130() {
     assert_eq!(r["status"], "cancelled");
     let store = magsync::store::Store::connect(&url).await.unwrap();
     let row = store
-        .get_run(r["run_id"].as_i64().unwrap())
+        .runs()
+        .get(r["run_id"].as_i64().unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -114,7 +114,8 @@ fn scheduler(now: DateTime<Utc>, retention_days: u32) -> Scheduler<Utc> {
 
 async fn finished_run(s: &Store, account: &str, started: DateTime<Utc>) -> i64 {
     let r = s
-        .create_run(
+        .runs()
+        .create(
             account,
             &SyncOptions::default(),
             Trigger::Schedule,
@@ -123,19 +124,21 @@ async fn finished_run(s: &Store, account: &str, started: DateTime<Utc>) -> i64 {
         )
         .await
         .unwrap();
-    s.add_event(r.id, EventLevel::Info, "page 1", started)
+    s.runs()
+        .add_event(r.id, EventLevel::Info, "page 1", started)
         .await
         .unwrap();
-    s.finish_run(
-        r.id,
-        RunStatus::Completed,
-        &RunCounts::default(),
-        None,
-        None,
-        started,
-    )
-    .await
-    .unwrap();
+    s.runs()
+        .finish(
+            r.id,
+            RunStatus::Completed,
+            &RunCounts::default(),
+            None,
+            None,
+            started,
+        )
+        .await
+        .unwrap();
     r.id
 }
 
@@ -149,7 +152,8 @@ async fn driver_cleans_stuck_runs_applies_retention_and_never_stacks() {
         let other = finished_run(s, "fbe", now - Duration::days(20)).await;
         // A run whose process died ten minutes ago.
         let stuck = s
-            .create_run(
+            .runs()
+            .create(
                 "fbe",
                 &SyncOptions::default(),
                 Trigger::Tui,
@@ -165,14 +169,14 @@ async fn driver_cleans_stuck_runs_applies_retention_and_never_stacks() {
         let mut d = Daemon::new(scheduler(now, 14), &fake, s.clone());
         let r = d.tick(now).await;
         assert_eq!(r.stale_failed, vec![stuck], "{}", db.label);
-        let st = s.get_run(stuck).await.unwrap().unwrap();
+        let st = s.runs().get(stuck).await.unwrap().unwrap();
         assert_eq!(st.status, RunStatus::Failed);
         assert!(st.error_summary.unwrap().contains("interrupted"));
         // Retention: 14 days for both accounts.
-        assert!(s.get_run(old).await.unwrap().is_none(), "{}", db.label);
-        assert!(s.get_run(other).await.unwrap().is_none());
-        assert!(s.get_run(recent).await.unwrap().is_some());
-        assert!(s.events(old, 0, 10).await.unwrap().is_empty());
+        assert!(s.runs().get(old).await.unwrap().is_none(), "{}", db.label);
+        assert!(s.runs().get(other).await.unwrap().is_none());
+        assert!(s.runs().get(recent).await.unwrap().is_some());
+        assert!(s.runs().events(old, 0, 10).await.unwrap().is_empty());
         // main started with its page cap; fbe refused (another process holds it), not queued.
         assert_eq!(r.started.len(), 1);
         assert_eq!(
@@ -340,7 +344,8 @@ async fn daemon_once_syncs_every_account_and_the_export_equals_the_catalogue() {
         );
         let runs = db
             .store
-            .list_runs(&RunFilter {
+            .runs()
+            .list(&RunFilter {
                 limit: 10,
                 ..Default::default()
             })
@@ -372,7 +377,7 @@ async fn sigterm_cancels_running_syncs_and_exits_0_leaving_no_running_row() {
         let mut seen = false;
         for _ in 0..100 {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            if db.store.running_runs().await.unwrap().len() == 2 {
+            if db.store.runs().running().await.unwrap().len() == 2 {
                 seen = true;
                 break;
             }
@@ -392,13 +397,14 @@ async fn sigterm_cancels_running_syncs_and_exits_0_leaving_no_running_row() {
         assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(err.contains("SIGTERM"), "{err}");
         assert!(
-            db.store.running_runs().await.unwrap().is_empty(),
+            db.store.runs().running().await.unwrap().is_empty(),
             "{}",
             db.label
         );
         let runs = db
             .store
-            .list_runs(&RunFilter {
+            .runs()
+            .list(&RunFilter {
                 limit: 10,
                 ..Default::default()
             })

@@ -48,7 +48,7 @@ async fn emag_priority_discards_exactly_the_edits_emag_changed() {
             "{}",
             db.label
         );
-        let events = db.store.events(run, 0, 1000).await.unwrap();
+        let events = db.store.runs().events(run, 0, 1000).await.unwrap();
         assert_eq!(
             events
                 .iter()
@@ -60,7 +60,8 @@ async fn emag_priority_discards_exactly_the_edits_emag_changed() {
             let e = edit_of(&db.store, "main", *id).await;
             let m = db
                 .store
-                .get_offer("main", *id)
+                .offers()
+                .get("main", *id)
                 .await
                 .unwrap()
                 .unwrap()

@@ -358,7 +358,8 @@ async fn push_under_injected_faults_loses_no_edit_and_duplicates_none() {
         for (id, stock) in &wanted {
             let o = db
                 .store
-                .get_offer("main", *id)
+                .offers()
+                .get("main", *id)
                 .await
                 .unwrap()
                 .unwrap()

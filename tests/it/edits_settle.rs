@@ -29,7 +29,8 @@ fn offer(id: i64, part_number: &str, price: &str) -> Offer {
 
 async fn run(store: &Store) -> i64 {
     store
-        .create_run(
+        .runs()
+        .create(
             "main",
             &SyncOptions::default(),
             Trigger::Cli,
@@ -45,7 +46,8 @@ async fn run(store: &Store) -> i64 {
 async fn a_recycled_id_cancels_the_edit_and_it_is_never_pushed() {
     for db in TestDb::all().await {
         let s = &db.store;
-        s.write_offers("main", None, &[offer(7, "HEK-17SS", "100")], Utc::now())
+        s.offers()
+            .write("main", None, &[offer(7, "HEK-17SS", "100")], Utc::now())
             .await
             .unwrap();
         edit(s, "main", 7, price_req(d("90"))).await;
@@ -66,7 +68,8 @@ async fn a_recycled_id_cancels_the_edit_and_it_is_never_pushed() {
         .unwrap();
         assert_eq!(out.counts.cancelled, 1);
         assert_eq!(page[0].sale_price, Some(d("100")), "not overlaid");
-        s.write_offers("main", Some(run_id), &page, Utc::now())
+        s.offers()
+            .write("main", Some(run_id), &page, Utc::now())
             .await
             .unwrap();
         let e = edit_of(s, "main", 7).await;
@@ -82,14 +85,15 @@ async fn a_recycled_id_cancels_the_edit_and_it_is_never_pushed() {
 async fn newest_wins_goes_by_when_the_change_was_seen_not_when_the_sync_ran() {
     for db in TestDb::all().await {
         let s = &db.store;
-        s.write_offers(
-            "main",
-            None,
-            &[offer(1, "A", "100"), offer(2, "B", "100")],
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        s.offers()
+            .write(
+                "main",
+                None,
+                &[offer(1, "A", "100"), offer(2, "B", "100")],
+                Utc::now(),
+            )
+            .await
+            .unwrap();
         let e1 = edit(s, "main", 1, price_req(d("90"))).await;
         let e2 = edit(s, "main", 2, price_req(d("90"))).await;
         let run_id = run(s).await;
@@ -135,7 +139,7 @@ async fn newest_wins_goes_by_when_the_change_was_seen_not_when_the_sync_ran() {
 
         let c = edits::run_conflicts(s, run_id).await.unwrap();
         assert_eq!((c.conflicts, c.local_won, c.emag_won), (2, 1, 1));
-        let events = s.events(run_id, 0, 100).await.unwrap();
+        let events = s.runs().events(run_id, 0, 100).await.unwrap();
         assert_eq!(events.len(), 2, "one event per settled conflict");
     }
 }
@@ -144,7 +148,8 @@ async fn newest_wins_goes_by_when_the_change_was_seen_not_when_the_sync_ran() {
 async fn an_edit_emag_already_shows_is_done_and_a_second_edit_merges() {
     for db in TestDb::all().await {
         let s = &db.store;
-        s.write_offers("main", None, &[offer(3, "C", "100")], Utc::now())
+        s.offers()
+            .write("main", None, &[offer(3, "C", "100")], Utc::now())
             .await
             .unwrap();
         let first = edit(s, "main", 3, price_req(d("90"))).await;

@@ -32,7 +32,7 @@ async fn full_sync_mirrors_exactly_resync_writes_nothing_and_mutations_are_recor
         assert_eq!(row.error_summary, None);
         assert!(row.finished_at.is_some());
         assert_mirror(&db, &h, "main", false).await;
-        let events = db.store.events(row.id, 0, 1000).await.unwrap();
+        let events = db.store.runs().events(row.id, 0, 1000).await.unwrap();
         assert!(
             events.first().unwrap().message.contains("started"),
             "{events:?}"
@@ -52,6 +52,7 @@ async fn full_sync_mirrors_exactly_resync_writes_nothing_and_mutations_are_recor
         );
         assert!(
             db.store
+                .runs()
                 .changes_of_run(row2.id, 10_000)
                 .await
                 .unwrap()
@@ -64,7 +65,12 @@ async fn full_sync_mirrors_exactly_resync_writes_nothing_and_mutations_are_recor
         let (p3, row3) = run_ok(&e, "main", full(true)).await;
         assert_eq!(p3.counts.updated as usize, ids.len(), "[{}]", db.label);
         assert_eq!(p3.counts.unchanged as usize, 1274 - ids.len());
-        let changes = db.store.changes_of_run(row3.id, 10_000).await.unwrap();
+        let changes = db
+            .store
+            .runs()
+            .changes_of_run(row3.id, 10_000)
+            .await
+            .unwrap();
         let mut changed: Vec<i64> = changes.iter().map(|c| c.offer_id).collect();
         changed.sort_unstable();
         changed.dedup();
@@ -103,7 +109,8 @@ async fn active_filter_and_reconciliation_confirm_candidates_by_id() {
         let mut ghost = active[5].clone();
         ghost.id = 3_999_999_999;
         db.store
-            .write_offers(
+            .offers()
+            .write(
                 "main",
                 None,
                 &[ghost],
@@ -116,14 +123,16 @@ async fn active_filter_and_reconciliation_confirm_candidates_by_id() {
         assert_eq!(p.counts.removed, 1, "[{}] only the ghost is gone", db.label);
         let ghost_row = db
             .store
-            .get_offer("main", 3_999_999_999)
+            .offers()
+            .get("main", 3_999_999_999)
             .await
             .unwrap()
             .unwrap();
         assert!(ghost_row.missing_since.is_some());
         let deact_row = db
             .store
-            .get_offer("main", deactivated)
+            .offers()
+            .get("main", deactivated)
             .await
             .unwrap()
             .unwrap();
@@ -188,7 +197,7 @@ async fn churn_and_faults_complete_and_the_next_quiet_run_converges() {
         let e = engine(&db, &h, &["main"]).with_tuning(t);
         let (p, _) = run_ok(&e, "main", full(true)).await;
         // Nothing seen twice is counted twice, and nothing seen is lost.
-        let stored = db.store.offers_of("main").await.unwrap();
+        let stored = db.store.offers().of_account("main").await.unwrap();
         assert_eq!(
             p.counts.offers_seen as usize,
             stored.len(),
@@ -224,7 +233,7 @@ async fn a_page_that_always_fails_makes_the_run_partial_without_reconciliation()
             1274,
             "nothing flagged missing"
         );
-        let events = db.store.events(row.id, 0, 1000).await.unwrap();
+        let events = db.store.runs().events(row.id, 0, 1000).await.unwrap();
         // Each retry warning names its page.
         assert!(
             events.iter().any(|e| e.level == EventLevel::Warn
@@ -311,7 +320,7 @@ async fn cancellation_stops_between_pages_and_keeps_counts() {
         let last = handle.done.await.unwrap();
         assert_eq!(last.status, RunStatus::Cancelled, "[{}]", db.label);
         assert!(last.counts.pages_done >= 2 && last.counts.pages_done < 13);
-        let row = db.store.get_run(handle.run_id).await.unwrap().unwrap();
+        let row = db.store.runs().get(handle.run_id).await.unwrap().unwrap();
         assert_eq!(row.status, RunStatus::Cancelled);
         assert_eq!(row.counts.pages_done, last.counts.pages_done);
         assert_eq!(row.counts.removed, 0);
@@ -382,12 +391,14 @@ async fn a_killed_run_is_marked_interrupted_and_the_next_run_completes() {
         let long_ago = Utc::now() - chrono::Duration::minutes(10);
         let dead = db
             .store
-            .create_run("main", &full(true), Trigger::Cli, "gone-host:1", long_ago)
+            .runs()
+            .create("main", &full(true), Trigger::Cli, "gone-host:1", long_ago)
             .await
             .unwrap();
         let lock = db
             .store
-            .try_lock_account("main", "gone-host:1", long_ago)
+            .locks()
+            .try_take("main", "gone-host:1", long_ago)
             .await
             .unwrap()
             .expect("lock");
@@ -398,7 +409,7 @@ async fn a_killed_run_is_marked_interrupted_and_the_next_run_completes() {
 
         let (p, _) = run_ok(&e, "main", full(true)).await;
         assert_eq!(p.counts.offers_seen, 200);
-        let dead = db.store.get_run(dead.id).await.unwrap().unwrap();
+        let dead = db.store.runs().get(dead.id).await.unwrap().unwrap();
         assert_eq!(dead.status, RunStatus::Failed, "[{}]", db.label);
         assert!(dead.error_summary.unwrap().contains("interrupted"));
         h.shutdown().await;
@@ -455,7 +466,7 @@ async fn an_incremental_run_without_a_page_limit_takes_the_configured_default() 
         let (p, row) = run_ok(&e, "main", opts).await;
         assert_eq!(p.counts.pages_done, 4, "[{}]", db.label);
         assert_eq!(row.options.max_pages, Some(4));
-        let events = db.store.events(row.id, 0, 1000).await.unwrap();
+        let events = db.store.runs().events(row.id, 0, 1000).await.unwrap();
         let started = &events.first().unwrap().message;
         assert!(started.contains("(4 pages from page 1)"), "{started}");
         // The sync says how many offers are active of all it could mirror.

@@ -28,7 +28,8 @@ pub async fn seed(
         ..SyncOptions::default()
     };
     let run = store
-        .create_run(account, &options, Trigger::Schedule, "seed", start)
+        .runs()
+        .create(account, &options, Trigger::Schedule, "seed", start)
         .await
         .unwrap();
     let counts = RunCounts {
@@ -38,7 +39,8 @@ pub async fn seed(
         ..RunCounts::default()
     };
     store
-        .finish_run(
+        .runs()
+        .finish(
             run.id,
             status,
             &counts,

@@ -125,7 +125,8 @@ async fn metrics_move_with_syncs_and_the_dashboard_uses_exposed_names() {
             .unwrap();
         let row = db
             .store
-            .last_run("main", None, None)
+            .runs()
+            .last("main", None, None)
             .await
             .unwrap()
             .unwrap();

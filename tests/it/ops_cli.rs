@@ -142,10 +142,15 @@ async fn fill(store: &Store, n: i64) -> BTreeMap<(String, i64), String> {
             })
             .collect();
         for chunk in offers.chunks(100) {
-            store.write_offers(account, None, chunk, now).await.unwrap();
+            store
+                .offers()
+                .write(account, None, chunk, now)
+                .await
+                .unwrap();
         }
     }
     store
+        .offers()
         .mark_missing("main", None, &[2, 3, 7], Utc::now())
         .await
         .unwrap();
@@ -258,7 +263,8 @@ async fn export_json_and_jsonl_keep_emag_fields_with_exact_money() {
         let env = Env::new();
         let stored: BTreeMap<i64, _> = db
             .store
-            .offers_of("main")
+            .offers()
+            .of_account("main")
             .await
             .unwrap()
             .into_iter()
@@ -314,7 +320,8 @@ async fn products_and_history_print_valid_json_with_stable_keys() {
         let s = &db.store;
         let t0 = Utc::now() - Duration::days(10);
         let old = s
-            .create_run(
+            .runs()
+            .create(
                 "main",
                 &SyncOptions::default(),
                 Trigger::Schedule,
@@ -323,32 +330,35 @@ async fn products_and_history_print_valid_json_with_stable_keys() {
             )
             .await
             .unwrap();
-        s.finish_run(
-            old.id,
-            RunStatus::Failed,
-            &RunCounts::default(),
-            None,
-            Some("boom"),
-            t0,
-        )
-        .await
-        .unwrap();
+        s.runs()
+            .finish(
+                old.id,
+                RunStatus::Failed,
+                &RunCounts::default(),
+                None,
+                Some("boom"),
+                t0,
+            )
+            .await
+            .unwrap();
         let opts = SyncOptions {
             mode: SyncMode::Full,
             ..Default::default()
         };
         let run = s
-            .create_run("main", &opts, Trigger::Cli, "test", Utc::now())
+            .runs()
+            .create("main", &opts, Trigger::Cli, "test", Utc::now())
             .await
             .unwrap();
-        s.add_event(
-            run.id,
-            magsync::model::EventLevel::Info,
-            "page 1/3, 100 offers",
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        s.runs()
+            .add_event(
+                run.id,
+                magsync::model::EventLevel::Info,
+                "page 1/3, 100 offers",
+                Utc::now(),
+            )
+            .await
+            .unwrap();
         let counts = RunCounts {
             pages_done: 3,
             offers_seen: 30,
@@ -356,17 +366,19 @@ async fn products_and_history_print_valid_json_with_stable_keys() {
             failed: 2,
             ..Default::default()
         };
-        s.finish_run(
-            run.id,
-            RunStatus::Completed,
-            &counts,
-            None,
-            None,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        s.mark_missing("main", Some(run.id), &[5], Utc::now())
+        s.runs()
+            .finish(
+                run.id,
+                RunStatus::Completed,
+                &counts,
+                None,
+                None,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        s.offers()
+            .mark_missing("main", Some(run.id), &[5], Utc::now())
             .await
             .unwrap();
         let env = Env::new();

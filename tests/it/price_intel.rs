@@ -253,11 +253,18 @@ async fn buybox_lists_exactly_the_offers_that_lost_the_buy_button_and_queues_a_s
 /// Each listed offer of `buybox --json` carries its VAT rate (the account's `vat/read`, now
 /// cached) and its sale, best and suggested prices with VAT, beside the unchanged net ones.
 async fn assert_prices_with_vat(db: &TestDb, json: &Value) {
-    let rates = db.store.vat_rates("main").await.unwrap();
+    let rates = db.store.accounts().vat_rates("main").await.unwrap();
     assert!(!rates.is_empty(), "[{}] vat/read was cached", db.label);
     for o in json["offers"].as_array().unwrap() {
         let id = o["id"].as_i64().unwrap();
-        let offer = db.store.get_offer("main", id).await.unwrap().unwrap().offer;
+        let offer = db
+            .store
+            .offers()
+            .get("main", id)
+            .await
+            .unwrap()
+            .unwrap()
+            .offer;
         let rate = magsync::price::smart_deals::rate_percent(&rates, offer.vat_id)
             .expect("every offer's vat_id has a rate");
         assert_eq!(dec(&o["vat_percent"]), Some(rate), "{o}");
@@ -293,13 +300,18 @@ async fn history_keeps_one_row_per_change_and_survives_run_retention() {
         // An unchanged resync writes no point.
         run_ok(&e, "main", full(true)).await;
         let id = mirror(&db, "main").await[0].id;
-        let points = db.store.offer_history("main", id, None).await.unwrap();
+        let points = db.store.history().of_offer("main", id, None).await.unwrap();
         assert_eq!(points.len(), 1, "[{}] {points:?}", db.label);
 
         let changed = mutate(&h, "main", 20).await;
         run_ok(&e, "main", full(true)).await;
         let moved = changed[0];
-        let points = db.store.offer_history("main", moved, None).await.unwrap();
+        let points = db
+            .store
+            .history()
+            .of_offer("main", moved, None)
+            .await
+            .unwrap();
         assert_eq!(points.len(), 2, "[{}] {points:?}", db.label);
         assert_ne!(
             (points[0].sale_price, points[0].stock),
@@ -309,26 +321,39 @@ async fn history_keeps_one_row_per_change_and_survives_run_retention() {
         // Every run deleted: the history stays.
         let gone = db
             .store
-            .delete_runs_before("main", Utc::now() + Duration::days(1))
+            .runs()
+            .delete_before("main", Utc::now() + Duration::days(1))
             .await
             .unwrap();
         assert_eq!(gone, 3);
-        let kept = db.store.offer_history("main", moved, None).await.unwrap();
+        let kept = db
+            .store
+            .history()
+            .of_offer("main", moved, None)
+            .await
+            .unwrap();
         assert_eq!(kept, points, "[{}]", db.label);
 
         // History retention keeps the point in force at the cutoff.
         let n = db
             .store
-            .prune_history("main", Utc::now() + Duration::seconds(1))
+            .history()
+            .prune("main", Utc::now() + Duration::seconds(1))
             .await
             .unwrap();
         assert!(n >= 1, "[{}]", db.label);
-        let left = db.store.offer_history("main", moved, None).await.unwrap();
+        let left = db
+            .store
+            .history()
+            .of_offer("main", moved, None)
+            .await
+            .unwrap();
         assert_eq!(left, vec![points[1].clone()], "[{}]", db.label);
         // A window read starts with the point in force when it opens.
         let window = db
             .store
-            .offer_history("main", moved, Some(Utc::now()))
+            .history()
+            .of_offer("main", moved, Some(Utc::now()))
             .await
             .unwrap();
         assert_eq!(window, left);
@@ -356,7 +381,12 @@ async fn lowest_price_of_30_days_is_right_across_the_change_to_the_euro() {
         let now = Utc::now();
         let mut checked_up = 0;
         for old in &leva {
-            let points = db.store.offer_history("main", old.id, None).await.unwrap();
+            let points = db
+                .store
+                .history()
+                .of_offer("main", old.id, None)
+                .await
+                .unwrap();
             let current = points.last().unwrap();
             assert_eq!(current.currency.as_deref(), Some("EUR"), "[{}]", db.label);
             assert_eq!(points[0].currency.as_deref(), Some("BGN"));

@@ -6,14 +6,14 @@
 use crate::emag_support::{sim_config, start};
 use chrono::{DateTime, Duration, Utc};
 use magsync::index::SharedIndex;
+use magsync::model::Money;
 use magsync::model::Offer;
 use magsync::model::OfferStatus;
-use magsync::store::Money;
-use magsync::store::offers::{StoredOffer, fold_search, search_text};
-use magsync::store::search::{
-    Cursor, LOW_STOCK, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter, matches_words,
-    query_words,
+use magsync::model::search::{
+    Cursor, LOW_STOCK, ProductQuery, SortKey, SortValue, StatusFilter, StockFilter, fold_search,
+    matches_words, query_words, search_text,
 };
+use magsync::store::offers::StoredOffer;
 use magsync::store::testing::TestDb;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -188,7 +188,8 @@ fn brute_force(all: &[StoredOffer], q: &ProductQuery) -> Vec<(SortValue, String,
 async fn export_all(db: &TestDb) -> Vec<StoredOffer> {
     let mut all = Vec::new();
     db.store
-        .export_offers::<sqlx::Error, _>(&ProductQuery::default(), |o| {
+        .search()
+        .export::<sqlx::Error, _>(&ProductQuery::default(), |o| {
             all.push(o);
             Ok(())
         })
@@ -214,7 +215,8 @@ async fn every_index_page_equals_a_brute_force_sort_of_the_exported_offers() {
                     .map(|id| random_offer(&mut rng, id))
                     .collect();
                 db.store
-                    .write_offers(account, None, &offers, t0 + Duration::seconds(k as i64))
+                    .offers()
+                    .write(account, None, &offers, t0 + Duration::seconds(k as i64))
                     .await
                     .unwrap();
             }
@@ -269,7 +271,8 @@ async fn every_index_page_equals_a_brute_force_sort_of_the_exported_offers() {
                     );
                     let mut sql = Vec::new();
                     db.store
-                        .export_offers::<sqlx::Error, _>(&q, |o| {
+                        .search()
+                        .export::<sqlx::Error, _>(&q, |o| {
                             sql.push((o.account, o.offer.id));
                             Ok(())
                         })
@@ -281,7 +284,7 @@ async fn every_index_page_equals_a_brute_force_sort_of_the_exported_offers() {
                     set.sort();
                     assert_eq!(sql, set, "{} the CLI's set: {q:?}", db.label);
                     assert_eq!(
-                        db.store.count_products(&q).await.unwrap(),
+                        db.store.search().count(&q).await.unwrap(),
                         want.len() as i64,
                         "{} the CLI's count: {q:?}",
                         db.label
@@ -297,11 +300,13 @@ async fn every_index_page_equals_a_brute_force_sort_of_the_exported_offers() {
                     })
                     .collect();
                 db.store
-                    .write_offers(account, None, &offers, now)
+                    .offers()
+                    .write(account, None, &offers, now)
                     .await
                     .unwrap();
                 let gone: Vec<i64> = (0..3).map(|_| rng.random_range(1..70)).collect();
                 db.store
+                    .offers()
                     .mark_missing(account, None, &gone, now)
                     .await
                     .unwrap();
@@ -327,7 +332,8 @@ async fn a_search_finds_an_ean_tail_an_offer_id_and_a_code_without_punctuation()
         other.eans = vec!["5940000000002".into()];
         other.raw = json!({"id": 2, "cable": true}).into();
         db.store
-            .write_offers("main", None, &[kettle, other], Utc::now())
+            .offers()
+            .write("main", None, &[kettle, other], Utc::now())
             .await
             .unwrap();
         let index = SharedIndex::new();
@@ -353,7 +359,8 @@ async fn a_search_finds_an_ean_tail_an_offer_id_and_a_code_without_punctuation()
             assert_eq!(ids, [11851], "{} index: {text:?}", db.label);
             let ids: Vec<i64> = db
                 .store
-                .search_products(&q, None, 10)
+                .search()
+                .products(&q, None, 10)
                 .await
                 .unwrap()
                 .iter()
@@ -368,7 +375,7 @@ async fn a_search_finds_an_ean_tail_an_offer_id_and_a_code_without_punctuation()
         };
         assert_eq!(index.count(&db.store, &q).await.unwrap(), 0, "{}", db.label);
         assert_eq!(
-            db.store.count_products(&q).await.unwrap(),
+            db.store.search().count(&q).await.unwrap(),
             0,
             "{}",
             db.label
@@ -386,7 +393,8 @@ async fn offers_another_process_writes_show_in_the_index_and_its_counts() {
             .map(|id| random_offer(&mut rng, id))
             .collect();
         db.store
-            .write_offers("main", None, &before, Utc::now())
+            .offers()
+            .write("main", None, &before, Utc::now())
             .await
             .unwrap();
         let index = SharedIndex::new();
@@ -520,7 +528,8 @@ async fn a_store_of_the_previous_schema_migrates_keeping_offers_runs_and_edits()
         kettle.name = Some("Ceainic".into());
         kettle.raw = json!({"id": 7, "renamed": true}).into();
         db.store
-            .write_offers("main", None, &[kettle], Utc::now())
+            .offers()
+            .write("main", None, &[kettle], Utc::now())
             .await
             .unwrap();
         let q = ProductQuery {

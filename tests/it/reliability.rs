@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use emag_support::*;
 use magsync::model::{RunStatus, Trigger};
-use magsync::store::lock::process_owner;
+use magsync::process::process_owner;
 use magsync::store::testing::TestDb;
 use magsync::sync::SyncError;
 use sqlx::Connection;
@@ -35,12 +35,14 @@ async fn a_lock_of_a_dead_local_process_is_taken_over_at_once_but_another_hosts_
         // Another host's fresh lock: that process may well be alive, so the sync waits.
         let elsewhere = db
             .store
-            .create_run("main", &full(true), Trigger::Cli, "other-host:77", now)
+            .runs()
+            .create("main", &full(true), Trigger::Cli, "other-host:77", now)
             .await
             .unwrap();
         let lock = db
             .store
-            .try_lock_account("main", "other-host:77", now)
+            .locks()
+            .try_take("main", "other-host:77", now)
             .await
             .unwrap()
             .expect("lock");
@@ -63,7 +65,8 @@ async fn a_lock_of_a_dead_local_process_is_taken_over_at_once_but_another_hosts_
         }
         assert_eq!(
             db.store
-                .get_run(elsewhere.id)
+                .runs()
+                .get(elsewhere.id)
                 .await
                 .unwrap()
                 .unwrap()
@@ -73,7 +76,8 @@ async fn a_lock_of_a_dead_local_process_is_taken_over_at_once_but_another_hosts_
             db.label
         );
         db.store
-            .finish_run(
+            .runs()
+            .finish(
                 elsewhere.id,
                 RunStatus::Completed,
                 &Default::default(),
@@ -89,12 +93,14 @@ async fn a_lock_of_a_dead_local_process_is_taken_over_at_once_but_another_hosts_
         let gone = dead_local_owner();
         let dead = db
             .store
-            .create_run("main", &full(true), Trigger::Cli, &gone, now)
+            .runs()
+            .create("main", &full(true), Trigger::Cli, &gone, now)
             .await
             .unwrap();
         let lock = db
             .store
-            .try_lock_account("main", &gone, now)
+            .locks()
+            .try_take("main", &gone, now)
             .await
             .unwrap()
             .expect("lock");
@@ -104,7 +110,7 @@ async fn a_lock_of_a_dead_local_process_is_taken_over_at_once_but_another_hosts_
 
         let (p, _) = run_ok(&e, "main", full(true)).await;
         assert_eq!(p.counts.offers_seen, 150, "[{}]", db.label);
-        let dead = db.store.get_run(dead.id).await.unwrap().unwrap();
+        let dead = db.store.runs().get(dead.id).await.unwrap().unwrap();
         assert_eq!(dead.status, RunStatus::Failed, "[{}]", db.label);
         let why = dead.error_summary.unwrap();
         assert!(why.contains("interrupted") && why.contains(&gone), "{why}");
@@ -138,33 +144,38 @@ async fn readers_settle_dead_runs_and_leave_live_ones() {
         let gone = dead_local_owner();
         // Its process is gone: settled although its heartbeat is fresh.
         let dead_local = s
-            .create_run("main", &opts, Trigger::Cli, &gone, now)
+            .runs()
+            .create("main", &opts, Trigger::Cli, &gone, now)
             .await
             .unwrap();
         // Silent for five minutes, on another host, holding no lock: settled.
         let silent = s
-            .create_run("fbe", &opts, Trigger::Cli, "far-host:9", old)
+            .runs()
+            .create("fbe", &opts, Trigger::Cli, "far-host:9", old)
             .await
             .unwrap();
         // Another host, heart-beating: left running.
         let live = s
-            .create_run("third", &opts, Trigger::Cli, "far-host:10", now)
+            .runs()
+            .create("third", &opts, Trigger::Cli, "far-host:10", now)
             .await
             .unwrap();
         // This very process: alive whatever its heartbeat says while it holds the lock on
         // Postgres; on SQLite the lock row is as stale as the run, so it is settled.
         let mine = s
-            .create_run("fourth", &opts, Trigger::Cli, &process_owner(), old)
+            .runs()
+            .create("fourth", &opts, Trigger::Cli, &process_owner(), old)
             .await
             .unwrap();
         let lock = s
-            .try_lock_account("fourth", &process_owner(), old)
+            .locks()
+            .try_take("fourth", &process_owner(), old)
             .await
             .unwrap()
             .expect("lock");
         lock.attach_run(mine.id).await.unwrap();
 
-        let mut settled = s.settle_dead_runs(Utc::now()).await.unwrap();
+        let mut settled = s.runs().settle_dead(Utc::now()).await.unwrap();
         settled.sort_unstable();
         let mut want = vec![dead_local.id, silent.id];
         if db.label == "sqlite" {
@@ -172,30 +183,33 @@ async fn readers_settle_dead_runs_and_leave_live_ones() {
         }
         assert_eq!(settled, want, "[{}]", db.label);
         for id in [dead_local.id, silent.id] {
-            let r = s.get_run(id).await.unwrap().unwrap();
+            let r = s.runs().get(id).await.unwrap().unwrap();
             assert_eq!(r.status, RunStatus::Failed);
             assert!(r.error_summary.unwrap().starts_with("interrupted"));
             assert!(r.finished_at.is_some());
-            let ev = s.events(id, 0, 10).await.unwrap();
+            let ev = s.runs().events(id, 0, 10).await.unwrap();
             assert!(
                 ev.iter().any(|e| e.message.contains("interrupted")),
                 "{ev:?}"
             );
         }
         assert_eq!(
-            s.get_run(live.id).await.unwrap().unwrap().status,
+            s.runs().get(live.id).await.unwrap().unwrap().status,
             RunStatus::Running
         );
         // Nothing new to settle: a second pass is a no-op.
-        assert!(s.settle_dead_runs(Utc::now()).await.unwrap().is_empty());
+        assert!(s.runs().settle_dead(Utc::now()).await.unwrap().is_empty());
         if db.label == "postgres" {
             assert_eq!(
-                s.get_run(mine.id).await.unwrap().unwrap().status,
+                s.runs().get(mine.id).await.unwrap().unwrap().status,
                 RunStatus::Running,
                 "a run holding its advisory lock is alive"
             );
             lock.release().await.unwrap();
-            assert_eq!(s.settle_dead_runs(Utc::now()).await.unwrap(), vec![mine.id]);
+            assert_eq!(
+                s.runs().settle_dead(Utc::now()).await.unwrap(),
+                vec![mine.id]
+            );
         } else {
             lock.release().await.unwrap();
         }
@@ -259,7 +273,7 @@ async fn a_terminated_postgres_lock_connection_fails_the_run_and_frees_the_accou
         .expect("the run notices within seconds")
         .unwrap();
     assert_eq!(last.status, RunStatus::Failed);
-    let row = db.store.get_run(first.run_id).await.unwrap().unwrap();
+    let row = db.store.runs().get(first.run_id).await.unwrap().unwrap();
     assert_eq!(row.status, RunStatus::Failed);
     let why = row.error_summary.unwrap();
     assert!(why.starts_with("lost the account lock"), "{why}");
@@ -298,7 +312,8 @@ async fn vanished_offers_are_confirmed_a_hundred_ids_a_request() {
             .collect();
         let before = Utc::now() - chrono::Duration::hours(1);
         db.store
-            .write_offers("main", None, &ghosts, before)
+            .offers()
+            .write("main", None, &ghosts, before)
             .await
             .unwrap();
 
@@ -308,7 +323,7 @@ async fn vanished_offers_are_confirmed_a_hundred_ids_a_request() {
         // count + pages + ceil(250 / 100) confirmation reads.
         assert_eq!(p.counts.requests, 1 + pages + 3, "[{}]", db.label);
         for g in &ghosts {
-            let r = db.store.get_offer("main", g.id).await.unwrap().unwrap();
+            let r = db.store.offers().get("main", g.id).await.unwrap().unwrap();
             assert!(r.missing_since.is_some(), "[{}] ghost {}", db.label, g.id);
         }
         assert_mirror(&db, &h, "main", false).await;
@@ -381,7 +396,7 @@ async fn shrink_during_scan(
         c.save_offers(&updates).await.unwrap();
     }
     let last = handle.done.await.unwrap();
-    let row = db.store.get_run(handle.run_id).await.unwrap().unwrap();
+    let row = db.store.runs().get(handle.run_id).await.unwrap().unwrap();
     h.shutdown().await;
     (last, row)
 }
@@ -401,7 +416,7 @@ async fn a_full_scan_that_saw_fewer_offers_than_counted_says_so() {
         assert_eq!(row.counts.offers_seen, counted - 5, "[{}]", db.label);
         let saw = row.count_shortfall().expect("flagged");
         assert!(saw.starts_with("saw ") && saw.contains(" of "), "{saw}");
-        let events = db.store.events(row.id, 0, 500).await.unwrap();
+        let events = db.store.runs().events(row.id, 0, 500).await.unwrap();
         assert!(
             events
                 .iter()

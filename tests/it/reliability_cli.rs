@@ -107,7 +107,8 @@ async fn wait_running(env: &Env, account: &str, child: &mut tokio::process::Chil
                 continue;
             };
             let busy = s
-                .running_runs()
+                .runs()
+                .running()
                 .await
                 .unwrap_or_default()
                 .iter()
@@ -138,7 +139,7 @@ async fn a_sync_killed_with_sigkill_does_not_block_the_next_one() {
     let out = env.run(&h, &["sync", "--account", "main", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let s = env.store().await;
-    let runs = s.list_runs(&Default::default()).await.unwrap();
+    let runs = s.runs().list(&Default::default()).await.unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].status, RunStatus::Completed);
     assert_eq!(
@@ -189,7 +190,7 @@ async fn a_killed_runs_row_is_settled_by_history_without_a_new_sync() {
 /// Runs of `env`'s store, all of them.
 async fn all_runs(env: &Env) -> Vec<magsync::model::SyncRun> {
     let s = env.store().await;
-    let runs = s.list_runs(&Default::default()).await.unwrap();
+    let runs = s.runs().list(&Default::default()).await.unwrap();
     s.close().await;
     runs
 }
@@ -380,7 +381,7 @@ async fn a_full_disk_fails_runs_with_the_cause_and_the_next_run_completes_once_f
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let s = env.store().await;
     for account in ["main", "fbe"] {
-        let n = s.offers_of(account).await.unwrap().len();
+        let n = s.offers().of_account(account).await.unwrap().len();
         assert_eq!(n, expected(&h, account, true).await.len(), "{account}");
     }
     s.close().await;
@@ -400,16 +401,18 @@ async fn history_flags_a_full_sync_that_saw_fewer_offers_than_counted() {
     let now = chrono::Utc::now();
     let opts = full(false);
     let run = s
-        .create_run("main", &opts, magsync::model::Trigger::Cli, "h:1", now)
+        .runs()
+        .create("main", &opts, magsync::model::Trigger::Cli, "h:1", now)
         .await
         .unwrap();
-    s.set_offers_expected(run.id, 1274).await.unwrap();
+    s.runs().set_offers_expected(run.id, 1274).await.unwrap();
     let counts = magsync::model::RunCounts {
         offers_seen: 1269,
         pages_done: 13,
         ..Default::default()
     };
-    s.finish_run(run.id, RunStatus::Completed, &counts, None, None, now)
+    s.runs()
+        .finish(run.id, RunStatus::Completed, &counts, None, None, now)
         .await
         .unwrap();
     s.close().await;

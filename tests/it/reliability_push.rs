@@ -83,7 +83,8 @@ async fn a_second_push_of_an_account_is_refused_while_one_runs() {
         let never = CancellationToken::new();
         let held = db
             .store
-            .try_lock_account(
+            .locks()
+            .try_take(
                 &edits::push::push_lock_key("main"),
                 "elsewhere:1",
                 chrono::Utc::now(),

@@ -87,7 +87,8 @@ async fn expected(store: &Store, account: &str, w: Window, before: &Ranks) -> Ex
         ..Default::default()
     };
     let runs = store
-        .list_runs(&magsync::store::runs::RunFilter {
+        .runs()
+        .list(&magsync::store::runs::RunFilter {
             account: Some(account.into()),
             limit: 100_000,
             ..Default::default()
@@ -99,7 +100,7 @@ async fn expected(store: &Store, account: &str, w: Window, before: &Ranks) -> Ex
     let mut all_runs = runs.clone();
     all_runs.sort_by_key(|r| r.id);
     for r in &all_runs {
-        for c in store.changes_of_run(r.id, 10_000_000).await.unwrap() {
+        for c in store.runs().changes_of_run(r.id, 10_000_000).await.unwrap() {
             if inside(c.at) {
                 history
                     .entry(c.offer_id)
@@ -171,7 +172,7 @@ async fn expected(store: &Store, account: &str, w: Window, before: &Ranks) -> Ex
     e.top_rises = rises.into_iter().take(5).collect();
     e.top_drops = drops.into_iter().take(5).collect();
 
-    for o in store.offers_of(account).await.unwrap() {
+    for o in store.offers().of_account(account).await.unwrap() {
         if inside(o.first_seen_at) {
             e.new += 1;
         }
@@ -445,7 +446,8 @@ async fn every_number_of_the_json_report_matches_the_store_after_mutations_and_c
         outside.min_sale_price = Some(dec("5.0000"));
         outside.raw = json!({"id": 9_999_999, "sale_price": "1.0000"}).into();
         db.store
-            .write_offers("main", None, &[outside], Utc::now())
+            .offers()
+            .write("main", None, &[outside], Utc::now())
             .await
             .unwrap();
 
@@ -586,21 +588,25 @@ async fn fixed_run(
         ..SyncOptions::default()
     };
     let run = store
-        .create_run(account, &options, Trigger::Schedule, "test", start)
+        .runs()
+        .create(account, &options, Trigger::Schedule, "test", start)
         .await
         .unwrap();
     let write_at = start + Duration::seconds(secs / 2);
     store
-        .write_offers(account, Some(run.id), offers, write_at)
+        .offers()
+        .write(account, Some(run.id), offers, write_at)
         .await
         .unwrap();
     store
+        .offers()
         .mark_missing(account, Some(run.id), missing, write_at)
         .await
         .unwrap();
     let summary = (status != RunStatus::Completed).then_some("page 3: HTTP 504 after 5 attempts");
     store
-        .finish_run(
+        .runs()
+        .finish(
             run.id,
             status,
             &counts,

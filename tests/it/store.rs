@@ -2,8 +2,8 @@
 
 use chrono::{Duration, Utc};
 use magsync::model::OfferStatus;
+use magsync::model::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger, WarehouseValue};
-use magsync::store::search::{ProductQuery, SortKey, StatusFilter, StockFilter};
 use magsync::store::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -57,15 +57,17 @@ async fn exotic_offer_round_trips_exactly_and_accounts_are_separate() {
         o.raw = json!({"id": 42, "currency": "BGN", "weird": [1, "2", null]}).into();
         let now = Utc::now();
         let w = s
-            .write_offers("main", None, std::slice::from_ref(&o), now)
+            .offers()
+            .write("main", None, std::slice::from_ref(&o), now)
             .await
             .unwrap();
         assert_eq!(w.created, 1, "{}", db.label);
-        s.write_offers("fbe", None, std::slice::from_ref(&o), now)
+        s.offers()
+            .write("fbe", None, std::slice::from_ref(&o), now)
             .await
             .unwrap();
 
-        let main = s.get_offer("main", 42).await.unwrap().expect("stored");
+        let main = s.offers().get("main", 42).await.unwrap().expect("stored");
         assert_eq!(
             main.offer, o,
             "{}: offer must round-trip field by field",
@@ -77,9 +79,9 @@ async fn exotic_offer_round_trips_exactly_and_accounts_are_separate() {
             "{}",
             db.label
         );
-        assert_eq!(s.offers_of("main").await.unwrap().len(), 1);
+        assert_eq!(s.offers().of_account("main").await.unwrap().len(), 1);
         assert_eq!(
-            s.offers_of("fbe").await.unwrap().len(),
+            s.offers().of_account("fbe").await.unwrap().len(),
             1,
             "{}: same id in two accounts is two rows",
             db.label
@@ -95,18 +97,18 @@ async fn unchanged_offers_are_not_rewritten_and_changes_are_recorded() {
         let offers: Vec<Offer> = (1..=5)
             .map(|i| offer(i, &format!("Produs {i}"), "10.5000"))
             .collect();
-        let first = s.write_offers("main", None, &offers, t0).await.unwrap();
+        let first = s.offers().write("main", None, &offers, t0).await.unwrap();
         assert_eq!((first.created, first.updated, first.unchanged), (5, 0, 0));
 
         let t1 = Utc::now();
-        let second = s.write_offers("main", None, &offers, t1).await.unwrap();
+        let second = s.offers().write("main", None, &offers, t1).await.unwrap();
         assert_eq!(
             (second.created, second.updated, second.unchanged),
             (0, 0, 5),
             "{}",
             db.label
         );
-        let stored = s.get_offer("main", 1).await.unwrap().unwrap();
+        let stored = s.offers().get("main", 1).await.unwrap().unwrap();
         assert_eq!(stored.last_changed_at, t0_trunc(&stored, t0));
         assert!(
             stored.last_seen_at > stored.last_changed_at,
@@ -119,7 +121,8 @@ async fn unchanged_offers_are_not_rewritten_and_changes_are_recorded() {
         changed[2].general_stock = Some(0);
         changed[2].raw = json!({"id": 3, "changed": true}).into();
         let third = s
-            .write_offers("main", None, &changed, Utc::now())
+            .offers()
+            .write("main", None, &changed, Utc::now())
             .await
             .unwrap();
         assert_eq!((third.updated, third.unchanged), (1, 4), "{}", db.label);
@@ -143,7 +146,14 @@ async fn unchanged_offers_are_not_rewritten_and_changes_are_recorded() {
             "{}",
             db.label
         );
-        assert_eq!(s.changes_of_offer("main", 3, 10).await.unwrap().len(), 2);
+        assert_eq!(
+            s.runs()
+                .changes_of_offer("main", 3, 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }
 
@@ -162,18 +172,23 @@ async fn missing_candidates_are_the_unlisted_offers_of_that_account_and_status()
         let t0 = Utc::now() - Duration::minutes(10);
         let mut offers: Vec<Offer> = (1..=5).map(|i| offer(i, "Lampă", "1.0000")).collect();
         offers[3].status = Some(OfferStatus::Inactive);
-        s.write_offers("main", None, &offers, t0).await.unwrap();
-        s.write_offers("fbe", None, &offers, t0).await.unwrap();
-        s.mark_missing("main", None, &[5], t0).await.unwrap();
+        s.offers().write("main", None, &offers, t0).await.unwrap();
+        s.offers().write("fbe", None, &offers, t0).await.unwrap();
+        s.offers()
+            .mark_missing("main", None, &[5], t0)
+            .await
+            .unwrap();
         // Offer 2 lost its seen row (a store from before it existed): still a candidate.
         db.execute("DELETE FROM offer_seen WHERE account = 'main' AND id = 2")
             .await;
         let scan = Utc::now() - Duration::minutes(1);
-        s.write_offers("main", None, &offers[..1], Utc::now())
+        s.offers()
+            .write("main", None, &offers[..1], Utc::now())
             .await
             .unwrap();
 
         let active = s
+            .offers()
             .missing_candidates("main", scan, Some(OfferStatus::Active))
             .await
             .unwrap();
@@ -183,9 +198,17 @@ async fn missing_candidates_are_the_unlisted_offers_of_that_account_and_status()
             "{}: inactive 4 and missing 5 are not",
             db.label
         );
-        let any = s.missing_candidates("main", scan, None).await.unwrap();
+        let any = s
+            .offers()
+            .missing_candidates("main", scan, None)
+            .await
+            .unwrap();
         assert_eq!(any, vec![2, 3, 4], "{}", db.label);
-        let other = s.missing_candidates("fbe", t0, None).await.unwrap();
+        let other = s
+            .offers()
+            .missing_candidates("fbe", t0, None)
+            .await
+            .unwrap();
         assert!(
             other.is_empty(),
             "{}: fbe was seen at t0: {other:?}",
@@ -200,37 +223,42 @@ async fn missing_offers_are_marked_and_restored_never_deleted() {
         let s = &db.store;
         let t0 = Utc::now() - Duration::minutes(10);
         let offers: Vec<Offer> = (1..=3).map(|i| offer(i, "Lampă", "1.0000")).collect();
-        s.write_offers("main", None, &offers, t0).await.unwrap();
+        s.offers().write("main", None, &offers, t0).await.unwrap();
         let scan = Utc::now() - Duration::minutes(1);
-        s.write_offers("main", None, &offers[..2], Utc::now())
+        s.offers()
+            .write("main", None, &offers[..2], Utc::now())
             .await
             .unwrap();
         let candidates = s
+            .offers()
             .missing_candidates("main", scan, Some(OfferStatus::Active))
             .await
             .unwrap();
         assert_eq!(candidates, vec![3], "{}", db.label);
         assert_eq!(
-            s.mark_missing("main", None, &candidates, Utc::now())
+            s.offers()
+                .mark_missing("main", None, &candidates, Utc::now())
                 .await
                 .unwrap(),
             1
         );
-        let gone = s.get_offer("main", 3).await.unwrap().unwrap();
+        let gone = s.offers().get("main", 3).await.unwrap().unwrap();
         assert!(gone.missing_since.is_some());
         let q = ProductQuery {
             status: Some(StatusFilter::Missing),
             ..Default::default()
         };
-        assert_eq!(s.count_products(&q).await.unwrap(), 1);
+        assert_eq!(s.search().count(&q).await.unwrap(), 1);
 
         let back = s
-            .write_offers("main", None, &offers[2..], Utc::now())
+            .offers()
+            .write("main", None, &offers[2..], Utc::now())
             .await
             .unwrap();
         assert_eq!((back.updated, back.restored), (1, 1), "{}", db.label);
         assert!(
-            s.get_offer("main", 3)
+            s.offers()
+                .get("main", 3)
                 .await
                 .unwrap()
                 .unwrap()
@@ -249,7 +277,8 @@ async fn runs_events_progress_and_stale_recovery() {
             ..Default::default()
         };
         let run = s
-            .create_run("main", &opts, Trigger::Cli, "test:1", Utc::now())
+            .runs()
+            .create("main", &opts, Trigger::Cli, "test:1", Utc::now())
             .await
             .unwrap();
         let counts = RunCounts {
@@ -258,29 +287,38 @@ async fn runs_events_progress_and_stale_recovery() {
             offers_seen: 300,
             ..Default::default()
         };
-        s.update_progress(run.id, &counts, Some(4), Utc::now())
+        s.runs()
+            .update_progress(run.id, &counts, Some(4), Utc::now())
             .await
             .unwrap();
-        s.add_event(
-            run.id,
-            magsync::model::EventLevel::Info,
-            "page 3/13: 100 offers",
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        let live = s.get_run(run.id).await.unwrap().unwrap();
+        s.runs()
+            .add_event(
+                run.id,
+                magsync::model::EventLevel::Info,
+                "page 3/13: 100 offers",
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let live = s.runs().get(run.id).await.unwrap().unwrap();
         assert_eq!(live.status, RunStatus::Running);
         assert_eq!(live.counts, counts);
         assert_eq!(live.options, opts);
-        assert_eq!(s.running_runs().await.unwrap().len(), 1);
-        let ev = s.events(run.id, 0, 100).await.unwrap();
+        assert_eq!(s.runs().running().await.unwrap().len(), 1);
+        let ev = s.runs().events(run.id, 0, 100).await.unwrap();
         assert_eq!(ev.len(), 1);
-        assert!(s.events(run.id, ev[0].id, 100).await.unwrap().is_empty());
+        assert!(
+            s.runs()
+                .events(run.id, ev[0].id, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // A run whose heartbeat stopped is interrupted, not left running forever.
         let stale = s
-            .create_run(
+            .runs()
+            .create(
                 "fbe",
                 &opts,
                 Trigger::Schedule,
@@ -290,25 +328,27 @@ async fn runs_events_progress_and_stale_recovery() {
             .await
             .unwrap();
         let failed = s
-            .settle_dead_runs_before(Utc::now() - Duration::minutes(5), Utc::now())
+            .runs()
+            .settle_dead_before(Utc::now() - Duration::minutes(5), Utc::now())
             .await
             .unwrap();
         assert_eq!(failed, vec![stale.id], "{}", db.label);
-        let r = s.get_run(stale.id).await.unwrap().unwrap();
+        let r = s.runs().get(stale.id).await.unwrap().unwrap();
         assert_eq!(r.status, RunStatus::Failed);
         assert!(r.error_summary.unwrap().contains("interrupted"));
 
-        s.finish_run(
-            run.id,
-            RunStatus::Partial,
-            &counts,
-            Some(4),
-            Some("page 8: HTTP 504 after 5 attempts"),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        let done = s.last_run("main", None, None).await.unwrap().unwrap();
+        s.runs()
+            .finish(
+                run.id,
+                RunStatus::Partial,
+                &counts,
+                Some(4),
+                Some("page 8: HTTP 504 after 5 attempts"),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let done = s.runs().last("main", None, None).await.unwrap().unwrap();
         assert_eq!(done.status, RunStatus::Partial);
         assert_eq!(done.next_page, Some(4));
         assert!(done.finished_at.is_some());
@@ -320,12 +360,14 @@ async fn one_sync_per_account_lock() {
     for db in TestDb::all().await {
         let s = &db.store;
         let lock = s
-            .try_lock_account("main", "a:1", Utc::now())
+            .locks()
+            .try_take("main", "a:1", Utc::now())
             .await
             .unwrap()
             .expect("free");
         let run = s
-            .create_run(
+            .runs()
+            .create(
                 "main",
                 &SyncOptions::default(),
                 Trigger::Tui,
@@ -336,7 +378,8 @@ async fn one_sync_per_account_lock() {
             .unwrap();
         lock.attach_run(run.id).await.unwrap();
         let busy = s
-            .try_lock_account("main", "b:2", Utc::now())
+            .locks()
+            .try_take("main", "b:2", Utc::now())
             .await
             .unwrap()
             .err()
@@ -348,14 +391,16 @@ async fn one_sync_per_account_lock() {
         );
         // Other accounts are independent.
         let other = s
-            .try_lock_account("fbe", "b:2", Utc::now())
+            .locks()
+            .try_take("fbe", "b:2", Utc::now())
             .await
             .unwrap()
             .expect("fbe free");
         other.release().await.unwrap();
         lock.release().await.unwrap();
         let again = s
-            .try_lock_account("main", "b:2", Utc::now())
+            .locks()
+            .try_take("main", "b:2", Utc::now())
             .await
             .unwrap()
             .expect("released");
@@ -374,7 +419,8 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
         offers[12].name = Some("Cablu USB-C, 2 m".into());
         offers[10].general_stock = Some(0);
         offers[11].status = Some(OfferStatus::Inactive);
-        s.write_offers("main", None, &offers, Utc::now())
+        s.offers()
+            .write("main", None, &offers, Utc::now())
             .await
             .unwrap();
 
@@ -391,7 +437,7 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
                 text: Some(needle.into()),
                 ..Default::default()
             };
-            let rows = s.search_products(&q, None, 50).await.unwrap();
+            let rows = s.search().products(&q, None, 50).await.unwrap();
             assert!(
                 rows.iter().any(|r| r.id == 10),
                 "{}: {needle:?} should find offer 10",
@@ -408,17 +454,17 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
                 text: Some(needle.into()),
                 ..Default::default()
             };
-            let rows = s.search_products(&q, None, 50).await.unwrap();
+            let rows = s.search().products(&q, None, 50).await.unwrap();
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             assert_eq!(ids, want, "{}: {needle:?}", db.label);
-            assert_eq!(s.count_products(&q).await.unwrap(), want.len() as i64);
+            assert_eq!(s.search().count(&q).await.unwrap(), want.len() as i64);
         }
         let q = ProductQuery {
             text: Some("100%_x".into()),
             ..Default::default()
         };
         assert!(
-            s.search_products(&q, None, 10).await.unwrap().is_empty(),
+            s.search().products(&q, None, 10).await.unwrap().is_empty(),
             "wildcards are literal"
         );
 
@@ -426,12 +472,12 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
             stock: Some(StockFilter::Zero),
             ..Default::default()
         };
-        assert_eq!(s.count_products(&zero).await.unwrap(), 1);
+        assert_eq!(s.search().count(&zero).await.unwrap(), 1);
         let inactive = ProductQuery {
             status: Some(StatusFilter::Inactive),
             ..Default::default()
         };
-        assert_eq!(s.count_products(&inactive).await.unwrap(), 1);
+        assert_eq!(s.search().count(&inactive).await.unwrap(), 1);
 
         for (sort, descending) in [
             (SortKey::Name, false),
@@ -447,7 +493,7 @@ async fn search_folds_diacritics_filters_and_pages_by_keyset() {
             let mut seen = Vec::new();
             let mut cursor = None;
             loop {
-                let page = s.search_products(&q, cursor.as_ref(), 40).await.unwrap();
+                let page = s.search().products(&q, cursor.as_ref(), 40).await.unwrap();
                 if page.is_empty() {
                     break;
                 }
@@ -499,12 +545,14 @@ async fn write_search_fixture(s: &magsync::store::Store) {
     }
     let t0 = Utc::now() - Duration::hours(5);
     for (k, chunk) in main.chunks(20).enumerate() {
-        s.write_offers("main", None, chunk, t0 + Duration::minutes(k as i64))
+        s.offers()
+            .write("main", None, chunk, t0 + Duration::minutes(k as i64))
             .await
             .unwrap();
     }
-    s.write_offers("fbe", None, &fbe, t0).await.unwrap();
-    s.mark_missing("fbe", None, &[5, 15, 25], Utc::now())
+    s.offers().write("fbe", None, &fbe, t0).await.unwrap();
+    s.offers()
+        .mark_missing("fbe", None, &[5, 15, 25], Utc::now())
         .await
         .unwrap();
 }
@@ -586,16 +634,17 @@ fn search_matrix() -> Vec<ProductQuery> {
 async fn assert_pages_match_export(db: &TestDb, q: &ProductQuery) {
     let s = &db.store;
     let mut want = Vec::new();
-    s.export_offers::<sqlx::Error, _>(q, |o| {
-        want.push((o.account, o.offer.id));
-        Ok(())
-    })
-    .await
-    .unwrap();
+    s.search()
+        .export::<sqlx::Error, _>(q, |o| {
+            want.push((o.account, o.offer.id));
+            Ok(())
+        })
+        .await
+        .unwrap();
     let mut got = Vec::new();
     let mut cursor = None;
     loop {
-        let page = s.search_products(q, cursor.as_ref(), 9).await.unwrap();
+        let page = s.search().products(q, cursor.as_ref(), 9).await.unwrap();
         got.extend(page.iter().map(|r| (r.account.clone(), r.id)));
         match page.last() {
             Some(_) if got.len() > want.len() => break,
@@ -605,7 +654,7 @@ async fn assert_pages_match_export(db: &TestDb, q: &ProductQuery) {
     }
     assert_eq!(got, want, "{} {q:?}", db.label);
     assert_eq!(
-        s.count_products(q).await.unwrap(),
+        s.search().count(q).await.unwrap(),
         want.len() as i64,
         "{} count {q:?}",
         db.label
@@ -651,7 +700,8 @@ async fn planner_statistics_cover_the_search_columns_once_the_store_is_big() {
                 .map(|i| offer(i, &format!("Fierbător {i}"), "10.0000"))
                 .collect()
         };
-        s.write_offers("main", None, &batch(1, 500), now)
+        s.offers()
+            .write("main", None, &batch(1, 500), now)
             .await
             .unwrap();
         s.optimize().await;
@@ -659,7 +709,8 @@ async fn planner_statistics_cover_the_search_columns_once_the_store_is_big() {
         assert_eq!(db.scalar(stats).await, 0, "{}", db.label);
 
         for from in (501..=10_000).step_by(2_500) {
-            s.write_offers("main", None, &batch(from, 2_500), now)
+            s.offers()
+                .write("main", None, &batch(from, 2_500), now)
                 .await
                 .unwrap();
         }

@@ -7,8 +7,9 @@ use magsync::edits::EditRequest;
 use magsync::model::Offer;
 use magsync::model::OfferStatus;
 use magsync::price::{BuyboxEntry, Move, Suggestion};
-use magsync::store::history::{HistoryPoint, SiblingOffer};
+use magsync::store::history::HistoryPoint;
 use magsync::store::offers::StoredOffer;
+use magsync::store::search::ProductRow;
 use magsync::tui::app::{App, Effect, Msg, OfferDetail, Popup, PricePanel, Tab};
 use magsync::tui::fixture;
 use magsync::tui::views;
@@ -223,13 +224,20 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
         link: None,
         prices: PricePanel {
             history,
-            siblings: vec![SiblingOffer {
+            siblings: vec![ProductRow {
                 account: "fbe".into(),
                 id: 88_123,
-                currency: Some("EUR".into()),
+                part_number: None,
+                part_number_key: None,
+                name: None,
+                brand: None,
                 sale_price: Some(d("51.2000")),
+                currency: Some("EUR".into()),
+                general_stock: Some(14),
+                status: None,
                 buy_button_rank: Some(1),
-                stock: Some(14),
+                missing_since: None,
+                last_changed_at: chrono::DateTime::UNIX_EPOCH,
             }],
             vat_percent: Some(d("20")),
         },
@@ -338,10 +346,16 @@ async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
         !app.buybox.rows.is_empty(),
         "some offer lost the buy button"
     );
-    let rates = db.store.vat_rates("main").await.unwrap();
+    let rates = db.store.accounts().vat_rates("main").await.unwrap();
     assert!(!rates.is_empty(), "vat/read was cached");
     for row in &app.buybox.rows {
-        let offer = db.store.get_offer("main", row.id).await.unwrap().unwrap();
+        let offer = db
+            .store
+            .offers()
+            .get("main", row.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             row.vat_percent,
             magsync::price::smart_deals::rate_percent(&rates, offer.offer.vat_id),

@@ -3,7 +3,7 @@
 //! behind the running one and replacing the queued one; and the runs the dashboard started
 //! through the engine port, cancelled on quit.
 
-use magsync::store::search::ProductQuery;
+use magsync::model::search::ProductQuery;
 use magsync::tui::Effect;
 use magsync::tui::jobs::{JobKind, Jobs, Policy};
 use std::sync::Arc;

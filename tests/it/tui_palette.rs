@@ -208,7 +208,8 @@ async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
             })
             .collect();
         db.store
-            .write_offers("main", None, &offers, chrono::Utc::now())
+            .offers()
+            .write("main", None, &offers, chrono::Utc::now())
             .await
             .unwrap();
         let (tx, _rx) = tokio::sync::mpsc::channel(16);

@@ -498,7 +498,7 @@ fn help_scrolls_when_the_keys_do_not_fit_at_80x24() {
 
 #[test]
 fn products_filters_at_80_columns_name_only_what_is_set() {
-    use magsync::store::search::{StatusFilter, StockFilter};
+    use magsync::model::search::{StatusFilter, StockFilter};
     let mut app = fixture::app();
     app.update(key('3'));
     let t = render(&mut app, 80, 24);

@@ -256,7 +256,7 @@ fn filters_and_sort_requery() {
     );
     let fx = app.update(c('o'));
     assert!(matches!(&fx[0], Effect::Search { query, .. }
-        if query.sort == magsync::store::search::SortKey::Account));
+        if query.sort == magsync::model::search::SortKey::Account));
     let fx = app.update(c('r'));
     assert!(matches!(&fx[0], Effect::Search { query, .. } if query.descending));
     app.update(c('4'));

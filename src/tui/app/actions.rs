@@ -3,8 +3,8 @@
 use super::{
     App, Confirm, Effect, HISTORY_SINCE_DAYS, OptionsForm, Popup, Tab, cycle, products_sort_keys,
 };
+use crate::model::search::{StatusFilter, StockFilter};
 use crate::model::{RunStatus, SyncMode};
-use crate::store::search::{StatusFilter, StockFilter};
 use crate::tui::keymap::Action;
 use crate::tui::tabs::step;
 use tui_input::Input;

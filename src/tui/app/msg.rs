@@ -1,8 +1,9 @@
 //! What happens to the dashboard (messages in) and the work it asks for (effects out).
 
 use super::{ConnTest, Dashboard, OfferDetail, RunDetail};
+use crate::model::search::{Cursor, ProductQuery};
 use crate::model::{RunStatus, SyncEvent, SyncOptions, SyncRun};
-use crate::store::search::{Cursor, ProductQuery, ProductRow};
+use crate::store::search::ProductRow;
 use crate::tui::error::JobError;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;

@@ -1,8 +1,8 @@
 //! The dashboard's state, tab by tab: what `update()` changes and the views draw.
 
 use crate::model::{OfferChange, SyncEvent, SyncMode, SyncRun};
+use crate::store::accounts::AccountStats;
 use crate::store::offers::StoredOffer;
-use crate::store::stats::AccountStats;
 use crate::tui::keymap::Context;
 use chrono::{DateTime, Utc};
 use tui_input::Input;
@@ -135,7 +135,7 @@ impl OfferDetail {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PricePanel {
     pub history: Vec<crate::store::history::HistoryPoint>,
-    pub siblings: Vec<crate::store::history::SiblingOffer>,
+    pub siblings: Vec<crate::store::search::ProductRow>,
     /// The offer's VAT rate in percent (None: the account's rates are not known yet).
     pub vat_percent: Option<rust_decimal::Decimal>,
 }

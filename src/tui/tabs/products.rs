@@ -4,7 +4,8 @@
 
 use super::FormField;
 use crate::edits::bulk::{BulkChange, PriceOp};
-use crate::store::search::{Cursor, ProductQuery, ProductRow};
+use crate::model::search::{Cursor, ProductQuery};
+use crate::store::search::ProductRow;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use rust_decimal::Decimal;

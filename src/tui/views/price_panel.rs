@@ -142,7 +142,7 @@ pub fn lines<'a>(app: &App, d: &OfferDetail, width: u16) -> Vec<Line<'a>> {
                     s.sale_price.map_or("—".into(), money),
                     s.currency.as_deref().unwrap_or(""),
                     s.buy_button_rank.map_or("—".into(), |r| r.to_string()),
-                    s.stock.map_or("—".into(), |v| v.to_string())
+                    s.general_stock.map_or("—".into(), |v| v.to_string())
                 )
             })
             .collect::<Vec<_>>()

@@ -1,8 +1,8 @@
 //! 3 Products: search box, filters, sort and the keyset-paged table.
 
 use super::truncate;
+use crate::model::search::{SortKey, StatusFilter, StockFilter};
 use crate::model::{OfferStatus, state_word};
-use crate::store::search::{SortKey, StatusFilter, StockFilter};
 use crate::tui::app::{App, group, products_sort_keys};
 use crate::tui::layout;
 use ratatui::Frame;
@@ -239,7 +239,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let missing = r.missing_since.is_some();
         let stock_style = match r.general_stock {
             Some(0) => app.theme.error(),
-            Some(s) if s <= crate::store::search::LOW_STOCK => app.theme.warn(),
+            Some(s) if s <= crate::model::search::LOW_STOCK => app.theme.warn(),
             _ => ratatui::style::Style::default(),
         };
         let marked = p.marked.contains(&(r.account.clone(), r.id));

@@ -243,7 +243,8 @@ pub async fn edit_of(store: &Store, account: &str, id: i64) -> Edit {
 
 pub async fn mirror_price(store: &Store, account: &str, id: i64) -> Decimal {
     store
-        .get_offer(account, id)
+        .offers()
+        .get(account, id)
         .await
         .unwrap()
         .unwrap()

@@ -169,7 +169,8 @@ pub async fn run(engine: &Engine, account: &str, options: SyncOptions) -> (RunPr
     let last = handle.done.await.expect("run task");
     let row = engine
         .store()
-        .get_run(handle.run_id)
+        .runs()
+        .get(handle.run_id)
         .await
         .unwrap()
         .expect("run row");
@@ -194,7 +195,8 @@ pub async fn run_ok(
 /// Stored offers (not flagged missing) of an account, by id.
 pub async fn mirror(db: &TestDb, account: &str) -> Vec<Offer> {
     db.store
-        .offers_of(account)
+        .offers()
+        .of_account(account)
         .await
         .unwrap()
         .into_iter()

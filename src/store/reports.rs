@@ -79,18 +79,24 @@ pub struct BoundsRow {
     pub max_sale_price: Option<Decimal>,
 }
 
-impl Store {
+/// `store.reports()`.
+#[derive(Clone, Copy)]
+pub struct Reports<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Reports<'_> {
     /// Changes of [`REPORT_FIELDS`] recorded for `account` in `[since, until)`, oldest first,
     /// bucketed by `bucket_secs` from `since`.
-    pub async fn report_changes(
-        &self,
+    pub async fn changes(
+        self,
         account: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         bucket_secs: i64,
     ) -> Result<Vec<ChangeRow>> {
         // Values are written as plain integers; anything else reads as unknown, as in Rust.
-        let (int_old, int_new, epoch) = match self.backend() {
+        let (int_old, int_new, epoch) = match self.store.backend() {
             Backend::Sqlite => (
                 "CASE WHEN old_value <> '' AND old_value NOT GLOB '*[^0-9]*' THEN CAST(old_value AS INTEGER) END",
                 "CASE WHEN new_value <> '' AND new_value NOT GLOB '*[^0-9]*' THEN CAST(new_value AS INTEGER) END",
@@ -102,7 +108,7 @@ impl Store {
                 "CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT)",
             ),
         };
-        let low = super::search::LOW_STOCK;
+        let low = crate::model::search::LOW_STOCK;
         // Change rows hold eMAG's status number as text (see `store::offers::tracked_values`).
         let inactive = crate::model::OfferStatus::Inactive.code();
         let eol = crate::model::OfferStatus::EndOfLife.code();
@@ -147,12 +153,12 @@ impl Store {
             .push_list(REPORT_FIELDS.iter().copied())
             // The (account, at) index holds the rowid/id after `at`, so this order is read off it.
             .push(" ORDER BY at, id");
-        self.pool.fetch_all(&sql).await
+        self.store.pool.fetch_all(&sql).await
     }
 
     /// How many offers of `account` were first seen in `[since, until)`.
     pub async fn count_first_seen(
-        &self,
+        self,
         account: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
@@ -160,14 +166,15 @@ impl Store {
         let sql = Sql::new(
             "SELECT COUNT(*) FROM offers WHERE account = $1 AND first_seen_at >= $2 AND first_seen_at < $3",
         );
-        self.pool
+        self.store
+            .pool
             .scalar(&sql.bind(account).bind(since).bind(until))
             .await
     }
 
     /// Name and part number of the given offers (looked up by key).
     pub async fn offer_labels(
-        &self,
+        self,
         account: &str,
         ids: &[i64],
     ) -> Result<HashMap<i64, (Option<String>, Option<String>)>> {
@@ -178,7 +185,7 @@ impl Store {
                 .push(" AND id IN ")
                 .push_list(chunk.iter().copied());
             let rows: Vec<(i64, Option<String>, Option<String>)> =
-                self.pool.fetch_all(&sql).await?;
+                self.store.pool.fetch_all(&sql).await?;
             out.extend(rows.into_iter().map(|(id, name, part)| (id, (name, part))));
         }
         Ok(out)
@@ -186,7 +193,7 @@ impl Store {
 
     /// Listed offers of `account` priced now under their minimum (`over` false) or over their
     /// maximum (`over` true), by id; read off a partial index that holds only those offers.
-    pub async fn offers_out_of_bounds(&self, account: &str, over: bool) -> Result<Vec<BoundsRow>> {
+    pub async fn out_of_bounds(self, account: &str, over: bool) -> Result<Vec<BoundsRow>> {
         // The condition must read exactly as the partial index's for the planner to use it.
         let condition = if over {
             "sale_price > max_sale_price"
@@ -197,12 +204,12 @@ impl Store {
             "SELECT id, name, part_number, sale_price, min_sale_price, max_sale_price FROM offers \
              WHERE account = $1 AND {condition} AND missing_since IS NULL ORDER BY id"
         ));
-        self.pool.fetch_all(&sql.bind(account)).await
+        self.store.pool.fetch_all(&sql.bind(account)).await
     }
 
     /// Runs of `account` started in `[since, until)`, oldest first.
     pub async fn runs_between(
-        &self,
+        self,
         account: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
@@ -211,14 +218,15 @@ impl Store {
             "SELECT {RUN_COLUMNS} FROM sync_runs WHERE account = $1 AND started_at >= $2 \
              AND started_at < $3 ORDER BY started_at, id"
         ));
-        self.pool
+        self.store
+            .pool
             .fetch_all(&sql.bind(account).bind(since).bind(until))
             .await
     }
 
     /// When the newest completed run of `account` that started before `until` finished.
     pub async fn last_completed_before(
-        &self,
+        self,
         account: &str,
         until: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>> {
@@ -227,6 +235,7 @@ impl Store {
              AND status = 'completed' AND finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1",
         );
         let row: Option<(DateTime<Utc>,)> = self
+            .store
             .pool
             .fetch_optional(&sql.bind(account).bind(until))
             .await?;
@@ -234,9 +243,9 @@ impl Store {
     }
 
     /// Accounts that have any run, for a report on a store without configured accounts.
-    pub async fn accounts_with_runs(&self) -> Result<Vec<String>> {
+    pub async fn accounts_with_runs(self) -> Result<Vec<String>> {
         let sql = Sql::new("SELECT DISTINCT account FROM sync_runs ORDER BY account");
-        let rows: Vec<(String,)> = self.pool.fetch_all(&sql).await?;
+        let rows: Vec<(String,)> = self.store.pool.fetch_all(&sql).await?;
         Ok(rows.into_iter().map(|(a,)| a).collect())
     }
 }
