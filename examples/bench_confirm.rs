@@ -17,8 +17,8 @@ use magsync::config::{Account, Settings};
 use magsync::emag::{ClientConfig, EmagClient, OfferUpdate};
 use magsync::model::{SyncMode, SyncOptions, Trigger};
 use magsync::sim::{SimAccount, SimConfig};
-use magsync::store::testing::TestDb;
 use magsync::sync::Engine;
+use magsync::testing::TestDb;
 use secrecy::SecretString;
 
 fn arg(name: &str, default: usize) -> usize {

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use magsync::config::{HealthConfig, Schedule};
 use magsync::metrics::{Source, render};
 use magsync::model::{RunCounts, RunStatus, SyncMode, SyncOptions, Trigger};
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use std::time::Instant;
 
 const ACCOUNTS: [&str; 2] = ["main", "fbe"];

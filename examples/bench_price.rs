@@ -9,7 +9,7 @@ use magsync::model::Offer;
 use magsync::model::OfferStatus;
 use magsync::price::{BuyboxOptions, Window, buybox};
 use magsync::store::Store;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::time::{Duration, Instant};

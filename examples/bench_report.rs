@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use magsync::report::{Facts, Format, Window, render};
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use sqlx::Connection;
 use std::time::Instant;
 

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use magsync::model::{Offer, WarehouseValue};
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::time::Instant;

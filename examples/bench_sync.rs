@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use magsync::config::{Account, Settings};
 use magsync::model::{RunStatus, SyncMode, SyncOptions, Trigger};
 use magsync::sim::{SimAccount, SimConfig};
-use magsync::store::testing::TestDb;
 use magsync::sync::{Engine, RunProgress, Tuning};
+use magsync::testing::TestDb;
 use secrecy::SecretString;
 
 fn main() -> anyhow::Result<()> {

@@ -636,7 +636,7 @@ impl SharedIndex {
 #[cfg(test)]
 mod tests {
     use crate::model::Offer;
-    use crate::store::testing::TestDb;
+    use crate::testing::TestDb;
     use chrono::Utc;
 
     /// The first build reads every offer in chunks: each once, in key order, across accounts

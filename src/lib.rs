@@ -25,4 +25,7 @@ pub mod report;
 pub mod sim;
 pub mod store;
 pub mod sync;
+/// Throw-away databases for tests (the `testing` feature gives them to integration tests).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tui;

@@ -25,8 +25,6 @@ pub mod reports;
 pub mod runs;
 pub mod search;
 pub(crate) mod sql;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
 
 pub use accounts::Accounts;
 pub use dialect::Backend;

@@ -15,7 +15,7 @@ use magsync::alerts::{Monitor, Notice, NoticeKind, Outbox, deliver};
 use magsync::config::{AlertsConfig, HealthConfig, Schedule, Webhook, WebhookFormat};
 use magsync::health::Level;
 use magsync::model::{RunStatus, SyncMode, Trigger};
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

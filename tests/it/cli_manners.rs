@@ -8,7 +8,7 @@ use magsync::config::{Config, Overrides};
 use magsync::model::Offer;
 use magsync::model::OfferStatus;
 use magsync::store::Store;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::Connection;

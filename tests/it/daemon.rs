@@ -10,7 +10,7 @@ use magsync::model::{EventLevel, RunCounts, RunStatus, SyncMode, SyncOptions, Tr
 use magsync::sim::{SimAccount, SimConfig};
 use magsync::store::Store;
 use magsync::store::runs::RunFilter;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::SeqCst;

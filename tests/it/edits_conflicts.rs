@@ -9,7 +9,7 @@ use edits_support::*;
 use magsync::edits::{self, ConflictCounts, EditRequest, EditState, Keep};
 use magsync::model::ConflictStrategy;
 use magsync::sim::SimAccount;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use serde_json::json;
 
 fn counts(conflicts: i64, emag: i64, local: i64, manual: i64) -> ConflictCounts {

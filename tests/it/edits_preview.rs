@@ -7,7 +7,7 @@ use magsync::edits::preview::{Scope, preview};
 use magsync::edits::{self, EditState};
 use magsync::model::ConflictStrategy;
 use magsync::sim::SimAccount;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 
 #[tokio::test]
 async fn a_push_sends_only_the_previewed_revisions_and_discard_restores_the_mirror() {

@@ -7,7 +7,7 @@ use edits_support::*;
 use magsync::edits::{self, EditRequest, EditState};
 use magsync::model::ConflictStrategy;
 use magsync::sim::{ShapeVariant, SimAccount};
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use serde_json::json;
 
 #[tokio::test]

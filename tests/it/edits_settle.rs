@@ -9,7 +9,7 @@ use edits_support::*;
 use magsync::edits::{self, EditState};
 use magsync::model::{ConflictStrategy, Offer, SyncOptions, Trigger};
 use magsync::store::Store;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use serde_json::json;
 
 fn offer(id: i64, part_number: &str, price: &str) -> Offer {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use emag_support::*;
 use magsync::model::{EventLevel, RunStatus, SyncMode, SyncOptions, Trigger};
-use magsync::store::testing::TestDb;
 use magsync::sync::SyncError;
+use magsync::testing::TestDb;
 
 #[tokio::test]
 async fn full_sync_mirrors_exactly_resync_writes_nothing_and_mutations_are_recorded() {

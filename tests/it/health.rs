@@ -6,7 +6,7 @@ use magsync::config::{Schedule, Thresholds};
 use magsync::health::{self, Level, report};
 use magsync::model::{RunCounts, RunStatus, SyncMode, SyncOptions, Trigger};
 use magsync::store::Store;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 
 /// One finished run of `account` that started `ago` before now and took `secs`.
 // Each argument is one column of the table of histories below; a struct would only rename them.

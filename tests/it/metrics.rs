@@ -5,7 +5,7 @@ use crate::emag_support::{self, engine, full, run_ok};
 use magsync::config::{HealthConfig, Schedule};
 use magsync::metrics::{Source, serve};
 use magsync::model::Trigger;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use std::collections::BTreeSet;
 
 struct Scrape {

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger, WarehouseValue};
 use magsync::store::Store;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

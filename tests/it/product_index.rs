@@ -14,7 +14,7 @@ use magsync::model::search::{
     matches_words, query_words, search_text,
 };
 use magsync::store::offers::StoredOffer;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;

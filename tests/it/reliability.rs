@@ -10,8 +10,8 @@ use chrono::Utc;
 use emag_support::*;
 use magsync::model::{RunStatus, Trigger};
 use magsync::process::process_owner;
-use magsync::store::testing::TestDb;
 use magsync::sync::SyncError;
+use magsync::testing::TestDb;
 use sqlx::Connection;
 
 /// "host:pid" of a process of this host that has exited.

@@ -7,7 +7,7 @@ use edits_support::*;
 use magsync::edits;
 use magsync::model::ConflictStrategy;
 use magsync::sim::SimAccount;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 

@@ -11,7 +11,7 @@ use magsync::edits::EditRequest;
 use magsync::model::{Offer, RunCounts, RunStatus, SyncMode, SyncOptions, Trigger};
 use magsync::report::{Facts, Format, Window, render};
 use magsync::store::Store;
-use magsync::store::testing::TestDb;
+use magsync::testing::TestDb;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -307,7 +307,7 @@ fn offer_details_show_sparklines_lowest_price_campaigns_and_other_accounts() {
 async fn smart_deals_check_from_the_buy_button_tab_against_the_simulator() {
     use crate::emag_support::{engine, full, run_ok, start, stats};
     use magsync::sim::SimConfig;
-    use magsync::store::testing::TestDb;
+    use magsync::testing::TestDb;
     use magsync::tui::effects::Executor;
     use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
     use magsync::tui::tabs::buybox::SmartDealCheck;

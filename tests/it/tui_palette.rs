@@ -195,7 +195,7 @@ fn enter_on_a_help_line_runs_it_on_its_own_tab() {
 
 #[tokio::test]
 async fn the_export_effect_writes_every_matching_offer_off_the_ui_task() {
-    use magsync::store::testing::TestDb;
+    use magsync::testing::TestDb;
     use magsync::tui::effects::Executor;
     use magsync::tui::engine_backend::{EngineBackend, OwnRuns};
     for db in TestDb::all().await {

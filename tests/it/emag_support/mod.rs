@@ -117,8 +117,8 @@ pub async fn mutate(h: &SimHandle, account: &str, count: usize) -> Vec<i64> {
 
 use magsync::config::{Account, Settings};
 use magsync::model::{Offer, RunStatus, SyncMode, SyncOptions, SyncRun, Trigger};
-use magsync::store::testing::TestDb;
 use magsync::sync::{Engine, RunProgress, Tuning};
+use magsync::testing::TestDb;
 
 pub fn account(h: &SimHandle, name: &str) -> Account {
     Account {

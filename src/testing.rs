@@ -5,8 +5,7 @@
 //! `MAGSYNC_TEST_PG=required` (set by `.ci/run`), which turns a missing server into a failure.
 //! `MAGSYNC_TEST_PG_URL` points at the server (default postgres://postgres@127.0.0.1:5432/test).
 
-use super::Store;
-use super::sql::Sql;
+use crate::store::{Sql, Store};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,7 +27,7 @@ enum Cleanup {
 /// Opens a test store migrated up to `version`.
 async fn open_at(url: &str, version: i64) -> Store {
     let store = Store::connect(url).await.expect("open test store");
-    let migrator = super::dialect::migrator_up_to(store.backend(), version);
+    let migrator = crate::store::dialect::migrator_up_to(store.backend(), version);
     store
         .pool
         .migrate(&migrator)
