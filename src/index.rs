@@ -675,4 +675,62 @@ mod tests {
             assert_eq!(revs.len(), 2, "{}", db.label);
         }
     }
+
+    /// Offers rewritten until their old texts are compacted away: searches and name order
+    /// still see every offer's current text, and the texts hold nothing but the live ones.
+    #[tokio::test]
+    async fn texts_compacted_in_place_keep_every_current_text() {
+        use super::ProductIndex;
+        use crate::model::search::{ProductQuery, SortKey};
+        let db = TestDb::sqlite().await;
+        let named = |round: usize| -> Vec<Offer> {
+            (1..=40)
+                .map(|id| {
+                    let name = format!("Round{round} Lampă {:02}", 41 - id);
+                    Offer {
+                        id,
+                        // The store tells a changed offer by its raw JSON.
+                        raw: serde_json::json!({ "id": id, "name": name }).into(),
+                        name: Some(name),
+                        part_number: Some(format!("PN-{id}")),
+                        ..Default::default()
+                    }
+                })
+                .collect()
+        };
+        let mut ix = ProductIndex::new();
+        for round in 0..4 {
+            db.store
+                .offers()
+                .write("main", None, &named(round), Utc::now())
+                .await
+                .unwrap();
+            ix.catch_up(&db.store).await.unwrap();
+            let live: usize = ix.entries.iter().map(|e| e.text_len as usize).sum();
+            assert_eq!(
+                ix.texts.bytes.len(),
+                live + ix.texts.garbage,
+                "round {round}"
+            );
+            assert!(ix.texts.garbage <= live / 3, "round {round}: compacted");
+            let query = ProductQuery {
+                text: Some(format!("round{round} lampa")),
+                sort: SortKey::Name,
+                ..Default::default()
+            };
+            let ids: Vec<i64> = ix
+                .page_slots(&query, None, 100)
+                .into_iter()
+                .map(|s| ix.entries[s as usize].id)
+                .collect();
+            assert_eq!(ids, (1..=40).rev().collect::<Vec<_>>(), "round {round}");
+            if round > 0 {
+                let old = ProductQuery {
+                    text: Some(format!("round{}", round - 1)),
+                    ..Default::default()
+                };
+                assert_eq!(ix.count(&old), 0, "round {round}: no old text matches");
+            }
+        }
+    }
 }
