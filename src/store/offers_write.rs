@@ -139,9 +139,13 @@ async fn write_changed(
     let (created, changed): (Vec<&Pending>, Vec<&Pending>) = all
         .into_iter()
         .partition(|p| !stored.contains_key(&p.offer.id));
+    // A statement's rows at a time: the arguments of a whole batch (raw JSON and all) would
+    // be held at once for nothing.
     let mut inserted = 0;
-    for sql in insert("INSERT OR IGNORE", &created, "")? {
-        inserted += tx.execute(&sql).await?;
+    for part in created.chunks(SQLITE_IDS) {
+        for sql in insert("INSERT OR IGNORE", part, "")? {
+            inserted += tx.execute(&sql).await?;
+        }
     }
     // OR IGNORE would skip a row silently; the rows were just looked up in this transaction,
     // so a shortfall means a bug, and the batch must not commit.
@@ -152,8 +156,10 @@ async fn write_changed(
             created.len()
         )));
     }
-    for sql in insert("INSERT", &changed, UPSERT.as_str())? {
-        tx.execute(&sql).await?;
+    for part in changed.chunks(SQLITE_IDS) {
+        for sql in insert("INSERT", part, UPSERT.as_str())? {
+            tx.execute(&sql).await?;
+        }
     }
     Ok(())
 }
