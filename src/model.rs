@@ -13,7 +13,7 @@ mod money;
 mod raw_json;
 pub mod search;
 mod status;
-pub use money::Money;
+pub use money::{Money, money_text};
 pub use raw_json::RawJson;
 pub use status::{OfferStatus, state_word};
 

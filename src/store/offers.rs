@@ -9,7 +9,7 @@ use super::money::Amount;
 use super::search::{ProductRow, ROW_COLUMNS};
 use super::sql::Sql;
 use super::{Backend, Result, Store};
-use crate::model::{Money, Offer, OfferChange, OfferStatus, RawJson};
+use crate::model::{Offer, OfferChange, OfferStatus, RawJson, money_text};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
@@ -48,23 +48,16 @@ pub const TRACKED_FIELDS: &[&str] = &[
     "translation_validation_status",
 ];
 
-fn money_text(d: Option<Decimal>) -> Option<String> {
-    d.map(|mut d| {
-        d.rescale(Money::SCALE);
-        d.to_string()
-    })
-}
-
 /// The tracked values of an offer as text, in [`TRACKED_FIELDS`] order.
 pub fn tracked_values(o: &Offer) -> Vec<Option<String>> {
     vec![
         o.part_number.clone(),
         o.name.clone(),
         o.status.map(|v| v.code().to_string()),
-        money_text(o.sale_price),
-        money_text(o.recommended_price),
-        money_text(o.min_sale_price),
-        money_text(o.max_sale_price),
+        o.sale_price.map(money_text),
+        o.recommended_price.map(money_text),
+        o.min_sale_price.map(money_text),
+        o.max_sale_price.map(money_text),
         o.general_stock.map(|v| v.to_string()),
         o.estimated_stock.map(|v| v.to_string()),
         o.validation_status.map(|v| v.to_string()),
