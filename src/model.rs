@@ -13,7 +13,7 @@ mod money;
 mod raw_json;
 pub mod search;
 mod status;
-pub use money::Money;
+pub use money::{Money, money_text};
 pub use raw_json::RawJson;
 pub use status::{OfferStatus, state_word};
 
@@ -21,7 +21,8 @@ pub use status::{OfferStatus, state_word};
 ///
 /// Money is exact (`Decimal`, up to 4 places). Every field eMAG may omit is optional, and `raw`
 /// keeps the full payload as received (key order preserved) for fields we do not model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// As a row of `offers` it leaves `raw` to the store, which pairs it with the stored hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, sqlx::FromRow)]
 pub struct Offer {
     pub id: i64,
     pub part_number: Option<String>,
@@ -33,12 +34,19 @@ pub struct Offer {
     pub category_id: Option<i64>,
     pub vendor_category_id: Option<i64>,
     pub warranty: Option<i32>,
+    #[sqlx(json)]
     pub eans: Vec<String>,
+    #[sqlx(try_from = "crate::store::money::Amount")]
     pub sale_price: Option<Decimal>,
+    #[sqlx(try_from = "crate::store::money::Amount")]
     pub recommended_price: Option<Decimal>,
+    #[sqlx(try_from = "crate::store::money::Amount")]
     pub min_sale_price: Option<Decimal>,
+    #[sqlx(try_from = "crate::store::money::Amount")]
     pub max_sale_price: Option<Decimal>,
+    #[sqlx(try_from = "crate::store::money::Amount")]
     pub best_offer_sale_price: Option<Decimal>,
+    #[sqlx(try_from = "crate::store::money::Amount")]
     pub best_offer_recommended_price: Option<Decimal>,
     pub currency: Option<String>,
     pub vat_id: Option<i32>,
@@ -46,8 +54,10 @@ pub struct Offer {
     pub general_stock: Option<i32>,
     pub estimated_stock: Option<i32>,
     /// Per-warehouse stock; a missing `warehouse_id` on the wire means warehouse 1.
+    #[sqlx(json)]
     pub stock: Vec<WarehouseValue>,
     /// Per-warehouse handling time in days.
+    #[sqlx(json)]
     pub handling_time: Vec<WarehouseValue>,
     pub validation_status: Option<i16>,
     pub validation_status_description: Option<String>,
@@ -60,8 +70,10 @@ pub struct Offer {
     pub buy_button_rank: Option<i32>,
     /// eMAG's internal offer id (`offer_details.id`), not the seller id.
     pub offer_details_id: Option<i64>,
+    #[sqlx(rename = "images", json)]
     pub image_urls: Vec<String>,
     /// The offer exactly as received, with the hash of its canonical form.
+    #[sqlx(skip)]
     pub raw: RawJson,
 }
 

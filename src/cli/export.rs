@@ -10,10 +10,9 @@ use super::filters::{ProductFilterArgs, check_account, rfc3339};
 use super::output::{self, OutputError, Target, Watched, note};
 use crate::error::Failure;
 use crate::model::search::SortKey;
-use crate::model::{OfferStatus, state_word};
+use crate::model::{OfferStatus, money_text, state_word};
 use crate::store::Store;
 use crate::store::offers::StoredOffer;
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -380,13 +379,6 @@ pub async fn write_all<W: Write>(
     Ok(n)
 }
 
-/// Money as an exact decimal string with four places ("107.4298").
-fn money_string(d: Decimal) -> String {
-    let mut d = d;
-    d.rescale(crate::model::Money::SCALE);
-    d.to_string()
-}
-
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
@@ -406,12 +398,12 @@ pub fn csv_record(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> Vec<Str
         o.eans.join("|"),
         opt(o.status.map(OfferStatus::code)),
         state_word(o.status, s.missing_since.is_some()).to_string(),
-        opt(o.sale_price.map(money_string)),
-        opt(o.recommended_price.map(money_string)),
-        opt(o.min_sale_price.map(money_string)),
-        opt(o.max_sale_price.map(money_string)),
-        opt(o.best_offer_sale_price.map(money_string)),
-        opt(o.best_offer_recommended_price.map(money_string)),
+        opt(o.sale_price.map(money_text)),
+        opt(o.recommended_price.map(money_text)),
+        opt(o.min_sale_price.map(money_text)),
+        opt(o.max_sale_price.map(money_text)),
+        opt(o.best_offer_sale_price.map(money_text)),
+        opt(o.best_offer_recommended_price.map(money_text)),
         opt(o.currency.as_ref()),
         opt(o.vat_id),
         opt(o.general_stock),
@@ -427,8 +419,8 @@ pub fn csv_record(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> Vec<Str
         rfc3339(s.last_seen_at),
         rfc3339(s.last_changed_at),
         opt(s.missing_since.map(rfc3339)),
-        opt(local.and_then(|v| v.sale_price).map(money_string)),
-        opt(local.and_then(|v| v.recommended_price).map(money_string)),
+        opt(local.and_then(|v| v.sale_price).map(money_text)),
+        opt(local.and_then(|v| v.recommended_price).map(money_text)),
         opt(local.and_then(|v| v.stock)),
         opt(local.and_then(|v| v.status)),
         opt(edit.map(|e| rfc3339(e.edited_at))),
@@ -457,7 +449,7 @@ pub fn json_offer(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> Value {
     for (field, value) in MONEY_FIELDS.iter().zip(money) {
         match value {
             Some(d) => {
-                m.insert((*field).to_string(), Value::String(money_string(d)));
+                m.insert((*field).to_string(), Value::String(money_text(d)));
             }
             // Keep an explicit null that eMAG sent; do not invent fields it did not send.
             None => {
@@ -475,8 +467,8 @@ pub fn json_offer(s: &StoredOffer, edit: Option<&crate::edits::Edit>) -> Value {
         "pending_edit".into(),
         match edit {
             Some(e) => json!({
-                "sale_price": e.values.sale_price.map(money_string),
-                "recommended_price": e.values.recommended_price.map(money_string),
+                "sale_price": e.values.sale_price.map(money_text),
+                "recommended_price": e.values.recommended_price.map(money_text),
                 "stock": e.values.stock,
                 "status": e.values.status,
                 "queued_at": rfc3339(e.edited_at),

@@ -274,12 +274,7 @@ impl TryFrom<EditRow> for Edit {
             account: r.account,
             offer_id: r.offer_id,
             part_number: r.part_number,
-            values: values(
-                r.values.sale_price,
-                r.values.recommended_price,
-                r.values.stock,
-                r.values.status,
-            ),
+            values: values(r.sale_price, r.recommended_price, r.stock, r.status),
             base: values(
                 r.base_sale_price,
                 r.base_recommended_price,

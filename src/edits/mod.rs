@@ -35,7 +35,7 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::model::{ConflictStrategy, Offer, OfferStatus};
+use crate::model::{ConflictStrategy, Offer, OfferStatus, money_text};
 
 /// Lifecycle of an edit. `pending`, `rejected` and `conflict` are open (at most one per offer);
 /// the others are history.
@@ -152,8 +152,8 @@ impl Values {
     /// A field as canonical text (money at 4 places), for comparisons and messages.
     pub fn text(&self, f: Field) -> Option<String> {
         match f {
-            Field::SalePrice => money_text(self.sale_price),
-            Field::RecommendedPrice => money_text(self.recommended_price),
+            Field::SalePrice => self.sale_price.map(money_text),
+            Field::RecommendedPrice => self.recommended_price.map(money_text),
             Field::Stock => self.stock.map(|v| v.to_string()),
             Field::Status => self.status.map(|v| v.code().to_string()),
         }
@@ -235,13 +235,6 @@ impl Values {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-fn money_text(d: Option<Decimal>) -> Option<String> {
-    d.map(|mut d| {
-        d.rescale(crate::model::Money::SCALE);
-        d.to_string()
-    })
 }
 
 /// Who or what settled an edit (`settled_by`, stored as its text).

@@ -332,7 +332,7 @@ pub async fn settle(
         .collect();
     let mut applied = db::apply_all(store, &writes, now).await?.into_iter();
     drop(writes);
-    let mut events: Vec<(EventLevel, String)> = Vec::new();
+    let mut events: Vec<(EventLevel, String, DateTime<Utc>)> = Vec::new();
     for (i, e, d) in decided {
         let overlay = match d {
             Decision::Leave => false,
@@ -354,7 +354,7 @@ pub async fn settle(
                     Tally::Won(Winner::Manual) => out.counts.manual += 1,
                 }
                 if let (Some(level), Some(Some(msg))) = (s.event, s.transition.message) {
-                    events.push((level, msg));
+                    events.push((level, msg, now));
                 }
                 s.overlay
             }
@@ -364,9 +364,7 @@ pub async fn settle(
             out.overlaid += 1;
         }
     }
-    for (level, msg) in &events {
-        store.runs().add_event(run_id, *level, msg, now).await?;
-    }
+    store.runs().add_events(run_id, &events).await?;
     if !out.counts.is_zero() {
         add_run_counts(store, run_id, &out.counts).await?;
     }

@@ -34,6 +34,13 @@ impl Money {
     }
 }
 
+/// An amount as exact decimal text with four places ("107.4298"), as change records, edits
+/// and exports write it.
+pub fn money_text(mut d: Decimal) -> String {
+    d.rescale(Money::SCALE);
+    d.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

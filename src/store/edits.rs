@@ -13,12 +13,6 @@ use crate::model::{Offer, OfferStatus};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-const COLUMNS: &str = "id, account, offer_id, part_number, sale_price, recommended_price, stock, \
-    status, base_sale_price, base_recommended_price, base_stock, base_status, created_at, \
-    edited_at, revision, state, message, remote_sale_price, remote_recommended_price, \
-    remote_stock, remote_status, remote_changed_seen_at, settled_by, settled_run_id, pushed_at, \
-    updated_at, queued_by";
-
 const OPEN_STATES: &str = "('pending', 'rejected', 'conflict')";
 
 /// `store.edits()`.
@@ -34,8 +28,12 @@ pub struct EditRow {
     pub account: String,
     pub offer_id: i64,
     pub part_number: Option<String>,
-    #[sqlx(flatten)]
-    pub values: EditValues,
+    #[sqlx(try_from = "Amount")]
+    pub sale_price: Option<Decimal>,
+    #[sqlx(try_from = "Amount")]
+    pub recommended_price: Option<Decimal>,
+    pub stock: Option<i32>,
+    pub status: Option<OfferStatus>,
     #[sqlx(try_from = "Amount")]
     pub base_sale_price: Option<Decimal>,
     #[sqlx(try_from = "Amount")]
@@ -59,17 +57,6 @@ pub struct EditRow {
     pub pushed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub queued_by: Option<String>,
-}
-
-/// The edited values of a row.
-#[derive(Debug, sqlx::FromRow)]
-pub struct EditValues {
-    #[sqlx(try_from = "Amount")]
-    pub sale_price: Option<Decimal>,
-    #[sqlx(try_from = "Amount")]
-    pub recommended_price: Option<Decimal>,
-    pub stock: Option<i32>,
-    pub status: Option<OfferStatus>,
 }
 
 /// The editable columns of a `pending_edits` row with the given prefix (``, `base_`,
@@ -228,7 +215,7 @@ impl Edits<'_> {
     }
 
     pub async fn row(self, id: i64) -> Result<Option<EditRow>> {
-        let sql = Sql::new(format!("SELECT {COLUMNS} FROM pending_edits WHERE id = $1"));
+        let sql = Sql::new("SELECT * FROM pending_edits WHERE id = $1");
         self.store.pool.fetch_optional(&sql.bind(id)).await
     }
 
@@ -247,7 +234,7 @@ impl Edits<'_> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let mut sql = Sql::new(format!(
-                "SELECT {COLUMNS} FROM pending_edits WHERE state IN {OPEN_STATES} AND account = "
+                "SELECT * FROM pending_edits WHERE state IN {OPEN_STATES} AND account = "
             ));
             sql.push_bind(account)
                 .push(" AND offer_id IN ")
@@ -266,7 +253,7 @@ impl Edits<'_> {
         states: &[&str],
         limit: i64,
     ) -> Result<Vec<EditRow>> {
-        let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM pending_edits WHERE 1 = 1"));
+        let mut sql = Sql::new("SELECT * FROM pending_edits WHERE 1 = 1");
         if let Some(a) = account {
             sql.push(" AND account = ").push_bind(a);
         }
@@ -281,9 +268,9 @@ impl Edits<'_> {
 
     /// Pending edits of an account, oldest first (the push order).
     pub async fn pending_rows(self, account: &str) -> Result<Vec<EditRow>> {
-        let sql = Sql::new(format!(
-            "SELECT {COLUMNS} FROM pending_edits WHERE account = $1 AND state = 'pending' ORDER BY id"
-        ));
+        let sql = Sql::new(
+            "SELECT * FROM pending_edits WHERE account = $1 AND state = 'pending' ORDER BY id",
+        );
         self.store.pool.fetch_all(&sql.bind(account)).await
     }
 

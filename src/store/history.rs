@@ -112,9 +112,6 @@ pub struct RankMove {
     pub rank_before: Option<i32>,
 }
 
-const POINT_COLUMNS: &str = "at, sale_price, currency, stock, status, buy_button_rank, \
-    best_offer_sale_price, number_of_offers";
-
 impl History<'_> {
     /// One offer's history from `since` (None: all kept), oldest first, with the point in force
     /// at `since` first so a chart starts with the value it had then.
@@ -125,12 +122,12 @@ impl History<'_> {
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<HistoryPoint>> {
         let since = since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-        let sql = Sql::new(format!(
-            "SELECT * FROM (SELECT {POINT_COLUMNS} FROM offer_history WHERE account = $1 \
+        let sql = Sql::new(
+            "SELECT * FROM (SELECT * FROM offer_history WHERE account = $1 \
              AND offer_id = $2 AND at <= $3 ORDER BY at DESC LIMIT 1) b \
-             UNION ALL SELECT * FROM (SELECT {POINT_COLUMNS} FROM offer_history \
-             WHERE account = $1 AND offer_id = $2 AND at > $3) a ORDER BY at"
-        ));
+             UNION ALL SELECT * FROM (SELECT * FROM offer_history \
+             WHERE account = $1 AND offer_id = $2 AND at > $3) a ORDER BY at",
+        );
         self.store
             .pool
             .fetch_all(&sql.bind(account).bind(id).bind(since))

@@ -9,7 +9,7 @@ use super::money::Amount;
 use super::search::{ProductRow, ROW_COLUMNS};
 use super::sql::Sql;
 use super::{Backend, Result, Store};
-use crate::model::{Money, Offer, OfferChange, OfferStatus, RawJson, WarehouseValue};
+use crate::model::{Offer, OfferChange, OfferStatus, RawJson, money_text};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
@@ -48,23 +48,16 @@ pub const TRACKED_FIELDS: &[&str] = &[
     "translation_validation_status",
 ];
 
-fn money_text(d: Option<Decimal>) -> Option<String> {
-    d.map(|mut d| {
-        d.rescale(Money::SCALE);
-        d.to_string()
-    })
-}
-
 /// The tracked values of an offer as text, in [`TRACKED_FIELDS`] order.
 pub fn tracked_values(o: &Offer) -> Vec<Option<String>> {
     vec![
         o.part_number.clone(),
         o.name.clone(),
         o.status.map(|v| v.code().to_string()),
-        money_text(o.sale_price),
-        money_text(o.recommended_price),
-        money_text(o.min_sale_price),
-        money_text(o.max_sale_price),
+        o.sale_price.map(money_text),
+        o.recommended_price.map(money_text),
+        o.min_sale_price.map(money_text),
+        o.max_sale_price.map(money_text),
         o.general_stock.map(|v| v.to_string()),
         o.estimated_stock.map(|v| v.to_string()),
         o.validation_status.map(|v| v.to_string()),
@@ -98,6 +91,9 @@ pub(super) fn classify<'a>(
 ) -> (WriteOutcome, Vec<Pending<'a>>) {
     let mut out = WriteOutcome::default();
     let mut to_write = Vec::new();
+    let change = |offer_id, field: &str, old: Option<&str>, new: Option<&str>| {
+        change(account, run_id, offer_id, field, old, new, now)
+    };
     for &o in unique {
         let hash = o.raw.content_hash();
         match stored.get(&o.id) {
@@ -114,15 +110,8 @@ pub(super) fn classify<'a>(
                 out.updated += 1;
                 if s.missing {
                     out.restored += 1;
-                    out.changes.push(change(
-                        account,
-                        run_id,
-                        o.id,
-                        "missing",
-                        Some("missing"),
-                        None,
-                        now,
-                    ));
+                    out.changes
+                        .push(change(o.id, "missing", Some("missing"), None));
                 }
                 // Same id, different part number: eMAG reused the id for another product, so
                 // its history starts again.
@@ -132,15 +121,8 @@ pub(super) fn classify<'a>(
                     TRACKED_FIELDS.iter().zip(&s.tracked).zip(tracked_values(o))
                 {
                     if *old != new {
-                        out.changes.push(change(
-                            account,
-                            run_id,
-                            o.id,
-                            field,
-                            old.as_deref(),
-                            new.as_deref(),
-                            now,
-                        ));
+                        out.changes
+                            .push(change(o.id, field, old.as_deref(), new.as_deref()));
                     }
                 }
                 to_write.push(Pending {
@@ -399,9 +381,10 @@ pub(crate) const SELECT_STORED: &str = "SELECT o.*, COALESCE((SELECT s.last_seen
     WHERE s.account = o.account AND s.id = o.id), o.last_changed_at) AS last_seen_at FROM offers o";
 
 /// An offer as mirrored, with magsync's own bookkeeping.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
 pub struct StoredOffer {
     pub account: String,
+    #[sqlx(flatten)]
     pub offer: Offer,
     pub content_hash: String,
     pub first_seen_at: DateTime<Utc>,
@@ -411,95 +394,18 @@ pub struct StoredOffer {
     pub last_run_id: Option<i64>,
 }
 
-/// A row of [`SELECT_STORED`]: the columns of the batch lookup, and the others.
+/// A row of [`SELECT_STORED`]: the stored offer, and its raw JSON to pair with its hash.
 #[derive(sqlx::FromRow)]
 pub(crate) struct OfferRow {
     #[sqlx(flatten)]
-    looked_up: StoredRow,
-    account: String,
-    part_number_key: Option<String>,
-    brand: Option<String>,
-    description: Option<String>,
-    url: Option<String>,
-    category_id: Option<i64>,
-    vendor_category_id: Option<i64>,
-    warranty: Option<i32>,
-    #[sqlx(json)]
-    eans: Vec<String>,
-    #[sqlx(try_from = "Amount")]
-    best_offer_sale_price: Option<Decimal>,
-    #[sqlx(try_from = "Amount")]
-    best_offer_recommended_price: Option<Decimal>,
-    currency: Option<String>,
-    vat_id: Option<i32>,
-    #[sqlx(json)]
-    stock: Vec<WarehouseValue>,
-    #[sqlx(json)]
-    handling_time: Vec<WarehouseValue>,
-    validation_status_description: Option<String>,
-    offer_validation_status_description: Option<String>,
-    ownership: Option<i16>,
-    number_of_offers: Option<i32>,
-    buy_button_rank: Option<i32>,
-    offer_details_id: Option<i64>,
-    #[sqlx(json)]
-    images: Vec<String>,
+    stored: StoredOffer,
     #[sqlx(json)]
     raw: Box<RawValue>,
-    last_seen_at: DateTime<Utc>,
-    last_changed_at: DateTime<Utc>,
-    last_run_id: Option<i64>,
 }
 
 impl From<OfferRow> for StoredOffer {
-    fn from(r: OfferRow) -> StoredOffer {
-        let s = r.looked_up;
-        let offer = Offer {
-            id: s.id,
-            part_number: s.part_number,
-            part_number_key: r.part_number_key,
-            name: s.name,
-            brand: r.brand,
-            description: r.description,
-            url: r.url,
-            category_id: r.category_id,
-            vendor_category_id: r.vendor_category_id,
-            warranty: r.warranty,
-            eans: r.eans,
-            sale_price: s.sale_price,
-            recommended_price: s.recommended_price,
-            min_sale_price: s.min_sale_price,
-            max_sale_price: s.max_sale_price,
-            best_offer_sale_price: r.best_offer_sale_price,
-            best_offer_recommended_price: r.best_offer_recommended_price,
-            currency: r.currency,
-            vat_id: r.vat_id,
-            status: s.status,
-            general_stock: s.general_stock,
-            estimated_stock: s.estimated_stock,
-            stock: r.stock,
-            handling_time: r.handling_time,
-            validation_status: s.validation_status,
-            validation_status_description: r.validation_status_description,
-            translation_validation_status: s.translation_validation_status,
-            offer_validation_status: s.offer_validation_status,
-            offer_validation_status_description: r.offer_validation_status_description,
-            ownership: r.ownership,
-            number_of_offers: r.number_of_offers,
-            buy_button_rank: r.buy_button_rank,
-            offer_details_id: r.offer_details_id,
-            image_urls: r.images,
-            raw: RawJson::from_stored(r.raw, &s.content_hash),
-        };
-        StoredOffer {
-            account: r.account,
-            offer,
-            content_hash: s.content_hash,
-            first_seen_at: s.first_seen_at,
-            last_seen_at: r.last_seen_at,
-            last_changed_at: r.last_changed_at,
-            missing_since: s.missing_since,
-            last_run_id: r.last_run_id,
-        }
+    fn from(OfferRow { mut stored, raw }: OfferRow) -> StoredOffer {
+        stored.offer.raw = RawJson::from_stored(raw, &stored.content_hash);
+        stored
     }
 }

@@ -2,7 +2,6 @@
 //! `report_ranges`), so a weekly report over a million offers stays cheap.
 
 use super::money::Amount;
-use super::runs::RUN_COLUMNS;
 use super::sql::Sql;
 use super::{Backend, Result, Store};
 use crate::model::SyncRun;
@@ -112,25 +111,19 @@ impl Reports<'_> {
         // Change rows hold eMAG's status number as text (see `store::offers::tracked_values`).
         let inactive = crate::model::OfferStatus::Inactive.code();
         let eol = crate::model::OfferStatus::EndOfLife.code();
+        use flag::{BACK, END_OF_LIFE, GONE_MISSING, INACTIVATED, RESTOCKED, WENT_LOW, WENT_OUT};
         let flags = format!(
             "CAST(\
-             (CASE WHEN field = 'general_stock' AND {int_new} = 0 AND {int_old} > 0 THEN {} ELSE 0 END) + \
-             (CASE WHEN field = 'general_stock' AND {int_old} = 0 AND {int_new} > 0 THEN {} ELSE 0 END) + \
+             (CASE WHEN field = 'general_stock' AND {int_new} = 0 AND {int_old} > 0 THEN {WENT_OUT} ELSE 0 END) + \
+             (CASE WHEN field = 'general_stock' AND {int_old} = 0 AND {int_new} > 0 THEN {RESTOCKED} ELSE 0 END) + \
              (CASE WHEN field = 'general_stock' AND {int_new} BETWEEN 1 AND {low} \
-              AND NOT COALESCE({int_old} BETWEEN 1 AND {low}, 1 = 0) THEN {} ELSE 0 END) + \
+              AND NOT COALESCE({int_old} BETWEEN 1 AND {low}, 1 = 0) THEN {WENT_LOW} ELSE 0 END) + \
              (CASE WHEN field = 'missing' AND new_value = 'missing' \
-              AND COALESCE(old_value, '') <> 'missing' THEN {} ELSE 0 END) + \
-             (CASE WHEN field = 'missing' AND old_value = 'missing' THEN {} ELSE 0 END) + \
-             (CASE WHEN field = 'status' AND new_value = '{inactive}' AND COALESCE(old_value, '') <> '{inactive}' THEN {} ELSE 0 END) + \
-             (CASE WHEN field = 'status' AND new_value = '{eol}' AND COALESCE(old_value, '') <> '{eol}' THEN {} ELSE 0 END) \
-             AS BIGINT)",
-            flag::WENT_OUT,
-            flag::RESTOCKED,
-            flag::WENT_LOW,
-            flag::GONE_MISSING,
-            flag::BACK,
-            flag::INACTIVATED,
-            flag::END_OF_LIFE,
+              AND COALESCE(old_value, '') <> 'missing' THEN {GONE_MISSING} ELSE 0 END) + \
+             (CASE WHEN field = 'missing' AND old_value = 'missing' THEN {BACK} ELSE 0 END) + \
+             (CASE WHEN field = 'status' AND new_value = '{inactive}' AND COALESCE(old_value, '') <> '{inactive}' THEN {INACTIVATED} ELSE 0 END) + \
+             (CASE WHEN field = 'status' AND new_value = '{eol}' AND COALESCE(old_value, '') <> '{eol}' THEN {END_OF_LIFE} ELSE 0 END) \
+             AS BIGINT)"
         );
         let mut sql = Sql::new(format!(
             "SELECT offer_id, CAST(CASE field WHEN 'sale_price' THEN 0 WHEN 'general_stock' THEN 1 \
@@ -214,10 +207,10 @@ impl Reports<'_> {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<SyncRun>> {
-        let sql = Sql::new(format!(
-            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE account = $1 AND started_at >= $2 \
-             AND started_at < $3 ORDER BY started_at, id"
-        ));
+        let sql = Sql::new(
+            "SELECT * FROM sync_runs WHERE account = $1 AND started_at >= $2 \
+             AND started_at < $3 ORDER BY started_at, id",
+        );
         self.store
             .pool
             .fetch_all(&sql.bind(account).bind(since).bind(until))

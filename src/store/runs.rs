@@ -32,10 +32,6 @@ pub struct RunFilter {
     pub limit: i64,
 }
 
-pub(super) const RUN_COLUMNS: &str = "id, account, mode, trigger, status, options, started_at, finished_at, \
-    heartbeat_at, pages_done, pages_total, requests, retries, rate_limited, offers_seen, created, \
-    updated, unchanged, removed, failed, next_page, error_summary, offers_expected";
-
 const CHANGE_COLUMNS: &str = "run_id, account, offer_id, field, old_value, new_value, at";
 
 impl Runs<'_> {
@@ -62,24 +58,8 @@ impl Runs<'_> {
         // and an id read before that (a full disk failing the commit) names no stored run.
         let rows: Vec<(i64,)> = self.store.pool.fetch_all(&insert).await?;
         let id = rows.first().ok_or(sqlx::Error::RowNotFound)?.0;
-        // Every run id shown to anyone is a stored run.
-        let check = Sql::new("SELECT id FROM sync_runs WHERE id = $1").bind(id);
-        self.store.pool.scalar::<i64>(&check).await?;
-        Ok(SyncRun {
-            id,
-            account: account.to_string(),
-            mode: options.mode,
-            trigger,
-            status: RunStatus::Running,
-            options: options.clone(),
-            started_at: now,
-            finished_at: None,
-            heartbeat_at: now,
-            counts: RunCounts::default(),
-            next_page: None,
-            error_summary: None,
-            offers_expected: None,
-        })
+        // Every run id shown to anyone is a stored run: it is read back as stored.
+        self.get(id).await?.ok_or(sqlx::Error::RowNotFound)
     }
 
     /// Records how many offers eMAG counted for the run's filter, once the count is known.
@@ -128,24 +108,6 @@ impl Runs<'_> {
         Ok(())
     }
 
-    pub async fn add_event(
-        self,
-        run_id: i64,
-        level: EventLevel,
-        message: &str,
-        now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let sql = Sql::new(
-            "INSERT INTO sync_events (run_id, at, level, message) VALUES ($1, $2, $3, $4) RETURNING id",
-        );
-        let sql = sql
-            .bind(run_id)
-            .bind(now)
-            .bind(level.as_str())
-            .bind(message);
-        self.store.writer().scalar(&sql).await
-    }
-
     /// Appends several events of one run in one statement (per 1,000 on SQLite): the engine
     /// flushes its event queue twice a second, so a 2,000-page run does not cost 2,000
     /// separate writes.
@@ -187,13 +149,13 @@ impl Runs<'_> {
     }
 
     pub async fn get(self, run_id: i64) -> Result<Option<SyncRun>> {
-        let sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1"));
+        let sql = Sql::new("SELECT * FROM sync_runs WHERE id = $1");
         self.store.pool.fetch_optional(&sql.bind(run_id)).await
     }
 
     /// Runs newest first; at most `limit` (0: 100).
     pub async fn list(self, f: &RunFilter) -> Result<Vec<SyncRun>> {
-        let mut sql = Sql::new(format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE 1 = 1"));
+        let mut sql = Sql::new("SELECT * FROM sync_runs WHERE 1 = 1");
         if let Some(a) = &f.account {
             sql.push(" AND account = ").push_bind(a.as_str());
         }

@@ -125,7 +125,7 @@ async fn finished_run(s: &Store, account: &str, started: DateTime<Utc>) -> i64 {
         .await
         .unwrap();
     s.runs()
-        .add_event(r.id, EventLevel::Info, "page 1", started)
+        .add_events(r.id, &[(EventLevel::Info, "page 1".into(), started)])
         .await
         .unwrap();
     s.runs()

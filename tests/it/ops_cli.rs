@@ -351,11 +351,13 @@ async fn products_and_history_print_valid_json_with_stable_keys() {
             .await
             .unwrap();
         s.runs()
-            .add_event(
+            .add_events(
                 run.id,
-                magsync::model::EventLevel::Info,
-                "page 1/3, 100 offers",
-                Utc::now(),
+                &[(
+                    magsync::model::EventLevel::Info,
+                    "page 1/3, 100 offers".into(),
+                    Utc::now(),
+                )],
             )
             .await
             .unwrap();

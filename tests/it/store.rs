@@ -292,11 +292,13 @@ async fn runs_events_progress_and_stale_recovery() {
             .await
             .unwrap();
         s.runs()
-            .add_event(
+            .add_events(
                 run.id,
-                magsync::model::EventLevel::Info,
-                "page 3/13: 100 offers",
-                Utc::now(),
+                &[(
+                    magsync::model::EventLevel::Info,
+                    "page 3/13: 100 offers".into(),
+                    Utc::now(),
+                )],
             )
             .await
             .unwrap();
