@@ -363,8 +363,10 @@ fn pg_array(q: PgQuery, values: &[Arg]) -> Result<PgQuery> {
             _ => None,
         })?),
         Some(Arg::Text(_) | Arg::Json(_) | Arg::Array(_)) => q.bind(all(values, |v| match v {
-            Arg::Text(v) => Some(v.clone()),
-            Arg::Json(v) => Some(v.as_ref().map(|raw| raw.get().to_string())),
+            // Borrowed: the values are encoded as they are bound, so a batch's texts (raw
+            // JSON and all) are not copied once more first.
+            Arg::Text(v) => Some(v.as_deref()),
+            Arg::Json(v) => Some(v.as_deref().map(RawValue::get)),
             _ => None,
         })?),
     })
