@@ -1,13 +1,15 @@
 //! The dashboard's products search: every offer's sort values, filter flags and folded search
 //! text in memory, the same on SQLite and Postgres.
 //!
-//! Built once from a plain SELECT, then kept current incrementally: every transaction that
+//! Built once from plain SELECTs (chunks of every offer in one snapshot), then kept current
+//! incrementally: every transaction that
 //! writes offers stamps them with a new revision of their account (`Search::read_offers_since`),
 //! so catching up reads only the offers written since, in whichever process wrote them. Each
 //! sort order is a list of slots, merged with the changed ones on a catch-up. A page is chosen
 //! here and its rows read from the store by key; a row written after the index last looked
 //! makes it catch up and choose again, so a page never shows an offer version the store no
-//! longer has. The per-account counts of the header are kept as offers are applied.
+//! longer has. The per-account counts of the header are kept as offers are applied. Names and
+//! part numbers are held only folded, so the table sorts them ignoring case and accents.
 //!
 //! What a search means is defined once in [`crate::model::search`].
 
